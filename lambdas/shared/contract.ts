@@ -1,0 +1,297 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
+import { ContractInvalid } from './errors.js';
+import { EXPECTATION_CATALOGUE } from './expectation-catalogue.js';
+
+export type SourceConfig =
+  | { type: 's3-upload'; prefix: string; suffix?: string }
+  | { type: 'partner-drop' | 'http' | 'postgres' | 'stream'; [option: string]: unknown };
+
+export type FormatConfig =
+  | {
+      type: 'csv';
+      header: true;
+      delimiter: string;
+      quote: string;
+      encoding: 'utf-8';
+      null_values: string[];
+    }
+  | { type: 'jsonl'; encoding: 'utf-8' };
+
+export type Severity = 'error' | 'warning';
+
+export interface ExpectationConfig {
+  type: string;
+  kwargs: Record<string, unknown>;
+  meta?: Record<string, unknown>;
+  severity: Severity;
+}
+
+export interface RecordSchema {
+  type: 'object';
+  properties: Record<string, Record<string, unknown>>;
+  required?: string[];
+  [keyword: string]: unknown;
+}
+
+export interface Contract {
+  name: string;
+  description?: string;
+  owner?: string;
+  source: SourceConfig;
+  format: FormatConfig;
+  schedule: string | null;
+  partition: { by: 'ingest-date' } | { column: string };
+  schema: RecordSchema;
+  expectations: ExpectationConfig[];
+  on_failure: 'quarantine' | 'reject';
+  version: { dvc: boolean; tag: string };
+}
+
+/** One problem found in a contract: where (a JSON path inside the file, and its line) and what was expected. */
+export interface ContractProblem {
+  path: string;
+  line?: number;
+  message: string;
+}
+
+const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: false });
+const validateContractShape = ajv.compile(contractSchema);
+const kwargsValidators = new Map(
+  Object.entries(EXPECTATION_CATALOGUE).map(([name, spec]) => [name, ajv.compile(spec.kwargs)]),
+);
+
+/**
+ * Parses and checks one contract. `where` names the file in messages.
+ * Throws `ContractInvalid` listing every problem, each with its path and line.
+ */
+export function parseContract(text: string, where: string): Contract {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const pos = first.linePos?.[0];
+    throw new ContractInvalid(
+      `${where}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML or JSON: ${first.message.split('\n')[0]}`,
+    );
+  }
+  const data: unknown = doc.toJS();
+  const lineOf = (path: Array<string | number>): number | undefined => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
+      const offset = node?.range?.[0] ?? (depth === 0 ? doc.contents?.range?.[0] : undefined);
+      if (offset !== undefined && (depth > 0 || isMap(doc.contents) || isSeq(doc.contents))) {
+        return lineCounter.linePos(offset).line;
+      }
+    }
+    return undefined;
+  };
+
+  const problems: ContractProblem[] = [];
+  if (!validateContractShape(data)) {
+    for (const error of relevantErrors(validateContractShape.errors ?? [])) {
+      const path = pointerToPath(error.instancePath);
+      problems.push({ path: error.instancePath || '/', line: lineOf(path), message: describeAjvError(error) });
+    }
+    throw contractError(where, problems);
+  }
+  const contract = data as unknown as Contract;
+  contract.schedule ??= null;
+  contract.partition ??= { by: 'ingest-date' };
+  contract.version = {
+    dvc: contract.version?.dvc ?? false,
+    tag: contract.version?.tag ?? '{dataset}@{date}-{run}',
+  };
+  for (const expectation of contract.expectations) expectation.kwargs ??= {};
+
+  const expectedName = basename(where, extname(where));
+  if (where !== '<inline>' && contract.name !== expectedName) {
+    problems.push({
+      path: '/name',
+      line: lineOf(['name']),
+      message: `dataset name '${contract.name}' must match the file name '${expectedName}'`,
+    });
+  }
+  problems.push(...checkSemantics(contract).map((p) => ({ ...p, line: lineOf(pointerToPath(p.path)) })));
+  if (problems.length > 0) throw contractError(where, problems);
+  return contract;
+}
+
+/** Checks that need more than the JSON Schema: known expectations, their kwargs, columns that exist. */
+function checkSemantics(contract: Contract): ContractProblem[] {
+  const problems: ContractProblem[] = [];
+  const columns = new Set(Object.keys(contract.schema.properties));
+  const known = Object.keys(EXPECTATION_CATALOGUE).sort();
+
+  for (const name of contract.schema.required ?? []) {
+    if (!columns.has(name)) {
+      problems.push({ path: '/schema/required', message: `required column '${name}' is not among schema.properties` });
+    }
+  }
+  if ('column' in contract.partition && !columns.has(contract.partition.column)) {
+    problems.push({
+      path: '/partition/column',
+      message: `partition column '${contract.partition.column}' is not among schema.properties (${[...columns].join(', ')})`,
+    });
+  }
+  try {
+    ajv.compile(contract.schema);
+  } catch (error) {
+    problems.push({ path: '/schema', message: `not a usable JSON Schema: ${(error as Error).message}` });
+  }
+
+  contract.expectations.forEach((expectation, index) => {
+    const at = `/expectations/${index}`;
+    const spec = EXPECTATION_CATALOGUE[expectation.type];
+    if (!spec) {
+      const hint = closest(expectation.type, known);
+      problems.push({
+        path: `${at}/type`,
+        message: `unknown expectation '${expectation.type}'${hint ? `; did you mean '${hint}'?` : ''} (known: ${known.length} expectations, see docs/expectations.md)`,
+      });
+      return;
+    }
+    const validateKwargs = kwargsValidators.get(expectation.type)!;
+    if (!validateKwargs(expectation.kwargs)) {
+      for (const error of relevantErrors(validateKwargs.errors ?? [])) {
+        problems.push({
+          path: `${at}/kwargs${error.instancePath}`,
+          message: `${expectation.type}: ${describeAjvError(error)}`,
+        });
+      }
+      return;
+    }
+    for (const arg of spec.columnArgs) {
+      const value = expectation.kwargs[arg];
+      const named = Array.isArray(value) ? value : value === undefined ? [] : [value];
+      for (const column of named) {
+        if (typeof column === 'string' && !columns.has(column)) {
+          problems.push({
+            path: `${at}/kwargs/${arg}`,
+            message: `${expectation.type}: unknown column '${column}'; the schema has ${[...columns].join(', ')}`,
+          });
+        }
+      }
+    }
+    for (const arg of spec.regexArgs ?? []) {
+      const value = expectation.kwargs[arg];
+      if (typeof value !== 'string') continue;
+      try {
+        new RegExp(value, 'u');
+      } catch (error) {
+        problems.push({ path: `${at}/kwargs/${arg}`, message: `not a valid regular expression: ${(error as Error).message}` });
+      }
+    }
+  });
+  return problems;
+}
+
+/** Loads one contract file (YAML or JSON). */
+export function loadContractFile(file: string): Contract {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ContractInvalid(`${file}: cannot read the contract: ${(error as Error).message}`, { cause: error });
+  }
+  return parseContract(text, file);
+}
+
+/** Loads every contract in a directory (`*.yaml`, `*.yml`, `*.json` except JSON Schemas), keyed by name. */
+export function loadContracts(dir: string): Map<string, Contract> {
+  const contracts = new Map<string, Contract>();
+  const files = readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/.test(f) && !f.endsWith('.schema.json'))
+    .sort();
+  for (const file of files) {
+    const contract = loadContractFile(join(dir, file));
+    contracts.set(contract.name, contract);
+  }
+  return contracts;
+}
+
+/** Finds a dataset's contract by name, with the list of known datasets when there is none. */
+export function contractNamed(contracts: ReadonlyMap<string, Contract>, name: string): Contract {
+  const contract = contracts.get(name);
+  if (!contract) {
+    throw new ContractInvalid(
+      `no contract for dataset '${name}'; known datasets: ${[...contracts.keys()].join(', ') || '(none)'}`,
+    );
+  }
+  return contract;
+}
+
+function contractError(where: string, problems: ContractProblem[]): ContractInvalid {
+  const lines = problems.map((p) => `  ${where}${p.line ? `:${p.line}` : ''} at ${p.path}: ${p.message}`);
+  return new ContractInvalid(
+    `${where}: the contract is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+  );
+}
+
+/** ajv reports every failed branch of if/then and oneOf; keep the ones a person can act on. */
+function relevantErrors(errors: ErrorObject[]): ErrorObject[] {
+  const useful = errors.filter((e) => !['if', 'oneOf', 'anyOf', 'allOf'].includes(e.keyword));
+  const chosen = useful.length > 0 ? useful : errors;
+  const seen = new Set<string>();
+  return chosen.filter((e) => {
+    const key = `${e.instancePath}|${describeAjvError(e)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function describeAjvError(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `unexpected property '${String(params.additionalProperty)}'`;
+    case 'required':
+      return `missing required property '${String(params.missingProperty)}'`;
+    case 'enum':
+      return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `must be ${JSON.stringify(params.allowedValue)}`;
+    default:
+      return error.message ?? error.keyword;
+  }
+}
+
+function pointerToPath(pointer: string): Array<string | number> {
+  if (!pointer) return [];
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+/** The known name nearest to a misspelt one, when it is near enough to be a likely typo. */
+function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return bestDistance <= Math.max(3, Math.floor(name.length / 5)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+
+/** The lake's zones. `landing` is where uploads and partner drops arrive; it is not part of the lake proper. */
+export const ZONES = ['landing', 'raw', 'validated', 'curated', 'quarantine', 'reports'] as const;
+export type Zone = (typeof ZONES)[number];
+
+export interface ObjectInfo {
+  size: number;
+  metadata: Record<string, string>;
+  lastModified?: Date;
+  versionId?: string;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** User metadata (S3 `x-amz-meta-*`); keys in lower case. */
+  metadata?: Record<string, string>;
+}
+
+/** A body whose length is known up front, as a conditional S3 PutObject needs. */
+export interface SizedStream {
+  stream: Readable;
+  length: number;
+}
+
+export type Body = Uint8Array | string;
+
+/**
+ * The port through which every handler reads and writes the lake.
+ * `S3ObjectStore` backs it with S3 (AWS, moto, LocalStack); `FsObjectStore` with a local directory.
+ */
+export interface ObjectStore {
+  /** Where an object lives, for messages and reports: `s3://bucket/key` or a file path. */
+  describe(zone: Zone, key: string): string;
+  /** The object's size and metadata, or `undefined` when there is none. */
+  head(zone: Zone, key: string): Promise<ObjectInfo | undefined>;
+  /** A stream of the object's bytes; throws `ObjectNotFound`. */
+  read(zone: Zone, key: string): Promise<Readable>;
+  /** The whole object as UTF-8 text; throws `ObjectNotFound`. For small objects (manifests, records). */
+  readText(zone: Zone, key: string): Promise<string>;
+  /**
+   * Creates the object only if the key is free (S3 `If-None-Match: *`).
+   * Returns `false`, and writes nothing, when an object already exists there.
+   */
+  putIfAbsent(zone: Zone, key: string, body: Body | SizedStream, options?: PutOptions): Promise<boolean>;
+  /** Creates or replaces the object. Never used on the raw zone. */
+  put(zone: Zone, key: string, body: Body | Readable, options?: PutOptions): Promise<void>;
+  /** Keys under a prefix, in lexical order. */
+  list(zone: Zone, prefix: string): Promise<string[]>;
+}
+
+export function isSizedStream(body: Body | SizedStream | Readable): body is SizedStream {
+  return typeof body === 'object' && body !== null && 'stream' in body && 'length' in body;
+}
