@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { type Contract, contractNamed } from '../shared/contract.js';
+import { ObjectNotFound, RawObjectConflict, UnsupportedSource } from '../shared/errors.js';
+import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey, runRecordKey } from '../shared/keys.js';
+import type { ObjectStore } from '../shared/object-store.js';
+import { readRunRecord, type RunRecord } from '../shared/run-record.js';
+
+/** An object created under a dataset's landing prefix (the EventBridge `Object Created` event, reduced). */
+export interface S3UploadTrigger {
+  type: 's3-upload';
+  bucket?: string;
+  key: string;
+  size?: number;
+  etag?: string;
+  versionId?: string;
+  sequencer?: string;
+  /** When the object was created (the event's time). */
+  time?: string;
+}
+
+export interface ScheduleTrigger {
+  type: 'schedule';
+  time: string;
+}
+
+export type Trigger = S3UploadTrigger | ScheduleTrigger;
+
+export interface IngestInput {
+  dataset: string;
+  trigger: Trigger;
+  executionId?: string;
+  startedAt?: string;
+}
+
+export interface IngestOutput {
+  runId: string;
+  dt: string;
+  rawKey: string;
+  manifestKey: string;
+  sha256: string;
+  size: number;
+  /** The raw object already held these bytes (a repeated or duplicated trigger). */
+  duplicate: boolean;
+  /** A run of these bytes already succeeded: nothing more to do. */
+  alreadyProcessed: boolean;
+}
+
+export interface IngestPorts {
+  store: ObjectStore;
+  contracts: ReadonlyMap<string, Contract>;
+  clock?: () => Date;
+}
+
+/** The manifest written beside the raw bytes. */
+export interface RawManifest {
+  dataset: string;
+  runId: string;
+  source: { type: 's3-upload'; key: string; bucket?: string; etag?: string; versionId?: string };
+  file: string;
+  sha256: string;
+  size: number;
+  receivedAt: string;
+  executionId?: string;
+}
+
+/** Objects up to this size are read once into memory; larger ones are read twice (hash, then copy). */
+const IN_MEMORY_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Lands an uploaded object in the raw zone, byte for byte, with a conditional write.
+ * The run id is derived from dataset, source key and content hash, so the same object arriving
+ * twice maps to the same run: a no-op once that run has succeeded. Different bytes under an
+ * existing raw key are refused with `RawObjectConflict`; raw is never overwritten.
+ */
+export async function ingest(input: IngestInput, ports: IngestPorts): Promise<IngestOutput> {
+  const contract = contractNamed(ports.contracts, input.dataset);
+  const { trigger } = input;
+  if (contract.source.type !== 's3-upload' || trigger.type !== 's3-upload') {
+    throw new UnsupportedSource(
+      `dataset '${contract.name}' has source type '${contract.source.type}' and was triggered by '${trigger.type}'; ` +
+        `this version ingests 's3-upload' sources started by an Object Created event`,
+    );
+  }
+  if (!trigger.key.startsWith(contract.source.prefix)) {
+    throw new UnsupportedSource(
+      `landing key '${trigger.key}' is not under dataset '${contract.name}' prefix '${contract.source.prefix}'`,
+    );
+  }
+  const { store } = ports;
+  const source = store.describe('landing', trigger.key);
+  const head = await store.head('landing', trigger.key);
+  if (!head) {
+    throw new ObjectNotFound(`${source} does not exist: it was deleted or moved before it could be ingested`);
+  }
+
+  const { sha256, size, body } = await hashSource(store, trigger.key, head.size);
+  const runId = runIdOf(contract.name, trigger.key, sha256);
+  const previous = await readRunRecord(store, contract.name, runId);
+  const dt = previous?.dt ?? dateOf(trigger.time ?? head.lastModified ?? (ports.clock ?? (() => new Date()))());
+  const run: RunLocation = { dataset: contract.name, dt, runId };
+  const rawObjectKey = rawKey(run, fileNameOf(trigger.key));
+  const output = { runId, dt, rawKey: rawObjectKey, manifestKey: manifestKey(run), sha256, size };
+
+  if (previous?.status === 'SUCCEEDED') {
+    return { ...output, duplicate: true, alreadyProcessed: true };
+  }
+
+  const created = await store.putIfAbsent(
+    'raw',
+    rawObjectKey,
+    body ?? { stream: await store.read('landing', trigger.key), length: size },
+    { metadata: { sha256, 'source-key': trigger.key } },
+  );
+  if (!created) await assertSameBytes(store, rawObjectKey, sha256, source);
+
+  const manifest: RawManifest = {
+    dataset: contract.name,
+    runId,
+    source: {
+      type: 's3-upload',
+      key: trigger.key,
+      bucket: trigger.bucket,
+      etag: trigger.etag,
+      versionId: trigger.versionId,
+    },
+    file: fileNameOf(trigger.key),
+    sha256,
+    size,
+    receivedAt: trigger.time ?? head.lastModified?.toISOString() ?? new Date().toISOString(),
+    executionId: input.executionId,
+  };
+  await store.putIfAbsent('raw', output.manifestKey, JSON.stringify(manifest, null, 2), {
+    contentType: 'application/json',
+  });
+
+  // The record is claimed now so that a repeated trigger finds this run's dt and raw key.
+  const record: RunRecord = {
+    ...(previous ?? {}),
+    dataset: contract.name,
+    runId,
+    dt,
+    status: 'RUNNING',
+    executionId: input.executionId,
+    startedAt: input.startedAt,
+    trigger,
+    source: { zone: 'landing', key: trigger.key, sha256, size },
+    raw: { key: rawObjectKey, manifestKey: output.manifestKey },
+  };
+  await store.put('reports', runRecordKey(contract.name, runId), JSON.stringify(record, null, 2), {
+    contentType: 'application/json',
+  });
+
+  return { ...output, duplicate: !created, alreadyProcessed: false };
+}
+
+/** Same dataset, source key and bytes give the same run id. */
+export function runIdOf(dataset: string, sourceKey: string, sha256: string): string {
+  return createHash('sha256').update(`${dataset}\n${sourceKey}\n${sha256}`).digest('hex').slice(0, 16);
+}
+
+async function hashSource(
+  store: ObjectStore,
+  key: string,
+  expectedSize: number,
+): Promise<{ sha256: string; size: number; body?: Buffer }> {
+  const stream = await store.read('landing', key);
+  if (expectedSize <= IN_MEMORY_LIMIT) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+    const body = Buffer.concat(chunks);
+    return { sha256: createHash('sha256').update(body).digest('hex'), size: body.length, body };
+  }
+  return hashStream(stream);
+}
+
+async function hashStream(stream: Readable): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+async function assertSameBytes(store: ObjectStore, key: string, sha256: string, source: string): Promise<void> {
+  const existing = await store.head('raw', key);
+  const existingSha = existing?.metadata.sha256 ?? (await hashStream(await store.read('raw', key))).sha256;
+  if (existingSha !== sha256) {
+    throw new RawObjectConflict(
+      `${store.describe('raw', key)} already holds different bytes (sha256 ${existingSha}); ` +
+        `the bytes of ${source} (sha256 ${sha256}) were not written. Raw is write-once: ` +
+        `fix the cause and land the data under a new run.`,
+    );
+  }
+}

@@ -1,0 +1,36 @@
+import { type Contract, contractNamed } from '../shared/contract.js';
+import { curatedKey, type RunLocation } from '../shared/keys.js';
+import type { ObjectStore } from '../shared/object-store.js';
+
+export interface PromoteInput {
+  dataset: string;
+  runId: string;
+  dt: string;
+  validatedKey: string;
+}
+
+export interface PromoteOutput {
+  curatedKey: string;
+  size: number;
+}
+
+export interface PromotePorts {
+  store: ObjectStore;
+  contracts: ReadonlyMap<string, Contract>;
+}
+
+/**
+ * Copies this run's validated records into the curated zone, the snapshot that is versioned and
+ * trained on. A repeated run of the same run id rewrites the same key with the same bytes.
+ */
+export async function promote(input: PromoteInput, ports: PromotePorts): Promise<PromoteOutput> {
+  const contract = contractNamed(ports.contracts, input.dataset);
+  const run: RunLocation = { dataset: contract.name, dt: input.dt, runId: input.runId };
+  const key = curatedKey(run);
+  const info = await ports.store.head('validated', input.validatedKey);
+  await ports.store.put('curated', key, await ports.store.read('validated', input.validatedKey), {
+    contentType: 'application/x-ndjson',
+    metadata: { 'run-id': input.runId },
+  });
+  return { curatedKey: key, size: info?.size ?? 0 };
+}

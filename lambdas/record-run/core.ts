@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { dateOf, runAttemptKey, runRecordKey } from '../shared/keys.js';
+import type { ObjectStore } from '../shared/object-store.js';
+import { readRunRecord, type RunRecord } from '../shared/run-record.js';
+
+/** The execution state as the state machine holds it when the run ends. */
+export interface PipelineState {
+  dataset: string;
+  trigger?: { time?: string; [field: string]: unknown };
+  ingest?: { runId: string; dt: string; rawKey: string; manifestKey: string; sha256: string; size: number };
+  validation?: NonNullable<RunRecord['validation']>;
+  promotion?: { curatedKey: string; size: number };
+  error?: { Error: string; Cause?: unknown };
+}
+
+export interface RecordRunInput {
+  status: 'SUCCEEDED' | 'FAILED';
+  state: PipelineState;
+  executionId?: string;
+  startedAt?: string;
+}
+
+export interface RecordRunPorts {
+  store: ObjectStore;
+  clock?: () => Date;
+}
+
+/**
+ * Writes the record of a finished run to the reports zone: the latest record by run id, and one
+ * record per attempt. A run that failed before its bytes were hashed is recorded under an id
+ * derived from its trigger.
+ */
+export async function recordRun(input: RecordRunInput, ports: RecordRunPorts): Promise<{ recordKey: string }> {
+  const { state } = input;
+  const now = (ports.clock ?? (() => new Date()))();
+  const runId = state.ingest?.runId ?? `trigger-${hashOf(state.trigger ?? {})}`;
+  const previous = await readRunRecord(ports.store, state.dataset, runId);
+  const record: RunRecord = {
+    ...(previous ?? {}),
+    dataset: state.dataset,
+    runId,
+    dt: state.ingest?.dt ?? previous?.dt ?? dateOf(state.trigger?.time ?? now),
+    status: input.status,
+    executionId: input.executionId ?? previous?.executionId,
+    startedAt: input.startedAt ?? previous?.startedAt,
+    finishedAt: now.toISOString(),
+    trigger: state.trigger,
+    ...(state.validation ? { validation: state.validation } : {}),
+    ...(state.promotion ? { promotion: state.promotion } : {}),
+  };
+  if (input.status === 'FAILED' && state.error) record.error = describeError(state.error);
+  else delete record.error;
+
+  const body = JSON.stringify(record, null, 2);
+  const key = runRecordKey(state.dataset, runId);
+  await ports.store.put('reports', key, body, { contentType: 'application/json' });
+  await ports.store.put('reports', runAttemptKey(state.dataset, runId, record.startedAt ?? now.toISOString()), body, {
+    contentType: 'application/json',
+  });
+  return { recordKey: key };
+}
+
+/**
+ * Step Functions hands a Lambda error over as `{ Error, Cause }` where Cause is the JSON of
+ * `{ errorType, errorMessage, trace }`; locally and for Pass-state errors it is the message itself.
+ */
+export function describeError(error: { Error: string; Cause?: unknown }): { name: string; message: string } {
+  const cause = error.Cause;
+  if (typeof cause === 'string') {
+    try {
+      const parsed = JSON.parse(cause) as { errorMessage?: string };
+      if (parsed && typeof parsed.errorMessage === 'string') return { name: error.Error, message: parsed.errorMessage };
+    } catch {
+      // a plain message
+    }
+    return { name: error.Error, message: cause };
+  }
+  return { name: error.Error, message: cause === undefined ? '' : JSON.stringify(cause) };
+}
+
+function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}

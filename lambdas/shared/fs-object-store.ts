@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ConfigurationError, ObjectNotFound } from './errors.js';
+import {
+  type Body,
+  isSizedStream,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutOptions,
+  type SizedStream,
+  type Zone,
+} from './object-store.js';
+
+const META_DIR = '.meta';
+const TEMP_PREFIX = '.sluice-tmp-';
+
+/**
+ * The lake in a local directory: `<root>/<zone>/<key>`, metadata beside it under `<root>/.meta/`.
+ * Write-once holds here as on S3: `putIfAbsent` publishes a fully written temporary file with
+ * link(2), which fails if the name exists, so a reader never sees a partial object and an
+ * existing one is never replaced. Raw objects are also made read-only.
+ */
+export class FsObjectStore implements ObjectStore {
+  constructor(readonly root: string) {}
+
+  describe(zone: Zone, key: string): string {
+    return this.pathOf(zone, key);
+  }
+
+  async head(zone: Zone, key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const info = await stat(this.pathOf(zone, key));
+      if (!info.isFile()) return undefined;
+      return { size: info.size, metadata: await this.readMetadata(zone, key), lastModified: info.mtime };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async read(zone: Zone, key: string): Promise<Readable> {
+    const path = this.pathOf(zone, key);
+    if (!(await this.head(zone, key))) throw new ObjectNotFound(`${path} does not exist`);
+    return createReadStream(path);
+  }
+
+  async readText(zone: Zone, key: string): Promise<string> {
+    try {
+      return await readFile(this.pathOf(zone, key), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new ObjectNotFound(`${this.pathOf(zone, key)} does not exist`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async putIfAbsent(zone: Zone, key: string, body: Body | SizedStream, options: PutOptions = {}): Promise<boolean> {
+    const path = this.pathOf(zone, key);
+    const temp = await this.writeTemp(path, isSizedStream(body) ? body.stream : body);
+    try {
+      if (zone === 'raw') await chmod(temp, 0o444);
+      await link(temp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+    await this.writeMetadata(zone, key, options);
+    return true;
+  }
+
+  async put(zone: Zone, key: string, body: Body | Readable, options: PutOptions = {}): Promise<void> {
+    const path = this.pathOf(zone, key);
+    const temp = await this.writeTemp(path, body);
+    await rename(temp, path);
+    await this.writeMetadata(zone, key, options);
+  }
+
+  async list(zone: Zone, prefix: string): Promise<string[]> {
+    const base = join(this.root, zone);
+    const keys: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      for (const entry of entries) {
+        if (entry.name.startsWith(TEMP_PREFIX)) continue;
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else {
+          const key = relative(base, full).split(sep).join('/');
+          if (key.startsWith(prefix)) keys.push(key);
+        }
+      }
+    };
+    await walk(base);
+    return keys.sort();
+  }
+
+  private pathOf(zone: Zone, key: string): string {
+    if (key.length === 0 || key.startsWith('/') || key.split('/').some((part) => part === '..' || part === '')) {
+      throw new ConfigurationError(`not a usable object key in the local lake: '${key}'`);
+    }
+    return join(this.root, zone, ...key.split('/'));
+  }
+
+  private async writeTemp(path: string, body: Body | Readable): Promise<string> {
+    await mkdir(dirname(path), { recursive: true });
+    const temp = join(dirname(path), `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+    try {
+      if (body instanceof Readable) await pipeline(body, createWriteStream(temp));
+      else await writeFile(temp, body);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+    return temp;
+  }
+
+  private metadataPath(zone: Zone, key: string): string {
+    return join(this.root, META_DIR, zone, `${key}.json`);
+  }
+
+  private async writeMetadata(zone: Zone, key: string, options: PutOptions): Promise<void> {
+    const path = this.metadataPath(zone, key);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, JSON.stringify({ contentType: options.contentType, metadata: options.metadata ?? {} }));
+  }
+
+  private async readMetadata(zone: Zone, key: string): Promise<Record<string, string>> {
+    try {
+      const saved = JSON.parse(await readFile(this.metadataPath(zone, key), 'utf8')) as {
+        metadata?: Record<string, string>;
+      };
+      return saved.metadata ?? {};
+    } catch {
+      return {};
+    }
+  }
+}

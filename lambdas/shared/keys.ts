@@ -1,0 +1,64 @@
+/**
+ * Object keys inside each zone's bucket. Hive-style (`dt=…/run=…`) so Athena, Glue and Spark
+ * read them as partitions: `<dataset>/dt=YYYY-MM-DD/run=<runId>/<file>`.
+ */
+
+export interface RunLocation {
+  dataset: string;
+  dt: string;
+  runId: string;
+}
+
+export function runPrefix({ dataset, dt, runId }: RunLocation): string {
+  return `${dataset}/dt=${dt}/run=${runId}/`;
+}
+
+/** Raw bytes exactly as received, under their source file name. */
+export function rawKey(run: RunLocation, fileName: string): string {
+  return `${runPrefix(run)}${fileName}`;
+}
+
+/** The manifest next to the raw bytes: source, sha256, size, received-at, run id. */
+export function manifestKey(run: RunLocation): string {
+  return `${runPrefix(run)}_manifest.json`;
+}
+
+export function validatedKey(run: RunLocation): string {
+  return `${runPrefix(run)}part-00000.jsonl`;
+}
+
+export function curatedKey(run: RunLocation): string {
+  return `${runPrefix(run)}part-00000.jsonl`;
+}
+
+export function quarantineKey(run: RunLocation): string {
+  return `${runPrefix(run)}rejected-rows.jsonl`;
+}
+
+/** GX-shaped validation result of one run, in the reports zone. */
+export function validationReportKey(run: RunLocation): string {
+  return `${runPrefix(run)}validation.json`;
+}
+
+/** The latest record of a run, whatever its outcome; found by run id alone. */
+export function runRecordKey(dataset: string, runId: string): string {
+  return `${dataset}/runs/${runId}.json`;
+}
+
+/** One record per attempt, so a failed run repeated after a fix keeps its history. */
+export function runAttemptKey(dataset: string, runId: string, startedAt: string): string {
+  return `${dataset}/runs/${runId}/attempts/${startedAt.replace(/[:.]/g, '-')}.json`;
+}
+
+/** `YYYY-MM-DD` of an ISO timestamp or Date, in UTC. */
+export function dateOf(time: string | Date): string {
+  const date = typeof time === 'string' ? new Date(time) : time;
+  if (Number.isNaN(date.getTime())) throw new RangeError(`not a timestamp: ${String(time)}`);
+  return date.toISOString().slice(0, 10);
+}
+
+/** The last path segment of a key, made safe as a file name in the lake. */
+export function fileNameOf(key: string): string {
+  const name = key.split('/').filter(Boolean).pop() ?? 'object';
+  return name.replace(/[^A-Za-z0-9._=-]/g, '_');
+}

@@ -1,0 +1,36 @@
+import { runRecordKey } from './keys.js';
+import type { ObjectStore } from './object-store.js';
+
+export type RunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
+/** What the reports zone keeps about one run, success or failure. */
+export interface RunRecord {
+  dataset: string;
+  runId: string;
+  dt: string;
+  status: RunStatus;
+  executionId?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  trigger?: unknown;
+  source?: { zone: 'landing'; key: string; sha256: string; size: number };
+  raw?: { key: string; manifestKey: string };
+  validation?: {
+    success: boolean;
+    promote: boolean;
+    summary: string;
+    rows: { read: number; valid: number; quarantined: number };
+    statistics: unknown;
+    reportKey: string;
+    validatedKey: string;
+    quarantineKey: string;
+  };
+  promotion?: { curatedKey: string; size: number };
+  error?: { name: string; message: string };
+}
+
+export async function readRunRecord(store: ObjectStore, dataset: string, runId: string): Promise<RunRecord | undefined> {
+  const key = runRecordKey(dataset, runId);
+  if (!(await store.head('reports', key))) return undefined;
+  return JSON.parse(await store.readText('reports', key)) as RunRecord;
+}

@@ -1,0 +1,108 @@
+import { PassThrough } from 'node:stream';
+import { type Contract, contractNamed } from '../shared/contract.js';
+import { quarantineKey, type RunLocation, validatedKey, validationReportKey } from '../shared/keys.js';
+import type { ObjectStore } from '../shared/object-store.js';
+import { type ValidationOutcome, validateStream } from './engine.js';
+
+export interface ValidateInput {
+  dataset: string;
+  runId: string;
+  dt: string;
+  rawKey: string;
+}
+
+export interface ValidateOutput {
+  promote: boolean;
+  success: boolean;
+  summary: string;
+  rows: ValidationOutcome['rows'];
+  statistics: ValidationOutcome['result']['statistics'];
+  reasons: string[];
+  reportKey: string;
+  validatedKey: string;
+  quarantineKey: string;
+}
+
+export interface ValidatePorts {
+  store: ObjectStore;
+  contracts: ReadonlyMap<string, Contract>;
+  onProgress?: (progress: { bytesRead: number; rowsRead: number }) => void;
+}
+
+/**
+ * Streams one raw batch through its contract: records that pass go to the validated zone as typed
+ * JSON Lines, records that fail go to quarantine with row, column, expectation and reason, and the
+ * GX-shaped result goes to the reports zone. Memory stays flat in the batch size.
+ */
+export async function validateBatch(input: ValidateInput, ports: ValidatePorts): Promise<ValidateOutput> {
+  const contract = contractNamed(ports.contracts, input.dataset);
+  const { store } = ports;
+  const run: RunLocation = { dataset: contract.name, dt: input.dt, runId: input.runId };
+  const keys = { validated: validatedKey(run), quarantine: quarantineKey(run), report: validationReportKey(run) };
+  const source = store.describe('raw', input.rawKey);
+
+  const valid = new PassThrough();
+  const quarantine = new PassThrough();
+  const uploads = Promise.all([
+    store.put('validated', keys.validated, valid, { contentType: 'application/x-ndjson' }),
+    store.put('quarantine', keys.quarantine, quarantine, { contentType: 'application/x-ndjson' }),
+  ]);
+  // An upload that fails early must not leave the engine blocked on backpressure.
+  uploads.catch((error: unknown) => {
+    valid.destroy(error as Error);
+    quarantine.destroy(error as Error);
+  });
+
+  let outcome: ValidationOutcome;
+  try {
+    const raw = await store.read('raw', input.rawKey);
+    outcome = await validateStream(raw, contract, { valid, quarantine }, { source, onProgress: ports.onProgress });
+  } catch (error) {
+    valid.destroy();
+    quarantine.destroy();
+    await uploads.catch(() => undefined);
+    throw error;
+  }
+  valid.end();
+  quarantine.end();
+  await uploads;
+
+  const report = {
+    ...outcome.result,
+    meta: {
+      ...outcome.result.meta,
+      run_id: input.runId,
+      dataset: contract.name,
+      batch: { raw: source, dt: input.dt },
+      rows: outcome.rows,
+      decision: outcome.decision,
+      outputs: {
+        validated: store.describe('validated', keys.validated),
+        quarantine: store.describe('quarantine', keys.quarantine),
+      },
+    },
+  };
+  await store.put('reports', keys.report, JSON.stringify(report, null, 2), { contentType: 'application/json' });
+
+  return {
+    promote: outcome.decision.promote,
+    success: outcome.result.success,
+    summary: summarise(contract.name, input.runId, outcome),
+    rows: outcome.rows,
+    statistics: outcome.result.statistics,
+    reasons: outcome.decision.reasons,
+    reportKey: keys.report,
+    validatedKey: keys.validated,
+    quarantineKey: keys.quarantine,
+  };
+}
+
+function summarise(dataset: string, runId: string, outcome: ValidationOutcome): string {
+  const { rows, result, decision } = outcome;
+  const stats = result.statistics;
+  const head =
+    `${dataset} run ${runId}: ${rows.read} rows read, ${rows.valid} validated, ${rows.quarantined} quarantined; ` +
+    `${stats.successful_expectations}/${stats.evaluated_expectations} expectations met`;
+  if (decision.promote) return decision.reasons.length > 0 ? `${head}. ${decision.reasons.join(' ')}` : head;
+  return `${head}. Not promoted: ${decision.reasons.join(' ')}`;
+}
