@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { addFormats } from './ajv-formats.js';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
 import { ContractInvalid } from './errors.js';
@@ -58,7 +59,7 @@ export interface ContractProblem {
   message: string;
 }
 
-const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: false });
+const ajv = addFormats(new Ajv2020({ allErrors: true, useDefaults: true, strict: false }));
 const validateContractShape = ajv.compile(contractSchema);
 const kwargsValidators = new Map(
   Object.entries(EXPECTATION_CATALOGUE).map(([name, spec]) => [name, ajv.compile(spec.kwargs)]),

@@ -1,0 +1,70 @@
+import { Command, Option } from 'commander';
+
+/** Parses the command line and runs one command; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command()
+    .name('sluice')
+    .description(
+      'Sluice lands data write-once in a zoned lake, validates it against its contract and promotes what passes.\n' +
+        'Locally it runs the same state machine definition that AWS runs.',
+    )
+    .showHelpAfterError('(sluice --help lists the commands)')
+    .addOption(new Option('--datasets <dir>', 'directory of dataset contracts').default('datasets'))
+    .addOption(new Option('--lake <dir>', 'local lake directory (persists between runs)').default('.sluice'));
+
+  program
+    .command('run')
+    .description('run the pipeline locally for one dataset: land the input, validate, promote, record')
+    .argument('<dataset>', 'dataset name (a contract in --datasets)')
+    .requiredOption('-i, --input <file>', 'file to upload to the dataset landing prefix (CSV or JSON Lines)')
+    .option('--events', 'print every history event, as the console Events tab does')
+    .option('--json', 'print the execution report as JSON instead of tables')
+    .option('--s3-endpoint <url>', 'use an S3 API (moto, LocalStack) instead of the lake directory')
+    .option('--bucket-prefix <prefix>', 'with --s3-endpoint: zone buckets are <prefix>-<zone>', 'sluice')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sluice run orders --input examples/orders.csv\n  sluice run orders -i orders.csv --events\n',
+    )
+    .action(async (dataset: string, options) => {
+      const { runCommand } = await import('./run.js');
+      exitCode = await runCommand(dataset, { ...program.opts(), ...options });
+    });
+
+  program
+    .command('check')
+    .description('check every dataset contract, as synth and the Lambdas do at load, and list the datasets')
+    .argument('[files...]', 'contract files (default: every contract in --datasets)')
+    .action(async (files: string[]) => {
+      const { checkCommand } = await import('./check.js');
+      exitCode = await checkCommand(files, program.opts());
+    });
+
+  program
+    .command('runs')
+    .description('list the recorded runs of a dataset in the local lake, newest first')
+    .argument('<dataset>', 'dataset name')
+    .option('--json', 'print the run records as JSON')
+    .action(async (dataset: string, options) => {
+      const { runsCommand } = await import('./inspect.js');
+      exitCode = await runsCommand(dataset, { ...program.opts(), ...options });
+    });
+
+  program
+    .command('history')
+    .description('print the execution history of a local run, as the console shows it')
+    .argument('<execution>', 'execution name, as printed by sluice run')
+    .option('--events', 'print every event, not only the steps')
+    .action(async (execution: string, options) => {
+      const { historyCommand } = await import('./inspect.js');
+      exitCode = await historyCommand(execution, { ...program.opts(), ...options });
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.stderr.write(`sluice: ${(error as Error).name}: ${(error as Error).message}\n`);
+    return 2;
+  }
+  return exitCode;
+}

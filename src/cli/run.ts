@@ -1,0 +1,110 @@
+import type { ExecutionReport } from '../local/asl-runner.js';
+import { renderEvents, renderSteps, table } from '../local/history.js';
+import { coreFunctions, runUpload } from '../local/pipeline.js';
+import { loadContracts } from '../../lambdas/shared/contract.js';
+import type { ObjectStore } from '../../lambdas/shared/object-store.js';
+import { type LakeOptions, openLake } from './lake.js';
+
+export interface RunCommandOptions extends LakeOptions {
+  datasets: string;
+  input: string;
+  events?: boolean;
+  json?: boolean;
+}
+
+interface PipelineOutput {
+  ingest?: { runId: string; dt: string; rawKey: string; sha256: string; size: number; alreadyProcessed: boolean };
+  validation?: {
+    promote: boolean;
+    summary: string;
+    rows: { read: number; valid: number; quarantined: number };
+    statistics: { evaluated_expectations: number; successful_expectations: number };
+    reportKey: string;
+    validatedKey: string;
+    quarantineKey: string;
+  };
+  promotion?: { curatedKey: string };
+  record?: { recordKey: string };
+}
+
+export async function runCommand(dataset: string, options: RunCommandOptions): Promise<number> {
+  const contracts = loadContracts(options.datasets);
+  const { store, where } = await openLake(options);
+  const err = process.stderr;
+  err.write(`sluice: running '${dataset}' on ${options.input} (lake: ${where})\n`);
+
+  let lastProgress = 0;
+  const result = await runUpload({
+    dataset,
+    inputFile: options.input,
+    store,
+    contracts,
+    functions: coreFunctions({
+      store,
+      contracts,
+      onProgress: ({ rowsRead, bytesRead }) => {
+        if (Date.now() - lastProgress < 1000) return;
+        lastProgress = Date.now();
+        err.write(`    … ${rowsRead.toLocaleString('en-US')} rows, ${(bytesRead / 1e6).toFixed(1)} MB\n`);
+      },
+    }),
+    onEvent: (event) => {
+      if (event.type === 'TaskStateEntered') err.write(`  ▸ ${event.step}\n`);
+      if (event.type === 'LambdaFunctionFailed') err.write(`    ✗ ${event.step}: ${event.error}: ${event.cause}\n`);
+      if (event.type === 'TaskStateRetried') err.write(`    ↻ retrying ${event.step}\n`);
+    },
+  });
+  const { report } = result;
+
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return report.status === 'SUCCEEDED' ? 0 : 1;
+  }
+
+  const out: string[] = [];
+  const took = ((report.stoppedAt - report.startedAt) / 1000).toFixed(2);
+  out.push('', `Execution ${report.name}: ${report.status} in ${took} s`, '');
+  out.push(options.events ? renderEvents(report) : renderSteps(report), '');
+  out.push(...summary(report, store));
+  out.push(`History: sluice history ${report.name}${options.events ? '' : ' --events'}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return report.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+function summary(report: ExecutionReport, store: ObjectStore): string[] {
+  const output = (report.status === 'SUCCEEDED' ? report.output : undefined) as PipelineOutput | undefined;
+  if (report.status === 'FAILED') {
+    const lines = [`Run failed: ${report.error}`, indent(report.cause ?? '')];
+    lines.push('', 'Raw data, if it was landed, is kept unchanged; the run record is in the reports zone.', '');
+    return lines;
+  }
+  const ingest = output?.ingest;
+  if (!ingest) return [];
+  if (ingest.alreadyProcessed) {
+    return [
+      `Already processed: run ${ingest.runId} of these bytes (sha256 ${ingest.sha256.slice(0, 12)}…) succeeded before.`,
+      `Nothing was written. Raw: ${store.describe('raw', ingest.rawKey)}`,
+      '',
+    ];
+  }
+  const v = output.validation!;
+  const rows = [
+    ['run', `${ingest.runId}  (dt=${ingest.dt})`],
+    ['raw', `${store.describe('raw', ingest.rawKey)}  (${ingest.size.toLocaleString('en-US')} bytes)`],
+    ['rows read', v.rows.read.toLocaleString('en-US')],
+    ['validated', `${v.rows.valid.toLocaleString('en-US')}  ${store.describe('validated', v.validatedKey)}`],
+    ['quarantined', `${v.rows.quarantined.toLocaleString('en-US')}  ${store.describe('quarantine', v.quarantineKey)}`],
+    ['expectations', `${v.statistics.successful_expectations}/${v.statistics.evaluated_expectations} met`],
+    ['report', store.describe('reports', v.reportKey)],
+  ];
+  if (output.promotion) rows.push(['curated', store.describe('curated', output.promotion.curatedKey)]);
+  if (output.record) rows.push(['run record', store.describe('reports', output.record.recordKey)]);
+  return [table(['Summary', ''], rows).split('\n').slice(2).join('\n'), '', v.summary, ''];
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}

@@ -1,0 +1,236 @@
+import { readFileSync } from 'node:fs';
+import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { ConfigurationError } from '../../lambdas/shared/errors.js';
+
+/** A Lambda-backed Task's implementation: receives the Payload, returns the function's result. */
+export type LocalFunction = (payload: unknown) => Promise<unknown>;
+
+/** One line of execution history, named as the Step Functions console names events. */
+export interface HistoryEvent {
+  id: number;
+  type: string;
+  step?: string;
+  stateType?: string;
+  resource?: string;
+  timestamp: number;
+  error?: string;
+  cause?: string;
+  retryAttempt?: number;
+}
+
+export interface ExecutionReport {
+  name: string;
+  executionArn: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  startedAt: number;
+  stoppedAt: number;
+  input: unknown;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  events: HistoryEvent[];
+}
+
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const LOCAL_ACCOUNT = '000000000000';
+const LOCAL_REGION = 'us-east-1';
+
+export function localFunctionArn(functionId: string): string {
+  return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:sluice-${functionId}`;
+}
+
+/**
+ * Reads an ASL file and fills its `${Placeholders}` the way CDK's `definitionSubstitutions` does.
+ * A placeholder left without a value is an error, as it would be at deploy time.
+ */
+export function loadDefinition(file: string, substitutions: Record<string, string>): StateMachineDefinition {
+  const text = readFileSync(file, 'utf8').replace(/\$\{([A-Za-z0-9_]+)\}/g, (match, name: string) => {
+    const value = substitutions[name];
+    return value === undefined ? match : value;
+  });
+  const left = text.match(/\$\{[A-Za-z0-9_]+\}/g);
+  if (left) throw new ConfigurationError(`${file}: no value for ${[...new Set(left)].join(', ')}`);
+  return JSON.parse(text) as StateMachineDefinition;
+}
+
+interface TaskStateShape {
+  Type: string;
+  Resource?: string;
+  Parameters?: { FunctionName?: string };
+}
+
+export interface RunOptions {
+  definition: StateMachineDefinition;
+  /** Implementations keyed by function ARN (the value of `Parameters.FunctionName`). */
+  functions: ReadonlyMap<string, LocalFunction>;
+  /** Implementations keyed by state name, for Tasks that are not Lambda invocations. */
+  tasks?: Readonly<Record<string, (input: unknown) => Promise<unknown>>>;
+  input: unknown;
+  name: string;
+  stateMachineName?: string;
+  /** Milliseconds to wait before each retry instead of the ASL's backoff (0 in tests). */
+  retryIntervalMs?: number;
+  /** Called for each history event as it happens, for live progress. */
+  onEvent?: (event: HistoryEvent) => void;
+}
+
+/**
+ * Runs a state machine definition locally, every Task mapped from its Resource to code in this
+ * process: `lambda:invoke` Tasks to the function named by their FunctionName, others by state name.
+ */
+export async function runExecution(options: RunOptions): Promise<ExecutionReport> {
+  const events: HistoryEvent[] = [];
+  const emit = (event: Omit<HistoryEvent, 'id' | 'timestamp'> & { timestamp?: number }) => {
+    const full: HistoryEvent = { id: events.length + 1, timestamp: Date.now(), ...event };
+    events.push(full);
+    options.onEvent?.(full);
+  };
+
+  // A function's own events are held until the interpreter reports the state's next event, so that
+  // they appear between the state's Entered and Exited lines as in the console.
+  const pending = new Map<string, Array<Omit<HistoryEvent, 'id'>>>();
+  const record = (event: Omit<HistoryEvent, 'id' | 'timestamp'>) => {
+    const step = event.step ?? '';
+    pending.set(step, [...(pending.get(step) ?? []), { ...event, timestamp: Date.now() }]);
+  };
+  const flush = (step: string) => {
+    for (const event of pending.get(step) ?? []) emit(event);
+    pending.delete(step);
+  };
+
+  const states = options.definition.States as Record<string, TaskStateShape>;
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  const resources: Record<string, string> = {};
+  for (const [stateName, state] of Object.entries(states)) {
+    if (state.Type !== 'Task') continue;
+    const override = options.tasks?.[stateName];
+    if (override) {
+      resources[stateName] = state.Resource ?? '';
+      handlers[stateName] = override;
+      continue;
+    }
+    if (state.Resource !== LAMBDA_INVOKE) {
+      throw new ConfigurationError(`state '${stateName}': no local implementation for resource ${state.Resource}`);
+    }
+    const arn = state.Parameters?.FunctionName ?? '';
+    const fn = options.functions.get(arn);
+    if (!fn) throw new ConfigurationError(`state '${stateName}': no local function for ${arn}`);
+    resources[stateName] = arn;
+    handlers[stateName] = async (input: unknown) => {
+      const payload = (input as { Payload?: unknown }).Payload;
+      record({ type: 'LambdaFunctionScheduled', step: stateName, resource: arn });
+      record({ type: 'LambdaFunctionStarted', step: stateName, resource: arn });
+      try {
+        const result = await fn(payload);
+        record({ type: 'LambdaFunctionSucceeded', step: stateName, resource: arn });
+        return { Payload: result ?? null, StatusCode: 200, ExecutedVersion: '$LATEST' };
+      } catch (error) {
+        const { name, message } = error as Error;
+        record({ type: 'LambdaFunctionFailed', step: stateName, resource: arn, error: name, cause: message });
+        throw error;
+      }
+    };
+  }
+
+  const machineName = options.stateMachineName ?? 'sluice-pipeline';
+  const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${machineName}:${options.name}`;
+  const startedAt = Date.now();
+  const machine = new StateMachine(options.definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  const retryIntervalOverrides =
+    options.retryIntervalMs === undefined
+      ? undefined
+      : Object.fromEntries(Object.keys(states).map((name) => [name, options.retryIntervalMs!]));
+  const execution = machine.run(options.input as never, {
+    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
+    context: {
+      Execution: {
+        Id: executionArn,
+        Name: options.name,
+        Input: options.input as never,
+        StartTime: new Date(startedAt).toISOString(),
+        RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/sluice-local`,
+      },
+      StateMachine: {
+        Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${machineName}`,
+        Name: machineName,
+      },
+    },
+  });
+
+  const collecting = (async () => {
+    for await (const log of execution.eventLogs) {
+      const base = { timestamp: log.timestamp };
+      if ('state' in log && log.type !== 'StateEntered') flush(log.state.name);
+      switch (log.type) {
+        case 'ExecutionStarted':
+          emit({ ...base, type: 'ExecutionStarted' });
+          break;
+        case 'ExecutionSucceeded':
+          emit({ ...base, type: 'ExecutionSucceeded' });
+          break;
+        case 'ExecutionFailed':
+          emit({ ...base, type: 'ExecutionFailed', error: log.Error, cause: String(log.Cause ?? '') });
+          break;
+        case 'StateEntered':
+        case 'StateExited':
+          emit({
+            ...base,
+            type: `${log.state.type}State${log.type === 'StateEntered' ? 'Entered' : 'Exited'}`,
+            step: log.state.name,
+            stateType: log.state.type,
+            resource: resources[log.state.name],
+          });
+          break;
+        case 'StateFailed':
+          emit({
+            ...base,
+            type: log.state.type === 'Task' ? 'TaskFailed' : `${log.state.type}StateFailed`,
+            step: log.state.name,
+            stateType: log.state.type,
+            error: log.Error,
+            cause: String(log.Cause ?? ''),
+          });
+          break;
+        case 'StateRetried':
+          emit({
+            ...base,
+            type: 'TaskStateRetried',
+            step: log.state.name,
+            stateType: log.state.type,
+            retryAttempt: log.retry.attempt,
+          });
+          break;
+        case 'StateCaught':
+          emit({ ...base, type: 'TaskStateCaught', step: log.state.name, stateType: log.state.type });
+          break;
+        default:
+          break;
+      }
+    }
+  })();
+
+  let output: unknown;
+  let failure: { error: string; cause: string } | undefined;
+  try {
+    output = await execution.result;
+  } catch (error) {
+    if (!(error instanceof ExecutionError)) throw error;
+    failure = { error: 'States.Runtime', cause: error.message };
+  }
+  await collecting;
+  const failed = events.findLast((event) => event.type === 'ExecutionFailed');
+  if (failure && failed) failure = { error: failed.error ?? failure.error, cause: failed.cause ?? failure.cause };
+
+  return {
+    name: options.name,
+    executionArn,
+    status: failure ? 'FAILED' : 'SUCCEEDED',
+    startedAt,
+    stoppedAt: Date.now(),
+    input: options.input,
+    output,
+    error: failure?.error,
+    cause: failure?.cause,
+    events,
+  };
+}

@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Context } from 'aws-lambda';
+import { ingest } from '../../lambdas/ingest/core.js';
+import { promote } from '../../lambdas/promote/core.js';
+import { recordRun } from '../../lambdas/record-run/core.js';
+import { type Contract, contractNamed } from '../../lambdas/shared/contract.js';
+import { ConfigurationError, UnsupportedSource } from '../../lambdas/shared/errors.js';
+import type { ObjectStore } from '../../lambdas/shared/object-store.js';
+import { validateBatch } from '../../lambdas/validate/core.js';
+import {
+  type ExecutionReport,
+  type HistoryEvent,
+  type LocalFunction,
+  loadDefinition,
+  localFunctionArn,
+  runExecution,
+} from './asl-runner.js';
+
+/** Where the repository keeps its state machine, relative to this file. */
+export const PIPELINE_ASL = join(import.meta.dirname, '..', '..', 'statemachines', 'pipeline.asl.json');
+
+/** ASL placeholder → function id; CDK fills the same placeholders with deployed ARNs. */
+export const PIPELINE_FUNCTIONS = {
+  IngestFunctionArn: 'ingest',
+  ValidateFunctionArn: 'validate',
+  PromoteFunctionArn: 'promote',
+  RecordRunFunctionArn: 'record-run',
+} as const;
+
+export type FunctionId = (typeof PIPELINE_FUNCTIONS)[keyof typeof PIPELINE_FUNCTIONS];
+
+/** The pipeline's functions as their cores, with the lake and contracts passed in as ports. */
+export function coreFunctions(ports: {
+  store: ObjectStore;
+  contracts: ReadonlyMap<string, Contract>;
+  onProgress?: (progress: { bytesRead: number; rowsRead: number }) => void;
+}): Record<FunctionId, LocalFunction> {
+  return {
+    ingest: (payload) => ingest(payload as never, ports),
+    validate: (payload) => validateBatch(payload as never, ports),
+    promote: (payload) => promote(payload as never, ports),
+    'record-run': (payload) => recordRun(payload as never, ports),
+  };
+}
+
+/**
+ * The pipeline's functions as the deployed Lambda handlers (middy, Powertools, S3 client from
+ * the environment), imported in this process. The environment must name the lake buckets,
+ * the S3 endpoint and the contracts before this is called.
+ */
+export async function handlerFunctions(): Promise<Record<FunctionId, LocalFunction>> {
+  const modules = {
+    ingest: await import('../../lambdas/ingest/handler.js'),
+    validate: await import('../../lambdas/validate/handler.js'),
+    promote: await import('../../lambdas/promote/handler.js'),
+    'record-run': await import('../../lambdas/record-run/handler.js'),
+  };
+  const invoke =
+    (id: FunctionId): LocalFunction =>
+    (payload) =>
+      (modules[id].handler as (event: unknown, context: Context) => Promise<unknown>)(payload, lambdaContext(id));
+  return {
+    ingest: invoke('ingest'),
+    validate: invoke('validate'),
+    promote: invoke('promote'),
+    'record-run': invoke('record-run'),
+  };
+}
+
+export interface UploadRunOptions {
+  dataset: string;
+  inputFile: string;
+  store: ObjectStore;
+  contracts: ReadonlyMap<string, Contract>;
+  functions: Record<FunctionId, LocalFunction>;
+  retryIntervalMs?: number;
+  onEvent?: (event: HistoryEvent) => void;
+  /** The landing key; by default the dataset's prefix plus the file's name. */
+  landingKey?: string;
+}
+
+export interface UploadRunResult {
+  landingKey: string;
+  report: ExecutionReport;
+  historyKey: string;
+}
+
+/**
+ * Does locally what an upload does in AWS: puts the file under the dataset's landing prefix,
+ * then runs the pipeline's state machine with the Object Created trigger EventBridge would send.
+ */
+export async function runUpload(options: UploadRunOptions): Promise<UploadRunResult> {
+  const contract = contractNamed(options.contracts, options.dataset);
+  if (contract.source.type !== 's3-upload') {
+    throw new UnsupportedSource(
+      `dataset '${contract.name}' has source type '${contract.source.type}'; --input applies to 's3-upload' datasets`,
+    );
+  }
+  let size: number;
+  try {
+    size = statSync(options.inputFile).size;
+  } catch (error) {
+    throw new ConfigurationError(`cannot read input file ${options.inputFile}: ${(error as Error).message}`);
+  }
+  const landingKey = options.landingKey ?? `${contract.source.prefix}${basename(options.inputFile)}`;
+  await options.store.put('landing', landingKey, createReadStream(options.inputFile));
+
+  const now = new Date();
+  const name = `${contract.name}-${now.toISOString().replace(/[-:]/g, '').replace(/\..+/, '')}-${randomBytes(3).toString('hex')}`;
+  const input = {
+    dataset: contract.name,
+    trigger: { type: 's3-upload', bucket: 'landing', key: landingKey, size, time: now.toISOString() },
+  };
+  const report = await runPipeline({ ...options, input, name });
+  const historyKey = `${contract.name}/executions/${name}.json`;
+  await options.store.put('reports', historyKey, JSON.stringify(report, null, 2), { contentType: 'application/json' });
+  return { landingKey, report, historyKey };
+}
+
+export async function runPipeline(options: {
+  input: unknown;
+  name: string;
+  functions: Record<FunctionId, LocalFunction>;
+  retryIntervalMs?: number;
+  onEvent?: (event: HistoryEvent) => void;
+}): Promise<ExecutionReport> {
+  const substitutions = Object.fromEntries(
+    Object.entries(PIPELINE_FUNCTIONS).map(([placeholder, id]) => [placeholder, localFunctionArn(id)]),
+  );
+  const functions = new Map(
+    Object.values(PIPELINE_FUNCTIONS).map((id) => [localFunctionArn(id), options.functions[id]] as const),
+  );
+  return runExecution({
+    definition: loadDefinition(PIPELINE_ASL, substitutions),
+    functions,
+    input: options.input,
+    name: options.name,
+    retryIntervalMs: options.retryIntervalMs,
+    onEvent: options.onEvent,
+  });
+}
+
+function lambdaContext(id: string): Context {
+  const started = Date.now();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `sluice-${id}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: localFunctionArn(id),
+    memoryLimitInMB: '1024',
+    awsRequestId: randomBytes(16).toString('hex'),
+    logGroupName: `/aws/lambda/sluice-${id}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 900_000 - (Date.now() - started),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
