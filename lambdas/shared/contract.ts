@@ -74,7 +74,7 @@ export function parseContract(text: string, where: string): Contract {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
-    const pos = first.linePos?.[0];
+    const pos = lineCounter.linePos(first.pos[0]);
     throw new ContractInvalid(
       `${where}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML or JSON: ${first.message.split('\n')[0]}`,
     );

@@ -1,0 +1,57 @@
+import { Readable } from 'node:stream';
+import { ObjectNotFound } from '../../lambdas/shared/errors.js';
+import {
+  type Body,
+  isSizedStream,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutOptions,
+  type SizedStream,
+  type Zone,
+} from '../../lambdas/shared/object-store.js';
+
+/** An ObjectStore in memory, for unit tests of the cores. Conditional writes behave as on S3. */
+export class MemoryStore implements ObjectStore {
+  readonly objects = new Map<string, { bytes: Buffer; metadata: Record<string, string> }>();
+
+  describe(zone: Zone, key: string): string {
+    return `mem://${zone}/${key}`;
+  }
+
+  async head(zone: Zone, key: string): Promise<ObjectInfo | undefined> {
+    const object = this.objects.get(`${zone}/${key}`);
+    return object && { size: object.bytes.length, metadata: object.metadata, lastModified: new Date(0) };
+  }
+
+  async read(zone: Zone, key: string): Promise<Readable> {
+    return Readable.from([this.bytes(zone, key)]);
+  }
+
+  async readText(zone: Zone, key: string): Promise<string> {
+    return this.bytes(zone, key).toString('utf8');
+  }
+
+  async putIfAbsent(zone: Zone, key: string, body: Body | SizedStream, options: PutOptions = {}): Promise<boolean> {
+    if (this.objects.has(`${zone}/${key}`)) return false;
+    await this.put(zone, key, isSizedStream(body) ? body.stream : body, options);
+    return true;
+  }
+
+  async put(zone: Zone, key: string, body: Body | Readable, options: PutOptions = {}): Promise<void> {
+    const bytes = body instanceof Readable ? Buffer.concat(await body.toArray()) : Buffer.from(body);
+    this.objects.set(`${zone}/${key}`, { bytes, metadata: options.metadata ?? {} });
+  }
+
+  async list(zone: Zone, prefix: string): Promise<string[]> {
+    return [...this.objects.keys()]
+      .filter((k) => k.startsWith(`${zone}/${prefix}`))
+      .map((k) => k.slice(zone.length + 1))
+      .sort();
+  }
+
+  bytes(zone: Zone, key: string): Buffer {
+    const object = this.objects.get(`${zone}/${key}`);
+    if (!object) throw new ObjectNotFound(`${this.describe(zone, key)} does not exist`);
+    return object.bytes;
+  }
+}
