@@ -1,0 +1,61 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ConfigurationError, ObjectNotFound } from '../../lambdas/shared/errors.js';
+import { FsObjectStore } from '../../lambdas/shared/fs-object-store.js';
+
+const fresh = () => new FsObjectStore(mkdtempSync(join(tmpdir(), 'sluice-fs-')));
+
+describe('the local lake directory', () => {
+  it('creates an object once and refuses to replace it', async () => {
+    // Prepare
+    const store = fresh();
+    // Act
+    const first = await store.putIfAbsent('raw', 'd/dt=2026-11-25/run=1/a.csv', 'one', { metadata: { sha256: 'x' } });
+    const second = await store.putIfAbsent('raw', 'd/dt=2026-11-25/run=1/a.csv', 'two');
+    // Assess
+    expect([first, second]).toEqual([true, false]);
+    expect(await store.readText('raw', 'd/dt=2026-11-25/run=1/a.csv')).toBe('one');
+    expect((await store.head('raw', 'd/dt=2026-11-25/run=1/a.csv'))?.metadata).toEqual({ sha256: 'x' });
+  });
+
+  it('lets exactly one of many concurrent conditional writes win', async () => {
+    // Prepare
+    const store = fresh();
+    // Act
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.putIfAbsent('raw', 'race/key', `writer ${i}`)),
+    );
+    // Assess
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = results.indexOf(true);
+    expect(await store.readText('raw', 'race/key')).toBe(`writer ${winner}`);
+    expect(readdirSync(join(store.root, 'raw', 'race'))).toEqual(['key']);
+  });
+
+  it('makes raw objects read-only on disk', async () => {
+    const store = fresh();
+    await store.putIfAbsent('raw', 'a/b', 'bytes');
+    expect(statSync(join(store.root, 'raw', 'a', 'b')).mode & 0o222).toBe(0);
+  });
+
+  it('writes streams and lists keys under a prefix in order', async () => {
+    // Prepare
+    const store = fresh();
+    // Act
+    await store.put('validated', 'd/dt=2/part.jsonl', Readable.from(['{"a":1}\n', '{"a":2}\n']));
+    await store.put('validated', 'd/dt=1/part.jsonl', '{}');
+    await store.put('validated', 'e/x', '{}');
+    // Assess
+    expect(await store.list('validated', 'd/')).toEqual(['d/dt=1/part.jsonl', 'd/dt=2/part.jsonl']);
+    expect(await store.readText('validated', 'd/dt=2/part.jsonl')).toBe('{"a":1}\n{"a":2}\n');
+  });
+
+  it('names a missing object and refuses keys that escape the lake', async () => {
+    const store = fresh();
+    await expect(store.read('raw', 'nope')).rejects.toThrow(ObjectNotFound);
+    await expect(store.put('raw', '../outside', 'x')).rejects.toThrow(ConfigurationError);
+  });
+});
