@@ -2,6 +2,7 @@
 // Runs jest in ES-module mode (middy and the AWS SDK are ES modules), with the
 // checksum settings a local S3 API needs. Extra arguments go to jest.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,5 +18,8 @@ const env = {
 };
 const args = [join(root, 'node_modules/jest/bin/jest.js'), ...process.argv.slice(2)];
 if (process.env.CI) args.push('--ci');
-const result = spawnSync(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
+// The project's own Node 22 (the Lambda runtime) when installed, whichever node started this script.
+const localNode = join(root, 'node_modules', '.bin', 'node');
+const node = existsSync(localNode) ? localNode : process.execPath;
+const result = spawnSync(node, args, { cwd: root, env, stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -14,7 +14,8 @@ export interface LakeOptions {
 export async function openLake(options: LakeOptions): Promise<{ store: ObjectStore; where: string }> {
   if (!options.s3Endpoint) {
     const root = join(options.lake, 'lake');
-    return { store: new FsObjectStore(root), where: relative(process.cwd(), root) || root };
+    const shown = relative(process.cwd(), root);
+    return { store: new FsObjectStore(root), where: shown && !shown.startsWith('..') ? shown : root };
   }
   const s3 = new S3Client({
     endpoint: options.s3Endpoint,

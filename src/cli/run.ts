@@ -33,7 +33,7 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
   const err = process.stderr;
   err.write(`sluice: running '${dataset}' on ${options.input} (lake: ${where})\n`);
 
-  let lastProgress = 0;
+  let lastProgress = Date.now();
   const result = await runUpload({
     dataset,
     inputFile: options.input,

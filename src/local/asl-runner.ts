@@ -31,6 +31,21 @@ export interface ExecutionReport {
   events: HistoryEvent[];
 }
 
+// aws-local-stepfunctions 3 calls Promise.withResolvers, which Node 20 lacks.
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+  Object.assign(Promise, {
+    withResolvers<T>() {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const LOCAL_ACCOUNT = '000000000000';
 const LOCAL_REGION = 'us-east-1';

@@ -137,7 +137,13 @@ describe('the pipeline on moto S3, through the deployed handlers', () => {
     expect(report.error).toBe('RawObjectConflict');
     expect(report.cause).toContain(key);
     expect(await text('raw', key)).toBe('earlier bytes');
-    expect((await record('orders', runId)).status).toBe('FAILED');
+    // Ingest failed before it returned a run, so the run is recorded under its trigger's id.
+    const records = await Promise.all(
+      (await lake.store.list('reports', 'orders/runs/trigger-'))
+        .filter((k) => k.endsWith('.json') && !k.includes('/attempts/'))
+        .map(async (k) => JSON.parse(await text('reports', k)) as RunRecord),
+    );
+    expect(records.find((r) => r.error?.name === 'RawObjectConflict')).toMatchObject({ status: 'FAILED' });
   });
 
   it('has S3 itself refuse a conditional overwrite of a raw object (412)', async () => {
