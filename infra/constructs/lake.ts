@@ -1,0 +1,226 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  type LifecycleRule,
+  type ObjectLockRetention,
+  ObjectOwnership,
+  PartitionDateSource,
+  StorageClass,
+  TargetObjectKeyFormat,
+} from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** The zones of the lake, in the order a batch moves through them. */
+export const ZONES = ['landing', 'raw', 'validated', 'curated', 'quarantine', 'reports'] as const;
+export type Zone = (typeof ZONES)[number];
+
+export interface LakeProps {
+  /**
+   * What happens to the buckets and the key when the stack is deleted.
+   * DESTROY only succeeds for empty buckets, and the raw bucket refuses deletes to everyone.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * How long an upload stays in the landing bucket. Ingest copies it into raw, so landing is a buffer.
+   * @default Duration.days(30)
+   */
+  readonly landingExpiration?: Duration;
+  /**
+   * How long an overwritten or deleted version is kept in the validated, curated, quarantine and
+   * reports zones. Raw keeps every version: it is write-once.
+   * @default Duration.days(90)
+   */
+  readonly noncurrentVersionExpiration?: Duration;
+  /**
+   * When raw objects move to S3 Intelligent-Tiering. Raw objects never expire.
+   * @default Duration.days(30)
+   */
+  readonly rawTieringAfter?: Duration;
+  /**
+   * Object Lock default retention for the raw bucket, on top of the write-once bucket policy.
+   * Object Lock can only be chosen when the bucket is created; in COMPLIANCE mode nobody, root
+   * included, can delete a locked version before its retention ends.
+   * @default - no Object Lock
+   */
+  readonly rawObjectLockRetention?: ObjectLockRetention;
+  /**
+   * How long server access logs are kept.
+   * @default Duration.days(365)
+   */
+  readonly accessLogsExpiration?: Duration;
+}
+
+/**
+ * The zoned S3 lake: one bucket per zone, encrypted with a customer-managed key, TLS-only,
+ * private, versioned, logged to an access-logs bucket, with lifecycle rules per zone.
+ * The raw bucket is write-once: its policy refuses unconditional writes and every delete.
+ */
+export class Lake extends Construct {
+  /** Encrypts every zone bucket (and whatever else the stack chooses to encrypt with it). */
+  public readonly key: Key;
+  /** Receives the server access logs of the zone buckets, one prefix per zone. */
+  public readonly accessLogsBucket: Bucket;
+  public readonly landingBucket: Bucket;
+  public readonly rawBucket: Bucket;
+  public readonly validatedBucket: Bucket;
+  public readonly curatedBucket: Bucket;
+  public readonly quarantineBucket: Bucket;
+  public readonly reportsBucket: Bucket;
+  /** The zone buckets by zone name. */
+  public readonly buckets: Readonly<Record<Zone, Bucket>>;
+
+  constructor(scope: Construct, id: string, props: LakeProps = {}) {
+    super(scope, id);
+    // S3 delivers access logs under a bucket policy rather than the legacy LogDelivery ACL,
+    // which Object Ownership "bucket owner enforced" (ACLs off) does not allow.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const noncurrentVersionExpiration = props.noncurrentVersionExpiration ?? Duration.days(90);
+    const abortIncompleteMultipartUploadAfter = Duration.days(7);
+
+    this.key = new Key(this, 'Key', {
+      description: `Sluice lake (${Stack.of(this).stackName}): zone buckets, log groups, alarm topic`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+
+    // Log delivery cannot write to SSE-KMS buckets, so the access-logs bucket alone uses SSE-S3.
+    this.accessLogsBucket = new Bucket(this, 'AccessLogsBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      removalPolicy,
+      lifecycleRules: [
+        {
+          id: 'expire-access-logs',
+          expiration: props.accessLogsExpiration ?? Duration.days(365),
+          noncurrentVersionExpiration: Duration.days(30),
+          abortIncompleteMultipartUploadAfter,
+        },
+      ],
+    });
+
+    const zoneBucket = (zone: Zone, lifecycleRules: LifecycleRule[], extra: Partial<ZoneBucketExtras> = {}) =>
+      new Bucket(this, `${capitalise(zone)}Bucket`, {
+        encryption: BucketEncryption.KMS,
+        encryptionKey: this.key,
+        bucketKeyEnabled: true,
+        enforceSSL: true,
+        minimumTLSVersion: 1.2,
+        blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+        objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        versioned: true,
+        serverAccessLogsBucket: this.accessLogsBucket,
+        serverAccessLogsPrefix: `${zone}/`,
+        targetObjectKeyFormat: TargetObjectKeyFormat.partitionedPrefix(PartitionDateSource.EVENT_TIME),
+        lifecycleRules,
+        removalPolicy,
+        ...extra,
+      });
+
+    const keepCurrent: LifecycleRule[] = [
+      { id: 'expire-noncurrent-versions', noncurrentVersionExpiration, abortIncompleteMultipartUploadAfter },
+    ];
+
+    this.landingBucket = zoneBucket('landing', [
+      {
+        id: 'expire-landed-uploads',
+        expiration: props.landingExpiration ?? Duration.days(30),
+        noncurrentVersionExpiration: Duration.days(7),
+        abortIncompleteMultipartUploadAfter,
+      },
+    ]);
+    // EventBridge delivery set on the bucket itself: the `eventBridgeEnabled` prop would add a
+    // custom-resource Lambda to do the same thing through the S3 API.
+    (this.landingBucket.node.defaultChild as CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
+
+    this.rawBucket = zoneBucket(
+      'raw',
+      [
+        {
+          id: 'tier-raw-batches',
+          transitions: [
+            {
+              storageClass: StorageClass.INTELLIGENT_TIERING,
+              transitionAfter: props.rawTieringAfter ?? Duration.days(30),
+            },
+          ],
+          abortIncompleteMultipartUploadAfter,
+        },
+      ],
+      props.rawObjectLockRetention
+        ? { objectLockEnabled: true, objectLockDefaultRetention: props.rawObjectLockRetention }
+        : {},
+    );
+    this.makeWriteOnce(this.rawBucket);
+
+    this.validatedBucket = zoneBucket('validated', keepCurrent);
+    this.curatedBucket = zoneBucket('curated', keepCurrent);
+    this.quarantineBucket = zoneBucket('quarantine', keepCurrent);
+    this.reportsBucket = zoneBucket('reports', keepCurrent);
+
+    this.buckets = {
+      landing: this.landingBucket,
+      raw: this.rawBucket,
+      validated: this.validatedBucket,
+      curated: this.curatedBucket,
+      quarantine: this.quarantineBucket,
+      reports: this.reportsBucket,
+    };
+  }
+
+  /**
+   * Raw is write-once for every principal, the account's administrators included: a new object
+   * must be written with `If-None-Match: *` (so an existing key is never overwritten), and no
+   * object or version can be deleted. Lifecycle transitions still apply; S3 lifecycle is not
+   * subject to bucket policies, which is why the raw lifecycle never expires anything.
+   */
+  private makeWriteOnce(bucket: Bucket): void {
+    bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DenyWritesWithoutIfNoneMatch',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects('*')],
+        conditions: {
+          Null: { 's3:if-none-match': 'true' },
+          // CreateMultipartUpload and UploadPart are s3:PutObject too but cannot carry the header;
+          // the condition applies to the operations that create the object (PutObject,
+          // CompleteMultipartUpload, CopyObject).
+          Bool: { 's3:ObjectCreationOperation': 'true' },
+        },
+      }),
+    );
+    bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DenyDeletes',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+        resources: [bucket.arnForObjects('*')],
+      }),
+    );
+  }
+}
+
+interface ZoneBucketExtras {
+  objectLockEnabled: boolean;
+  objectLockDefaultRetention: ObjectLockRetention;
+}
+
+function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}

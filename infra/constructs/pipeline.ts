@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { acknowledgeFindings } from '../nag.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface PipelineProps {
+  /** The functions the definition's Lambda tasks invoke. */
+  readonly functions: {
+    readonly ingest: IFunction;
+    readonly validate: IFunction;
+    readonly promote: IFunction;
+    readonly recordRun: IFunction;
+  };
+  /**
+   * Further `${Placeholder}` values for the definition, e.g. the versioning step's CodeBuild project.
+   * Whoever adds one also grants the state machine what that step needs.
+   * @default - only the four function ARNs
+   */
+  readonly additionalSubstitutions?: Readonly<Record<string, string>>;
+  /**
+   * The Amazon States Language file.
+   * @default the repository's `statemachines/pipeline.asl.json`
+   */
+  readonly definitionFile?: string;
+  /**
+   * How long execution logs are kept.
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Key that encrypts the execution log group. Its policy must let CloudWatch Logs use it.
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: IKey;
+  /**
+   * What happens to the execution log group when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Where the failed- and timed-out-execution alarms send notifications.
+   * @default - the alarms change state without notifying anyone
+   */
+  readonly alarmTopic?: ITopic;
+}
+
+/**
+ * The Step Functions state machine that runs one dataset batch, defined by the plain ASL file
+ * (the same file the local runner executes), with full execution logging, X-Ray tracing and
+ * alarms on failed and timed-out executions.
+ */
+export class Pipeline extends Construct {
+  public readonly stateMachine: StateMachine;
+  public readonly logGroup: LogGroup;
+  /** In alarm when at least one execution failed in the last five minutes. */
+  public readonly failedExecutionsAlarm: Alarm;
+  /** In alarm when at least one execution timed out in the last five minutes. */
+  public readonly timedOutExecutionsAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: PipelineProps) {
+    super(scope, id);
+    const { functions } = props;
+    const definitionFile = props.definitionFile ?? join(REPO_ROOT, 'statemachines', 'pipeline.asl.json');
+    const substitutions: Record<string, string> = {
+      IngestFunctionArn: functions.ingest.functionArn,
+      ValidateFunctionArn: functions.validate.functionArn,
+      PromoteFunctionArn: functions.promote.functionArn,
+      RecordRunFunctionArn: functions.recordRun.functionArn,
+      ...props.additionalSubstitutions,
+    };
+    const definition = readFileSync(definitionFile, 'utf8');
+    assertEverySubstitutionGiven(definition, substitutions, relative(process.cwd(), definitionFile));
+
+    const stackName = Stack.of(this).stackName;
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      // The /aws/vendedlogs/ prefix keeps the account's CloudWatch Logs resource policy small.
+      logGroupName: `/aws/vendedlogs/states/${stackName}-pipeline`,
+      retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
+      encryptionKey: props.logEncryptionKey,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    // The definition goes into the template as a string (not DefinitionBody.fromFile, which
+    // uploads it as an S3 asset) so that `cdk diff` and the template tests show it;
+    // CloudFormation fills in the ${Placeholders} from definitionSubstitutions.
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      comment: 'Sluice: one dataset batch, from its source through validation to the curated zone',
+      definitionBody: DefinitionBody.fromString(definition),
+      definitionSubstitutions: substitutions,
+      stateMachineType: StateMachineType.STANDARD,
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    for (const fn of [functions.ingest, functions.validate, functions.promote, functions.recordRun]) {
+      fn.grantInvoke(this.stateMachine);
+    }
+
+    const role = this.stateMachine.role;
+    // cdk-nag names a function of this stack by its GetAtt (<Id.Arn>) and an imported one by its ARN.
+    const arnInFindings = (fn: IFunction): string => {
+      const arn: unknown = Stack.of(this).resolve(fn.functionArn);
+      if (typeof arn === 'string') return arn;
+      const [logicalId] = (arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
+      return `<${logicalId}.Arn>`;
+    };
+    acknowledgeFindings(
+      role,
+      'AwsSolutions-IAM5',
+      [functions.ingest, functions.validate, functions.promote, functions.recordRun].map(
+        (fn) => `Resource::${arnInFindings(fn)}:*`,
+      ),
+      'lambda:InvokeFunction on each pipeline function and its versions and aliases ("<function ARN>:*"), as grantInvoke writes it; only the four functions of this stack.',
+    );
+    acknowledgeFindings(
+      role,
+      'AwsSolutions-IAM5',
+      ['Resource::*'],
+      'Execution logging and X-Ray tracing: the CloudWatch Logs delivery actions (logs:CreateLogDelivery, logs:PutResourcePolicy, ...) and xray:PutTraceSegments/PutTelemetryRecords/GetSampling* do not support resource-level permissions, so their resource is "*".',
+    );
+
+    this.failedExecutionsAlarm = new Alarm(this, 'ExecutionsFailedAlarm', {
+      alarmDescription: `Sluice (${stackName}): a pipeline execution failed; its history and the run record in the reports bucket say why.`,
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.timedOutExecutionsAlarm = new Alarm(this, 'ExecutionsTimedOutAlarm', {
+      alarmDescription: `Sluice (${stackName}): a pipeline execution timed out.`,
+      metric: this.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmTopic) {
+      const action = new SnsAction(props.alarmTopic);
+      this.failedExecutionsAlarm.addAlarmAction(action);
+      this.timedOutExecutionsAlarm.addAlarmAction(action);
+    }
+  }
+}
+
+/** A placeholder left in the definition would only fail at deploy time; fail at synth instead. */
+function assertEverySubstitutionGiven(
+  definition: string,
+  substitutions: Record<string, string>,
+  where: string,
+) {
+  const placeholders = new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!));
+  const missing = [...placeholders].filter((name) => !(name in substitutions));
+  if (missing.length > 0) {
+    throw new Error(
+      `${where}: no value for ${missing.map((m) => `\${${m}}`).join(', ')}; the Pipeline construct substitutes ${Object.keys(substitutions).join(', ')} (add others with additionalSubstitutions)`,
+    );
+  }
+}

@@ -1,0 +1,137 @@
+import { CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import type { Contract } from '../../lambdas/shared/contract.js';
+import { Lake } from '../constructs/lake.js';
+import { Pipeline } from '../constructs/pipeline.js';
+import { PipelineFunctions } from '../constructs/pipeline-functions.js';
+import { Triggers } from '../constructs/triggers.js';
+
+export interface PipelineStackProps extends StackProps {
+  /** The dataset contracts, validated by `loadContracts`. */
+  readonly contracts: ReadonlyMap<string, Contract>;
+  /**
+   * An address subscribed to the alarm topic (it must confirm the subscription).
+   * @default - no subscription; subscribe to the AlarmTopicArn output yourself
+   */
+  readonly alarmEmail?: string;
+  /**
+   * What happens to buckets, key and log groups when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Object Lock default retention on the raw bucket; see `LakeProps.rawObjectLockRetention`.
+   * @default - no Object Lock; the bucket policy alone keeps raw write-once
+   */
+  readonly rawObjectLockRetention?: ObjectLockRetention;
+  /**
+   * How long uploads stay in the landing bucket.
+   * @default Duration.days(30)
+   */
+  readonly landingExpiration?: Duration;
+}
+
+/** One Sluice deployment: the lake, the pipeline functions, the state machine and its triggers. */
+export class PipelineStack extends Stack {
+  public readonly lake: Lake;
+  public readonly functions: PipelineFunctions;
+  public readonly pipeline: Pipeline;
+  public readonly triggers: Triggers;
+  public readonly alarmTopic: Topic;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, {
+      description: 'Sluice: serverless dataset pipeline (lake zones, validation state machine, triggers)',
+      ...props,
+    });
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.lake = new Lake(this, 'Lake', {
+      removalPolicy,
+      rawObjectLockRetention: props.rawObjectLockRetention,
+      landingExpiration: props.landingExpiration,
+    });
+    const key = this.lake.key;
+    // The lake key also encrypts the log groups (CloudWatch Logs needs it in the key policy,
+    // limited to this account's log groups) and the alarm topic (CloudWatch must be able to
+    // publish to it; the AWS managed SNS key would not let it).
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchLogsForThisAccount',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*`,
+          },
+        },
+      }),
+    );
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: 'Sluice alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    this.functions = new PipelineFunctions(this, 'Functions', {
+      lake: this.lake,
+      contracts: props.contracts,
+      logEncryptionKey: key,
+      removalPolicy,
+    });
+    this.pipeline = new Pipeline(this, 'Pipeline', {
+      functions: this.functions,
+      logEncryptionKey: key,
+      removalPolicy,
+      alarmTopic: this.alarmTopic,
+    });
+    this.triggers = new Triggers(this, 'Triggers', {
+      contracts: props.contracts,
+      landingBucket: this.lake.landingBucket,
+      stateMachine: this.pipeline.stateMachine,
+      alarmTopic: this.alarmTopic,
+    });
+
+    // The `sluice` CLI reads these by key from the stack's outputs.
+    new CfnOutput(this, 'StateMachineArn', {
+      value: this.pipeline.stateMachine.stateMachineArn,
+      description: 'The pipeline state machine; `sluice start` runs it',
+    });
+    const zones = [
+      ['Landing', this.lake.landingBucket, 'uploads for s3-upload datasets go here, under their prefix'],
+      ['Raw', this.lake.rawBucket, 'write-once raw zone'],
+      ['Validated', this.lake.validatedBucket, 'validated zone'],
+      ['Curated', this.lake.curatedBucket, 'curated zone (what gets versioned)'],
+      ['Quarantine', this.lake.quarantineBucket, 'rejected rows with their reasons'],
+      ['Reports', this.lake.reportsBucket, 'validation results and run records'],
+    ] as const;
+    for (const [zone, bucket, description] of zones) {
+      new CfnOutput(this, `${zone}BucketName`, { value: bucket.bucketName, description });
+    }
+    new CfnOutput(this, 'AccessLogsBucketName', { value: this.lake.accessLogsBucket.bucketName });
+    new CfnOutput(this, 'KeyArn', {
+      value: key.keyArn,
+      description: 'KMS key of the lake; uploaders need kms:GenerateDataKey on it',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+    new CfnOutput(this, 'TriggerDeadLetterQueueUrl', { value: this.triggers.deadLetterQueue.queueUrl });
+  }
+}
