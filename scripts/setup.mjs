@@ -22,7 +22,9 @@ function run(command, args, what) {
   console.error(`sluice setup: ${what}`);
   const result = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (result.status !== 0) {
-    console.error(`sluice setup: '${command} ${args.join(' ')}' failed (exit ${result.status ?? result.signal}).`);
+    console.error(
+      `sluice setup: '${command} ${args.join(' ')}' failed (exit ${result.status ?? result.signal}).`,
+    );
     process.exit(1);
   }
 }

@@ -4,7 +4,7 @@ import { type Contract, contractNamed } from '../shared/contract.js';
 import { ObjectNotFound, RawObjectConflict, UnsupportedSource } from '../shared/errors.js';
 import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey, runRecordKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import { readRunRecord, type RunRecord } from '../shared/run-record.js';
+import { type RunRecord, readRunRecord } from '../shared/run-record.js';
 
 /** An object created under a dataset's landing prefix (the EventBridge `Object Created` event, reduced). */
 export interface S3UploadTrigger {
@@ -97,7 +97,8 @@ export async function ingest(input: IngestInput, ports: IngestPorts): Promise<In
   const { sha256, size, body } = await hashSource(store, trigger.key, head.size);
   const runId = runIdOf(contract.name, trigger.key, sha256);
   const previous = await readRunRecord(store, contract.name, runId);
-  const dt = previous?.dt ?? dateOf(trigger.time ?? head.lastModified ?? (ports.clock ?? (() => new Date()))());
+  const dt =
+    previous?.dt ?? dateOf(trigger.time ?? head.lastModified ?? (ports.clock ?? (() => new Date()))());
   const run: RunLocation = { dataset: contract.name, dt, runId };
   const rawObjectKey = rawKey(run, fileNameOf(trigger.key));
   const output = { runId, dt, rawKey: rawObjectKey, manifestKey: manifestKey(run), sha256, size };
@@ -184,7 +185,12 @@ async function hashStream(stream: Readable): Promise<{ sha256: string; size: num
   return { sha256: hash.digest('hex'), size };
 }
 
-async function assertSameBytes(store: ObjectStore, key: string, sha256: string, source: string): Promise<void> {
+async function assertSameBytes(
+  store: ObjectStore,
+  key: string,
+  sha256: string,
+  source: string,
+): Promise<void> {
   const existing = await store.head('raw', key);
   const existingSha = existing?.metadata.sha256 ?? (await hashStream(await store.read('raw', key))).sha256;
   if (existingSha !== sha256) {

@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { contractsFromEnv } from '../shared/contracts-source.js';
 import { lakeStoreFromEnv } from '../shared/clients.js';
+import { contractsFromEnv } from '../shared/contracts-source.js';
 import { logger, metrics, sluiceHandler } from '../shared/powertools.js';
 import { type IngestInput, ingest } from './core.js';
 

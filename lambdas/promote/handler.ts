@@ -1,5 +1,5 @@
-import { contractsFromEnv } from '../shared/contracts-source.js';
 import { lakeStoreFromEnv } from '../shared/clients.js';
+import { contractsFromEnv } from '../shared/contracts-source.js';
 import { logger, sluiceHandler } from '../shared/powertools.js';
 import { type PromoteInput, promote } from './core.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { dateOf, runAttemptKey, runRecordKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import { readRunRecord, type RunRecord } from '../shared/run-record.js';
+import { type RunRecord, readRunRecord } from '../shared/run-record.js';
 
 /** The execution state as the state machine holds it when the run ends. */
 export interface PipelineState {
@@ -30,7 +30,10 @@ export interface RecordRunPorts {
  * record per attempt. A run that failed before its bytes were hashed is recorded under an id
  * derived from its trigger.
  */
-export async function recordRun(input: RecordRunInput, ports: RecordRunPorts): Promise<{ recordKey: string }> {
+export async function recordRun(
+  input: RecordRunInput,
+  ports: RecordRunPorts,
+): Promise<{ recordKey: string }> {
   const { state } = input;
   const now = (ports.clock ?? (() => new Date()))();
   const runId = state.ingest?.runId ?? `trigger-${hashOf(state.trigger ?? {})}`;
@@ -54,9 +57,14 @@ export async function recordRun(input: RecordRunInput, ports: RecordRunPorts): P
   const body = JSON.stringify(record, null, 2);
   const key = runRecordKey(state.dataset, runId);
   await ports.store.put('reports', key, body, { contentType: 'application/json' });
-  await ports.store.put('reports', runAttemptKey(state.dataset, runId, record.startedAt ?? now.toISOString()), body, {
-    contentType: 'application/json',
-  });
+  await ports.store.put(
+    'reports',
+    runAttemptKey(state.dataset, runId, record.startedAt ?? now.toISOString()),
+    body,
+    {
+      contentType: 'application/json',
+    },
+  );
   return { recordKey: key };
 }
 
@@ -69,7 +77,8 @@ export function describeError(error: { Error: string; Cause?: unknown }): { name
   if (typeof cause === 'string') {
     try {
       const parsed = JSON.parse(cause) as { errorMessage?: string };
-      if (parsed && typeof parsed.errorMessage === 'string') return { name: error.Error, message: parsed.errorMessage };
+      if (parsed && typeof parsed.errorMessage === 'string')
+        return { name: error.Error, message: parsed.errorMessage };
     } catch {
       // a plain message
     }

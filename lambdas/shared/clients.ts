@@ -11,7 +11,9 @@ import { S3ObjectStore } from './s3-object-store.js';
  */
 export function lakeStoreFromEnv(): ObjectStore {
   const s3 = tracer.captureAWSv3Client(
-    new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL) }),
+    new S3Client({
+      forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL),
+    }),
   );
   return new S3ObjectStore(s3, lakeFromEnv());
 }

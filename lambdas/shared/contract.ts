@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { addFormats } from './ajv-formats.js';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
+import { addFormats } from './ajv-formats.js';
 import { ContractInvalid } from './errors.js';
 import { EXPECTATION_CATALOGUE } from './expectation-catalogue.js';
 
@@ -95,7 +95,11 @@ export function parseContract(text: string, where: string): Contract {
   if (!validateContractShape(data)) {
     for (const error of relevantErrors(validateContractShape.errors ?? [])) {
       const path = pointerToPath(error.instancePath);
-      problems.push({ path: error.instancePath || '/', line: lineOf(path), message: describeAjvError(error) });
+      problems.push({
+        path: error.instancePath || '/',
+        line: lineOf(path),
+        message: describeAjvError(error),
+      });
     }
     throw contractError(where, problems);
   }
@@ -129,7 +133,10 @@ function checkSemantics(contract: Contract): ContractProblem[] {
 
   for (const name of contract.schema.required ?? []) {
     if (!columns.has(name)) {
-      problems.push({ path: '/schema/required', message: `required column '${name}' is not among schema.properties` });
+      problems.push({
+        path: '/schema/required',
+        message: `required column '${name}' is not among schema.properties`,
+      });
     }
   }
   if ('column' in contract.partition && !columns.has(contract.partition.column)) {
@@ -183,7 +190,10 @@ function checkSemantics(contract: Contract): ContractProblem[] {
       try {
         new RegExp(value, 'u');
       } catch (error) {
-        problems.push({ path: `${at}/kwargs/${arg}`, message: `not a valid regular expression: ${(error as Error).message}` });
+        problems.push({
+          path: `${at}/kwargs/${arg}`,
+          message: `not a valid regular expression: ${(error as Error).message}`,
+        });
       }
     }
   });
@@ -196,7 +206,9 @@ export function loadContractFile(file: string): Contract {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ContractInvalid(`${file}: cannot read the contract: ${(error as Error).message}`, { cause: error });
+    throw new ContractInvalid(`${file}: cannot read the contract: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return parseContract(text, file);
 }

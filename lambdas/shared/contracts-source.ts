@@ -14,5 +14,7 @@ export function contractsFromEnv(env: NodeJS.ProcessEnv = process.env): Map<stri
     return new Map(list.map((contract) => [contract.name, contract]));
   }
   if (env.SLUICE_DATASETS_DIR) return loadContracts(env.SLUICE_DATASETS_DIR);
-  throw new ConfigurationError('no dataset contracts: set SLUICE_CONTRACTS_JSON (inlined by CDK) or SLUICE_DATASETS_DIR');
+  throw new ConfigurationError(
+    'no dataset contracts: set SLUICE_CONTRACTS_JSON (inlined by CDK) or SLUICE_DATASETS_DIR',
+  );
 }

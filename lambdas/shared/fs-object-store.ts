@@ -59,7 +59,12 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  async putIfAbsent(zone: Zone, key: string, body: Body | SizedStream, options: PutOptions = {}): Promise<boolean> {
+  async putIfAbsent(
+    zone: Zone,
+    key: string,
+    body: Body | SizedStream,
+    options: PutOptions = {},
+  ): Promise<boolean> {
     const path = this.pathOf(zone, key);
     const temp = await this.writeTemp(path, isSizedStream(body) ? body.stream : body);
     try {
@@ -108,7 +113,11 @@ export class FsObjectStore implements ObjectStore {
   }
 
   private pathOf(zone: Zone, key: string): string {
-    if (key.length === 0 || key.startsWith('/') || key.split('/').some((part) => part === '..' || part === '')) {
+    if (
+      key.length === 0 ||
+      key.startsWith('/') ||
+      key.split('/').some((part) => part === '..' || part === '')
+    ) {
       throw new ConfigurationError(`not a usable object key in the local lake: '${key}'`);
     }
     return join(this.root, zone, ...key.split('/'));
@@ -134,7 +143,10 @@ export class FsObjectStore implements ObjectStore {
   private async writeMetadata(zone: Zone, key: string, options: PutOptions): Promise<void> {
     const path = this.metadataPath(zone, key);
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, JSON.stringify({ contentType: options.contentType, metadata: options.metadata ?? {} }));
+    await writeFile(
+      path,
+      JSON.stringify({ contentType: options.contentType, metadata: options.metadata ?? {} }),
+    );
   }
 
   private async readMetadata(zone: Zone, key: string): Promise<Record<string, string>> {

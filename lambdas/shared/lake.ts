@@ -1,6 +1,6 @@
 import { ConfigurationError } from './errors.js';
-import type { LakeBuckets } from './s3-object-store.js';
 import { ZONES } from './object-store.js';
+import type { LakeBuckets } from './s3-object-store.js';
 
 /** The environment variable that names a zone's bucket, e.g. SLUICE_BUCKET_RAW. */
 export function bucketVariable(zone: string): string {

@@ -29,7 +29,11 @@ export interface RunRecord {
   error?: { name: string; message: string };
 }
 
-export async function readRunRecord(store: ObjectStore, dataset: string, runId: string): Promise<RunRecord | undefined> {
+export async function readRunRecord(
+  store: ObjectStore,
+  dataset: string,
+  runId: string,
+): Promise<RunRecord | undefined> {
   const key = runRecordKey(dataset, runId);
   if (!(await store.head('reports', key))) return undefined;
   return JSON.parse(await store.readText('reports', key)) as RunRecord;

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -6,7 +7,6 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { Readable } from 'node:stream';
 import { ObjectNotFound } from './errors.js';
 import {
   type Body,
@@ -84,7 +84,12 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async putIfAbsent(zone: Zone, key: string, body: Body | SizedStream, options: PutOptions = {}): Promise<boolean> {
+  async putIfAbsent(
+    zone: Zone,
+    key: string,
+    body: Body | SizedStream,
+    options: PutOptions = {},
+  ): Promise<boolean> {
     const sized = isSizedStream(body);
     try {
       await this.s3.send(
@@ -117,7 +122,12 @@ export class S3ObjectStore implements ObjectStore {
     };
     if (body instanceof Readable) {
       // Multipart upload of a stream of unknown length, 8 MiB parts, memory bounded by queueSize × partSize.
-      await new Upload({ client: this.s3, params: { ...params, Body: body }, partSize: 8 * 1024 * 1024, queueSize: 2 }).done();
+      await new Upload({
+        client: this.s3,
+        params: { ...params, Body: body },
+        partSize: 8 * 1024 * 1024,
+        queueSize: 2,
+      }).done();
       return;
     }
     await this.s3.send(new PutObjectCommand({ ...params, Body: body }));

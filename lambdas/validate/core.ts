@@ -38,7 +38,11 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
   const contract = contractNamed(ports.contracts, input.dataset);
   const { store } = ports;
   const run: RunLocation = { dataset: contract.name, dt: input.dt, runId: input.runId };
-  const keys = { validated: validatedKey(run), quarantine: quarantineKey(run), report: validationReportKey(run) };
+  const keys = {
+    validated: validatedKey(run),
+    quarantine: quarantineKey(run),
+    report: validationReportKey(run),
+  };
   const source = store.describe('raw', input.rawKey);
 
   const valid = new PassThrough();
@@ -56,7 +60,12 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
   let outcome: ValidationOutcome;
   try {
     const raw = await store.read('raw', input.rawKey);
-    outcome = await validateStream(raw, contract, { valid, quarantine }, { source, onProgress: ports.onProgress });
+    outcome = await validateStream(
+      raw,
+      contract,
+      { valid, quarantine },
+      { source, onProgress: ports.onProgress },
+    );
   } catch (error) {
     valid.destroy();
     quarantine.destroy();
@@ -82,7 +91,9 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
       },
     },
   };
-  await store.put('reports', keys.report, JSON.stringify(report, null, 2), { contentType: 'application/json' });
+  await store.put('reports', keys.report, JSON.stringify(report, null, 2), {
+    contentType: 'application/json',
+  });
 
   return {
     promote: outcome.decision.promote,

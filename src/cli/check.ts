@@ -4,7 +4,8 @@ import { table } from '../local/history.js';
 /** Checks contracts the way synth and the Lambdas do; prints a line per dataset or every problem. */
 export async function checkCommand(files: string[], options: { datasets: string }): Promise<number> {
   try {
-    const contracts = files.length > 0 ? files.map(loadContractFile) : [...loadContracts(options.datasets).values()];
+    const contracts =
+      files.length > 0 ? files.map(loadContractFile) : [...loadContracts(options.datasets).values()];
     const rows = contracts.map((c) => [
       c.name,
       c.source.type,
@@ -13,7 +14,9 @@ export async function checkCommand(files: string[], options: { datasets: string 
       String(c.expectations.length),
       c.on_failure,
     ]);
-    process.stdout.write(`${table(['Dataset', 'Source', 'Format', 'Schedule', 'Expectations', 'On failure'], rows)}\n`);
+    process.stdout.write(
+      `${table(['Dataset', 'Source', 'Format', 'Schedule', 'Expectations', 'On failure'], rows)}\n`,
+    );
     process.stdout.write(`\n${contracts.length} contract${contracts.length === 1 ? '' : 's'} OK\n`);
     return 0;
   } catch (error) {

@@ -4,19 +4,28 @@ import { renderEvents, renderSteps, table } from '../local/history.js';
 import { type LakeOptions, openLake } from './lake.js';
 
 /** Lists a dataset's run records, newest first. */
-export async function runsCommand(dataset: string, options: LakeOptions & { json?: boolean }): Promise<number> {
+export async function runsCommand(
+  dataset: string,
+  options: LakeOptions & { json?: boolean },
+): Promise<number> {
   const { store } = await openLake(options);
-  const keys = (await store.list('reports', `${dataset}/runs/`)).filter((key) => /\/runs\/[^/]+\.json$/.test(key));
+  const keys = (await store.list('reports', `${dataset}/runs/`)).filter((key) =>
+    /\/runs\/[^/]+\.json$/.test(key),
+  );
   const records = await Promise.all(
     keys.map(async (key) => JSON.parse(await store.readText('reports', key)) as RunRecord),
   );
-  records.sort((a, b) => (b.finishedAt ?? b.startedAt ?? '').localeCompare(a.finishedAt ?? a.startedAt ?? ''));
+  records.sort((a, b) =>
+    (b.finishedAt ?? b.startedAt ?? '').localeCompare(a.finishedAt ?? a.startedAt ?? ''),
+  );
   if (options.json) {
     process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
     return 0;
   }
   if (records.length === 0) {
-    process.stdout.write(`no runs recorded for '${dataset}' in ${store.describe('reports', `${dataset}/runs/`)}\n`);
+    process.stdout.write(
+      `no runs recorded for '${dataset}' in ${store.describe('reports', `${dataset}/runs/`)}\n`,
+    );
     return 0;
   }
   const rows = records.map((r) => [
@@ -29,17 +38,24 @@ export async function runsCommand(dataset: string, options: LakeOptions & { json
     r.validation ? String(r.validation.rows.quarantined) : '',
     r.error ? `${r.error.name}: ${r.error.message.split('\n')[0]!.slice(0, 60)}` : '',
   ]);
-  process.stdout.write(`${table(['Run', 'dt', 'Status', 'Finished', 'Read', 'Valid', 'Quarantined', 'Error'], rows)}\n`);
+  process.stdout.write(
+    `${table(['Run', 'dt', 'Status', 'Finished', 'Read', 'Valid', 'Quarantined', 'Error'], rows)}\n`,
+  );
   return 0;
 }
 
 /** Prints the saved history of a local execution. */
-export async function historyCommand(execution: string, options: LakeOptions & { events?: boolean }): Promise<number> {
+export async function historyCommand(
+  execution: string,
+  options: LakeOptions & { events?: boolean },
+): Promise<number> {
   const { store } = await openLake(options);
   const dataset = execution.replace(/-\d{8}T\d{6}-[0-9a-f]+$/, '');
   const key = `${dataset}/executions/${execution}.json`;
   if (!(await store.head('reports', key))) {
-    process.stderr.write(`sluice: no local execution '${execution}' (looked for ${store.describe('reports', key)})\n`);
+    process.stderr.write(
+      `sluice: no local execution '${execution}' (looked for ${store.describe('reports', key)})\n`,
+    );
     return 1;
   }
   const report = JSON.parse(await store.readText('reports', key)) as ExecutionReport;

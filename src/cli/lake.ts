@@ -1,5 +1,5 @@
-import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { join, relative } from 'node:path';
+import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { FsObjectStore } from '../../lambdas/shared/fs-object-store.js';
 import { type ObjectStore, ZONES } from '../../lambdas/shared/object-store.js';
 import { type LakeBuckets, S3ObjectStore } from '../../lambdas/shared/s3-object-store.js';
@@ -28,7 +28,10 @@ export async function openLake(options: LakeOptions): Promise<{ store: ObjectSto
   });
   const buckets = bucketsFor(options.bucketPrefix ?? 'sluice');
   await ensureBuckets(s3, buckets);
-  return { store: new S3ObjectStore(s3, buckets), where: `${options.s3Endpoint} (buckets ${options.bucketPrefix}-*)` };
+  return {
+    store: new S3ObjectStore(s3, buckets),
+    where: `${options.s3Endpoint} (buckets ${options.bucketPrefix}-*)`,
+  };
 }
 
 export function bucketsFor(prefix: string): LakeBuckets {

@@ -1,8 +1,8 @@
+import { loadContracts } from '../../lambdas/shared/contract.js';
+import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import type { ExecutionReport } from '../local/asl-runner.js';
 import { renderEvents, renderSteps, table } from '../local/history.js';
 import { coreFunctions, runUpload } from '../local/pipeline.js';
-import { loadContracts } from '../../lambdas/shared/contract.js';
-import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import { type LakeOptions, openLake } from './lake.js';
 
 export interface RunCommandOptions extends LakeOptions {
@@ -13,7 +13,14 @@ export interface RunCommandOptions extends LakeOptions {
 }
 
 interface PipelineOutput {
-  ingest?: { runId: string; dt: string; rawKey: string; sha256: string; size: number; alreadyProcessed: boolean };
+  ingest?: {
+    runId: string;
+    dt: string;
+    rawKey: string;
+    sha256: string;
+    size: number;
+    alreadyProcessed: boolean;
+  };
   validation?: {
     promote: boolean;
     summary: string;
@@ -50,7 +57,8 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
     }),
     onEvent: (event) => {
       if (event.type === 'TaskStateEntered') err.write(`  ▸ ${event.step}\n`);
-      if (event.type === 'LambdaFunctionFailed') err.write(`    ✗ ${event.step}: ${event.error}: ${event.cause}\n`);
+      if (event.type === 'LambdaFunctionFailed')
+        err.write(`    ✗ ${event.step}: ${event.error}: ${event.cause}\n`);
       if (event.type === 'TaskStateRetried') err.write(`    ↻ retrying ${event.step}\n`);
     },
   });
@@ -75,7 +83,11 @@ function summary(report: ExecutionReport, store: ObjectStore): string[] {
   const output = (report.status === 'SUCCEEDED' ? report.output : undefined) as PipelineOutput | undefined;
   if (report.status === 'FAILED') {
     const lines = [`Run failed: ${report.error}`, indent(report.cause ?? '')];
-    lines.push('', 'Raw data, if it was landed, is kept unchanged; the run record is in the reports zone.', '');
+    lines.push(
+      '',
+      'Raw data, if it was landed, is kept unchanged; the run record is in the reports zone.',
+      '',
+    );
     return lines;
   }
   const ingest = output?.ingest;
@@ -93,7 +105,10 @@ function summary(report: ExecutionReport, store: ObjectStore): string[] {
     ['raw', `${store.describe('raw', ingest.rawKey)}  (${ingest.size.toLocaleString('en-US')} bytes)`],
     ['rows read', v.rows.read.toLocaleString('en-US')],
     ['validated', `${v.rows.valid.toLocaleString('en-US')}  ${store.describe('validated', v.validatedKey)}`],
-    ['quarantined', `${v.rows.quarantined.toLocaleString('en-US')}  ${store.describe('quarantine', v.quarantineKey)}`],
+    [
+      'quarantined',
+      `${v.rows.quarantined.toLocaleString('en-US')}  ${store.describe('quarantine', v.quarantineKey)}`,
+    ],
     ['expectations', `${v.statistics.successful_expectations}/${v.statistics.evaluated_expectations} met`],
     ['report', store.describe('reports', v.reportKey)],
   ];

@@ -125,7 +125,9 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
       continue;
     }
     if (state.Resource !== LAMBDA_INVOKE) {
-      throw new ConfigurationError(`state '${stateName}': no local implementation for resource ${state.Resource}`);
+      throw new ConfigurationError(
+        `state '${stateName}': no local implementation for resource ${state.Resource}`,
+      );
     }
     const arn = state.Parameters?.FunctionName ?? '';
     const fn = options.functions.get(arn);
@@ -150,7 +152,9 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
   const machineName = options.stateMachineName ?? 'sluice-pipeline';
   const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${machineName}:${options.name}`;
   const startedAt = Date.now();
-  const machine = new StateMachine(options.definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  const machine = new StateMachine(options.definition, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  });
   const retryIntervalOverrides =
     options.retryIntervalMs === undefined
       ? undefined
@@ -234,7 +238,8 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
   }
   await collecting;
   const failed = events.findLast((event) => event.type === 'ExecutionFailed');
-  if (failure && failed) failure = { error: failed.error ?? failure.error, cause: failed.cause ?? failure.cause };
+  if (failure && failed)
+    failure = { error: failed.error ?? failure.error, cause: failed.cause ?? failure.cause };
 
   return {
     name: options.name,

@@ -69,7 +69,8 @@ export function renderSteps(report: Pick<ExecutionReport, 'events'>): string {
   const rows = stepsOf(report.events).map((row) => [
     row.name,
     row.type,
-    row.status + (row.retries > 0 ? ` (${row.retries} ${row.retries === 1 ? 'retry' : 'retries'})` : '') +
+    row.status +
+      (row.retries > 0 ? ` (${row.retries} ${row.retries === 1 ? 'retry' : 'retries'})` : '') +
       (row.error && row.status !== 'Succeeded' ? `: ${row.error}` : ''),
     clock(row.startedAt),
     row.durationMs === undefined ? '' : duration(row.durationMs),
@@ -91,7 +92,9 @@ export function renderEvents(report: Pick<ExecutionReport, 'events' | 'startedAt
 }
 
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => cell.padEnd(widths[i]!))

@@ -19,7 +19,10 @@ export function motoServerPath(projectRoot: string): string {
  * Starts moto's S3 API on 127.0.0.1 on a free port and waits until it answers.
  * Everything it holds is in memory and gone when it stops.
  */
-export async function startMoto(projectRoot: string, options: { timeoutMs?: number } = {}): Promise<MotoServer> {
+export async function startMoto(
+  projectRoot: string,
+  options: { timeoutMs?: number } = {},
+): Promise<MotoServer> {
   const binary = motoServerPath(projectRoot);
   if (!existsSync(binary)) {
     throw new ConfigurationError(
@@ -72,7 +75,9 @@ function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -60,7 +60,10 @@ export async function handlerFunctions(): Promise<Record<FunctionId, LocalFuncti
   const invoke =
     (id: FunctionId): LocalFunction =>
     (payload) =>
-      (modules[id].handler as (event: unknown, context: Context) => Promise<unknown>)(payload, lambdaContext(id));
+      (modules[id].handler as (event: unknown, context: Context) => Promise<unknown>)(
+        payload,
+        lambdaContext(id),
+      );
   return {
     ingest: invoke('ingest'),
     validate: invoke('validate'),
@@ -115,7 +118,9 @@ export async function runUpload(options: UploadRunOptions): Promise<UploadRunRes
   };
   const report = await runPipeline({ ...options, input, name });
   const historyKey = `${contract.name}/executions/${name}.json`;
-  await options.store.put('reports', historyKey, JSON.stringify(report, null, 2), { contentType: 'application/json' });
+  await options.store.put('reports', historyKey, JSON.stringify(report, null, 2), {
+    contentType: 'application/json',
+  });
   return { landingKey, report, historyKey };
 }
 

@@ -1,14 +1,18 @@
-import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
 
 // `sluice run` as a user runs it: the real CLI, the real ASL, the lake in a directory.
 
 const root = join(import.meta.dirname, '..', '..');
 const sluice = (args: string[], cwd = root) =>
-  spawnSync(process.execPath, [join(root, 'bin', 'sluice.mjs'), ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+  spawnSync(process.execPath, [join(root, 'bin', 'sluice.mjs'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })

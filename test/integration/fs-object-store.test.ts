@@ -1,8 +1,8 @@
-import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { describe, expect, it } from '@jest/globals';
 import { ConfigurationError, ObjectNotFound } from '../../lambdas/shared/errors.js';
 import { FsObjectStore } from '../../lambdas/shared/fs-object-store.js';
 
@@ -13,7 +13,9 @@ describe('the local lake directory', () => {
     // Prepare
     const store = fresh();
     // Act
-    const first = await store.putIfAbsent('raw', 'd/dt=2026-11-25/run=1/a.csv', 'one', { metadata: { sha256: 'x' } });
+    const first = await store.putIfAbsent('raw', 'd/dt=2026-11-25/run=1/a.csv', 'one', {
+      metadata: { sha256: 'x' },
+    });
     const second = await store.putIfAbsent('raw', 'd/dt=2026-11-25/run=1/a.csv', 'two');
     // Assess
     expect([first, second]).toEqual([true, false]);

@@ -1,8 +1,8 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { runIdOf } from '../../lambdas/ingest/core.js';
 import { loadContracts } from '../../lambdas/shared/contract.js';
 import { rawKey, runRecordKey } from '../../lambdas/shared/keys.js';
@@ -29,7 +29,15 @@ beforeAll(async () => {
 });
 
 async function run(dataset: string, inputFile: string, landingKey?: string) {
-  return runUpload({ dataset, inputFile, landingKey, store: lake.store, contracts, functions, retryIntervalMs: 0 });
+  return runUpload({
+    dataset,
+    inputFile,
+    landingKey,
+    store: lake.store,
+    contracts,
+    functions,
+    retryIntervalMs: 0,
+  });
 }
 
 async function text(zone: keyof MotoLake['buckets'], key: string): Promise<string> {
@@ -47,9 +55,15 @@ describe('the pipeline on moto S3, through the deployed handlers', () => {
     const { report } = await run('orders', file('clean.csv'), 'landing/orders/clean.csv');
     // Assess
     expect(report.status).toBe('SUCCEEDED');
-    const out = report.output as { ingest: { rawKey: string; runId: string }; promotion: { curatedKey: string } };
+    const out = report.output as {
+      ingest: { rawKey: string; runId: string };
+      promotion: { curatedKey: string };
+    };
     expect(sha256(await text('raw', out.ingest.rawKey))).toBe(sha256(readFileSync(file('clean.csv'))));
-    const curated = (await text('curated', out.promotion.curatedKey)).trim().split('\n').map((l) => JSON.parse(l));
+    const curated = (await text('curated', out.promotion.curatedKey))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(curated).toEqual([
       { order_id: 'A1', amount: 10.5, status: 'paid' },
       { order_id: 'A2', amount: 20, status: 'shipped' },
@@ -90,7 +104,11 @@ describe('the pipeline on moto S3, through the deployed handlers', () => {
     expect(report.status).toBe('FAILED');
     expect(report.error).toBe('ValidationFailed');
     expect(report.cause).toMatch(/order_id/);
-    const runId = runIdOf('orders', 'landing/orders/wrong-columns.csv', sha256(readFileSync(file('wrong-columns.csv'))));
+    const runId = runIdOf(
+      'orders',
+      'landing/orders/wrong-columns.csv',
+      sha256(readFileSync(file('wrong-columns.csv'))),
+    );
     const saved = await record('orders', runId);
     expect(saved).toMatchObject({ status: 'FAILED', error: { name: 'ValidationFailed' } });
     expect(await text('raw', saved.raw!.key)).toBe(readFileSync(file('wrong-columns.csv'), 'utf8'));
@@ -102,8 +120,17 @@ describe('the pipeline on moto S3, through the deployed handlers', () => {
     // Assess
     expect(report.status).toBe('FAILED');
     expect(report.error).toBe('ValidationFailed');
-    const runId = runIdOf('payments', 'landing/payments/bad-rows.csv', sha256(readFileSync(file('bad-rows.csv'))));
-    expect(await lake.store.head('curated', `payments/dt=${(await record('payments', runId)).dt}/run=${runId}/part-00000.jsonl`)).toBeUndefined();
+    const runId = runIdOf(
+      'payments',
+      'landing/payments/bad-rows.csv',
+      sha256(readFileSync(file('bad-rows.csv'))),
+    );
+    expect(
+      await lake.store.head(
+        'curated',
+        `payments/dt=${(await record('payments', runId)).dt}/run=${runId}/part-00000.jsonl`,
+      ),
+    ).toBeUndefined();
   });
 
   it('does nothing more for a duplicate upload of bytes already processed', async () => {
@@ -148,7 +175,9 @@ describe('the pipeline on moto S3, through the deployed handlers', () => {
 
   it('has S3 itself refuse a conditional overwrite of a raw object (412)', async () => {
     // Prepare
-    await lake.s3.send(new PutObjectCommand({ Bucket: lake.buckets.raw, Key: 'probe/x', Body: 'one', IfNoneMatch: '*' }));
+    await lake.s3.send(
+      new PutObjectCommand({ Bucket: lake.buckets.raw, Key: 'probe/x', Body: 'one', IfNoneMatch: '*' }),
+    );
     // Act
     const created = await lake.store.putIfAbsent('raw', 'probe/x', 'two');
     // Assess
@@ -163,10 +192,20 @@ describe('the pipeline on moto S3, through the deployed handlers', () => {
     expect(report.status).toBe('FAILED');
     expect(report.error).toBe('MalformedInput');
     expect(report.cause).toMatch(/line 3/);
-    const runId = runIdOf('orders', 'landing/orders/not-utf8.csv', sha256(readFileSync(file('not-utf8.csv'))));
-    const saved = await record('orders', runId);
-    expect(sha256(Buffer.from(await (await lake.store.read('raw', saved.raw!.key)).toArray().then((c) => Buffer.concat(c as Buffer[]))))).toBe(
+    const runId = runIdOf(
+      'orders',
+      'landing/orders/not-utf8.csv',
       sha256(readFileSync(file('not-utf8.csv'))),
     );
+    const saved = await record('orders', runId);
+    expect(
+      sha256(
+        Buffer.from(
+          await (await lake.store.read('raw', saved.raw!.key))
+            .toArray()
+            .then((c) => Buffer.concat(c as Buffer[])),
+        ),
+      ),
+    ).toBe(sha256(readFileSync(file('not-utf8.csv'))));
   });
 });

@@ -31,7 +31,12 @@ export class MemoryStore implements ObjectStore {
     return this.bytes(zone, key).toString('utf8');
   }
 
-  async putIfAbsent(zone: Zone, key: string, body: Body | SizedStream, options: PutOptions = {}): Promise<boolean> {
+  async putIfAbsent(
+    zone: Zone,
+    key: string,
+    body: Body | SizedStream,
+    options: PutOptions = {},
+  ): Promise<boolean> {
     if (this.objects.has(`${zone}/${key}`)) return false;
     await this.put(zone, key, isSizedStream(body) ? body.stream : body, options);
     return true;

@@ -1,9 +1,9 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { bucketsFor, ensureBuckets } from '../../src/cli/lake.js';
+import { S3Client } from '@aws-sdk/client-s3';
 import { bucketVariable } from '../../lambdas/shared/lake.js';
 import { ZONES } from '../../lambdas/shared/object-store.js';
 import { type LakeBuckets, S3ObjectStore } from '../../lambdas/shared/s3-object-store.js';
+import { bucketsFor, ensureBuckets } from '../../src/cli/lake.js';
 
 export interface MotoLake {
   endpoint: string;

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   GetObjectCommand,
   HeadObjectCommand,
@@ -6,16 +8,18 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { mockClient } from 'aws-sdk-client-mock';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 
 // The ingest Lambda handler as deployed (middy, Powertools), its S3 calls mocked.
 
 const s3 = mockClient(S3Client);
 let handler: (event: unknown, context: Context) => Promise<Record<string, unknown>>;
-const context = { functionName: 'sluice-ingest', awsRequestId: 'r1', getRemainingTimeInMillis: () => 1000 } as Context;
+const context = {
+  functionName: 'sluice-ingest',
+  awsRequestId: 'r1',
+  getRemainingTimeInMillis: () => 1000,
+} as Context;
 const body = 'order_id,amount\nA,1\n';
 const notFound = () =>
   new S3ServiceException({ name: 'NotFound', $fault: 'client', $metadata: { httpStatusCode: 404 } });
@@ -39,7 +43,10 @@ beforeAll(async () => {
 
 beforeEach(() => {
   s3.reset();
-  s3.on(HeadObjectCommand, { Bucket: 'b-landing' }).resolves({ ContentLength: body.length, LastModified: new Date('2026-11-25T08:00:00Z') });
+  s3.on(HeadObjectCommand, { Bucket: 'b-landing' }).resolves({
+    ContentLength: body.length,
+    LastModified: new Date('2026-11-25T08:00:00Z'),
+  });
   s3.on(HeadObjectCommand, { Bucket: 'b-reports' }).rejects(notFound());
   s3.on(GetObjectCommand, { Bucket: 'b-landing' }).callsFake(async () => ({
     Body: Readable.from([Buffer.from(body)]) as never,
@@ -50,7 +57,10 @@ beforeEach(() => {
 describe('ingest handler', () => {
   it('writes the raw object with If-None-Match so S3 refuses an overwrite', async () => {
     // Act
-    const out = await handler({ dataset: 'orders', trigger: { type: 's3-upload', key: 'landing/orders/x.csv' } }, context);
+    const out = await handler(
+      { dataset: 'orders', trigger: { type: 's3-upload', key: 'landing/orders/x.csv' } },
+      context,
+    );
     // Assess
     const raw = s3.commandCalls(PutObjectCommand, { Bucket: 'b-raw', Key: out.rawKey as string });
     expect(raw).toHaveLength(1);
@@ -62,7 +72,10 @@ describe('ingest handler', () => {
     // Prepare
     s3.on(HeadObjectCommand, { Bucket: 'b-landing' }).rejects(notFound());
     // Act
-    const attempt = handler({ dataset: 'orders', trigger: { type: 's3-upload', key: 'landing/orders/x.csv' } }, context);
+    const attempt = handler(
+      { dataset: 'orders', trigger: { type: 's3-upload', key: 'landing/orders/x.csv' } },
+      context,
+    );
     // Assess
     await expect(attempt).rejects.toMatchObject({ name: 'ObjectNotFound' });
   });

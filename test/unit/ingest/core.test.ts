@@ -1,5 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
+import { describe, expect, it } from '@jest/globals';
 import { ingest, runIdOf } from '../../../lambdas/ingest/core.js';
 import { parseContract } from '../../../lambdas/shared/contract.js';
 import { ObjectNotFound, RawObjectConflict, UnsupportedSource } from '../../../lambdas/shared/errors.js';
@@ -54,12 +54,24 @@ describe('ingest', () => {
     // Prepare
     const store = await landed();
     const first = await ingest({ dataset: 'orders', trigger }, { store, contracts });
-    await store.put('reports', runRecordKey('orders', first.runId), JSON.stringify({ dt: first.dt, status: 'SUCCEEDED' }));
+    await store.put(
+      'reports',
+      runRecordKey('orders', first.runId),
+      JSON.stringify({ dt: first.dt, status: 'SUCCEEDED' }),
+    );
     const before = await store.list('raw', '');
     // Act
-    const again = await ingest({ dataset: 'orders', trigger: { ...trigger, time: '2026-12-01T00:00:00Z' } }, { store, contracts });
+    const again = await ingest(
+      { dataset: 'orders', trigger: { ...trigger, time: '2026-12-01T00:00:00Z' } },
+      { store, contracts },
+    );
     // Assess
-    expect(again).toMatchObject({ runId: first.runId, dt: first.dt, alreadyProcessed: true, duplicate: true });
+    expect(again).toMatchObject({
+      runId: first.runId,
+      dt: first.dt,
+      alreadyProcessed: true,
+      duplicate: true,
+    });
     expect(await store.list('raw', '')).toEqual(before);
   });
 
@@ -87,15 +99,18 @@ describe('ingest', () => {
   });
 
   it('names the missing landing object', async () => {
-    await expect(ingest({ dataset: 'orders', trigger }, { store: new MemoryStore(), contracts })).rejects.toThrow(
-      ObjectNotFound,
-    );
+    await expect(
+      ingest({ dataset: 'orders', trigger }, { store: new MemoryStore(), contracts }),
+    ).rejects.toThrow(ObjectNotFound);
   });
 
   it('refuses a key outside the dataset prefix', async () => {
     const store = await landed();
     await expect(
-      ingest({ dataset: 'orders', trigger: { ...trigger, key: 'landing/other/a.csv' } }, { store, contracts }),
+      ingest(
+        { dataset: 'orders', trigger: { ...trigger, key: 'landing/other/a.csv' } },
+        { store, contracts },
+      ),
     ).rejects.toThrow(UnsupportedSource);
   });
 });

@@ -1,5 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
 import { SLUICE_ERROR_NAMES } from '../../../lambdas/shared/errors.js';
 import { PIPELINE_ASL, PIPELINE_FUNCTIONS } from '../../../src/local/pipeline.js';
 
@@ -32,13 +32,20 @@ describe('statemachines/pipeline.asl.json', () => {
 
   it('sends every task but the failure recorder to RecordFailedRun on any error', () => {
     for (const [name, state] of tasks.filter(([name]) => name !== 'RecordFailedRun')) {
-      expect([name, state.Catch?.[0]]).toEqual([name, expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'RecordFailedRun' })]);
+      expect([name, state.Catch?.[0]]).toEqual([
+        name,
+        expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'RecordFailedRun' }),
+      ]);
     }
   });
 
   it('ends the failure path in a Fail state that carries the original error name', () => {
     expect(asl.States.RecordFailedRun?.Next).toBe('RunFailed');
-    expect(asl.States.RunFailed).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+    expect(asl.States.RunFailed).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.error.Error',
+      CausePath: '$.error.Cause',
+    });
     expect(SLUICE_ERROR_NAMES).toContain('ValidationFailed');
   });
 
@@ -52,7 +59,12 @@ describe('statemachines/pipeline.asl.json', () => {
       if (seen.has(name)) return;
       seen.add(name);
       const state = asl.States[name]!;
-      for (const next of [state.Next, state.Default, ...(state.Choices ?? []).map((c) => c.Next), ...(state.Catch ?? []).map((c) => c.Next)]) {
+      for (const next of [
+        state.Next,
+        state.Default,
+        ...(state.Choices ?? []).map((c) => c.Next),
+        ...(state.Catch ?? []).map((c) => c.Next),
+      ]) {
         if (next) visit(next);
       }
     };

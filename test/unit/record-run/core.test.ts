@@ -5,7 +5,11 @@ import { MemoryStore } from '../../support/memory-store.js';
 
 describe('record-run', () => {
   it('reads the message out of a Lambda error cause as Step Functions passes it', () => {
-    const cause = JSON.stringify({ errorType: 'MalformedInput', errorMessage: 'line 3: not UTF-8', trace: [] });
+    const cause = JSON.stringify({
+      errorType: 'MalformedInput',
+      errorMessage: 'line 3: not UTF-8',
+      trace: [],
+    });
     expect(describeError({ Error: 'MalformedInput', Cause: cause })).toEqual({
       name: 'MalformedInput',
       message: 'line 3: not UTF-8',
@@ -28,18 +32,32 @@ describe('record-run', () => {
       error: { Error: 'ObjectNotFound', Cause: 'gone' },
     };
     // Act
-    const { recordKey } = await recordRun({ status: 'FAILED', state }, { store, clock: () => new Date('2026-11-25T10:01:00Z') });
+    const { recordKey } = await recordRun(
+      { status: 'FAILED', state },
+      { store, clock: () => new Date('2026-11-25T10:01:00Z') },
+    );
     // Assess
     const saved = JSON.parse(await store.readText('reports', recordKey));
-    expect(saved).toMatchObject({ status: 'FAILED', dt: '2026-11-25', error: { name: 'ObjectNotFound', message: 'gone' } });
+    expect(saved).toMatchObject({
+      status: 'FAILED',
+      dt: '2026-11-25',
+      error: { name: 'ObjectNotFound', message: 'gone' },
+    });
     expect(recordKey).toMatch(/^orders\/runs\/trigger-[0-9a-f]{16}\.json$/);
   });
 
   it('clears the error of an earlier failed attempt when the run succeeds', async () => {
     // Prepare
     const store = new MemoryStore();
-    await store.put('reports', runRecordKey('orders', 'r1'), JSON.stringify({ status: 'FAILED', error: { name: 'X', message: 'y' } }));
-    const state = { dataset: 'orders', ingest: { runId: 'r1', dt: '2026-11-25', rawKey: 'k', manifestKey: 'm', sha256: 's', size: 1 } };
+    await store.put(
+      'reports',
+      runRecordKey('orders', 'r1'),
+      JSON.stringify({ status: 'FAILED', error: { name: 'X', message: 'y' } }),
+    );
+    const state = {
+      dataset: 'orders',
+      ingest: { runId: 'r1', dt: '2026-11-25', rawKey: 'k', manifestKey: 'm', sha256: 's', size: 1 },
+    };
     // Act
     await recordRun({ status: 'SUCCEEDED', state, startedAt: '2026-11-25T10:00:00Z' }, { store });
     // Assess

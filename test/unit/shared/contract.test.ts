@@ -1,5 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
 import { loadContracts, parseContract } from '../../../lambdas/shared/contract.js';
 import { ContractInvalid } from '../../../lambdas/shared/errors.js';
 
@@ -32,7 +32,12 @@ describe('contract loader', () => {
 
   it('fills defaults: csv delimiter, on_failure quarantine, ingest-date partition, severity error', () => {
     const contract = parseContract(
-      [...base, 'expectations:', '  - type: expect_column_values_to_be_unique', '    kwargs: { column: id }'].join('\n'),
+      [
+        ...base,
+        'expectations:',
+        '  - type: expect_column_values_to_be_unique',
+        '    kwargs: { column: id }',
+      ].join('\n'),
       'datasets/orders.yaml',
     );
     expect(contract.format).toMatchObject({ type: 'csv', delimiter: ',', quote: '"', header: true });
@@ -42,7 +47,12 @@ describe('contract loader', () => {
   });
 
   it('refuses an unknown expectation with its path, line and a likely name', () => {
-    const message = problems([...base, 'expectations:', '  - type: expect_column_values_to_be_uniqe', '    kwargs: { column: id }']);
+    const message = problems([
+      ...base,
+      'expectations:',
+      '  - type: expect_column_values_to_be_uniqe',
+      '    kwargs: { column: id }',
+    ]);
     expect(message).toContain('datasets/orders.yaml:10 at /expectations/0/type');
     expect(message).toContain("did you mean 'expect_column_values_to_be_unique'");
   });
@@ -54,34 +64,60 @@ describe('contract loader', () => {
       '  - type: expect_column_values_to_be_between',
       '    kwargs: { column: amount, mostly: 1.5 }',
     ]);
-    expect(message).toMatch(/\/expectations\/0\/kwargs\/mostly: expect_column_values_to_be_between: must be <= 1/);
+    expect(message).toMatch(
+      /\/expectations\/0\/kwargs\/mostly: expect_column_values_to_be_between: must be <= 1/,
+    );
   });
 
   it('refuses between without any bound', () => {
-    const message = problems([...base, 'expectations:', '  - type: expect_column_values_to_be_between', '    kwargs: { column: amount }']);
+    const message = problems([
+      ...base,
+      'expectations:',
+      '  - type: expect_column_values_to_be_between',
+      '    kwargs: { column: amount }',
+    ]);
     expect(message).toMatch(/min_value/);
   });
 
   it('refuses an expectation on a column the schema does not have', () => {
-    const message = problems([...base, 'expectations:', '  - type: expect_column_values_to_not_be_null', '    kwargs: { column: amuont }']);
+    const message = problems([
+      ...base,
+      'expectations:',
+      '  - type: expect_column_values_to_not_be_null',
+      '    kwargs: { column: amuont }',
+    ]);
     expect(message).toContain("unknown column 'amuont'; the schema has id, amount");
   });
 
   it('refuses a regular expression that does not compile', () => {
-    const message = problems([...base, 'expectations:', '  - type: expect_column_values_to_match_regex', '    kwargs: { column: id, regex: "([a-z" }']);
+    const message = problems([
+      ...base,
+      'expectations:',
+      '  - type: expect_column_values_to_match_regex',
+      '    kwargs: { column: id, regex: "([a-z" }',
+    ]);
     expect(message).toContain('not a valid regular expression');
   });
 
   it('refuses a name that does not match the file name', () => {
-    expect(() => parseContract(base.join('\n'), 'datasets/payments.yaml')).toThrow(/must match the file name 'payments'/);
+    expect(() => parseContract(base.join('\n'), 'datasets/payments.yaml')).toThrow(
+      /must match the file name 'payments'/,
+    );
   });
 
   it('refuses broken YAML with its line', () => {
-    expect(() => parseContract('name: [orders\nsource: {', 'datasets/orders.yaml')).toThrow(/datasets\/orders.yaml:\d+:\d+: not valid YAML/);
+    expect(() => parseContract('name: [orders\nsource: {', 'datasets/orders.yaml')).toThrow(
+      /datasets\/orders.yaml:\d+:\d+: not valid YAML/,
+    );
   });
 
   it('lists every problem at once', () => {
-    const message = problems(['name: Orders!', 'source: { type: ftp }', 'format: { type: xml }', 'schema: { type: object, properties: {} }']);
+    const message = problems([
+      'name: Orders!',
+      'source: { type: ftp }',
+      'format: { type: xml }',
+      'schema: { type: object, properties: {} }',
+    ]);
     expect(message).toMatch(/\(\d+ problems\)/);
     expect(message).toContain('/name');
     expect(message).toContain('/source/type');
