@@ -7,11 +7,18 @@ export interface PromoteInput {
   runId: string;
   dt: string;
   validatedKey: string;
+  rowsQuarantined?: number;
 }
 
 export interface PromoteOutput {
   curatedKey: string;
   size: number;
+  /** Whether the contract asks for a DVC version of the snapshot. */
+  version: boolean;
+  /** The git tag the version gets, from the contract's template. */
+  tag: string;
+  /** What the version's tag records about validation. */
+  outcome: 'passed' | 'quarantined';
 }
 
 export interface PromotePorts {
@@ -32,5 +39,19 @@ export async function promote(input: PromoteInput, ports: PromotePorts): Promise
     contentType: 'application/x-ndjson',
     metadata: { 'run-id': input.runId },
   });
-  return { curatedKey: key, size: info?.size ?? 0 };
+  return {
+    curatedKey: key,
+    size: info?.size ?? 0,
+    version: contract.version.dvc,
+    tag: versionTag(contract.version.tag, run),
+    outcome: (input.rowsQuarantined ?? 0) > 0 ? 'quarantined' : 'passed',
+  };
+}
+
+/** Fills a tag template: {dataset}, {date} (the run's dt) and {run} (the run id). */
+export function versionTag(template: string, run: RunLocation): string {
+  return template
+    .replaceAll('{dataset}', run.dataset)
+    .replaceAll('{date}', run.dt)
+    .replaceAll('{run}', run.runId);
 }

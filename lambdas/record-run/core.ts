@@ -9,7 +9,9 @@ export interface PipelineState {
   trigger?: { time?: string; [field: string]: unknown };
   ingest?: { runId: string; dt: string; rawKey: string; manifestKey: string; sha256: string; size: number };
   validation?: NonNullable<RunRecord['validation']>;
-  promotion?: { curatedKey: string; size: number };
+  promotion?: { curatedKey: string; size: number; tag?: string };
+  /** The Version step's build: its id and the variables the buildspec exports. */
+  version?: { buildId: string; exported?: Array<{ Name: string; Value: string }> };
   error?: { Error: string; Cause?: unknown };
 }
 
@@ -50,6 +52,7 @@ export async function recordRun(
     trigger: state.trigger,
     ...(state.validation ? { validation: state.validation } : {}),
     ...(state.promotion ? { promotion: state.promotion } : {}),
+    ...(state.version ? { version: versionOf(state.version) } : {}),
   };
   if (input.status === 'FAILED' && state.error) record.error = describeError(state.error);
   else delete record.error;
@@ -76,15 +79,45 @@ export function describeError(error: { Error: string; Cause?: unknown }): { name
   const cause = error.Cause;
   if (typeof cause === 'string') {
     try {
-      const parsed = JSON.parse(cause) as { errorMessage?: string };
-      if (parsed && typeof parsed.errorMessage === 'string')
+      const parsed = JSON.parse(cause) as BuildCause & { errorMessage?: string };
+      if (parsed && typeof parsed.errorMessage === 'string') {
         return { name: error.Error, message: parsed.errorMessage };
+      }
+      if (parsed && typeof parsed.BuildStatus === 'string')
+        return { name: error.Error, message: describeBuild(parsed) };
     } catch {
       // a plain message
     }
     return { name: error.Error, message: cause };
   }
   return { name: error.Error, message: cause === undefined ? '' : JSON.stringify(cause) };
+}
+
+/** What `codebuild:startBuild.sync` gives as the cause of a failed build (the local runner adds the failed command). */
+interface BuildCause {
+  Id?: string;
+  BuildStatus?: string;
+  FailedPhase?: string;
+  FailedCommand?: string;
+  Output?: string;
+}
+
+export function describeBuild(build: BuildCause): string {
+  const where = build.FailedPhase ? ` in phase ${build.FailedPhase}` : '';
+  const command = build.FailedCommand ? `, at: ${build.FailedCommand}` : '';
+  const output = build.Output ? `\n${build.Output}` : `; see the build's log for ${build.Id ?? 'the build'}`;
+  return `build ${build.BuildStatus?.toLowerCase()}${where}${command}${output}`;
+}
+
+function versionOf(build: NonNullable<PipelineState['version']>): NonNullable<RunRecord['version']> {
+  const exported = Object.fromEntries((build.exported ?? []).map((v) => [v.Name, v.Value]));
+  return {
+    buildId: build.buildId,
+    tag: exported.SLUICE_VERSION_TAG || undefined,
+    commit: exported.SLUICE_VERSION_COMMIT,
+    md5: exported.SLUICE_DVC_MD5,
+    changed: exported.SLUICE_VERSION_CHANGED === 'true',
+  };
 }
 
 function hashOf(value: unknown): string {

@@ -145,6 +145,16 @@ function checkSemantics(contract: Contract): ContractProblem[] {
       message: `partition column '${contract.partition.column}' is not among schema.properties (${[...columns].join(', ')})`,
     });
   }
+  const sampleTag = contract.version.tag
+    .replaceAll('{dataset}', contract.name)
+    .replaceAll('{date}', '2026-01-31')
+    .replaceAll('{run}', '0123456789abcdef');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._@/-]*$/.test(sampleTag) || /\.\.|@\{|\/\/|\.lock$|[/.]$/.test(sampleTag)) {
+    problems.push({
+      path: '/version/tag',
+      message: `'${contract.version.tag}' does not make a valid git tag (e.g. '${sampleTag}'); use letters, digits, . _ @ / - and {dataset}, {date}, {run}`,
+    });
+  }
   try {
     ajv.compile(contract.schema);
   } catch (error) {

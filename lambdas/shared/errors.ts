@@ -30,6 +30,9 @@ export class ObjectNotFound extends SluiceError {}
 /** A source type, format or trigger this deployment does not handle. */
 export class UnsupportedSource extends SluiceError {}
 
+/** The Version step could not make a DVC version: dvc, git or the push failed. Nothing was tagged. */
+export class VersioningFailed extends SluiceError {}
+
 /** Missing or wrong configuration (environment variables, CLI options). */
 export class ConfigurationError extends SluiceError {}
 
@@ -42,5 +45,6 @@ export const SLUICE_ERROR_NAMES = [
   'MalformedInput',
   'ObjectNotFound',
   'UnsupportedSource',
+  'VersioningFailed',
   'ConfigurationError',
 ] as const;

@@ -25,7 +25,9 @@ export interface RunRecord {
     validatedKey: string;
     quarantineKey: string;
   };
-  promotion?: { curatedKey: string; size: number };
+  promotion?: { curatedKey: string; size: number; tag?: string };
+  /** The DVC version of the curated snapshot: its git tag, commit and DVC md5. */
+  version?: { buildId: string; tag?: string; commit?: string; md5?: string; changed: boolean };
   error?: { name: string; message: string };
 }
 

@@ -1,8 +1,11 @@
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { FsObjectStore } from '../../lambdas/shared/fs-object-store.js';
 import { type ObjectStore, ZONES } from '../../lambdas/shared/object-store.js';
 import { type LakeBuckets, S3ObjectStore } from '../../lambdas/shared/s3-object-store.js';
+import type { LocalVersioning } from '../local/version-step.js';
+
+const projectRoot = join(import.meta.dirname, '..', '..');
 
 export interface LakeOptions {
   lake: string;
@@ -10,12 +13,35 @@ export interface LakeOptions {
   bucketPrefix?: string;
 }
 
-/** The local lake: a directory by default, or zone buckets on an S3 API when an endpoint is given. */
-export async function openLake(options: LakeOptions): Promise<{ store: ObjectStore; where: string }> {
+export interface LocalLake {
+  store: ObjectStore;
+  where: string;
+  /** The Version step's git repository and DVC remote for this lake. */
+  versioning: LocalVersioning;
+}
+
+/**
+ * The local lake: a directory by default, or zone buckets on an S3 API when an endpoint is given.
+ * The dataset git repository is a bare repository beside it (`<lake>/datasets.git`); DVC keeps
+ * its data under the curated zone's `_dvc/` prefix, as the deployed stack does.
+ */
+export async function openLake(options: LakeOptions): Promise<LocalLake> {
+  const lakeDir = resolve(options.lake);
+  const toolsBin = join(projectRoot, '.venv', 'bin');
+  const gitRemote = join(lakeDir, 'datasets.git');
   if (!options.s3Endpoint) {
-    const root = join(options.lake, 'lake');
+    const root = join(lakeDir, 'lake');
     const shown = relative(process.cwd(), root);
-    return { store: new FsObjectStore(root), where: shown && !shown.startsWith('..') ? shown : root };
+    return {
+      store: new FsObjectStore(root),
+      where: shown && !shown.startsWith('..') ? shown : root,
+      versioning: {
+        gitRemote,
+        dvcRemote: join(root, 'curated', '_dvc'),
+        curatedRoot: join(root, 'curated'),
+        toolsBin,
+      },
+    };
   }
   const s3 = new S3Client({
     endpoint: options.s3Endpoint,
@@ -31,6 +57,13 @@ export async function openLake(options: LakeOptions): Promise<{ store: ObjectSto
   return {
     store: new S3ObjectStore(s3, buckets),
     where: `${options.s3Endpoint} (buckets ${options.bucketPrefix}-*)`,
+    versioning: {
+      gitRemote,
+      dvcRemote: `s3://${buckets.curated}/_dvc`,
+      curatedRoot: `s3://${buckets.curated}`,
+      s3Endpoint: options.s3Endpoint,
+      toolsBin,
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { describeError } from '../../lambdas/record-run/core.js';
 import { loadContracts } from '../../lambdas/shared/contract.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import type { ExecutionReport } from '../local/asl-runner.js';
@@ -31,12 +32,13 @@ interface PipelineOutput {
     quarantineKey: string;
   };
   promotion?: { curatedKey: string };
+  version?: { exported?: Array<{ Name: string; Value: string }> };
   record?: { recordKey: string };
 }
 
 export async function runCommand(dataset: string, options: RunCommandOptions): Promise<number> {
   const contracts = loadContracts(options.datasets);
-  const { store, where } = await openLake(options);
+  const { store, where, versioning } = await openLake(options);
   const err = process.stderr;
   err.write(`sluice: running '${dataset}' on ${options.input} (lake: ${where})\n`);
 
@@ -46,6 +48,7 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
     inputFile: options.input,
     store,
     contracts,
+    versioning,
     functions: coreFunctions({
       store,
       contracts,
@@ -60,6 +63,8 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
       if (event.type === 'LambdaFunctionFailed')
         err.write(`    ✗ ${event.step}: ${event.error}: ${event.cause}\n`);
       if (event.type === 'TaskStateRetried') err.write(`    ↻ retrying ${event.step}\n`);
+      if (event.type === 'BuildCommandFailed')
+        err.write(`    ✗ ${event.detail?.split('\n').slice(0, 12).join('\n      ')}\n`);
     },
   });
   const { report } = result;
@@ -82,7 +87,10 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
 function summary(report: ExecutionReport, store: ObjectStore): string[] {
   const output = (report.status === 'SUCCEEDED' ? report.output : undefined) as PipelineOutput | undefined;
   if (report.status === 'FAILED') {
-    const lines = [`Run failed: ${report.error}`, indent(report.cause ?? '')];
+    const lines = [
+      `Run failed: ${report.error}`,
+      indent(describeError({ Error: report.error ?? '', Cause: report.cause }).message),
+    ];
     lines.push(
       '',
       'Raw data, if it was landed, is kept unchanged; the run record is in the reports zone.',
@@ -113,8 +121,17 @@ function summary(report: ExecutionReport, store: ObjectStore): string[] {
     ['report', store.describe('reports', v.reportKey)],
   ];
   if (output.promotion) rows.push(['curated', store.describe('curated', output.promotion.curatedKey)]);
+  if (output.version) rows.push(['version', describeVersion(output.version)]);
   if (output.record) rows.push(['run record', store.describe('reports', output.record.recordKey)]);
   return [table(['Summary', ''], rows).split('\n').slice(2).join('\n'), '', v.summary, ''];
+}
+
+function describeVersion(version: NonNullable<PipelineOutput['version']>): string {
+  const v = Object.fromEntries((version.exported ?? []).map((e) => [e.Name, e.Value]));
+  const md5 = `dvc md5 ${v.SLUICE_DVC_MD5}`;
+  if (v.SLUICE_VERSION_CHANGED === 'true')
+    return `${v.SLUICE_VERSION_TAG}  (${md5}, commit ${v.SLUICE_VERSION_COMMIT?.slice(0, 10)})`;
+  return `unchanged, already ${v.SLUICE_VERSION_TAG || 'versioned'}  (${md5})`;
 }
 
 function indent(text: string): string {

@@ -16,6 +16,14 @@ export interface HistoryEvent {
   error?: string;
   cause?: string;
   retryAttempt?: number;
+  /** More lines to show under the event, e.g. a build command and its output. */
+  detail?: string;
+}
+
+/** What a local Task implementation may do besides returning its result. */
+export interface TaskContext {
+  /** Adds an event to the execution history under this state. */
+  emit(event: Pick<HistoryEvent, 'type' | 'detail' | 'error' | 'cause'>): void;
 }
 
 export interface ExecutionReport {
@@ -79,7 +87,7 @@ export interface RunOptions {
   /** Implementations keyed by function ARN (the value of `Parameters.FunctionName`). */
   functions: ReadonlyMap<string, LocalFunction>;
   /** Implementations keyed by state name, for Tasks that are not Lambda invocations. */
-  tasks?: Readonly<Record<string, (input: unknown) => Promise<unknown>>>;
+  tasks?: Readonly<Record<string, (input: unknown, context: TaskContext) => Promise<unknown>>>;
   input: unknown;
   name: string;
   stateMachineName?: string;
@@ -120,8 +128,10 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
     if (state.Type !== 'Task') continue;
     const override = options.tasks?.[stateName];
     if (override) {
-      resources[stateName] = state.Resource ?? '';
-      handlers[stateName] = override;
+      const resource = state.Resource ?? '';
+      resources[stateName] = resource;
+      handlers[stateName] = (input) =>
+        override(input, { emit: (event) => record({ ...event, step: stateName, resource }) });
       continue;
     }
     if (state.Resource !== LAMBDA_INVOKE) {

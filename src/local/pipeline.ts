@@ -17,6 +17,7 @@ import {
   localFunctionArn,
   runExecution,
 } from './asl-runner.js';
+import { type LocalVersioning, localVersionTask } from './version-step.js';
 
 /** Where the repository keeps its state machine, relative to this file. */
 export const PIPELINE_ASL = join(import.meta.dirname, '..', '..', 'statemachines', 'pipeline.asl.json');
@@ -30,6 +31,9 @@ export const PIPELINE_FUNCTIONS = {
 } as const;
 
 export type FunctionId = (typeof PIPELINE_FUNCTIONS)[keyof typeof PIPELINE_FUNCTIONS];
+
+/** The CodeBuild project of the Version step, as the local runner names it. */
+const LOCAL_VERSION_PROJECT = 'sluice-version';
 
 /** The pipeline's functions as their cores, with the lake and contracts passed in as ports. */
 export function coreFunctions(ports: {
@@ -80,6 +84,8 @@ export interface UploadRunOptions {
   functions: Record<FunctionId, LocalFunction>;
   retryIntervalMs?: number;
   onEvent?: (event: HistoryEvent) => void;
+  /** Where the Version step keeps git and DVC data; without it, a dataset that asks for versions fails the run. */
+  versioning?: LocalVersioning;
   /** The landing key; by default the dataset's prefix plus the file's name. */
   landingKey?: string;
 }
@@ -130,16 +136,29 @@ export async function runPipeline(options: {
   functions: Record<FunctionId, LocalFunction>;
   retryIntervalMs?: number;
   onEvent?: (event: HistoryEvent) => void;
+  versioning?: LocalVersioning;
 }): Promise<ExecutionReport> {
-  const substitutions = Object.fromEntries(
-    Object.entries(PIPELINE_FUNCTIONS).map(([placeholder, id]) => [placeholder, localFunctionArn(id)]),
-  );
+  const substitutions: Record<string, string> = {
+    ...Object.fromEntries(
+      Object.entries(PIPELINE_FUNCTIONS).map(([placeholder, id]) => [placeholder, localFunctionArn(id)]),
+    ),
+    VersionProjectName: LOCAL_VERSION_PROJECT,
+  };
+  const versioning = options.versioning;
+  const version = versioning
+    ? localVersionTask(versioning)
+    : async () => {
+        throw new ConfigurationError(
+          'this dataset asks for DVC versions, and this run has no versioning configured',
+        );
+      };
   const functions = new Map(
     Object.values(PIPELINE_FUNCTIONS).map((id) => [localFunctionArn(id), options.functions[id]] as const),
   );
   return runExecution({
     definition: loadDefinition(PIPELINE_ASL, substitutions),
     functions,
+    tasks: { VersionWithDvc: version },
     input: options.input,
     name: options.name,
     retryIntervalMs: options.retryIntervalMs,
