@@ -1,0 +1,438 @@
+/**
+ * The validation engine: reads a CSV or JSON Lines byte stream once, checks every record
+ * against the contract's JSON Schema and row-level expectations, writes valid records and
+ * quarantined rows as JSON Lines, and returns a Great Expectations-shaped result with the
+ * promotion decision. No AWS here: the handler passes streams in and out.
+ *
+ * Memory stays flat in the size of the file: the reader keeps only the unfinished record,
+ * output is written per input chunk, and expectations keep accumulators (a value → first-row
+ * map for uniqueness is the one that grows with the number of distinct values).
+ */
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import type { Contract } from '../shared/contract.js';
+import { MalformedInput } from '../shared/errors.js';
+import { CsvReader, CsvSyntaxError } from './csv-reader.js';
+import { type Decision, decide, type Judged } from './decision.js';
+import { createEvaluator, type Evaluator, type Finding, notEvaluated, type Row } from './expectations.js';
+import { JsonLinesReader } from './jsonl-reader.js';
+import {
+  type Coercer,
+  coercerFor,
+  type RowFailure,
+  recordValidator,
+  SchemaConformance,
+  schemaFailures,
+} from './record-schema.js';
+import {
+  type ExpectationValidationResult,
+  NO_EXCEPTION,
+  type SuiteValidationResult,
+} from './result-format.js';
+import { RowJson } from './row-json.js';
+import { InvalidUtf8, StrictUtf8Decoder } from './utf8.js';
+
+export type { Decision } from './decision.js';
+export type { RowFailure } from './record-schema.js';
+export { SCHEMA_EXPECTATION } from './record-schema.js';
+export type {
+  ExpectationResultDetails,
+  ExpectationValidationResult,
+  SuiteValidationResult,
+} from './result-format.js';
+
+/** Where records go: typed JSON Lines. The engine writes and waits for 'drain'; it does not end them. */
+export interface ValidationOutputs {
+  valid: Writable;
+  quarantine: Writable;
+}
+
+export interface ValidateOptions {
+  /** Names the input in messages, e.g. s3://bucket/key. */
+  source?: string;
+  /** Called after each chunk of input is processed. */
+  onProgress?: (progress: { bytesRead: number; rowsRead: number }) => void;
+  /** Clock for meta.validation_time. */
+  now?: () => Date;
+}
+
+export interface ValidationOutcome {
+  result: SuiteValidationResult;
+  rows: { read: number; valid: number; quarantined: number };
+  decision: Decision;
+}
+
+/** One line of the quarantine output. */
+export interface QuarantineEntry {
+  /** 1-based line of the file on which the record starts (the CSV header is line 1). */
+  row: number;
+  /** 0-based index of the record (GX unexpected_index_list). */
+  index: number;
+  failures: RowFailure[];
+  /** The record as read (typed where it could be), or the raw line when it could not be read as a record. */
+  record: unknown;
+}
+
+/**
+ * Validates one file. Throws `MalformedInput` when the bytes are not UTF-8 or a quoted CSV
+ * field is never closed; a row that cannot be read (wrong field count, invalid JSON) is
+ * quarantined instead. When the CSV header lacks a required column it returns at once,
+ * not promoted, without reading the rows (leaving the loop destroys `input`).
+ */
+export async function validateStream(
+  input: Readable,
+  contract: Contract,
+  outputs: ValidationOutputs,
+  options: ValidateOptions = {},
+): Promise<ValidationOutcome> {
+  return new ValidationRun(contract, outputs, options).consume(input);
+}
+
+/**
+ * Output text goes to the streams in pieces of about this many characters, not once per input
+ * chunk: turning one long concatenated string into bytes costs more than several short ones.
+ */
+const FLUSH_CHARS = 16 * 1024;
+
+class ValidationRun {
+  private readonly source: string;
+  private readonly evaluators: Evaluator[];
+  private readonly schema: SchemaConformance;
+  private readonly validate;
+  /** Evaluators that look at rows, and whether a failure sends the row to quarantine (severity error). */
+  private readonly rowEvaluators: Evaluator[];
+  private readonly quarantines: boolean[];
+  private readonly reader: CsvReader | JsonLinesReader;
+  private readonly nullValues: Set<string> | undefined;
+  private header: string[] | undefined;
+  private coercers: Array<Coercer | undefined> = [];
+  /** For CSV: each row evaluator's column position in the header (-1: none), the row's typed values, its JSON writer. */
+  private columnPositions: number[] = [];
+  private values: unknown[] = [];
+  private rowJson: RowJson | undefined;
+  /** JSON Lines keys seen, kept only when an expectation asks for the table's columns. */
+  private readonly keysSeen: Set<string> | undefined;
+  private read = 0;
+  private valid = 0;
+  private quarantined = 0;
+  private validText = '';
+  private quarantineText = '';
+  private validFull = false;
+  private quarantineFull = false;
+  private stoppedBecause: string | undefined;
+
+  constructor(
+    private readonly contract: Contract,
+    private readonly outputs: ValidationOutputs,
+    private readonly options: ValidateOptions,
+  ) {
+    this.source = options.source ?? '<input>';
+    this.validate = recordValidator(contract);
+    this.schema = new SchemaConformance(contract);
+    this.evaluators = contract.expectations.map(createEvaluator);
+    this.rowEvaluators = this.evaluators.filter((e) => e.observe !== undefined);
+    this.quarantines = this.rowEvaluators.map((e) => e.config.severity !== 'warning');
+    const { format } = contract;
+    if (format.type === 'csv') {
+      this.reader = new CsvReader(format.delimiter ?? ',', format.quote ?? '"');
+      const nulls = format.null_values ?? [];
+      this.nullValues = nulls.length > 0 ? new Set(nulls) : undefined;
+    } else {
+      this.reader = new JsonLinesReader();
+      this.nullValues = undefined;
+      for (const evaluator of this.evaluators) evaluator.begin(undefined);
+    }
+    this.keysSeen =
+      format.type === 'jsonl' && this.evaluators.some((e) => e.needsColumns) ? new Set<string>() : undefined;
+  }
+
+  async consume(input: Readable): Promise<ValidationOutcome> {
+    const decoder = new StrictUtf8Decoder();
+    let bytesRead = 0;
+    try {
+      for await (const chunk of input) {
+        const bytes: Uint8Array = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        bytesRead += bytes.length;
+        this.push(decoder.decode(bytes));
+        await this.flush();
+        if (this.stoppedBecause !== undefined) break;
+        this.options.onProgress?.({ bytesRead, rowsRead: this.read });
+      }
+      if (this.stoppedBecause === undefined) {
+        this.push(decoder.end());
+        if (this.reader instanceof CsvReader) this.reader.end(this.onCsvRecord);
+        else this.reader.end(this.onJsonLine);
+        await this.flush();
+        if (this.contract.format.type === 'csv' && this.header === undefined) {
+          throw new MalformedInput(
+            `${this.source}: no header row: the file is empty, and CSV contracts need a header`,
+          );
+        }
+        this.options.onProgress?.({ bytesRead, rowsRead: this.read });
+      }
+    } catch (error) {
+      throw this.explain(error);
+    }
+    return this.outcome();
+  }
+
+  private push(text: string): void {
+    if (text.length === 0) return;
+    if (this.reader instanceof CsvReader) this.reader.push(text, this.onCsvRecord);
+    else this.reader.push(text, this.onJsonLine);
+  }
+
+  private readonly onCsvRecord = (
+    fields: string[],
+    line: number,
+    problem: string | undefined,
+    plain: boolean,
+  ): void => {
+    if (this.stoppedBecause !== undefined) return;
+    const header = this.header;
+    if (header === undefined) {
+      this.useHeader(fields, line);
+      return;
+    }
+    const index = this.read++;
+    if (problem !== undefined || fields.length !== header.length) {
+      const reason =
+        problem ??
+        `the row has ${fields.length} field${fields.length === 1 ? '' : 's'}, the header has ${header.length}`;
+      this.malformed(index, line, reason, (this.reader as CsvReader).recordText());
+      return;
+    }
+    const record: Row = {};
+    const { nullValues, coercers, values } = this;
+    for (let c = 0; c < fields.length; c++) {
+      const cell = fields[c]!;
+      if (cell === '' || nullValues?.has(cell)) {
+        values[c] = null;
+        continue;
+      }
+      const coerce = coercers[c];
+      const value = coerce === undefined ? cell : coerce(cell);
+      values[c] = value;
+      record[header[c]!] = value;
+    }
+    const failures = this.check(record, index, line, values);
+    if (failures === undefined) {
+      this.valid++;
+      this.validText += `${this.rowJson!.write(values, fields, plain)}\n`;
+      if (this.validText.length > FLUSH_CHARS) this.writeNow();
+    } else {
+      const written: Row = {};
+      for (let c = 0; c < header.length; c++) written[header[c]!] = values[c];
+      this.quarantine(index, line, failures, written);
+    }
+  };
+
+  private readonly onJsonLine = (text: string, line: number): void => {
+    const index = this.read++;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      this.malformed(index, line, `not valid JSON: ${(error as Error).message}`, text);
+      return;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      this.malformed(index, line, `not a JSON object: a record must be {…}`, text);
+      return;
+    }
+    const written = parsed as Row;
+    // Null is treated as absent, as an empty CSV cell is: left out of what ajv and the expectations see.
+    let record = written;
+    for (const key in written) {
+      if (written[key] === null) {
+        record = {};
+        for (const k in written) if (written[k] !== null) record[k] = written[k];
+        break;
+      }
+    }
+    if (this.keysSeen) for (const key in written) this.keysSeen.add(key);
+    const failures = this.check(record, index, line, undefined);
+    if (failures === undefined) {
+      this.valid++;
+      this.validText += `${JSON.stringify(written)}\n`;
+      if (this.validText.length > FLUSH_CHARS) this.writeNow();
+    } else {
+      this.quarantine(index, line, failures, written);
+    }
+  };
+
+  /**
+   * Checks one record (null values absent) against the schema and the row-level expectations;
+   * returns the failures that send it to quarantine. For CSV, `values` holds the row's values
+   * in header order, where each evaluator finds its column's value without a property lookup.
+   */
+  private check(
+    record: Row,
+    index: number,
+    line: number,
+    values: unknown[] | undefined,
+  ): RowFailure[] | undefined {
+    let failures: RowFailure[] | undefined;
+    if (!this.validate(record)) failures = schemaFailures(this.validate.errors ?? [], record);
+    this.schema.record(index, failures);
+    const { rowEvaluators, quarantines, columnPositions } = this;
+    for (let e = 0; e < rowEvaluators.length; e++) {
+      const evaluator = rowEvaluators[e]!;
+      const column = evaluator.column;
+      const value =
+        values !== undefined ? values[columnPositions[e]!] : column === null ? undefined : record[column];
+      const reason = evaluator.observe!(value, index, line, record);
+      if (reason !== undefined && quarantines[e]) {
+        const failure: RowFailure = { column, expectation: evaluator.config.type, reason };
+        if (column !== null) failure.value = value ?? null;
+        if (failures === undefined) failures = [failure];
+        else failures.push(failure);
+      }
+    }
+    return failures;
+  }
+
+  /** A row that cannot be read as a record: it fails the schema entry and goes to quarantine as text. */
+  private malformed(index: number, line: number, reason: string, text: string): void {
+    const failures: RowFailure[] = [{ column: null, expectation: this.schema.config.type, reason }];
+    this.schema.record(index, failures);
+    this.quarantine(index, line, failures, text);
+  }
+
+  private quarantine(index: number, line: number, failures: RowFailure[], record: unknown): void {
+    this.quarantined++;
+    const entry: QuarantineEntry = { row: line, index, failures, record };
+    this.quarantineText += `${JSON.stringify(entry)}\n`;
+    if (this.quarantineText.length > FLUSH_CHARS) this.writeNow();
+  }
+
+  private useHeader(fields: string[], line: number): void {
+    const seen = new Set<string>();
+    for (const name of fields) {
+      if (seen.has(name)) {
+        throw new MalformedInput(`${this.source}: line ${line}: the header names column '${name}' twice`);
+      }
+      if (name === '__proto__') {
+        throw new MalformedInput(`${this.source}: line ${line}: a column cannot be named '__proto__'`);
+      }
+      seen.add(name);
+    }
+    this.header = fields;
+    const properties = this.contract.schema.properties;
+    this.coercers = fields.map((name) =>
+      coercerFor(Object.hasOwn(properties, name) ? properties[name] : undefined),
+    );
+    this.columnPositions = this.rowEvaluators.map((e) => (e.column === null ? -1 : fields.indexOf(e.column)));
+    this.values = new Array<unknown>(fields.length).fill(null);
+    this.rowJson = new RowJson(fields);
+    for (const evaluator of this.evaluators) evaluator.begin(fields);
+    const missing = (this.contract.schema.required ?? []).filter((name) => !seen.has(name));
+    if (missing.length > 0) {
+      this.schema.headerLacks(missing, fields);
+      this.stoppedBecause =
+        `${this.source}: the header lacks required column${missing.length === 1 ? '' : 's'} ${missing.join(', ')}` +
+        ` (header found: ${fields.join(', ') || '(empty)'}); no row was validated.`;
+    }
+  }
+
+  /** Hands the pending output text to the streams; a stream that asks to wait is waited for in flush(). */
+  private writeNow(): void {
+    const { valid, quarantine } = this.outputs;
+    if (this.validText.length > 0) {
+      if (!valid.write(this.validText)) this.validFull = true;
+      this.validText = '';
+    }
+    if (this.quarantineText.length > 0) {
+      if (!quarantine.write(this.quarantineText)) this.quarantineFull = true;
+      this.quarantineText = '';
+    }
+  }
+
+  /** Writes what this chunk produced, then waits for 'drain' on any output that is full. */
+  private async flush(): Promise<void> {
+    this.writeNow();
+    if (this.validFull) {
+      this.validFull = false;
+      await once(this.outputs.valid, 'drain');
+    }
+    if (this.quarantineFull) {
+      this.quarantineFull = false;
+      await once(this.outputs.quarantine, 'drain');
+    }
+  }
+
+  private explain(error: unknown): unknown {
+    if (error instanceof InvalidUtf8) {
+      const line = this.reader.lineReached() + error.newlinesBefore;
+      return new MalformedInput(
+        `${this.source}: line ${line}, byte offset ${error.byteOffset}: not valid UTF-8 (${error.bytes}); the contract reads utf-8`,
+        { cause: error },
+      );
+    }
+    if (error instanceof CsvSyntaxError) {
+      return new MalformedInput(`${this.source}: ${error.message}`, { cause: error });
+    }
+    return error;
+  }
+
+  private outcome(): ValidationOutcome {
+    const rows = { read: this.read, valid: this.valid, quarantined: this.quarantined };
+    const columns = this.header ?? (this.keysSeen ? [...this.keysSeen] : undefined);
+    const table = { rowCount: this.read, columns };
+    const stopped = this.stoppedBecause;
+    const entries: Array<{ evaluator: Evaluator; finding: Finding }> = [this.schema, ...this.evaluators].map(
+      (evaluator) => ({
+        evaluator,
+        finding:
+          stopped === undefined || evaluator === this.schema || evaluator.needsColumns
+            ? evaluator.finish(table)
+            : notEvaluated(evaluator.config, 'validation stopped: the header lacks required columns'),
+      }),
+    );
+    const results: ExpectationValidationResult[] = entries.map(({ evaluator, finding }) => ({
+      success: finding.success,
+      expectation_config: {
+        type: evaluator.config.type,
+        kwargs: evaluator.config.kwargs,
+        ...(evaluator.config.meta ? { meta: evaluator.config.meta } : {}),
+        severity: evaluator.config.severity,
+      },
+      result: finding.result,
+      exception_info:
+        finding.exception === undefined
+          ? { ...NO_EXCEPTION }
+          : { raised_exception: true, exception_message: finding.exception, exception_traceback: null },
+    }));
+    const successful = results.filter((r) => r.success).length;
+    const result: SuiteValidationResult = {
+      success: successful === results.length,
+      results,
+      statistics: {
+        evaluated_expectations: results.length,
+        successful_expectations: successful,
+        unsuccessful_expectations: results.length - successful,
+        success_percent: results.length === 0 ? null : (successful / results.length) * 100,
+      },
+      meta: {
+        expectation_suite_name: this.contract.name,
+        validation_time: (this.options.now?.() ?? new Date()).toISOString(),
+        batch_spec: {
+          ...(this.options.source ? { path: this.options.source } : {}),
+          format: this.contract.format.type,
+        },
+        ...(columns ? { columns } : {}),
+        rows,
+        on_failure: this.contract.on_failure ?? 'quarantine',
+        ...(stopped ? { stopped_early: stopped } : {}),
+      },
+    };
+    const judged: Judged[] = entries.map(({ evaluator, finding }) => ({
+      severity: evaluator.config.severity ?? 'error',
+      kind: evaluator.kind,
+      mostlyExplicit: evaluator.mostlyExplicit,
+      finding,
+    }));
+    const decision = decide(this.contract.on_failure ?? 'quarantine', judged, rows, stopped);
+    return { result, rows, decision };
+  }
+}

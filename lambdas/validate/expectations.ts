@@ -1,0 +1,468 @@
+/**
+ * The expectations of the catalogue, each as an evaluator: it sees every record once, keeps a
+ * small accumulator, and gives its finding at the end of the stream. Adding an expectation
+ * (a column aggregate such as a mean or quantiles, a multicolumn check) means adding an
+ * evaluator here and an entry in the catalogue; the engine does not change.
+ */
+import type { ExpectationConfig } from '../shared/contract.js';
+import { EXPECTATION_CATALOGUE, type ExpectationKind } from '../shared/expectation-catalogue.js';
+import { FirstOccurrences } from './first-occurrences.js';
+import {
+  type ExpectationResultDetails,
+  observedResult,
+  parseResultFormat,
+  type ResultFormat,
+  UnexpectedValues,
+} from './result-format.js';
+
+/** One record as the expectations see it: typed values, null cells absent. */
+export type Row = Record<string, unknown>;
+
+/** What is known about the whole table at the end of the stream. */
+export interface TableFacts {
+  /** Records read, malformed ones included. */
+  rowCount: number;
+  /** The CSV header, or the keys seen in JSON Lines records (collected when an evaluator needs them). */
+  columns: readonly string[] | undefined;
+}
+
+/** What an evaluator found. */
+export interface Finding {
+  success: boolean;
+  /** GX `result`, already shaped by the expectation's result_format. */
+  result: ExpectationResultDetails;
+  /** Set when the expectation could not be evaluated (GX exception_info). */
+  exception?: string;
+  /** One sentence naming the expectation, what was observed and what was expected. */
+  summary: string;
+}
+
+export interface Evaluator {
+  readonly config: ExpectationConfig;
+  readonly kind: ExpectationKind;
+  /** The column a row's failure is reported under; null when the expectation is not about one column. */
+  readonly column: string | null;
+  /** kwargs set `mostly`: failing means more unexpected values than the contract allows. */
+  readonly mostlyExplicit: boolean;
+  /** finish() needs TableFacts.columns (for JSON Lines the engine then collects the keys it sees). */
+  readonly needsColumns: boolean;
+  /** Called once the columns are known (CSV header); undefined for JSON Lines. */
+  begin(columns: readonly string[] | undefined): void;
+  /**
+   * Row-level expectations see each well-formed record and return why it is unexpected, if it is.
+   * `value` is the record's value in `column` (undefined or null when it is null); `row` the whole record.
+   */
+  observe?(value: unknown, index: number, line: number, row: Row): string | undefined;
+  finish(table: TableFacts): Finding;
+}
+
+/**
+ * The number a text holds when it is a decimal literal (`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`),
+ * else undefined. `Number()` does the parsing; the checks around it refuse what it accepts and a
+ * decimal literal is not: spaces around, "Infinity", 0x/0o/0b prefixes. Faster than a regular expression.
+ */
+export function decimal(text: string): number | undefined {
+  const simple = simpleDecimal(text);
+  if (simple !== undefined) return simple;
+  const number = Number(text);
+  if (!Number.isFinite(number) || text.length === 0) return undefined;
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  if (!((first >= 48 && first <= 57) || first === 43 || first === 45 || first === 46)) return undefined;
+  if (!((last >= 48 && last <= 57) || last === 46)) return undefined;
+  if (first === 48 && text.length > 2) {
+    const second = text.charCodeAt(1) | 0x20;
+    if (second === 120 || second === 111 || second === 98) return undefined;
+  }
+  return number;
+}
+
+/** Exact powers of ten: a double holds each of them without rounding. */
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/**
+ * The common case of `decimal`, without `Number()`'s runtime call: an optional minus, at most 15
+ * digits, at most one dot. The digits make an integer below 2^53 and 10^k is exact, so one
+ * division rounds once, exactly as parsing the text would (Clinger's fast path). Else undefined.
+ */
+function simpleDecimal(text: string): number | undefined {
+  const negative = text.charCodeAt(0) === 45;
+  let digits = 0;
+  let count = 0;
+  let dot = -1;
+  for (let k = negative ? 1 : 0; k < text.length; k++) {
+    const code = text.charCodeAt(k);
+    if (code >= 48 && code <= 57) {
+      digits = digits * 10 + (code - 48);
+      count++;
+    } else if (code === 46 && dot === -1) {
+      dot = k;
+    } else {
+      return undefined;
+    }
+  }
+  if (count === 0 || count > 15) return undefined;
+  const fraction = dot === -1 ? 0 : text.length - dot - 1;
+  const value = fraction === 0 ? digits : digits / POWERS_OF_TEN[fraction]!;
+  return negative ? -value : value;
+}
+
+type Factory = (config: ExpectationConfig) => Evaluator;
+
+const EVALUATORS: Readonly<Record<string, Factory>> = {
+  expect_column_values_to_not_be_null: (c) => new ValuesNotNull(c),
+  expect_column_values_to_be_unique: (c) => new ValuesUnique(c),
+  expect_column_values_to_be_between: (c) => new ValuesBetween(c),
+  expect_column_values_to_be_in_set: (c) => new ValuesInSet(c),
+  expect_column_values_to_match_regex: (c) => new ValuesMatchRegex(c),
+  expect_table_row_count_to_be_between: (c) => new TableRowCountBetween(c),
+  expect_table_columns_to_match_set: (c) => new TableColumnsMatchSet(c),
+};
+
+export function createEvaluator(config: ExpectationConfig): Evaluator {
+  const factory = EVALUATORS[config.type];
+  return factory ? factory(config) : new NotImplemented(config);
+}
+
+/** The finding of an expectation that could not be evaluated: failed, with GX's exception_info. */
+export function notEvaluated(config: ExpectationConfig, why: string): Finding {
+  return {
+    success: false,
+    result: {},
+    exception: why,
+    summary: `${config.type}${columnPart(config)} could not be evaluated: ${why}`,
+  };
+}
+
+/**
+ * GX column-map semantics: null values are not looked at (except by not_be_null) and count as
+ * missing; `mostly` is the share of non-null values that must pass (default 1); with no
+ * unexpected or no non-null values the expectation passes.
+ */
+abstract class ColumnMapEvaluator implements Evaluator {
+  readonly kind: ExpectationKind = 'column_map';
+  readonly column: string;
+  readonly mostlyExplicit: boolean;
+  readonly needsColumns = false;
+  protected readonly mostly: number;
+  protected readonly format: ResultFormat;
+  protected readonly unexpected: UnexpectedValues;
+  protected elementCount = 0;
+  protected missingCount = 0;
+  /** Why the expectation cannot be evaluated, once known. */
+  protected problem: string | undefined;
+  /** What the values should be, for messages: "values >= 0". */
+  protected abstract readonly expected: string;
+
+  constructor(readonly config: ExpectationConfig) {
+    this.column = String(config.kwargs.column);
+    this.mostlyExplicit = typeof config.kwargs.mostly === 'number';
+    this.mostly = this.mostlyExplicit ? (config.kwargs.mostly as number) : 1;
+    this.format = parseResultFormat(config.kwargs);
+    this.unexpected = new UnexpectedValues(this.format);
+  }
+
+  begin(columns: readonly string[] | undefined): void {
+    if (columns && !columns.includes(this.column)) {
+      this.problem ??= `column '${this.column}' is not in the file (columns: ${listed(columns)})`;
+    }
+  }
+
+  observe(value: unknown, index: number, line: number, row: Row): string | undefined {
+    if (this.problem !== undefined) return undefined;
+    this.elementCount++;
+    if (value === undefined || value === null) {
+      this.missingCount++;
+      return undefined;
+    }
+    const reason = this.test(value, index, line);
+    if (reason !== undefined) this.unexpected.add(index, value, row);
+    return reason;
+  }
+
+  /** Why a non-null value is unexpected, or undefined when it is as expected. */
+  protected abstract test(value: unknown, index: number, line: number): string | undefined;
+
+  finish(_table: TableFacts): Finding {
+    if (this.problem !== undefined) return notEvaluated(this.config, this.problem);
+    const considered = this.elementCount - this.missingCount;
+    return {
+      success: mostlySucceeds(considered, this.unexpected.count, this.mostly),
+      result: this.unexpected.mapResult(this.elementCount, considered),
+      summary: this.summary(considered, 'non-null values'),
+    };
+  }
+
+  protected summary(considered: number, what: string): string {
+    const count = this.unexpected.count;
+    const examples = this.unexpected.examples().map(show);
+    const observed =
+      count === 0
+        ? `no unexpected values among ${considered} ${what}`
+        : `${count} of ${considered} ${what} (${percent(count, considered)}) are unexpected${examples.length > 0 ? `, e.g. ${examples.join(', ')}` : ''}`;
+    const budget = this.mostlyExplicit
+      ? `; mostly ${this.mostly} allows at most ${percent(1 - this.mostly, 1)} unexpected`
+      : '';
+    return `${this.config.type} on column '${this.column}': ${observed}; expected ${this.expected}${budget}`;
+  }
+}
+
+/** GX: the share of considered values that passed must reach `mostly`; nothing to consider passes. */
+function mostlySucceeds(considered: number, unexpected: number, mostly: number): boolean {
+  if (unexpected === 0 || considered === 0) return true;
+  return (considered - unexpected) / considered >= mostly;
+}
+
+class ValuesNotNull extends ColumnMapEvaluator {
+  protected readonly expected = 'no null values';
+
+  override observe(value: unknown, index: number, _line: number, row: Row): string | undefined {
+    if (this.problem !== undefined) return undefined;
+    this.elementCount++;
+    if (value !== undefined && value !== null) return undefined;
+    this.unexpected.add(index, null, row);
+    return 'must not be null (the value is empty or missing)';
+  }
+
+  protected test(): string | undefined {
+    return undefined;
+  }
+
+  /** GX computes not_be_null over all rows, with no missing_count (nulls are what it looks for). */
+  override finish(): Finding {
+    if (this.problem !== undefined) return notEvaluated(this.config, this.problem);
+    return {
+      success: mostlySucceeds(this.elementCount, this.unexpected.count, this.mostly),
+      result: this.unexpected.mapResult(this.elementCount, null),
+      summary: this.summary(this.elementCount, 'values'),
+    };
+  }
+}
+
+/**
+ * GX counts every member of a duplicated group as unexpected (pandas `duplicated(keep=False)`),
+ * and so do the statistics here: when a value is seen a second time, its first record is counted
+ * too. A stream cannot take back a record already written, so only the second and later records
+ * with a value are reported as failing rows (and quarantined); the first one is promoted.
+ */
+class ValuesUnique extends ColumnMapEvaluator {
+  protected readonly expected = 'unique values';
+  private readonly seen = new FirstOccurrences();
+
+  protected test(value: unknown, index: number, line: number): string | undefined {
+    const first = this.seen.findOrAdd(value, index, line);
+    if (first === -1) return undefined;
+    if (this.seen.markRepeated(first)) this.unexpected.add(this.seen.firstIndex(first), value);
+    return `must be unique; the same value is on row ${this.seen.firstLine(first)}`;
+  }
+}
+
+class ValuesBetween extends ColumnMapEvaluator {
+  protected readonly expected: string;
+  private readonly min: number | string | null;
+  private readonly max: number | string | null;
+  private readonly strictMin: boolean;
+  private readonly strictMax: boolean;
+  private readonly asDates: boolean;
+  /** Bounds are numbers: an untyped cell that reads as a number is compared as one. */
+  private readonly numeric: boolean;
+
+  constructor(config: ExpectationConfig) {
+    super(config);
+    const { kwargs } = config;
+    this.strictMin = kwargs.strict_min === true;
+    this.strictMax = kwargs.strict_max === true;
+    this.asDates = kwargs.parse_strings_as_datetimes === true;
+    const given = [kwargs.min_value ?? null, kwargs.max_value ?? null] as Array<number | string | null>;
+    const [min, max] = this.asDates ? given.map((b) => (b === null ? null : Date.parse(String(b)))) : given;
+    this.min = min ?? null;
+    this.max = max ?? null;
+    this.numeric = typeof this.min === 'number' || typeof this.max === 'number';
+    const parts: string[] = [];
+    if (given[0] !== null) parts.push(`${this.strictMin ? '>' : '>='} ${show(given[0])}`);
+    if (given[1] !== null) parts.push(`${this.strictMax ? '<' : '<='} ${show(given[1])}`);
+    this.expected = `values ${parts.join(' and ')}`;
+    if (given[0] === null && given[1] === null) this.problem = 'min_value and max_value cannot both be None';
+    else if (Number.isNaN(this.min) || Number.isNaN(this.max)) {
+      this.problem = 'parse_strings_as_datetimes is set but a bound is not a date';
+    }
+  }
+
+  protected test(value: unknown): string | undefined {
+    let v = value;
+    if (this.asDates) v = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+    else if (this.numeric && typeof value === 'string') v = decimal(value) ?? value;
+    if (this.asDates && Number.isNaN(v)) return `must be a date-time, got ${show(value)}`;
+    const { min, max } = this;
+    if ((min !== null && typeof v !== typeof min) || (max !== null && typeof v !== typeof max)) {
+      return `must be comparable with the bounds (${this.expected}), got ${show(value)}`;
+    }
+    const x = v as number | string;
+    const belowMin = min !== null && (this.strictMin ? x <= min : x < min);
+    const aboveMax = max !== null && (this.strictMax ? x >= max : x > max);
+    return belowMin || aboveMax
+      ? `must be ${this.expected.slice('values '.length)}, got ${show(value)}`
+      : undefined;
+  }
+}
+
+class ValuesInSet extends ColumnMapEvaluator {
+  protected readonly expected: string;
+  private readonly set: Set<unknown>;
+  private readonly hasNumbers: boolean;
+
+  constructor(config: ExpectationConfig) {
+    super(config);
+    const values = (config.kwargs.value_set as unknown[] | undefined) ?? [];
+    this.set = new Set(values);
+    this.hasNumbers = values.some((v) => typeof v === 'number');
+    const shown = values.slice(0, 10).map(show).join(', ');
+    this.expected = `values in {${shown}${values.length > 10 ? `, … ${values.length - 10} more` : ''}}`;
+  }
+
+  protected test(value: unknown): string | undefined {
+    if (this.set.has(value)) return undefined;
+    if (this.hasNumbers && typeof value === 'string' && this.set.has(decimal(value))) {
+      return undefined;
+    }
+    return `must be one of ${this.expected.slice('values in '.length)}, got ${show(value)}`;
+  }
+}
+
+/** GX uses Python's re.search: the pattern may match anywhere in the value. Here: a JavaScript RegExp with the u flag. */
+class ValuesMatchRegex extends ColumnMapEvaluator {
+  protected readonly expected: string;
+  private readonly regex: RegExp;
+
+  constructor(config: ExpectationConfig) {
+    super(config);
+    const source = String(config.kwargs.regex);
+    this.expected = `values matching /${source}/u`;
+    let regex = /(?:)/u;
+    try {
+      regex = new RegExp(source, 'u');
+    } catch (error) {
+      this.problem = `regex is not valid: ${(error as Error).message}`;
+    }
+    this.regex = regex;
+  }
+
+  protected test(value: unknown): string | undefined {
+    const text =
+      typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    return this.regex.test(text) ? undefined : `must match /${this.regex.source}/u, got ${show(value)}`;
+  }
+}
+
+abstract class TableEvaluator implements Evaluator {
+  readonly kind: ExpectationKind = 'table';
+  readonly column = null;
+  readonly mostlyExplicit = false;
+  readonly needsColumns: boolean = false;
+  protected readonly format: ResultFormat;
+
+  constructor(readonly config: ExpectationConfig) {
+    this.format = parseResultFormat(config.kwargs);
+  }
+
+  begin(): void {}
+
+  abstract finish(table: TableFacts): Finding;
+}
+
+class TableRowCountBetween extends TableEvaluator {
+  finish(table: TableFacts): Finding {
+    const min = (this.config.kwargs.min_value as number | null | undefined) ?? null;
+    const max = (this.config.kwargs.max_value as number | null | undefined) ?? null;
+    const count = table.rowCount;
+    const success = (min === null || count >= min) && (max === null || count <= max);
+    const range =
+      min !== null && max !== null
+        ? `between ${min} and ${max}`
+        : min !== null
+          ? `at least ${min}`
+          : `at most ${max}`;
+    return {
+      success,
+      result: observedResult(this.format, count),
+      summary: `${this.config.type}: ${count} rows read; expected ${range}`,
+    };
+  }
+}
+
+/** GX: exact_match (default true) wants the same set; otherwise every expected column must be present. */
+class TableColumnsMatchSet extends TableEvaluator {
+  override readonly needsColumns = true;
+
+  finish(table: TableFacts): Finding {
+    const expected = (this.config.kwargs.column_set as string[] | undefined) ?? [];
+    const exact = this.config.kwargs.exact_match === undefined || this.config.kwargs.exact_match === true;
+    const actual = [...(table.columns ?? [])];
+    const actualSet = new Set(actual);
+    const expectedSet = new Set(expected);
+    const unexpected = actual.filter((c) => !expectedSet.has(c)).sort();
+    const missing = expected.filter((c) => !actualSet.has(c)).sort();
+    const expectation = `expected ${exact ? 'exactly' : 'at least'} ${listed(expected)}`;
+    if (unexpected.length === 0 && missing.length === 0) {
+      return {
+        success: true,
+        result: observedResult(this.format, actual),
+        summary: `${this.config.type}: columns ${listed(actual)}; ${expectation}`,
+      };
+    }
+    const mismatched: Record<string, string[]> = {};
+    if (unexpected.length > 0) mismatched.unexpected = unexpected;
+    if (missing.length > 0) mismatched.missing = missing;
+    const found = [
+      missing.length > 0 ? `missing ${listed(missing)}` : '',
+      unexpected.length > 0 ? `unexpected ${listed(unexpected)}` : '',
+    ].filter(Boolean);
+    return {
+      success: !exact && missing.length === 0,
+      result: observedResult(this.format, [...actual].sort(), { mismatched }),
+      summary: `${this.config.type}: ${found.join(', ')} (columns: ${listed(actual)}); ${expectation}`,
+    };
+  }
+}
+
+/** An expectation the catalogue names that this validator does not evaluate yet. */
+class NotImplemented implements Evaluator {
+  readonly kind: ExpectationKind;
+  readonly column: string | null;
+  readonly mostlyExplicit = false;
+  readonly needsColumns = false;
+
+  constructor(readonly config: ExpectationConfig) {
+    this.kind = EXPECTATION_CATALOGUE[config.type]?.kind ?? 'table';
+    this.column = typeof config.kwargs.column === 'string' ? config.kwargs.column : null;
+  }
+
+  begin(): void {}
+
+  finish(): Finding {
+    return notEvaluated(this.config, `the validator does not implement ${this.config.type}`);
+  }
+}
+
+/** A value as messages show it: JSON, cut short when long. */
+export function show(value: unknown): string {
+  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/** A share as a percentage for messages: "3.2%", "<0.01%". */
+export function percent(part: number, whole: number): string {
+  if (whole === 0) return '0%';
+  const value = (part / whole) * 100;
+  if (value > 0 && value < 0.01) return '<0.01%';
+  return `${Number(value.toFixed(2))}%`;
+}
+
+function listed(names: readonly string[]): string {
+  const shown = names.slice(0, 12).join(', ');
+  return names.length > 12 ? `${shown}, … (${names.length} in all)` : shown || '(none)';
+}
+
+function columnPart(config: ExpectationConfig): string {
+  return typeof config.kwargs.column === 'string' ? ` on column '${config.kwargs.column}'` : '';
+}

@@ -1,0 +1,53 @@
+/**
+ * A streaming JSON Lines reader: one JSON value per line, lines ending in LF or CRLF, blank
+ * lines skipped (they still count as lines). Only the unfinished line is kept between pieces.
+ */
+
+/** Receives one non-blank line, without its line break, and its 1-based line number. */
+export type LineSink = (text: string, line: number) => void;
+
+export class JsonLinesReader {
+  private rest = '';
+  private line = 1;
+
+  push(text: string, sink: LineSink): void {
+    this.rest = this.rest.length === 0 ? text : this.rest + text;
+    this.read(sink, false);
+  }
+
+  end(sink: LineSink): void {
+    this.read(sink, true);
+  }
+
+  /** The line reached by the text received so far. */
+  lineReached(): number {
+    let line = this.line;
+    for (let i = this.rest.indexOf('\n'); i !== -1; i = this.rest.indexOf('\n', i + 1)) line++;
+    return line;
+  }
+
+  private read(sink: LineSink, final: boolean): void {
+    const text = this.rest;
+    let pos = 0;
+    while (pos < text.length) {
+      let newline = text.indexOf('\n', pos);
+      if (newline === -1) {
+        if (!final) break;
+        newline = text.length;
+      }
+      const end = newline > pos && text.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
+      const content = text.slice(pos, end);
+      if (!isBlank(content)) sink(content, this.line);
+      this.line++;
+      pos = newline + 1;
+    }
+    this.rest = pos >= text.length ? '' : text.slice(pos);
+  }
+}
+
+function isBlank(text: string): boolean {
+  if (text.length === 0) return true;
+  const first = text.charCodeAt(0);
+  // Only a line that starts with white space can be blank; skip the trim for the rest.
+  return (first === 32 || first === 9 || first === 13) && text.trim().length === 0;
+}

@@ -1,0 +1,249 @@
+/**
+ * Great Expectations' result shapes (ExpectationSuiteValidationResult and friends, snake_case as
+ * GX writes them) and `result_format`: how much of each result is reported.
+ */
+import type { Severity } from '../shared/contract.js';
+
+export type ResultFormatLevel = 'BOOLEAN_ONLY' | 'BASIC' | 'SUMMARY' | 'COMPLETE';
+
+export interface ResultFormat {
+  level: ResultFormatLevel;
+  /** How many unexpected values the partial lists hold (GX default 20). */
+  partialCount: number;
+  includeUnexpectedRows: boolean;
+}
+
+export interface ExceptionInfo {
+  raised_exception: boolean;
+  exception_message: string | null;
+  exception_traceback: string | null;
+}
+
+export interface ExpectationResultConfig {
+  type: string;
+  kwargs: Record<string, unknown>;
+  meta?: Record<string, unknown>;
+  severity: Severity;
+}
+
+/** `result` of one expectation; which keys are present depends on its kind and result_format. */
+export interface ExpectationResultDetails {
+  element_count?: number;
+  unexpected_count?: number;
+  unexpected_percent?: number | null;
+  partial_unexpected_list?: unknown[];
+  missing_count?: number;
+  missing_percent?: number | null;
+  unexpected_percent_total?: number | null;
+  unexpected_percent_nonmissing?: number | null;
+  unexpected_rows?: Record<string, unknown>[];
+  partial_unexpected_index_list?: number[];
+  partial_unexpected_counts?: Array<{ value: unknown; count: number }>;
+  unexpected_list?: unknown[];
+  unexpected_index_list?: number[];
+  observed_value?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export interface ExpectationValidationResult {
+  success: boolean;
+  expectation_config: ExpectationResultConfig;
+  result: ExpectationResultDetails;
+  exception_info: ExceptionInfo;
+}
+
+export interface SuiteStatistics {
+  evaluated_expectations: number;
+  successful_expectations: number;
+  unsuccessful_expectations: number;
+  success_percent: number | null;
+}
+
+export interface SuiteValidationResult {
+  success: boolean;
+  results: ExpectationValidationResult[];
+  statistics: SuiteStatistics;
+  meta: {
+    expectation_suite_name: string;
+    validation_time: string;
+    batch_spec: { path?: string; format: 'csv' | 'jsonl' };
+    /** The CSV header, or for JSON Lines the keys seen (when an expectation needed them). */
+    columns?: string[];
+    rows: { read: number; valid: number; quarantined: number };
+    on_failure: 'quarantine' | 'reject';
+    /** Set when validation stopped before the end of the file, and why. */
+    stopped_early?: string;
+  };
+}
+
+const LEVELS: readonly ResultFormatLevel[] = ['BOOLEAN_ONLY', 'BASIC', 'SUMMARY', 'COMPLETE'];
+
+/** Reads kwargs.result_format (a level name or GX's object form); GX's default is SUMMARY. */
+export function parseResultFormat(kwargs: Record<string, unknown>): ResultFormat {
+  const given = kwargs.result_format;
+  const spec: Record<string, unknown> =
+    typeof given === 'string'
+      ? { result_format: given }
+      : given && typeof given === 'object'
+        ? { ...given }
+        : {};
+  const level = LEVELS.includes(spec.result_format as ResultFormatLevel)
+    ? (spec.result_format as ResultFormatLevel)
+    : 'SUMMARY';
+  const partialCount = typeof spec.partial_unexpected_count === 'number' ? spec.partial_unexpected_count : 20;
+  return { level, partialCount, includeUnexpectedRows: spec.include_unexpected_rows === true };
+}
+
+/** Distinct unexpected values counted exactly for partial_unexpected_counts; past this, new values are not counted. */
+export const MAX_COUNTED_VALUES = 10_000;
+
+/**
+ * What an expectation keeps about its unexpected values while the stream passes: the count,
+ * the first few (by record index), their counts, and everything only when COMPLETE asks for it.
+ */
+export class UnexpectedValues {
+  count = 0;
+  /** The `partialCount` unexpected entries with the lowest record indices, sorted by index. */
+  private readonly partial: Array<{
+    index: number;
+    value: unknown;
+    row: Record<string, unknown> | undefined;
+  }> = [];
+  private readonly counts: Map<unknown, { value: unknown; count: number }> | undefined;
+  private readonly indices: number[] | undefined;
+  private readonly values: unknown[] | undefined;
+  private sorted = true;
+
+  constructor(private readonly format: ResultFormat) {
+    if (format.level === 'SUMMARY' || format.level === 'COMPLETE') this.counts = new Map();
+    if (format.level === 'COMPLETE') {
+      this.indices = [];
+      this.values = [];
+    }
+  }
+
+  /** Records one unexpected value. Indices usually arrive in order; out-of-order ones are placed where they belong. */
+  add(index: number, value: unknown, row?: Record<string, unknown>): void {
+    this.count++;
+    const { level, partialCount, includeUnexpectedRows } = this.format;
+    if (level === 'BOOLEAN_ONLY') return;
+    const partial = this.partial;
+    if (partial.length < partialCount || index < partial[partial.length - 1]!.index) {
+      const kept = { index, value: keep(value), row: includeUnexpectedRows && row ? { ...row } : undefined };
+      let at = partial.length;
+      while (at > 0 && partial[at - 1]!.index > index) at--;
+      partial.splice(at, 0, kept);
+      if (partial.length > partialCount) partial.pop();
+    }
+    if (this.counts) {
+      const entry = this.counts.get(countKey(value));
+      if (entry) entry.count++;
+      else if (this.counts.size < MAX_COUNTED_VALUES) {
+        const kept = keep(value);
+        this.counts.set(countKey(kept), { value: kept, count: 1 });
+      }
+    }
+    if (this.indices && this.values) {
+      if (this.indices.length > 0 && index < this.indices[this.indices.length - 1]!) this.sorted = false;
+      this.indices.push(index);
+      this.values.push(keep(value));
+    }
+  }
+
+  /** GX's _format_map_output: the `result` of a column-map expectation for the configured result_format. */
+  mapResult(elementCount: number, nonNullCount: number | null): ExpectationResultDetails {
+    const { level, partialCount, includeUnexpectedRows } = this.format;
+    if (level === 'BOOLEAN_ONLY') return {};
+    const unexpectedCount = this.count;
+    const missingCount = nonNullCount === null ? null : elementCount - nonNullCount;
+    let unexpectedPercentTotal: number | null = null;
+    let unexpectedPercentNonMissing: number | null = null;
+    let missingPercent: number | null = null;
+    if (elementCount > 0) {
+      unexpectedPercentTotal = (unexpectedCount / elementCount) * 100;
+      if (missingCount !== null && nonNullCount !== null) {
+        missingPercent = (missingCount / elementCount) * 100;
+        unexpectedPercentNonMissing = nonNullCount > 0 ? (unexpectedCount / nonNullCount) * 100 : null;
+      } else {
+        unexpectedPercentNonMissing = unexpectedPercentTotal;
+      }
+    }
+    const result: ExpectationResultDetails = {
+      element_count: elementCount,
+      unexpected_count: unexpectedCount,
+      unexpected_percent: unexpectedPercentNonMissing,
+      partial_unexpected_list: this.partial.map((p) => p.value),
+    };
+    if (missingCount !== null) {
+      result.missing_count = missingCount;
+      result.missing_percent = missingPercent;
+      result.unexpected_percent_total = unexpectedPercentTotal;
+      result.unexpected_percent_nonmissing = unexpectedPercentNonMissing;
+    }
+    if (includeUnexpectedRows) {
+      result.unexpected_rows = this.partial.flatMap((p) => (p.row ? [p.row] : []));
+    }
+    if (level === 'BASIC') return result;
+    result.partial_unexpected_index_list = this.partial.map((p) => p.index);
+    if (partialCount > 0 && this.counts) {
+      result.partial_unexpected_counts = [...this.counts.values()]
+        .sort((a, b) => b.count - a.count || compareValues(a.value, b.value))
+        .slice(0, partialCount)
+        .map(({ value, count }) => ({ value, count }));
+    }
+    if (level === 'SUMMARY') return result;
+    const indices = this.indices ?? [];
+    const values = this.values ?? [];
+    if (this.sorted) {
+      result.unexpected_list = values;
+      result.unexpected_index_list = indices;
+    } else {
+      const order = indices.map((_, i) => i).sort((a, b) => indices[a]! - indices[b]!);
+      result.unexpected_list = order.map((i) => values[i]);
+      result.unexpected_index_list = order.map((i) => indices[i]!);
+    }
+    return result;
+  }
+
+  /** The first few unexpected values, for messages. */
+  examples(limit = 3): unknown[] {
+    return this.partial.slice(0, limit).map((p) => p.value);
+  }
+}
+
+/** GX's `result` for a table or aggregate expectation. */
+export function observedResult(
+  format: ResultFormat,
+  observedValue: unknown,
+  details?: Record<string, unknown>,
+): ExpectationResultDetails {
+  if (format.level === 'BOOLEAN_ONLY') return {};
+  return details ? { observed_value: observedValue, details } : { observed_value: observedValue };
+}
+
+export const NO_EXCEPTION: ExceptionInfo = Object.freeze({
+  raised_exception: false,
+  exception_message: null,
+  exception_traceback: null,
+});
+
+/**
+ * A copy of a string that does not share memory with the text it was cut from. V8 may keep a
+ * short slice of a large string as a view of it; a value kept for the whole run would then hold
+ * on to the whole piece of the file it came from.
+ */
+export function keep<T>(value: T): T {
+  return (typeof value === 'string' && value.length >= 13 ? (` ${value}`.slice(1) as T) : value) as T;
+}
+
+/** A Map key under which equal values meet: primitives as they are, objects by their JSON. */
+export function countKey(value: unknown): unknown {
+  return value !== null && typeof value === 'object' ? `\u0000${JSON.stringify(value)}` : value;
+}
+
+function compareValues(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const x = typeof a === 'string' ? a : JSON.stringify(a);
+  const y = typeof b === 'string' ? b : JSON.stringify(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
