@@ -60,6 +60,26 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await historyCommand(execution, { ...program.opts(), ...options });
     });
 
+  program
+    .command('versions')
+    .description('list the DVC versions of a dataset: tag, date, rows, size, md5, validation outcome')
+    .argument('<dataset>', 'dataset name')
+    .option('--json', 'print the versions as JSON')
+    .action(async (dataset: string, options) => {
+      const { versionsCommand } = await import('./versions.js');
+      exitCode = await versionsCommand(dataset, { ...program.opts(), ...options });
+    });
+
+  program
+    .command('checkout')
+    .description('restore a version into a directory with git checkout + dvc pull, and verify its bytes')
+    .argument('<tag>', 'version tag, e.g. orders@2026-11-25-8be8c5d56a3841a7 (see sluice versions)')
+    .argument('<dir>', 'a new or empty directory')
+    .action(async (tag: string, dir: string) => {
+      const { checkoutCommand } = await import('./versions.js');
+      exitCode = await checkoutCommand(tag, dir, program.opts());
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -17,26 +17,40 @@ interface State {
 const text = readFileSync(PIPELINE_ASL, 'utf8');
 const asl = JSON.parse(text) as { StartAt: string; States: Record<string, State> };
 const tasks = Object.entries(asl.States).filter(([, s]) => s.Type === 'Task');
+const lambdaTasks = tasks.filter(([, s]) => s.Resource === 'arn:aws:states:::lambda:invoke');
 
 describe('statemachines/pipeline.asl.json', () => {
   it('uses only the placeholders CDK and the local runner fill', () => {
     const placeholders = new Set([...text.matchAll(/\$\{([A-Za-z]+)\}/g)].map((m) => m[1]));
-    expect([...placeholders].sort()).toEqual(Object.keys(PIPELINE_FUNCTIONS).sort());
+    expect([...placeholders].sort()).toEqual(
+      [...Object.keys(PIPELINE_FUNCTIONS), 'VersionProjectName'].sort(),
+    );
   });
 
   it('retries transient Lambda errors on every task', () => {
-    for (const [, state] of tasks) {
+    for (const [, state] of lambdaTasks) {
       expect(state.Retry?.[0]?.ErrorEquals).toContain('Lambda.ServiceException');
     }
   });
 
-  it('sends every task but the failure recorder to RecordFailedRun on any error', () => {
-    for (const [name, state] of tasks.filter(([name]) => name !== 'RecordFailedRun')) {
+  it('sends every Lambda task but the failure recorder to RecordFailedRun on any error', () => {
+    for (const [name, state] of lambdaTasks.filter(([name]) => name !== 'RecordFailedRun')) {
       expect([name, state.Catch?.[0]]).toEqual([
         name,
         expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'RecordFailedRun' }),
       ]);
     }
+  });
+
+  it('names a failed Version build VersioningFailed on its way to RecordFailedRun', () => {
+    const version = asl.States.VersionWithDvc!;
+    expect(version.Resource).toBe('arn:aws:states:::codebuild:startBuild.sync');
+    const next = version.Catch?.[0]?.Next ?? '';
+    expect(asl.States[next]).toMatchObject({
+      Type: 'Pass',
+      Parameters: { Error: 'VersioningFailed' },
+      Next: 'RecordFailedRun',
+    });
   });
 
   it('ends the failure path in a Fail state that carries the original error name', () => {
