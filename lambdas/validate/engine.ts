@@ -191,6 +191,8 @@ class ValidationRun {
     if (this.stoppedBecause !== undefined) return;
     const header = this.header;
     if (header === undefined) {
+      if (problem !== undefined)
+        throw new MalformedInput(`${this.source}: line ${line}: the header is malformed: ${problem}`);
       this.useHeader(fields, line);
       return;
     }
@@ -331,7 +333,7 @@ class ValidationRun {
       this.schema.headerLacks(missing, fields);
       this.stoppedBecause =
         `${this.source}: the header lacks required column${missing.length === 1 ? '' : 's'} ${missing.join(', ')}` +
-        ` (header found: ${fields.join(', ') || '(empty)'}); no row was validated.`;
+        ` (header found: ${fields.map(shownName).join(', ')}); no row was validated.`;
     }
   }
 
@@ -435,4 +437,9 @@ class ValidationRun {
     const decision = decide(this.contract.on_failure ?? 'quarantine', judged, rows, stopped);
     return { result, rows, decision };
   }
+}
+
+/** A column name for messages: quoted when spaces around it (or its being empty) would not show. */
+function shownName(name: string): string {
+  return name.length > 0 && name.trim() === name ? name : JSON.stringify(name);
 }

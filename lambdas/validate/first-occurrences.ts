@@ -13,8 +13,11 @@ const BOOLEAN = 2;
 const JSON_TEXT = 3;
 
 export class FirstOccurrences {
-  /** Open addressing, linear probing: entry + 1 per slot, 0 when free. Power-of-two length. */
-  private slots = new Int32Array(1024);
+  /**
+   * Open addressing, linear probing, a power-of-two number of slots. Each slot is two numbers:
+   * entry + 1 (0 when free) and the entry's hash, side by side so that a probe reads one place.
+   */
+  private slots = new Int32Array(2 * 1024);
   private count = 0;
   // One element per entry.
   private hashes = new Int32Array(512);
@@ -56,19 +59,16 @@ export class FirstOccurrences {
       text = JSON.stringify(value) ?? String(value);
     }
     const hash = kind === STRING || kind === JSON_TEXT ? hashText(text, kind) : this.hashNumber(number, kind);
-    const mask = this.slots.length - 1;
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const occupant = this.slots[slot]!;
+      const occupant = slots[2 * slot]!;
       if (occupant === 0) {
         this.add(slot, hash, kind, text, number, index, line);
         return -1;
       }
       const entry = occupant - 1;
-      if (
-        this.hashes[entry] === hash &&
-        this.kinds[entry] === kind &&
-        this.equals(entry, kind, text, number)
-      ) {
+      if (slots[2 * slot + 1] === hash && this.kinds[entry] === kind && this.equals(entry, kind, text, number)) {
         return entry;
       }
     }
@@ -125,8 +125,9 @@ export class FirstOccurrences {
     } else {
       this.numbers[entry] = number;
     }
-    this.slots[slot] = entry + 1;
-    if (this.count * 2 > this.slots.length) this.rehash();
+    this.slots[2 * slot] = entry + 1;
+    this.slots[2 * slot + 1] = hash;
+    if (this.count * 4 > this.slots.length) this.rehash();
   }
 
   private growEntries(): void {
@@ -142,11 +143,13 @@ export class FirstOccurrences {
 
   private rehash(): void {
     const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
+    const mask = (slots.length >> 1) - 1;
     for (let entry = 0; entry < this.count; entry++) {
-      let slot = this.hashes[entry]! & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = entry + 1;
+      const hash = this.hashes[entry]!;
+      let slot = hash & mask;
+      while (slots[2 * slot] !== 0) slot = (slot + 1) & mask;
+      slots[2 * slot] = entry + 1;
+      slots[2 * slot + 1] = hash;
     }
     this.slots = slots;
   }

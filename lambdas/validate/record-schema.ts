@@ -13,7 +13,8 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import type { Contract } from '../shared/contract.js';
 import type { ExpectationKind } from '../shared/expectation-catalogue.js';
-import { decimal, type Evaluator, type Finding, percent, type Row, show } from './expectations.js';
+import { decimal } from './decimal.js';
+import { type Evaluator, type Finding, percent, type Row, show } from './expectations.js';
 import { parseResultFormat, type ResultFormat, UnexpectedValues } from './result-format.js';
 
 export const SCHEMA_EXPECTATION = 'expect_rows_to_match_contract_schema';

@@ -21,7 +21,8 @@ export class RowJson {
       let json: string;
       if (typeof value === 'string') json = plain ? `"${value}"` : JSON.stringify(value);
       else if (typeof value === 'number') json = plainNumber(cells[c]!) ? cells[c]! : JSON.stringify(value);
-      else json = JSON.stringify(value ?? null);
+      else if (value === null || value === undefined) json = 'null';
+      else json = String(value);
       out += prefixes[c]! + json;
     }
     return `${out}}`;

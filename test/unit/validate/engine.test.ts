@@ -234,6 +234,17 @@ properties:
     await expect(act).rejects.toThrow(/no header row/);
   });
 
+  it('throws MalformedInput when the header itself is malformed', async () => {
+    // Prepare
+    const csv = '"order_id"x,amount\nA,1\n';
+    // Act
+    const act = validate(csv, orders);
+    // Assess
+    await expect(act).rejects.toThrow(
+      /line 1: the header is malformed: field 1 has text after its closing quote/,
+    );
+  });
+
   it('throws MalformedInput when the header names a column twice', async () => {
     // Prepare
     const csv = 'order_id,amount,amount\nA,1,2\n';
@@ -245,6 +256,15 @@ properties:
 });
 
 describe('validateStream: missing required columns', () => {
+  it('quotes header names whose spaces would not show', async () => {
+    // Prepare
+    const csv = 'order_id, amount\nA,1\n';
+    // Act
+    const run = await validate(csv, orders, { source: 'orders.csv' });
+    // Assess
+    expect(run.outcome.decision.reasons[0]).toContain('(header found: order_id, " amount")');
+  });
+
   it('stops before the rows and does not promote, naming the missing columns and the header', async () => {
     // Prepare
     const csv = 'order_id,total\nA,1\nB,2\n';

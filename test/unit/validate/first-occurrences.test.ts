@@ -1,0 +1,73 @@
+import { describe, expect, it } from '@jest/globals';
+import { FirstOccurrences } from '../../../lambdas/validate/first-occurrences.js';
+
+describe('FirstOccurrences', () => {
+  it('returns -1 for a new value and the first record for a value seen before', () => {
+    // Prepare
+    const seen = new FirstOccurrences();
+    seen.findOrAdd('a', 0, 2);
+    // Act
+    const entry = seen.findOrAdd('a', 5, 9);
+    // Assess
+    expect([seen.firstIndex(entry), seen.firstLine(entry)]).toEqual([0, 2]);
+  });
+
+  it('keeps values of different types apart: 1, "1" and true are three values', () => {
+    // Prepare
+    const seen = new FirstOccurrences();
+    // Act
+    const found = [1, '1', true].map((value, i) => seen.findOrAdd(value, i, i));
+    // Assess
+    expect([found, seen.size]).toEqual([[-1, -1, -1], 3]);
+  });
+
+  it('treats -0 and 0 as the same value, as a Map does', () => {
+    // Prepare
+    const seen = new FirstOccurrences();
+    seen.findOrAdd(0, 0, 0);
+    // Act
+    const entry = seen.findOrAdd(-0, 1, 1);
+    // Assess
+    expect(entry).not.toBe(-1);
+  });
+
+  it('compares objects by their JSON text', () => {
+    // Prepare
+    const seen = new FirstOccurrences();
+    seen.findOrAdd({ a: [1, 2] }, 0, 0);
+    // Act
+    const found = [seen.findOrAdd({ a: [1, 2] }, 1, 1), seen.findOrAdd({ a: [2, 1] }, 2, 2)];
+    // Assess
+    expect(found.map((entry) => entry !== -1)).toEqual([true, false]);
+  });
+
+  it('agrees with a Map over many values, through every growth of the table', () => {
+    // Prepare
+    const seen = new FirstOccurrences();
+    const reference = new Map<unknown, number>();
+    const values = Array.from({ length: 50_000 }, (_, i) => {
+      const k = (i * 7919) % 20_011;
+      return k % 3 === 0 ? k : k % 3 === 1 ? `v${k}` : `long value number ${k} with some more text é😀`;
+    });
+    // Act
+    const mismatches = values.filter((value, index) => {
+      const entry = seen.findOrAdd(value, index, index + 2);
+      const first = reference.get(value);
+      if (first === undefined) reference.set(value, index);
+      return entry === -1 ? first !== undefined : seen.firstIndex(entry) !== first;
+    });
+    // Assess
+    expect([mismatches.length, seen.size]).toEqual([0, reference.size]);
+  });
+
+  it('says a value is repeated only the first time it is marked', () => {
+    // Prepare
+    const seen = new FirstOccurrences();
+    seen.findOrAdd('x', 0, 0);
+    const entry = seen.findOrAdd('x', 1, 1);
+    // Act
+    const marks = [seen.markRepeated(entry), seen.markRepeated(entry)];
+    // Assess
+    expect(marks).toEqual([true, false]);
+  });
+});
