@@ -4,6 +4,7 @@ import { App, type AppProps, Duration, RemovalPolicy, Validations } from 'aws-cd
 import { ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadContracts } from '../lambdas/shared/contract.js';
+import type { ConnectionProvider, DatasetRepository } from './constructs/versioning.js';
 import { PipelineStack } from './stacks/pipeline-stack.js';
 
 export interface BuildAppOptions {
@@ -35,6 +36,9 @@ export interface BuildAppOptions {
  * - `removalPolicy`: `retain` (default) or `destroy`
  * - `rawObjectLockDays`: turn on Object Lock (governance mode) for raw with this default retention
  * - `landingExpirationDays`: how long uploads stay in landing, default 30
+ * - the dataset git repository of the Version step (see `parseDatasetRepository`):
+ *   `datasetRepositoryName` (CodeCommit, the default), or `datasetRepositoryUrl` with
+ *   `datasetRepositoryTokenSecret` or `datasetRepositoryConnectionArn` (+ `datasetRepositoryProvider`)
  */
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: PipelineStack } {
   const app = new App(options.appProps);
@@ -58,6 +62,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
     removalPolicy,
     rawObjectLockRetention: lockDays ? ObjectLockRetention.governance(Duration.days(lockDays)) : undefined,
     landingExpiration: landingDays ? Duration.days(landingDays) : undefined,
+    datasetRepository: parseDatasetRepository(context),
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   if (options.nagChecks ?? true) {
@@ -78,6 +83,66 @@ function parseRemovalPolicy(value: string | undefined): RemovalPolicy | undefine
     default:
       throw new Error(`context removalPolicy: expected 'retain' or 'destroy', got '${value}'`);
   }
+}
+
+const PROVIDERS: readonly ConnectionProvider[] = [
+  'GITHUB',
+  'GITHUB_ENTERPRISE',
+  'GITLAB',
+  'GITLAB_SELF_MANAGED',
+  'BITBUCKET',
+];
+
+/**
+ * The dataset git repository from context: a CodeCommit repository the stack creates (the
+ * default, optionally named), or an HTTPS URL with either a Secrets Manager secret holding a
+ * token or an AWS CodeConnections connection.
+ */
+export function parseDatasetRepository(context: (key: string) => string | undefined): DatasetRepository {
+  const name = context('datasetRepositoryName');
+  const url = context('datasetRepositoryUrl');
+  const tokenSecret = context('datasetRepositoryTokenSecret');
+  const connectionArn = context('datasetRepositoryConnectionArn');
+  const provider = context('datasetRepositoryProvider');
+  if (url === undefined) {
+    const orphan = [
+      ['datasetRepositoryTokenSecret', tokenSecret],
+      ['datasetRepositoryConnectionArn', connectionArn],
+      ['datasetRepositoryProvider', provider],
+    ].find(([, value]) => value !== undefined);
+    if (orphan) throw new Error(`context ${orphan[0]}: only applies together with datasetRepositoryUrl`);
+    return name === undefined ? { kind: 'codecommit' } : { kind: 'codecommit', repositoryName: name };
+  }
+  if (name !== undefined) {
+    throw new Error(
+      'context datasetRepositoryName names a CodeCommit repository the stack creates; leave it out when datasetRepositoryUrl is given',
+    );
+  }
+  if (!url.startsWith('https://')) {
+    throw new Error(`context datasetRepositoryUrl: expected an https:// clone URL, got '${url}'`);
+  }
+  if ((tokenSecret === undefined) === (connectionArn === undefined)) {
+    throw new Error(
+      'context datasetRepositoryUrl: give exactly one of datasetRepositoryTokenSecret (a Secrets Manager secret name or ARN holding a token) or datasetRepositoryConnectionArn (an AWS CodeConnections connection)',
+    );
+  }
+  if (tokenSecret !== undefined) {
+    if (provider !== undefined) {
+      throw new Error('context datasetRepositoryProvider: only applies to a connection');
+    }
+    return { kind: 'https', url, tokenSecret };
+  }
+  if (provider !== undefined && !PROVIDERS.includes(provider as ConnectionProvider)) {
+    throw new Error(
+      `context datasetRepositoryProvider: expected one of ${PROVIDERS.join(', ')}, got '${provider}'`,
+    );
+  }
+  return {
+    kind: 'connection',
+    url,
+    connectionArn: connectionArn!,
+    ...(provider === undefined ? {} : { provider: provider as ConnectionProvider }),
+  };
 }
 
 function parseDays(name: string, value: string | undefined): number | undefined {

@@ -9,6 +9,7 @@ import { Lake } from '../constructs/lake.js';
 import { Pipeline } from '../constructs/pipeline.js';
 import { PipelineFunctions } from '../constructs/pipeline-functions.js';
 import { Triggers } from '../constructs/triggers.js';
+import { type DatasetRepository, DatasetVersioning } from '../constructs/versioning.js';
 
 export interface PipelineStackProps extends StackProps {
   /** The dataset contracts, validated by `loadContracts`. */
@@ -33,19 +34,29 @@ export interface PipelineStackProps extends StackProps {
    * @default Duration.days(30)
    */
   readonly landingExpiration?: Duration;
+  /**
+   * The git repository the Version step commits and tags each dataset version in.
+   * @default - a CodeCommit repository named `<stack name>-datasets`, created by the stack
+   */
+  readonly datasetRepository?: DatasetRepository;
 }
 
-/** One Sluice deployment: the lake, the pipeline functions, the state machine and its triggers. */
+/**
+ * One Sluice deployment: the lake, the pipeline functions, the DVC versioning build, the state
+ * machine and its triggers.
+ */
 export class PipelineStack extends Stack {
   public readonly lake: Lake;
   public readonly functions: PipelineFunctions;
+  public readonly versioning: DatasetVersioning;
   public readonly pipeline: Pipeline;
   public readonly triggers: Triggers;
   public readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, {
-      description: 'Sluice: serverless dataset pipeline (lake zones, validation state machine, triggers)',
+      description:
+        'Sluice: serverless dataset pipeline (lake zones, validation state machine, DVC versioning, triggers)',
       ...props,
     });
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -97,12 +108,21 @@ export class PipelineStack extends Stack {
       logEncryptionKey: key,
       removalPolicy,
     });
+    this.versioning = new DatasetVersioning(this, 'Versioning', {
+      curatedBucket: this.lake.curatedBucket,
+      encryptionKey: key,
+      datasets: [...props.contracts.values()].filter((c) => c.version.dvc).map((c) => c.name),
+      repository: props.datasetRepository,
+      removalPolicy,
+    });
     this.pipeline = new Pipeline(this, 'Pipeline', {
       functions: this.functions,
+      additionalSubstitutions: { VersionProjectName: this.versioning.project.projectName },
       logEncryptionKey: key,
       removalPolicy,
       alarmTopic: this.alarmTopic,
     });
+    this.versioning.grantStartBuildSync(this.pipeline.stateMachine);
     this.triggers = new Triggers(this, 'Triggers', {
       contracts: props.contracts,
       landingBucket: this.lake.landingBucket,
@@ -130,6 +150,14 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'KeyArn', {
       value: key.keyArn,
       description: 'KMS key of the lake; uploaders need kms:GenerateDataKey on it',
+    });
+    new CfnOutput(this, 'VersionProjectName', {
+      value: this.versioning.project.projectName,
+      description: 'CodeBuild project of the Version step (dvc add, dvc push, git commit and tag)',
+    });
+    new CfnOutput(this, 'DatasetRepositoryCloneUrl', {
+      value: this.versioning.repositoryCloneUrl,
+      description: 'git clone this, check out a tag and `dvc pull` to get a dataset version back',
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'TriggerDeadLetterQueueUrl', { value: this.triggers.deadLetterQueue.queueUrl });

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { parse } from 'yaml';
 import { buildApp } from '../../infra/app.js';
 import type { PipelineStack } from '../../infra/stacks/pipeline-stack.js';
 
@@ -34,13 +35,17 @@ const bucketPolicyOf = (bucketId: string): Statement[] => {
   return (policy!.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
 };
 const zoneBucketIds = () => Object.values(stack.lake.buckets).map(logicalId);
-const functionRolePolicy = (fnId: 'ingest' | 'validate' | 'promote' | 'recordRun'): Statement[] => {
-  const roleId = stack.getLogicalId(stack.functions[fnId].role!.node.defaultChild as never);
+const rolePolicy = (role: { node: { defaultChild?: unknown } }): Statement[] => {
+  const roleId = stack.getLogicalId(role.node.defaultChild as never);
   const policy = Object.values(resourcesOf('AWS::IAM::Policy')).find((p) =>
     JSON.stringify(p.Properties.Roles).includes(roleId),
   );
   return (policy!.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
 };
+const functionRolePolicy = (fnId: 'ingest' | 'validate' | 'promote' | 'recordRun'): Statement[] =>
+  rolePolicy(stack.functions[fnId].role!);
+const stateMachineRolePolicy = () => rolePolicy(stack.pipeline.stateMachine.role);
+const versionRolePolicy = () => rolePolicy(stack.versioning.project.role!);
 
 beforeAll(() => {
   // The context the CLI passes from cdk.json, so the template under test is the one that deploys.
@@ -305,7 +310,7 @@ describe('state machine', () => {
     });
   });
 
-  it('has a value for every placeholder of the ASL file, each a function of this stack', () => {
+  it('has a value for every placeholder of the ASL file: the four functions and the version project', () => {
     // Prepare
     const [machine] = Object.values(resourcesOf('AWS::StepFunctions::StateMachine'));
     const definition = machine!.Properties.DefinitionString as string;
@@ -321,19 +326,73 @@ describe('state machine', () => {
       ValidateFunctionArn: { 'Fn::GetAtt': [logicalId(stack.functions.validate), 'Arn'] },
       PromoteFunctionArn: { 'Fn::GetAtt': [logicalId(stack.functions.promote), 'Arn'] },
       RecordRunFunctionArn: { 'Fn::GetAtt': [logicalId(stack.functions.recordRun), 'Arn'] },
+      VersionProjectName: { Ref: logicalId(stack.versioning.project) },
     });
   });
 
-  it('may invoke each of the four functions', () => {
+  it('runs the version project in its VersionWithDvc state and waits for the build', () => {
     // Prepare
-    const roleId = stack.getLogicalId(stack.pipeline.stateMachine.role.node.defaultChild as never);
-    const policy = Object.values(resourcesOf('AWS::IAM::Policy')).find((p) =>
-      JSON.stringify(p.Properties.Roles).includes(roleId),
-    )!;
+    const [machine] = Object.values(resourcesOf('AWS::StepFunctions::StateMachine'));
     // Act
-    const invocable = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.filter((s) =>
-      actionsOf(s).includes('lambda:InvokeFunction'),
-    ).flatMap((s) => [(s as { Resource?: unknown }).Resource].flat());
+    const { States } = JSON.parse(machine!.Properties.DefinitionString as string) as {
+      States: Record<string, { Resource?: string; Parameters?: { ProjectName?: string } }>;
+    };
+    // Assess
+    expect(States.VersionWithDvc).toMatchObject({
+      Resource: 'arn:aws:states:::codebuild:startBuild.sync',
+      // An ASL placeholder, not a JavaScript template.
+      Parameters: { ProjectName: ['$', '{VersionProjectName}'].join('') },
+    });
+  });
+
+  it('may start, stop and watch builds of the version project and of no other', () => {
+    // Act
+    const statements = stateMachineRolePolicy().filter((s) =>
+      actionsOf(s).some((action) => action.startsWith('codebuild:')),
+    );
+    // Assess
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild'],
+        Resource: { 'Fn::GetAtt': [logicalId(stack.versioning.project), 'Arn'] },
+      },
+    ]);
+  });
+
+  it('may manage only the EventBridge rule through which Step Functions learns that a build ended', () => {
+    // Act
+    const statements = stateMachineRolePolicy().filter((s) =>
+      actionsOf(s).some((action) => action.startsWith('events:')),
+    );
+    // Assess
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':events:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':rule/StepFunctionsGetEventForCodeBuildStartBuildRule',
+            ],
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('may invoke each of the four functions', () => {
+    // Act
+    const invocable = stateMachineRolePolicy()
+      .filter((s) => actionsOf(s).includes('lambda:InvokeFunction'))
+      .flatMap((s) => [(s as { Resource?: unknown }).Resource].flat());
     // Assess
     for (const fn of stack.functions.all) {
       expect(invocable).toContainEqual({ 'Fn::GetAtt': [logicalId(fn), 'Arn'] });
@@ -370,6 +429,177 @@ describe('state machine', () => {
         ]),
       },
     });
+  });
+});
+
+describe('versioning', () => {
+  const BUILDSPEC = new URL('../../buildspec/version.yml', import.meta.url);
+  const project = () => resourcesOf('AWS::CodeBuild::Project')[logicalId(stack.versioning.project)]!;
+  const variables = () =>
+    Object.fromEntries(
+      (
+        (project().Properties.Environment as { EnvironmentVariables: { Name: string }[] })
+          .EnvironmentVariables ?? []
+      ).map(({ Name, ...variable }) => [Name, variable]),
+    );
+  const curatedArn = () => ({ 'Fn::GetAtt': [logicalId(stack.lake.curatedBucket), 'Arn'] });
+  const curatedObjects = (prefix: string) => ({ 'Fn::Join': ['', [curatedArn(), `/${prefix}/*`]] });
+  const resourcesOfStatement = (s: Statement) => [(s as { Resource?: unknown }).Resource].flat();
+
+  it('runs buildspec/version.yml as it is, with no source of its own', () => {
+    // Act
+    const source = project().Properties.Source as { Type: string; BuildSpec: string };
+    // Assess
+    expect(source.Type).toBe('NO_SOURCE');
+    expect(parse(source.BuildSpec)).toEqual(parse(readFileSync(BUILDSPEC, 'utf8')));
+  });
+
+  it('pushes the snapshot to the DVC remote in its build phase', () => {
+    // Act
+    const buildSpec = parse((project().Properties.Source as { BuildSpec: string }).BuildSpec) as {
+      phases: { build: { commands: string[] } };
+    };
+    // Assess
+    expect(buildSpec.phases.build.commands).toContainEqual(expect.stringMatching(/^dvc push\b/));
+  });
+
+  it('runs one build at a time', () => {
+    expect(project().Properties.ConcurrentBuildLimit).toBe(1);
+  });
+
+  it('encrypts its builds with the lake key', () => {
+    expect(project().Properties.EncryptionKey).toEqual({
+      'Fn::GetAtt': [logicalId(stack.lake.key), 'Arn'],
+    });
+  });
+
+  it("runs unprivileged on CodeBuild's Amazon Linux ARM image", () => {
+    expect(project().Properties.Environment).toMatchObject({
+      Type: 'ARM_CONTAINER',
+      Image: 'aws/codebuild/amazonlinux-aarch64-standard:3.0',
+      ComputeType: 'BUILD_GENERAL1_SMALL',
+      PrivilegedMode: false,
+    });
+  });
+
+  it('logs to its own log group, encrypted with the lake key and kept three months', () => {
+    // Prepare
+    const logGroupId = logicalId(stack.versioning.logGroup);
+    // Act
+    const logs = project().Properties.LogsConfig;
+    // Assess
+    expect(logs).toEqual({ CloudWatchLogs: { Status: 'ENABLED', GroupName: { Ref: logGroupId } } });
+    expect(resourcesOf('AWS::Logs::LogGroup')[logGroupId]!.Properties).toEqual({
+      LogGroupName: '/aws/codebuild/SluiceTest-version',
+      KmsKeyId: { 'Fn::GetAtt': [logicalId(stack.lake.key), 'Arn'] },
+      RetentionInDays: 90,
+    });
+  });
+
+  it('gives up, queue time included, before the VersionWithDvc state times out', () => {
+    // Prepare
+    const asl = JSON.parse(
+      readFileSync(new URL('../../statemachines/pipeline.asl.json', import.meta.url), 'utf8'),
+    ) as { States: { VersionWithDvc: { TimeoutSeconds: number } } };
+    // Act
+    const { TimeoutInMinutes, QueuedTimeoutInMinutes } = project().Properties as Record<string, number>;
+    // Assess
+    expect((TimeoutInMinutes! + QueuedTimeoutInMinutes!) * 60).toBeLessThanOrEqual(
+      asl.States.VersionWithDvc.TimeoutSeconds,
+    );
+  });
+
+  it("points DVC's remote at _dvc/ of the curated bucket and the snapshot sync at the bucket", () => {
+    // Prepare
+    const curated = { Ref: logicalId(stack.lake.curatedBucket) };
+    // Act
+    const env = variables();
+    // Assess
+    expect(env.SLUICE_DVC_REMOTE).toEqual({
+      Type: 'PLAINTEXT',
+      Value: { 'Fn::Join': ['', ['s3://', curated, '/_dvc']] },
+    });
+    expect(env.SLUICE_CURATED_ROOT).toEqual({
+      Type: 'PLAINTEXT',
+      Value: { 'Fn::Join': ['', ['s3://', curated]] },
+    });
+  });
+
+  it('creates a CodeCommit repository for the datasets by default, kept when the stack is deleted', () => {
+    // Act
+    const repository = resourcesOf('AWS::CodeCommit::Repository')[logicalId(stack.versioning.repository!)];
+    // Assess
+    expect(repository).toMatchObject({
+      Properties: { RepositoryName: 'SluiceTest-datasets' },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('clones that repository over HTTPS with the CodeCommit credential helper', () => {
+    // Act
+    const env = variables();
+    // Assess
+    expect(env.SLUICE_GIT_REMOTE).toEqual({
+      Type: 'PLAINTEXT',
+      Value: { 'Fn::GetAtt': [logicalId(stack.versioning.repository!), 'CloneUrlHttp'] },
+    });
+    expect(env.SLUICE_GIT_CREDENTIAL_HELPER).toEqual({ Type: 'PLAINTEXT', Value: 'codecommit' });
+    expect(env.SLUICE_GIT_TOKEN).toBeUndefined();
+  });
+
+  it('may pull from and push to that repository and no other', () => {
+    // Act
+    const statements = versionRolePolicy().filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('codecommit:')),
+    );
+    // Assess
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['codecommit:GitPull', 'codecommit:GitPush'],
+        Resource: { 'Fn::GetAtt': [logicalId(stack.versioning.repository!), 'Arn'] },
+      },
+    ]);
+  });
+
+  it('cannot delete anything from the curated bucket', () => {
+    // Act
+    const actions = versionRolePolicy().flatMap(actionsOf);
+    // Assess
+    expect(actions.filter((action) => /^s3:(.*\*|Delete)/.test(action))).toEqual([]);
+  });
+
+  it('writes only under _dvc/ of the curated bucket', () => {
+    // Act
+    const written = versionRolePolicy()
+      .filter((s) => actionsOf(s).includes('s3:PutObject'))
+      .flatMap(resourcesOfStatement);
+    // Assess
+    expect(written).toEqual([curatedObjects('_dvc')]);
+  });
+
+  it("lists only the versioned datasets' prefixes and _dvc/ of the curated bucket", () => {
+    // Act
+    const listing = versionRolePolicy().filter((s) => actionsOf(s).includes('s3:ListBucket'));
+    // Assess
+    expect(listing).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: curatedArn(),
+        Condition: { StringLike: { 's3:prefix': ['orders', 'orders/*', '_dvc', '_dvc/*'] } },
+      },
+    ]);
+  });
+
+  it("reads only the versioned datasets' objects and _dvc/ of the curated bucket", () => {
+    // Act
+    const read = versionRolePolicy()
+      .filter((s) => actionsOf(s).includes('s3:GetObject'))
+      .flatMap(resourcesOfStatement);
+    // Assess
+    expect(read).toHaveLength(2);
+    expect(read).toEqual(expect.arrayContaining([curatedObjects('orders'), curatedObjects('_dvc')]));
   });
 });
 
@@ -505,6 +735,16 @@ describe('stack', () => {
         'ReportsBucketName',
       ]),
     );
+  });
+
+  it('outputs the version project and the clone URL of the dataset repository', () => {
+    // Act
+    const outputs = template.findOutputs('*');
+    // Assess
+    expect(outputs.VersionProjectName?.Value).toEqual({ Ref: logicalId(stack.versioning.project) });
+    expect(outputs.DatasetRepositoryCloneUrl?.Value).toEqual({
+      'Fn::GetAtt': [logicalId(stack.versioning.repository!), 'CloneUrlHttp'],
+    });
   });
 
   // The checks walk the whole tree; run them once for the two tests below.

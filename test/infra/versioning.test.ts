@@ -1,0 +1,252 @@
+import { describe, expect, it } from '@jest/globals';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseDatasetRepository } from '../../infra/app.js';
+import { type DatasetRepository, DatasetVersioning } from '../../infra/constructs/versioning.js';
+
+// The repository choices other than the default CodeCommit one (pipeline-stack.test.ts covers
+// that), each on a small stack with only a curated bucket and a key: nothing to bundle.
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+const TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:sluice/git-token-AbCdEf';
+const CONNECTION_ARN =
+  'arn:aws:codeconnections:eu-west-1:111122223333:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+
+const versioned = (repository: DatasetRepository | ((stack: Stack) => DatasetRepository)) => {
+  const stack = new Stack(new App(), 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
+  const key = new Key(stack, 'Key');
+  const versioning = new DatasetVersioning(stack, 'Versioning', {
+    curatedBucket: new Bucket(stack, 'Curated', { encryption: BucketEncryption.KMS, encryptionKey: key }),
+    encryptionKey: key,
+    datasets: ['orders'],
+    repository: typeof repository === 'function' ? repository(stack) : repository,
+  });
+  const template = Template.fromStack(stack);
+  const [project] = Object.values(template.findResources('AWS::CodeBuild::Project')) as Resource[];
+  const variables = Object.fromEntries(
+    (
+      project!.Properties.Environment as { EnvironmentVariables: { Name: string }[] }
+    ).EnvironmentVariables.map(({ Name, ...variable }) => [Name, variable]),
+  );
+  const statements = () =>
+    (Object.values(template.findResources('AWS::IAM::Policy')) as Resource[]).flatMap(
+      (p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+    );
+  const nagViolations = () =>
+    new AwsSolutionsChecks(stack, { verbose: true }).validateScope(versioning).violations;
+  return { stack, template, project: project!, variables, statements, nagViolations };
+};
+
+describe('DatasetVersioning with an HTTPS remote and a token secret', () => {
+  const https = (tokenSecret: string) =>
+    ({ kind: 'https', url: 'https://git.example.com/data.git', tokenSecret }) as const;
+
+  it('gives the build the token from Secrets Manager, never as plain text', () => {
+    // Act
+    const { variables } = versioned(https('sluice/git-token'));
+    // Assess
+    expect(variables.SLUICE_GIT_TOKEN).toEqual({ Type: 'SECRETS_MANAGER', Value: 'sluice/git-token' });
+  });
+
+  it('clones the URL it was given and creates no CodeCommit repository', () => {
+    // Act
+    const { variables, template } = versioned(https('sluice/git-token'));
+    // Assess
+    expect(variables.SLUICE_GIT_REMOTE).toEqual({
+      Type: 'PLAINTEXT',
+      Value: 'https://git.example.com/data.git',
+    });
+    expect(variables.SLUICE_GIT_CREDENTIAL_HELPER).toBeUndefined();
+    template.resourceCountIs('AWS::CodeCommit::Repository', 0);
+  });
+
+  it('may read that one secret', () => {
+    // Act
+    const { statements } = versioned(https('sluice/git-token'));
+    // Assess
+    expect(statements().filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':secretsmanager:eu-west-1:111122223333:secret:sluice/git-token-??????',
+            ],
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('passes a secret of the stack by its ARN', () => {
+    // Act
+    const { variables, stack } = versioned((scope) => ({
+      kind: 'https',
+      url: 'https://git.example.com/data.git',
+      tokenSecret: new Secret(scope, 'Token'),
+    }));
+    // Assess
+    expect(variables.SLUICE_GIT_TOKEN).toEqual({
+      Type: 'SECRETS_MANAGER',
+      Value: { Ref: stack.getLogicalId(stack.node.findChild('Token').node.defaultChild as never) },
+    });
+  });
+
+  it('passes the cdk-nag checks with a secret named by its name', () => {
+    // Act
+    const { nagViolations } = versioned(https('sluice/git-token'));
+    // Assess
+    expect(nagViolations()).toEqual([]);
+  });
+
+  it('passes the cdk-nag checks with a secret named by its complete ARN', () => {
+    // Act
+    const { nagViolations } = versioned(https(TOKEN_SECRET_ARN));
+    // Assess
+    expect(nagViolations()).toEqual([]);
+  });
+});
+
+describe('DatasetVersioning with an AWS CodeConnections connection', () => {
+  const connection = (url = 'https://github.com/acme/datasets.git', connectionArn = CONNECTION_ARN) =>
+    ({ kind: 'connection', url, connectionArn }) as const;
+
+  it('uses the connection as the credential of a source of the provider behind the URL', () => {
+    // Act
+    const { project } = versioned(connection());
+    // Assess
+    expect(project.Properties.Source).toMatchObject({
+      Type: 'GITHUB',
+      Location: 'https://github.com/acme/datasets.git',
+      Auth: { Type: 'CODECONNECTIONS', Resource: CONNECTION_ARN },
+    });
+  });
+
+  it('still runs the buildspec file, not one from the repository', () => {
+    // Act
+    const { project } = versioned(connection());
+    // Assess
+    expect((project.Properties.Source as { BuildSpec: string }).BuildSpec).toContain('dvc push');
+  });
+
+  it('may use that connection and no other', () => {
+    // Act
+    const { statements } = versioned(connection());
+    // Assess
+    expect(
+      statements().filter((s) => [s.Action].flat().some((a) => a.startsWith('codeconnections:'))),
+    ).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'codeconnections:GetConnection',
+          'codeconnections:GetConnectionToken',
+          'codeconnections:UseConnection',
+        ],
+        Resource: CONNECTION_ARN,
+      },
+    ]);
+  });
+
+  it('uses the codestar-connections actions for a connection created under that name', () => {
+    // Prepare
+    const legacyArn = CONNECTION_ARN.replace(':codeconnections:', ':codestar-connections:');
+    // Act
+    const { statements } = versioned(connection(undefined, legacyArn));
+    // Assess
+    const granted = statements().find((s) => s.Resource === legacyArn);
+    expect(granted?.Action).toEqual([
+      'codestar-connections:GetConnection',
+      'codestar-connections:GetConnectionToken',
+      'codestar-connections:UseConnection',
+    ]);
+  });
+
+  it('refuses a host whose provider it cannot tell, naming the host', () => {
+    // Act
+    const act = () => versioned(connection('https://git.acme.internal/datasets.git'));
+    // Assess
+    expect(act).toThrow(/cannot tell the connection's provider from host 'git.acme.internal'/);
+  });
+
+  it('passes the cdk-nag checks', () => {
+    // Act
+    const { nagViolations } = versioned(connection());
+    // Assess
+    expect(nagViolations()).toEqual([]);
+  });
+});
+
+describe('parseDatasetRepository', () => {
+  const from = (values: Record<string, string>) => () => parseDatasetRepository((key) => values[key]);
+
+  it('chooses a CodeCommit repository when no context is given', () => {
+    expect(from({})()).toEqual({ kind: 'codecommit' });
+  });
+
+  it('chooses an HTTPS remote with a token secret', () => {
+    // Act
+    const repository = from({
+      datasetRepositoryUrl: 'https://git.example.com/data.git',
+      datasetRepositoryTokenSecret: 'sluice/git-token',
+    })();
+    // Assess
+    expect(repository).toEqual({
+      kind: 'https',
+      url: 'https://git.example.com/data.git',
+      tokenSecret: 'sluice/git-token',
+    });
+  });
+
+  it('chooses a connection with its provider', () => {
+    // Act
+    const repository = from({
+      datasetRepositoryUrl: 'https://gitlab.acme.internal/data.git',
+      datasetRepositoryConnectionArn: CONNECTION_ARN,
+      datasetRepositoryProvider: 'GITLAB_SELF_MANAGED',
+    })();
+    // Assess
+    expect(repository).toEqual({
+      kind: 'connection',
+      url: 'https://gitlab.acme.internal/data.git',
+      connectionArn: CONNECTION_ARN,
+      provider: 'GITLAB_SELF_MANAGED',
+    });
+  });
+
+  it('refuses a URL with neither a token secret nor a connection', () => {
+    // Act
+    const act = from({ datasetRepositoryUrl: 'https://git.example.com/data.git' });
+    // Assess
+    expect(act).toThrow(
+      /give exactly one of datasetRepositoryTokenSecret .* or datasetRepositoryConnectionArn/,
+    );
+  });
+
+  it('refuses a URL that is not https', () => {
+    // Act
+    const act = from({
+      datasetRepositoryUrl: 'git@github.com:acme/data.git',
+      datasetRepositoryTokenSecret: 't',
+    });
+    // Assess
+    expect(act).toThrow(/expected an https:\/\/ clone URL, got 'git@github.com:acme\/data.git'/);
+  });
+
+  it('refuses a token secret without a URL', () => {
+    // Act
+    const act = from({ datasetRepositoryTokenSecret: 'sluice/git-token' });
+    // Assess
+    expect(act).toThrow(/datasetRepositoryTokenSecret: only applies together with datasetRepositoryUrl/);
+  });
+});
