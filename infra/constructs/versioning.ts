@@ -288,7 +288,7 @@ export class DatasetVersioning extends Construct {
       [
         `Resource::arn:${pseudo(stack.partition, 'Partition')}:logs:${pseudo(stack.region, 'Region')}:${pseudo(stack.account, 'AccountId')}:log-group:/aws/codebuild/<${stack.getLogicalId(this.project.node.defaultChild as CfnProject)}>:*`,
       ],
-      'logs:CreateLogStream and logs:PutLogEvents on the streams of the build\'s own log group ("/aws/codebuild/<project>:*"); stream names are build ids, known only at run time.',
+      'logs:CreateLogGroup, logs:CreateLogStream and logs:PutLogEvents, which the CodeBuild project always grants on "/aws/codebuild/<project>", here the build\'s own log group; the ":*" covers its log streams, named by build id at run time.',
     );
     if (
       choice.kind === 'https' &&
