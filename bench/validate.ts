@@ -3,7 +3,10 @@
  * validates it from disk through `validateStream` with an 11-entry suite, writes the outputs to
  * files, and prints rows/s, MB/s, peak RSS and the row counts.
  *
- *   node --expose-gc --import tsx bench/validate.ts [--rows N] [--chunk BYTES] [--keep]
+ *   node --expose-gc --import tsx bench/validate.ts [--rows N] [--chunk BYTES] [--reference] [--keep]
+ *
+ * --reference also times papaparse reading the same file and doing nothing else (NOTES.md:
+ * ~1.5M rows/s on the reference machine), to scale the figures on a slower or busier machine.
  */
 import {
   createReadStream,
@@ -18,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import Papa from 'papaparse';
 import { parseContract } from '../lambdas/shared/contract.js';
 import { validateStream } from '../lambdas/validate/engine.js';
 
@@ -26,6 +30,7 @@ const { values: args } = parseArgs({
     rows: { type: 'string', default: '1000000' },
     chunk: { type: 'string', default: String(64 * 1024) },
     keep: { type: 'boolean', default: false },
+    reference: { type: 'boolean', default: false },
   },
 });
 const rows = Number(args.rows);
@@ -163,6 +168,25 @@ try {
     `  expectations ${outcome.result.statistics.successful_expectations}/${outcome.result.statistics.evaluated_expectations} passed; promote: ${outcome.decision.promote}`,
   );
   for (const reason of outcome.decision.reasons) console.log(`    ${reason}`);
+
+  if (args.reference) {
+    const before = process.cpuUsage();
+    let parsed = 0;
+    await new Promise<void>((resolve, reject) => {
+      Papa.parse(createReadStream(input, { highWaterMark: chunkSize }), {
+        step: () => {
+          parsed++;
+        },
+        complete: () => resolve(),
+        error: reject,
+      });
+    });
+    const used = process.cpuUsage(before);
+    const referenceSeconds = (used.user + used.system) / 1e6;
+    console.log(
+      `reference: papaparse parse only, ${Math.round(parsed / referenceSeconds).toLocaleString('en')} rows per CPU-second`,
+    );
+  }
 } finally {
   if (args.keep) console.log(`files kept in ${dir}`);
   else rmSync(dir, { recursive: true, force: true });

@@ -15,7 +15,7 @@ import { MalformedInput } from '../shared/errors.js';
 import { CsvReader, CsvSyntaxError } from './csv-reader.js';
 import { type Decision, decide, type Judged } from './decision.js';
 import { createEvaluator, type Evaluator, type Finding, notEvaluated, type Row } from './expectations.js';
-import { JsonLinesReader } from './jsonl-reader.js';
+import { JsonLinesReader, LineTooLong } from './jsonl-reader.js';
 import {
   type Coercer,
   coercerFor,
@@ -371,7 +371,7 @@ class ValidationRun {
         { cause: error },
       );
     }
-    if (error instanceof CsvSyntaxError) {
+    if (error instanceof CsvSyntaxError || error instanceof LineTooLong) {
       return new MalformedInput(`${this.source}: ${error.message}`, { cause: error });
     }
     return error;

@@ -68,7 +68,11 @@ export class FirstOccurrences {
         return -1;
       }
       const entry = occupant - 1;
-      if (slots[2 * slot + 1] === hash && this.kinds[entry] === kind && this.equals(entry, kind, text, number)) {
+      if (
+        slots[2 * slot + 1] === hash &&
+        this.kinds[entry] === kind &&
+        this.equals(entry, kind, text, number)
+      ) {
         return entry;
       }
     }

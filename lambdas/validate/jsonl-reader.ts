@@ -3,8 +3,19 @@
  * lines skipped (they still count as lines). Only the unfinished line is kept between pieces.
  */
 
+import { MAX_RECORD_CHARS } from './csv-reader.js';
+
 /** Receives one non-blank line, without its line break, and its 1-based line number. */
 export type LineSink = (text: string, line: number) => void;
+
+/** A line longer than MAX_RECORD_CHARS: refused rather than buffered without bound (a file with no line breaks). */
+export class LineTooLong extends Error {
+  constructor(readonly line: number) {
+    super(
+      `line ${line} is longer than ${MAX_RECORD_CHARS / 1024 / 1024} Mi characters (is this JSON Lines?)`,
+    );
+  }
+}
 
 export class JsonLinesReader {
   private rest = '';
@@ -13,6 +24,7 @@ export class JsonLinesReader {
   push(text: string, sink: LineSink): void {
     this.rest = this.rest.length === 0 ? text : this.rest + text;
     this.read(sink, false);
+    if (this.rest.length > MAX_RECORD_CHARS) throw new LineTooLong(this.line);
   }
 
   end(sink: LineSink): void {

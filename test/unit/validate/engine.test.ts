@@ -342,6 +342,16 @@ describe('validateStream: JSON Lines', () => {
     expect(run.quarantine[0]?.failures[0]).toMatchObject({ column: 'id', expectation: SCHEMA_EXPECTATION });
   });
 
+  it('refuses a line too long to be a record instead of holding it all in memory', async () => {
+    // Prepare
+    const chunk = `{"id":1,"kind":"${'x'.repeat(1024 * 1024)}`;
+    const chunks = Array.from({ length: 65 }, () => chunk);
+    // Act
+    const act = validate(chunks, jsonlContract, { source: 'events.jsonl' });
+    // Assess
+    await expect(act).rejects.toThrow(/^events.jsonl: line 1 is longer than 64 Mi characters/);
+  });
+
   it('does not convert JSON strings to the declared type', async () => {
     // Prepare
     const jsonl = '{"id":"1"}\n';
