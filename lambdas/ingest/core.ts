@@ -5,6 +5,7 @@ import { ObjectNotFound, RawObjectConflict, UnsupportedSource } from '../shared/
 import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey, runRecordKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, readRunRecord } from '../shared/run-record.js';
+import type { Interval } from '../shared/schedule.js';
 
 /** An object created under a dataset's landing prefix (the EventBridge `Object Created` event, reduced). */
 export interface S3UploadTrigger {
@@ -19,9 +20,15 @@ export interface S3UploadTrigger {
   time?: string;
 }
 
+/**
+ * A scheduled run of a pulled source. The deployed schedule rule sends `{ type, time }` and ingest
+ * derives the interval from the contract's schedule (the last whole interval ended by `time`, see
+ * `lambdas/shared/schedule.ts`); `sluice start`, `sluice backfill` and `sluice run` name it.
+ */
 export interface ScheduleTrigger {
   type: 'schedule';
   time: string;
+  interval?: Interval;
 }
 
 export type Trigger = S3UploadTrigger | ScheduleTrigger;

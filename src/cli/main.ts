@@ -17,14 +17,23 @@ export async function main(argv: string[]): Promise<number> {
     .command('run')
     .description('run the pipeline locally for one dataset: land the input, validate, promote, record')
     .argument('<dataset>', 'dataset name (a contract in --datasets)')
-    .requiredOption('-i, --input <file>', 'file to upload to the dataset landing prefix (CSV or JSON Lines)')
+    .option(
+      '-i, --input <path>',
+      'file to upload to the dataset landing prefix (s3-upload), or a folder of files to drop (partner-drop)',
+    )
+    .option(
+      '--interval-start <time>',
+      'pulled sources: start of the data interval (default: last whole interval)',
+    )
+    .option('--interval-end <time>', 'pulled sources: end of the data interval')
     .option('--events', 'print every history event, as the console Events tab does')
     .option('--json', 'print the execution report as JSON instead of tables')
     .option('--s3-endpoint <url>', 'use an S3 API (moto, LocalStack) instead of the lake directory')
     .option('--bucket-prefix <prefix>', 'with --s3-endpoint: zone buckets are <prefix>-<zone>', 'sluice')
     .addHelpText(
       'after',
-      '\nExamples:\n  sluice run orders --input examples/orders.csv\n  sluice run orders -i orders.csv --events\n',
+      '\nExamples:\n  sluice run orders --input examples/orders.csv\n  sluice run orders -i orders.csv --events\n' +
+        '  sluice run shop-orders --interval-start 2026-11-25T12:00:00Z --interval-end 2026-11-25T13:00:00Z\n',
     )
     .action(async (dataset: string, options) => {
       const { runCommand } = await import('./run.js');
@@ -50,15 +59,78 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await runsCommand(dataset, { ...program.opts(), ...options });
     });
 
+  const deployed = (command: Command) =>
+    command
+      .option('--state-machine-arn <arn>', `the deployed state machine (default: $SLUICE_STATE_MACHINE_ARN)`)
+      .option('--outputs-file <file>', 'cdk deploy --outputs-file output holding StateMachineArn');
+
   program
     .command('history')
-    .description('print the execution history of a local run, as the console shows it')
-    .argument('<execution>', 'execution name, as printed by sluice run')
+    .description(
+      'print the execution history of a run, as the console shows it: a local run by its name, or a ' +
+        'deployed execution by ARN, name or dataset (with --state-machine-arn or $SLUICE_STATE_MACHINE_ARN)',
+    )
+    .argument(
+      '<execution>',
+      'local execution name as printed by sluice run, or a deployed execution ARN, name or dataset',
+    )
     .option('--events', 'print every event, not only the steps')
+    .option('--json', 'deployed: print the execution and its mapped events as JSON')
+    .option('--local', 'read the local lake even when a deployed state machine is configured')
+    .addOption(
+      new Option(
+        '--state-machine-arn <arn>',
+        'the deployed state machine (default: $SLUICE_STATE_MACHINE_ARN)',
+      ),
+    )
+    .addOption(
+      new Option('--outputs-file <file>', 'cdk deploy --outputs-file output holding StateMachineArn'),
+    )
     .action(async (execution: string, options) => {
+      const isDeployed =
+        !options.local &&
+        (execution.startsWith('arn:') || options.stateMachineArn || process.env.SLUICE_STATE_MACHINE_ARN);
+      if (isDeployed) {
+        const { deployedHistoryCommand } = await import('./deployed-history.js');
+        exitCode = await deployedHistoryCommand(execution, options);
+        return;
+      }
       const { historyCommand } = await import('./inspect.js');
       exitCode = await historyCommand(execution, { ...program.opts(), ...options });
     });
+
+  deployed(
+    program
+      .command('start')
+      .description(
+        'start the deployed pipeline for one interval of a dataset now (default: its last whole interval)',
+      )
+      .argument('<dataset>', 'dataset name (a contract in --datasets)')
+      .option('--interval-start <time>', 'start of the data interval, ISO 8601')
+      .option('--interval-end <time>', 'end of the data interval, ISO 8601'),
+  ).action(async (dataset: string, options) => {
+    const { startCommand } = await import('./start.js');
+    exitCode = await startCommand(dataset, { ...program.opts(), ...options });
+  });
+
+  deployed(
+    program
+      .command('backfill')
+      .description(
+        "run every interval of a dataset's schedule between two times on the deployed pipeline, oldest first, " +
+          'one execution per interval named <dataset>-<interval start>; intervals started before are not started again',
+      )
+      .argument('<dataset>', 'dataset name (a contract in --datasets)')
+      .requiredOption('--from <time>', 'first interval starts at or after this time (ISO 8601)')
+      .requiredOption('--to <time>', 'last interval ends at or before this time (ISO 8601)')
+      .option('--max-concurrency <n>', 'executions running at the same time', '4')
+      .addOption(
+        new Option('--poll-seconds <n>', 'how often to check running executions').default('5').hideHelp(),
+      ),
+  ).action(async (dataset: string, options) => {
+    const { backfillCommand } = await import('./backfill.js');
+    exitCode = await backfillCommand(dataset, { ...program.opts(), ...options });
+  });
 
   program
     .command('versions')

@@ -1,14 +1,19 @@
 import { describeError } from '../../lambdas/record-run/core.js';
-import { loadContracts } from '../../lambdas/shared/contract.js';
+import { contractNamed, loadContracts } from '../../lambdas/shared/contract.js';
+import { ConfigurationError } from '../../lambdas/shared/errors.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
-import type { ExecutionReport } from '../local/asl-runner.js';
+import type { Interval } from '../../lambdas/shared/schedule.js';
+import type { ExecutionReport, HistoryEvent } from '../local/asl-runner.js';
 import { renderEvents, renderSteps, table } from '../local/history.js';
-import { coreFunctions, runUpload } from '../local/pipeline.js';
+import { coreFunctions, runInterval, runUpload } from '../local/pipeline.js';
+import { intervalToRun } from './deployed.js';
 import { type LakeOptions, openLake } from './lake.js';
 
 export interface RunCommandOptions extends LakeOptions {
   datasets: string;
-  input: string;
+  input?: string;
+  intervalStart?: string;
+  intervalEnd?: string;
   events?: boolean;
   json?: boolean;
 }
@@ -38,14 +43,33 @@ interface PipelineOutput {
 
 export async function runCommand(dataset: string, options: RunCommandOptions): Promise<number> {
   const contracts = loadContracts(options.datasets);
+  const contract = contractNamed(contracts, dataset);
   const { store, where, versioning } = await openLake(options);
   const err = process.stderr;
-  err.write(`sluice: running '${dataset}' on ${options.input} (lake: ${where})\n`);
+  const pulled = !['s3-upload', 'partner-drop'].includes(contract.source.type);
+  let interval: Interval | undefined;
+  if (pulled) {
+    if (options.input) {
+      throw new ConfigurationError(
+        `dataset '${dataset}' pulls from its ${contract.source.type} source; --input applies to s3-upload and partner-drop datasets (use --interval-start/--interval-end)`,
+      );
+    }
+    interval = intervalToRun(contract, options);
+    err.write(
+      `sluice: running '${dataset}' for ${interval.start} – ${interval.end} from its ${contract.source.type} source (lake: ${where})\n`,
+    );
+  } else {
+    if (!options.input) {
+      throw new ConfigurationError(
+        `dataset '${dataset}' has a ${contract.source.type} source: give the data with --input <${contract.source.type === 'partner-drop' ? 'folder' : 'file'}>`,
+      );
+    }
+    err.write(`sluice: running '${dataset}' on ${options.input} (lake: ${where})\n`);
+  }
 
   let lastProgress = Date.now();
-  const result = await runUpload({
+  const common = {
     dataset,
-    inputFile: options.input,
     store,
     contracts,
     versioning,
@@ -58,7 +82,7 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
         err.write(`    … ${rowsRead.toLocaleString('en-US')} rows, ${(bytesRead / 1e6).toFixed(1)} MB\n`);
       },
     }),
-    onEvent: (event) => {
+    onEvent: (event: HistoryEvent) => {
       if (event.type === 'TaskStateEntered') err.write(`  ▸ ${event.step}\n`);
       if (event.type === 'LambdaFunctionFailed')
         err.write(`    ✗ ${event.step}: ${event.error}: ${event.cause}\n`);
@@ -66,7 +90,10 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
       if (event.type === 'BuildCommandFailed')
         err.write(`    ✗ ${event.detail?.split('\n').slice(0, 12).join('\n      ')}\n`);
     },
-  });
+  };
+  const result = interval
+    ? await runInterval({ ...common, interval })
+    : await runUpload({ ...common, inputFile: options.input! });
   const { report } = result;
 
   if (options.json) {

@@ -30,18 +30,27 @@ export function stepsOf(events: readonly HistoryEvent[]): StepRow[] {
     }
     const row = open.get(event.step);
     if (!row) continue;
-    if (event.type === 'TaskStateRetried') row.retries += 1;
-    else if (event.type === 'TaskStateCaught') {
+    // A failed attempt stays open: a retry (the local TaskStateRetried, or Step Functions
+    // scheduling the task again) reopens it, a Catch exits it, an uncaught failure ends the run.
+    if (event.type === 'TaskStateRetried' || (event.type === 'TaskScheduled' && row.status === 'Failed')) {
+      row.retries += 1;
+      row.status = 'Running';
+    } else if (event.type === 'TaskStateCaught') {
       row.status = 'Caught';
-      close(row, event);
+      row.durationMs = event.timestamp - row.startedAt;
     } else if (event.type.endsWith('Failed') && !event.type.startsWith('LambdaFunction')) {
       row.status = 'Failed';
       row.error = event.error;
-      close(row, event);
+      row.durationMs = event.timestamp - row.startedAt;
+    } else if (event.type.endsWith('TimedOut')) {
+      row.status = 'Failed';
+      row.error = event.error ?? 'States.Timeout';
+      row.durationMs = event.timestamp - row.startedAt;
     } else if (event.type === 'LambdaFunctionFailed') {
       row.error = event.error;
     } else if (event.type.endsWith('StateExited')) {
       if (row.status === 'Running') row.status = 'Succeeded';
+      if (row.status === 'Failed') row.status = 'Caught';
       close(row, event);
     }
   }

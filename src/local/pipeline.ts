@@ -8,6 +8,7 @@ import { recordRun } from '../../lambdas/record-run/core.js';
 import { type Contract, contractNamed } from '../../lambdas/shared/contract.js';
 import { ConfigurationError, UnsupportedSource } from '../../lambdas/shared/errors.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
+import type { Interval } from '../../lambdas/shared/schedule.js';
 import { validateBatch } from '../../lambdas/validate/core.js';
 import {
   type ExecutionReport,
@@ -117,17 +118,51 @@ export async function runUpload(options: UploadRunOptions): Promise<UploadRunRes
   await options.store.put('landing', landingKey, createReadStream(options.inputFile));
 
   const now = new Date();
-  const name = `${contract.name}-${now.toISOString().replace(/[-:]/g, '').replace(/\..+/, '')}-${randomBytes(3).toString('hex')}`;
+  const name = localExecutionName(contract.name);
   const input = {
     dataset: contract.name,
     trigger: { type: 's3-upload', bucket: 'landing', key: landingKey, size, time: now.toISOString() },
   };
   const report = await runPipeline({ ...options, input, name });
-  const historyKey = `${contract.name}/executions/${name}.json`;
-  await options.store.put('reports', historyKey, JSON.stringify(report, null, 2), {
+  return { landingKey, report, historyKey: await saveReport(options.store, contract.name, report) };
+}
+
+export interface IntervalRunOptions {
+  dataset: string;
+  interval: Interval;
+  contracts: ReadonlyMap<string, Contract>;
+  store: ObjectStore;
+  functions: Record<FunctionId, LocalFunction>;
+  retryIntervalMs?: number;
+  onEvent?: (event: HistoryEvent) => void;
+  versioning?: LocalVersioning;
+}
+
+/**
+ * Does locally what a schedule does in AWS for a pulled source: runs the pipeline's state machine
+ * with the schedule trigger of one data interval, as `sluice start` sends it to the deployed one.
+ */
+export async function runInterval(options: IntervalRunOptions): Promise<UploadRunResult> {
+  const contract = contractNamed(options.contracts, options.dataset);
+  const name = localExecutionName(contract.name);
+  const input = {
+    dataset: contract.name,
+    trigger: { type: 'schedule', time: options.interval.end, interval: options.interval },
+  };
+  const report = await runPipeline({ ...options, input, name });
+  return { landingKey: '', report, historyKey: await saveReport(options.store, contract.name, report) };
+}
+
+function localExecutionName(dataset: string): string {
+  return `${dataset}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..+/, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+async function saveReport(store: ObjectStore, dataset: string, report: ExecutionReport): Promise<string> {
+  const historyKey = `${dataset}/executions/${report.name}.json`;
+  await store.put('reports', historyKey, JSON.stringify(report, null, 2), {
     contentType: 'application/json',
   });
-  return { landingKey, report, historyKey };
+  return historyKey;
 }
 
 export async function runPipeline(options: {
