@@ -114,6 +114,9 @@ function summarise(dataset: string, runId: string, outcome: ValidationOutcome): 
   const head =
     `${dataset} run ${runId}: ${rows.read} rows read, ${rows.valid} validated, ${rows.quarantined} quarantined; ` +
     `${stats.successful_expectations}/${stats.evaluated_expectations} expectations met`;
-  if (decision.promote) return decision.reasons.length > 0 ? `${head}. ${decision.reasons.join(' ')}` : head;
+  if (decision.promote) {
+    const quarantined = rows.quarantined > 0 ? ' Promoted the rows that passed; the rest are in quarantine.' : '';
+    return `${head}.${quarantined}${decision.reasons.length > 0 ? ` ${decision.reasons.join(' ')}` : ''}`;
+  }
   return `${head}. Not promoted: ${decision.reasons.join(' ')}`;
 }
