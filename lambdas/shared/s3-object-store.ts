@@ -61,21 +61,16 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async read(zone: Zone, key: string): Promise<Readable> {
-    try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.buckets[zone], Key: key }));
-      return out.Body as Readable;
-    } catch (error) {
-      if (isNotFound(error)) {
-        throw new ObjectNotFound(`${this.describe(zone, key)} does not exist`, { cause: error });
-      }
-      throw error;
-    }
+    return (await this.get(zone, key)).Body as Readable;
   }
 
   async readText(zone: Zone, key: string): Promise<string> {
+    return (await (await this.get(zone, key)).Body?.transformToString('utf-8')) ?? '';
+  }
+
+  private async get(zone: Zone, key: string) {
     try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.buckets[zone], Key: key }));
-      return (await out.Body?.transformToString('utf-8')) ?? '';
+      return await this.s3.send(new GetObjectCommand({ Bucket: this.buckets[zone], Key: key }));
     } catch (error) {
       if (isNotFound(error)) {
         throw new ObjectNotFound(`${this.describe(zone, key)} does not exist`, { cause: error });
