@@ -58,7 +58,8 @@ function columnMap(properties: Record<string, unknown>, required: string[] = [],
 /** At least one of min_value / max_value, as GX requires. */
 const someBound = { anyOf: [{ required: ['min_value'] }, { required: ['max_value'] }] };
 
-export const EXPECTATION_CATALOGUE: Readonly<Record<string, ExpectationSpec>> = {
+/** The first seven: the ones the engine started with. */
+const FIRST: Readonly<Record<string, ExpectationSpec>> = {
   expect_column_values_to_not_be_null: {
     kind: 'column_map',
     kwargs: columnMap({}),
@@ -127,6 +128,258 @@ export const EXPECTATION_CATALOGUE: Readonly<Record<string, ExpectationSpec>> = 
     columnArgs: [],
   },
 };
+
+/** Type names for expect_column_values_to_be_of_type / _in_type_list, by the values they accept. */
+export const TYPE_NAMES_BY_KIND = {
+  integer: [
+    'int',
+    'int8',
+    'int16',
+    'int32',
+    'int64',
+    'Int64',
+    'integer',
+    'INTEGER',
+    'INT',
+    'BIGINT',
+    'SMALLINT',
+  ],
+  float: [
+    'float',
+    'float16',
+    'float32',
+    'float64',
+    'Float64',
+    'number',
+    'FLOAT',
+    'DOUBLE',
+    'REAL',
+    'NUMERIC',
+    'DECIMAL',
+  ],
+  string: ['str', 'string', 'STRING', 'VARCHAR', 'TEXT', 'CHAR'],
+  boolean: ['bool', 'boolean', 'BOOLEAN', 'BOOL'],
+  dict: ['dict', 'OBJECT', 'JSON', 'STRUCT'],
+  list: ['list', 'ARRAY'],
+} as const;
+
+const typeName = { enum: Object.values(TYPE_NAMES_BY_KIND).flat() };
+const strictBounds = { strict_min: { type: 'boolean' }, strict_max: { type: 'boolean' } };
+const count = { type: ['integer', 'null'], minimum: 0 };
+const valueSet = { type: 'array', items: scalar };
+
+/** A column aggregate compared with min_value/max_value (GX's between on a metric). */
+function aggregate(extra: Record<string, unknown> = {}, bounds: object = bound) {
+  return {
+    kind: 'column_aggregate' as const,
+    kwargs: {
+      type: 'object',
+      required: ['column'],
+      additionalProperties: false,
+      properties: { column, min_value: bounds, max_value: bounds, ...strictBounds, ...common, ...extra },
+      ...someBound,
+    },
+    columnArgs: ['column'],
+  };
+}
+
+function distinctSet(required: boolean) {
+  return {
+    kind: 'column_aggregate' as const,
+    kwargs: {
+      type: 'object',
+      required: required ? ['column', 'value_set'] : ['column'],
+      additionalProperties: false,
+      properties: {
+        column,
+        value_set: required ? valueSet : { type: ['array', 'null'], items: scalar },
+        parse_strings_as_datetimes: { type: 'boolean' },
+        ...common,
+      },
+    },
+    columnArgs: ['column'],
+  };
+}
+
+const pairIgnore = { enum: ['both_values_are_missing', 'either_value_is_missing', 'neither'] };
+const listIgnore = { enum: ['all_values_are_missing', 'any_value_is_missing', 'never'] };
+const columnList = { type: 'array', items: column, minItems: 1 };
+
+function pair(extra: Record<string, unknown> = {}): ExpectationSpec {
+  return {
+    kind: 'multicolumn',
+    kwargs: {
+      type: 'object',
+      required: ['column_A', 'column_B'],
+      additionalProperties: false,
+      properties: {
+        column_A: column,
+        column_B: column,
+        ignore_row_if: pairIgnore,
+        mostly,
+        ...common,
+        ...extra,
+      },
+    },
+    columnArgs: ['column_A', 'column_B'],
+  };
+}
+
+function multicolumn(extra: Record<string, unknown> = {}, required: string[] = []): ExpectationSpec {
+  return {
+    kind: 'multicolumn',
+    kwargs: {
+      type: 'object',
+      required: ['column_list', ...required],
+      additionalProperties: false,
+      properties: { column_list: columnList, ignore_row_if: listIgnore, mostly, ...common, ...extra },
+    },
+    columnArgs: ['column_list'],
+  };
+}
+
+function table(
+  properties: Record<string, unknown>,
+  required: string[] = [],
+  extra: object = {},
+): ExpectationSpec {
+  return {
+    kind: 'table',
+    kwargs: {
+      type: 'object',
+      required,
+      additionalProperties: false,
+      properties: { ...properties, ...common },
+      ...extra,
+    },
+    columnArgs: [],
+  };
+}
+
+function map(
+  properties: Record<string, unknown>,
+  required: string[] = [],
+  extra: object = {},
+): ExpectationSpec {
+  return { kind: 'column_map', kwargs: columnMap(properties, required, extra), columnArgs: ['column'] };
+}
+
+/** Column maps beyond the first five, column aggregates, multicolumn and table expectations. */
+const MORE: Readonly<Record<string, ExpectationSpec>> = {
+  expect_column_values_to_be_null: map({}),
+  expect_column_values_to_not_be_in_set: map(
+    { value_set: valueSet, parse_strings_as_datetimes: { type: 'boolean' } },
+    ['value_set'],
+  ),
+  expect_column_values_to_not_match_regex: {
+    ...map({ regex: { type: 'string' } }, ['regex']),
+    regexArgs: ['regex'],
+  },
+  expect_column_values_to_match_regex_list: {
+    ...map(
+      {
+        regex_list: { type: 'array', items: { type: 'string' }, minItems: 1 },
+        match_on: { enum: ['any', 'all'] },
+      },
+      ['regex_list'],
+    ),
+    regexArgs: ['regex_list'],
+  },
+  expect_column_values_to_be_of_type: map({ type_: typeName }, ['type_']),
+  expect_column_values_to_be_in_type_list: map(
+    { type_list: { type: 'array', items: typeName, minItems: 1 } },
+    ['type_list'],
+  ),
+  expect_column_value_lengths_to_be_between: map({ min_value: count, max_value: count }, [], someBound),
+  expect_column_value_lengths_to_equal: map({ value: { type: 'integer', minimum: 0 } }, ['value']),
+  expect_column_values_to_match_strftime_format: map({ strftime_format: { type: 'string', minLength: 1 } }, [
+    'strftime_format',
+  ]),
+  expect_column_values_to_be_dateutil_parseable: map({}),
+  expect_column_values_to_be_json_parseable: map({}),
+  expect_column_values_to_match_json_schema: map({ json_schema: { type: 'object' } }, ['json_schema']),
+  expect_column_values_to_be_increasing: map({
+    strictly: { type: ['boolean', 'null'] },
+    parse_strings_as_datetimes: { type: 'boolean' },
+  }),
+  expect_column_values_to_be_decreasing: map({
+    strictly: { type: ['boolean', 'null'] },
+    parse_strings_as_datetimes: { type: 'boolean' },
+  }),
+
+  expect_column_min_to_be_between: aggregate({ parse_strings_as_datetimes: { type: 'boolean' } }),
+  expect_column_max_to_be_between: aggregate({ parse_strings_as_datetimes: { type: 'boolean' } }),
+  expect_column_mean_to_be_between: aggregate({}, { type: ['number', 'null'] }),
+  expect_column_median_to_be_between: aggregate({}, { type: ['number', 'null'] }),
+  expect_column_sum_to_be_between: aggregate({}, { type: ['number', 'null'] }),
+  expect_column_stdev_to_be_between: aggregate({}, { type: ['number', 'null'] }),
+  expect_column_unique_value_count_to_be_between: aggregate({}, count),
+  expect_column_proportion_of_unique_values_to_be_between: aggregate(
+    {},
+    { type: ['number', 'null'], minimum: 0, maximum: 1 },
+  ),
+  expect_column_distinct_values_to_be_in_set: distinctSet(false),
+  expect_column_distinct_values_to_contain_set: distinctSet(true),
+  expect_column_distinct_values_to_equal_set: distinctSet(true),
+  expect_column_most_common_value_to_be_in_set: {
+    kind: 'column_aggregate',
+    kwargs: {
+      type: 'object',
+      required: ['column', 'value_set'],
+      additionalProperties: false,
+      properties: { column, value_set: valueSet, ties_okay: { type: ['boolean', 'null'] }, ...common },
+    },
+    columnArgs: ['column'],
+  },
+  expect_column_quantile_values_to_be_between: {
+    kind: 'column_aggregate',
+    kwargs: {
+      type: 'object',
+      required: ['column', 'quantile_ranges'],
+      additionalProperties: false,
+      properties: {
+        column,
+        quantile_ranges: {
+          type: 'object',
+          required: ['quantiles', 'value_ranges'],
+          additionalProperties: false,
+          properties: {
+            quantiles: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, minItems: 1 },
+            value_ranges: {
+              type: 'array',
+              items: { type: 'array', items: { type: ['number', 'null'] }, minItems: 2, maxItems: 2 },
+            },
+          },
+        },
+        allow_relative_error: { type: 'boolean' },
+        ...common,
+      },
+    },
+    columnArgs: ['column'],
+  },
+
+  expect_column_pair_values_to_be_equal: pair(),
+  expect_column_pair_values_a_to_be_greater_than_b: pair({
+    or_equal: { type: ['boolean', 'null'] },
+    parse_strings_as_datetimes: { type: 'boolean' },
+  }),
+  expect_compound_columns_to_be_unique: multicolumn(),
+  expect_select_column_values_to_be_unique_within_record: multicolumn(),
+  expect_multicolumn_sum_to_equal: multicolumn({ sum_total: { type: 'number' } }, ['sum_total']),
+  expect_table_row_count_to_equal: table({ value: { type: 'integer', minimum: 0 } }, ['value']),
+  expect_table_column_count_to_be_between: table({ min_value: count, max_value: count }, [], someBound),
+  expect_table_column_count_to_equal: table({ value: { type: 'integer', minimum: 0 } }, ['value']),
+  expect_table_columns_to_match_ordered_list: table(
+    { column_list: { type: 'array', items: { type: 'string' } } },
+    ['column_list'],
+  ),
+  expect_column_to_exist: {
+    ...table({ column, column_index: { type: ['integer', 'null'], minimum: 0 } }, ['column']),
+    columnArgs: [],
+  },
+};
+
+export const EXPECTATION_CATALOGUE: Readonly<Record<string, ExpectationSpec>> = { ...FIRST, ...MORE };
 
 export function expectationNames(): string[] {
   return Object.keys(EXPECTATION_CATALOGUE).sort();

@@ -1,0 +1,372 @@
+/**
+ * Column-aggregate expectations: each accumulates over a column's non-null values as the stream
+ * passes, and compares one observed value with its kwargs at the end. They never quarantine a
+ * row; a failure is about the batch, and blocks promotion at severity error.
+ *
+ * What each keeps (docs/validation.md has the table): min, max, sum, mean and stdev a few numbers;
+ * median and quantiles every numeric value in a Float64Array (8 bytes a value, grown by doubling);
+ * the distinct-value ones a map of each distinct value to its count.
+ */
+import type { ExpectationConfig } from '../shared/contract.js';
+import type { ExpectationKind } from '../shared/expectation-catalogue.js';
+import { decimal } from './decimal.js';
+import { type Evaluator, type Finding, listed, notEvaluated, show, type TableFacts } from './evaluator.js';
+import { countKey, keep, observedResult, parseResultFormat, type ResultFormat } from './result-format.js';
+
+export const AGGREGATE_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
+  expect_column_min_to_be_between: (c) => new Extreme(c, 'min'),
+  expect_column_max_to_be_between: (c) => new Extreme(c, 'max'),
+  expect_column_mean_to_be_between: (c) => new Moments(c, 'mean'),
+  expect_column_sum_to_be_between: (c) => new Moments(c, 'sum'),
+  expect_column_stdev_to_be_between: (c) => new Moments(c, 'stdev'),
+  expect_column_median_to_be_between: (c) => new Median(c),
+  expect_column_quantile_values_to_be_between: (c) => new Quantiles(c),
+  expect_column_unique_value_count_to_be_between: (c) => new DistinctCount(c, 'count'),
+  expect_column_proportion_of_unique_values_to_be_between: (c) => new DistinctCount(c, 'proportion'),
+  expect_column_distinct_values_to_be_in_set: (c) => new DistinctSet(c, 'in'),
+  expect_column_distinct_values_to_contain_set: (c) => new DistinctSet(c, 'contain'),
+  expect_column_distinct_values_to_equal_set: (c) => new DistinctSet(c, 'equal'),
+  expect_column_most_common_value_to_be_in_set: (c) => new MostCommon(c),
+};
+
+type Bound = number | string | null;
+
+/** GX's between on an observed value: inclusive unless strict; a null bound is no bound; no value fails. */
+function between(
+  observed: number | string | null,
+  kwargs: Record<string, unknown>,
+): { success: boolean; expected: string } {
+  const min = (kwargs.min_value as Bound | undefined) ?? null;
+  const max = (kwargs.max_value as Bound | undefined) ?? null;
+  const strictMin = kwargs.strict_min === true;
+  const strictMax = kwargs.strict_max === true;
+  const parts: string[] = [];
+  if (min !== null) parts.push(`${strictMin ? '>' : '>='} ${show(min)}`);
+  if (max !== null) parts.push(`${strictMax ? '<' : '<='} ${show(max)}`);
+  const expected = parts.join(' and ');
+  if (observed === null) return { success: false, expected };
+  const low = min === null || (strictMin ? observed > min : observed >= min);
+  const high = max === null || (strictMax ? observed < max : observed <= max);
+  return { success: low && high, expected };
+}
+
+/** A column's non-null values, one at a time; the subclasses keep what they need. */
+abstract class AggregateEvaluator implements Evaluator {
+  readonly kind: ExpectationKind = 'column_aggregate';
+  readonly column: string;
+  readonly mostlyExplicit = false;
+  readonly needsColumns = false;
+  protected readonly format: ResultFormat;
+  protected problem: string | undefined;
+  protected count = 0;
+
+  constructor(readonly config: ExpectationConfig) {
+    this.column = String(config.kwargs.column);
+    this.format = parseResultFormat(config.kwargs);
+  }
+
+  begin(columns: readonly string[] | undefined): void {
+    if (columns && !columns.includes(this.column)) {
+      this.problem ??= `column '${this.column}' is not in the file (columns: ${listed(columns)})`;
+    }
+  }
+
+  observe(value: unknown, _index: number, line: number): undefined {
+    if (this.problem !== undefined || value === undefined || value === null) return undefined;
+    this.count++;
+    this.add(value, line);
+    return undefined;
+  }
+
+  protected abstract add(value: unknown, line: number): void;
+
+  /** A number, from a number or a decimal text; otherwise the problem is noted and undefined returned. */
+  protected numberOf(value: unknown, line: number): number | undefined {
+    const n = typeof value === 'number' ? value : typeof value === 'string' ? decimal(value) : undefined;
+    if (n === undefined) {
+      this.problem ??= `column '${this.column}' holds a value that is not a number on row ${line}: ${show(value)}`;
+    }
+    return n;
+  }
+
+  finish(table: TableFacts): Finding {
+    if (this.problem !== undefined) return notEvaluated(this.config, this.problem);
+    return this.judge(table);
+  }
+
+  protected abstract judge(table: TableFacts): Finding;
+
+  protected finding(
+    success: boolean,
+    observed: unknown,
+    expected: string,
+    details?: Record<string, unknown>,
+  ): Finding {
+    return {
+      success,
+      result: observedResult(this.format, observed, details),
+      summary: `${this.config.type} on column '${this.column}': observed ${show(observed)}; expected ${expected}`,
+    };
+  }
+}
+
+/** min or max: numbers compare as numbers; a column of text compares as text (ISO dates sort). */
+class Extreme extends AggregateEvaluator {
+  private best: number | string | null = null;
+
+  constructor(
+    config: ExpectationConfig,
+    private readonly which: 'min' | 'max',
+  ) {
+    super(config);
+  }
+
+  protected add(value: unknown, line: number): void {
+    let v: number | string | undefined;
+    if (this.config.kwargs.parse_strings_as_datetimes === true) {
+      v = typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? value : undefined;
+      if (v === undefined) this.problem ??= `row ${line}: ${show(value)} is not a date-time`;
+    } else if (typeof value === 'number') v = value;
+    else if (typeof value === 'string') v = decimal(value) ?? value;
+    if (v === undefined) {
+      this.problem ??= `row ${line}: ${show(value)} cannot be compared`;
+      return;
+    }
+    const best = this.best;
+    if (best === null) this.best = keep(v);
+    else if (typeof best !== typeof v) this.problem ??= `row ${line}: ${show(value)} mixes text and numbers`;
+    else if (this.which === 'min' ? v < best : v > best) this.best = keep(v);
+  }
+
+  protected judge(): Finding {
+    const kwargs = this.config.kwargs;
+    let observed = this.best;
+    let judged = observed;
+    if (kwargs.parse_strings_as_datetimes === true && typeof observed === 'string') {
+      judged = Date.parse(observed);
+      const b = (x: unknown) => (typeof x === 'string' ? Date.parse(x) : x);
+      const { success, expected } = between(judged, {
+        ...kwargs,
+        min_value: b(kwargs.min_value),
+        max_value: b(kwargs.max_value),
+      });
+      return this.finding(success, observed, expected);
+    }
+    if (typeof observed === 'string' && typeof (kwargs.min_value ?? kwargs.max_value) === 'number') {
+      observed = decimal(observed) ?? observed;
+    }
+    const { success, expected } = between(observed, kwargs);
+    return this.finding(success, observed, expected);
+  }
+}
+
+/** Sum, mean and sample standard deviation (ddof 1, as pandas) by Welford's method: a few numbers. */
+class Moments extends AggregateEvaluator {
+  private n = 0;
+  private mean = 0;
+  private m2 = 0;
+  private sum = 0;
+
+  constructor(
+    config: ExpectationConfig,
+    private readonly which: 'mean' | 'sum' | 'stdev',
+  ) {
+    super(config);
+  }
+
+  protected add(value: unknown, line: number): void {
+    const x = this.numberOf(value, line);
+    if (x === undefined) return;
+    this.n++;
+    this.sum += x;
+    const delta = x - this.mean;
+    this.mean += delta / this.n;
+    this.m2 += delta * (x - this.mean);
+  }
+
+  protected judge(): Finding {
+    let observed: number | null;
+    if (this.which === 'sum') observed = this.sum;
+    else if (this.which === 'mean') observed = this.n === 0 ? null : this.mean;
+    else observed = this.n < 2 ? null : Math.sqrt(this.m2 / (this.n - 1));
+    const { success, expected } = between(observed, this.config.kwargs);
+    return this.finding(success, observed, expected);
+  }
+}
+
+/** Every numeric value, 8 bytes each, grown by doubling: what an exact median or quantile needs. */
+export class NumberColumn {
+  private values = new Float64Array(1024);
+  length = 0;
+
+  push(x: number): void {
+    if (this.length === this.values.length) {
+      const bigger = new Float64Array(this.values.length * 2);
+      bigger.set(this.values);
+      this.values = bigger;
+    }
+    this.values[this.length++] = x;
+  }
+
+  /** The values, sorted ascending (sorts in place once). */
+  sorted(): Float64Array {
+    return this.values.subarray(0, this.length).sort();
+  }
+}
+
+abstract class NumbersEvaluator extends AggregateEvaluator {
+  protected readonly numbers = new NumberColumn();
+
+  protected add(value: unknown, line: number): void {
+    const x = this.numberOf(value, line);
+    if (x !== undefined) this.numbers.push(x);
+  }
+}
+
+/** pandas median: the middle value, or the mean of the two middle ones. */
+class Median extends NumbersEvaluator {
+  protected judge(): Finding {
+    const sorted = this.numbers.sorted();
+    const n = sorted.length;
+    const observed =
+      n === 0 ? null : n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+    const { success, expected } = between(observed, this.config.kwargs);
+    return this.finding(success, observed, expected);
+  }
+}
+
+/** GX on pandas: `quantile(q, interpolation="nearest")`; each quantile's value within its range. */
+class Quantiles extends NumbersEvaluator {
+  protected judge(): Finding {
+    const ranges = this.config.kwargs.quantile_ranges as { quantiles: number[]; value_ranges: Bound[][] };
+    if (ranges.quantiles.length !== ranges.value_ranges.length) {
+      return notEvaluated(
+        this.config,
+        'quantile_ranges: quantiles and value_ranges must have the same length',
+      );
+    }
+    const sorted = this.numbers.sorted();
+    const n = sorted.length;
+    const values = ranges.quantiles.map((q) => (n === 0 ? null : sorted[nearestIndex(q * (n - 1))]!));
+    const successDetails = values.map((v, i) => {
+      const [min, max] = ranges.value_ranges[i] ?? [null, null];
+      return between(v, { min_value: min, max_value: max }).success;
+    });
+    const observed = { quantiles: ranges.quantiles, values };
+    const expected = ranges.quantiles
+      .map((q, i) => `q${q} in [${(ranges.value_ranges[i] ?? []).map((b) => show(b)).join(', ')}]`)
+      .join(', ');
+    return this.finding(successDetails.every(Boolean), observed, expected, {
+      success_details: successDetails,
+    });
+  }
+}
+
+/** numpy's round half to even, as interpolation="nearest" picks the index. */
+function nearestIndex(position: number): number {
+  const floor = Math.floor(position);
+  const fraction = position - floor;
+  if (fraction > 0.5) return floor + 1;
+  if (fraction < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+/** Each distinct non-null value and how often it occurs. */
+abstract class DistinctEvaluator extends AggregateEvaluator {
+  protected readonly counts = new Map<unknown, { value: unknown; count: number }>();
+  /** value_set holds numbers: a text value that reads as a number counts as that number. */
+  protected readonly numeric: boolean;
+
+  constructor(config: ExpectationConfig) {
+    super(config);
+    const set = config.kwargs.value_set;
+    this.numeric = Array.isArray(set) && set.some((v) => typeof v === 'number');
+  }
+
+  protected add(value: unknown): void {
+    const v = this.numeric && typeof value === 'string' ? (decimal(value) ?? value) : value;
+    const key = countKey(v);
+    const entry = this.counts.get(key);
+    if (entry) entry.count++;
+    else this.counts.set(countKey(keep(v)), { value: keep(v), count: 1 });
+  }
+
+  protected distinct(): unknown[] {
+    return [...this.counts.values()].map((e) => e.value).sort(compare);
+  }
+}
+
+class DistinctCount extends DistinctEvaluator {
+  constructor(
+    config: ExpectationConfig,
+    private readonly which: 'count' | 'proportion',
+  ) {
+    super(config);
+  }
+
+  protected judge(): Finding {
+    const distinct = this.counts.size;
+    const observed = this.which === 'count' ? distinct : this.count === 0 ? null : distinct / this.count;
+    const { success, expected } = between(observed, this.config.kwargs);
+    return this.finding(success, observed, expected);
+  }
+}
+
+class DistinctSet extends DistinctEvaluator {
+  constructor(
+    config: ExpectationConfig,
+    private readonly relation: 'in' | 'contain' | 'equal',
+  ) {
+    super(config);
+  }
+
+  protected judge(): Finding {
+    const given = this.config.kwargs.value_set as unknown[] | null | undefined;
+    const observed = this.distinct();
+    const valueCounts = [...this.counts.values()]
+      .sort((a, b) => compare(a.value, b.value))
+      .map(({ value, count }) => ({ value, count }));
+    const details = { value_counts: valueCounts };
+    if (given === null || given === undefined) return this.finding(true, observed, 'any values', details);
+    const expectedSet = new Set(given.map(countKey));
+    const observedSet = new Set(observed.map(countKey));
+    const extra = observed.filter((v) => !expectedSet.has(countKey(v)));
+    const missing = given.filter((v) => !observedSet.has(countKey(v)));
+    const success =
+      this.relation === 'in'
+        ? extra.length === 0
+        : this.relation === 'contain'
+          ? missing.length === 0
+          : extra.length === 0 && missing.length === 0;
+    const words = {
+      in: 'distinct values within',
+      contain: 'distinct values including',
+      equal: 'distinct values equal to',
+    };
+    return this.finding(success, observed, `${words[this.relation]} ${show(given)}`, details);
+  }
+}
+
+/** GX: the most common value(s); with ties_okay any of them may be in the set, without it there must be one. */
+class MostCommon extends DistinctEvaluator {
+  protected judge(): Finding {
+    const set = new Set(((this.config.kwargs.value_set as unknown[] | undefined) ?? []).map(countKey));
+    let top = 0;
+    for (const { count } of this.counts.values()) top = Math.max(top, count);
+    const modes = [...this.counts.values()]
+      .filter((e) => e.count === top)
+      .map((e) => e.value)
+      .sort(compare);
+    const inSet = modes.filter((m) => set.has(countKey(m))).length;
+    const success = this.config.kwargs.ties_okay === true ? inSet > 0 : modes.length === 1 && inSet === 1;
+    return this.finding(success, modes, `the most common value in ${show(this.config.kwargs.value_set)}`);
+  }
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a !== typeof b) return typeof a < typeof b ? -1 : 1;
+  const x = typeof a === 'string' ? a : JSON.stringify(a);
+  const y = typeof b === 'string' ? b : JSON.stringify(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

@@ -1,0 +1,182 @@
+/**
+ * What every expectation evaluator is, and the shared machinery of the two common kinds: a
+ * column-map evaluator (GX null handling, `mostly`, unexpected values shaped by result_format)
+ * and a table evaluator (a finding from what is known at the end of the stream).
+ */
+import type { ExpectationConfig } from '../shared/contract.js';
+import type { ExpectationKind } from '../shared/expectation-catalogue.js';
+import {
+  type ExpectationResultDetails,
+  parseResultFormat,
+  type ResultFormat,
+  UnexpectedValues,
+} from './result-format.js';
+
+/** One record as the expectations see it: typed values, null cells absent. */
+export type Row = Record<string, unknown>;
+
+/** What is known about the whole table at the end of the stream. */
+export interface TableFacts {
+  /** Records read, malformed ones included. */
+  rowCount: number;
+  /** The CSV header, or the keys seen in JSON Lines records (collected when an evaluator needs them). */
+  columns: readonly string[] | undefined;
+}
+
+/** What an evaluator found. */
+export interface Finding {
+  success: boolean;
+  /** GX `result`, already shaped by the expectation's result_format. */
+  result: ExpectationResultDetails;
+  /** Set when the expectation could not be evaluated (GX exception_info). */
+  exception?: string;
+  /** One sentence naming the expectation, what was observed and what was expected. */
+  summary: string;
+}
+
+export interface Evaluator {
+  readonly config: ExpectationConfig;
+  readonly kind: ExpectationKind;
+  /** The column a row's failure is reported under; null when the expectation is not about one column. */
+  readonly column: string | null;
+  /** kwargs set `mostly`: failing means more unexpected values than the contract allows. */
+  readonly mostlyExplicit: boolean;
+  /** finish() needs TableFacts.columns (for JSON Lines the engine then collects the keys it sees). */
+  readonly needsColumns: boolean;
+  /** Called once the columns are known (CSV header); undefined for JSON Lines. */
+  begin(columns: readonly string[] | undefined): void;
+  /**
+   * Row-level expectations see each well-formed record and return why it is unexpected, if it is.
+   * `value` is the record's value in `column` (undefined or null when it is null); `row` the whole record.
+   */
+  observe?(value: unknown, index: number, line: number, row: Row): string | undefined;
+  finish(table: TableFacts): Finding;
+}
+
+/** The finding of an expectation that could not be evaluated: failed, with GX's exception_info. */
+export function notEvaluated(config: ExpectationConfig, why: string): Finding {
+  return {
+    success: false,
+    result: {},
+    exception: why,
+    summary: `${config.type}${columnPart(config)} could not be evaluated: ${why}`,
+  };
+}
+
+/**
+ * GX column-map semantics: null values are not looked at (except by not_be_null) and count as
+ * missing; `mostly` is the share of non-null values that must pass (default 1); with no
+ * unexpected or no non-null values the expectation passes.
+ */
+export abstract class ColumnMapEvaluator implements Evaluator {
+  readonly kind: ExpectationKind = 'column_map';
+  readonly column: string;
+  readonly mostlyExplicit: boolean;
+  readonly needsColumns = false;
+  protected readonly mostly: number;
+  protected readonly format: ResultFormat;
+  protected readonly unexpected: UnexpectedValues;
+  protected elementCount = 0;
+  protected missingCount = 0;
+  /** Why the expectation cannot be evaluated, once known. */
+  protected problem: string | undefined;
+  /** What the values should be, for messages: "values >= 0". */
+  protected abstract readonly expected: string;
+
+  constructor(readonly config: ExpectationConfig) {
+    this.column = String(config.kwargs.column);
+    this.mostlyExplicit = typeof config.kwargs.mostly === 'number';
+    this.mostly = this.mostlyExplicit ? (config.kwargs.mostly as number) : 1;
+    this.format = parseResultFormat(config.kwargs);
+    this.unexpected = new UnexpectedValues(this.format);
+  }
+
+  begin(columns: readonly string[] | undefined): void {
+    if (columns && !columns.includes(this.column)) {
+      this.problem ??= `column '${this.column}' is not in the file (columns: ${listed(columns)})`;
+    }
+  }
+
+  observe(value: unknown, index: number, line: number, row: Row): string | undefined {
+    if (this.problem !== undefined) return undefined;
+    this.elementCount++;
+    if (value === undefined || value === null) {
+      this.missingCount++;
+      return undefined;
+    }
+    const reason = this.test(value, index, line);
+    if (reason !== undefined) this.unexpected.add(index, value, row);
+    return reason;
+  }
+
+  /** Why a non-null value is unexpected, or undefined when it is as expected. */
+  protected abstract test(value: unknown, index: number, line: number): string | undefined;
+
+  finish(_table: TableFacts): Finding {
+    if (this.problem !== undefined) return notEvaluated(this.config, this.problem);
+    const considered = this.elementCount - this.missingCount;
+    return {
+      success: mostlySucceeds(considered, this.unexpected.count, this.mostly),
+      result: this.unexpected.mapResult(this.elementCount, considered),
+      summary: this.summary(considered, 'non-null values'),
+    };
+  }
+
+  protected summary(considered: number, what: string): string {
+    const count = this.unexpected.count;
+    const examples = this.unexpected.examples().map(show);
+    const observed =
+      count === 0
+        ? `no unexpected values among ${considered} ${what}`
+        : `${count} of ${considered} ${what} (${percent(count, considered)}) are unexpected${examples.length > 0 ? `, e.g. ${examples.join(', ')}` : ''}`;
+    const budget = this.mostlyExplicit
+      ? `; mostly ${this.mostly} allows at most ${percent(1 - this.mostly, 1)} unexpected`
+      : '';
+    return `${this.config.type} on column '${this.column}': ${observed}; expected ${this.expected}${budget}`;
+  }
+}
+
+/** GX: the share of considered values that passed must reach `mostly`; nothing to consider passes. */
+export function mostlySucceeds(considered: number, unexpected: number, mostly: number): boolean {
+  if (unexpected === 0 || considered === 0) return true;
+  return (considered - unexpected) / considered >= mostly;
+}
+
+export abstract class TableEvaluator implements Evaluator {
+  readonly kind: ExpectationKind = 'table';
+  readonly column = null;
+  readonly mostlyExplicit = false;
+  readonly needsColumns: boolean = false;
+  protected readonly format: ResultFormat;
+
+  constructor(readonly config: ExpectationConfig) {
+    this.format = parseResultFormat(config.kwargs);
+  }
+
+  begin(): void {}
+
+  abstract finish(table: TableFacts): Finding;
+}
+
+/** A value as messages show it: JSON, cut short when long. */
+export function show(value: unknown): string {
+  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/** A share as a percentage for messages: "3.2%", "<0.01%". */
+export function percent(part: number, whole: number): string {
+  if (whole === 0) return '0%';
+  const value = (part / whole) * 100;
+  if (value > 0 && value < 0.01) return '<0.01%';
+  return `${Number(value.toFixed(2))}%`;
+}
+
+export function listed(names: readonly string[]): string {
+  const shown = names.slice(0, 12).join(', ');
+  return names.length > 12 ? `${shown}, … (${names.length} in all)` : shown || '(none)';
+}
+
+export function columnPart(config: ExpectationConfig): string {
+  return typeof config.kwargs.column === 'string' ? ` on column '${config.kwargs.column}'` : '';
+}
