@@ -15,6 +15,8 @@ import type { Finding } from './expectations.js';
 export interface Decision {
   promote: boolean;
   reasons: string[];
+  /** Failed expectations of severity warning: reported, never blocking. */
+  warnings: string[];
 }
 
 /** One expectation's finding, with what the decision needs to know about the expectation. */
@@ -31,7 +33,10 @@ export function decide(
   rows: { read: number; valid: number },
   stoppedBecause?: string,
 ): Decision {
-  if (stoppedBecause !== undefined) return { promote: false, reasons: [stoppedBecause] };
+  const warnings = judged
+    .filter((j) => j.severity === 'warning' && !j.finding.success)
+    .map((j) => `${j.finding.summary}.`);
+  if (stoppedBecause !== undefined) return { promote: false, reasons: [stoppedBecause], warnings };
   const reasons: string[] = [];
   for (const { severity, kind, mostlyExplicit, finding } of judged) {
     if (finding.success || severity !== 'error') continue;
@@ -45,5 +50,5 @@ export function decide(
       `None of the ${rows.read} rows read is valid: all were quarantined, nothing is left to promote.`,
     );
   }
-  return { promote: reasons.length === 0, reasons };
+  return { promote: reasons.length === 0, reasons, warnings };
 }

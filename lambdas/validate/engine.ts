@@ -396,7 +396,8 @@ class ValidationRun {
       expectation_config: {
         type: evaluator.config.type,
         kwargs: evaluator.config.kwargs,
-        ...(evaluator.config.meta ? { meta: evaluator.config.meta } : {}),
+        // GX keeps what it does not model in meta: the severity shows there too for GX tooling.
+        meta: { ...evaluator.config.meta, severity: evaluator.config.severity ?? 'error' },
         severity: evaluator.config.severity,
       },
       result: finding.result,

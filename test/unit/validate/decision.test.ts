@@ -19,6 +19,7 @@ describe('on_failure: reject', () => {
     const run = await validate(CSV, orders('reject', BETWEEN()));
     // Assess
     expect(run.outcome.decision).toEqual({
+      warnings: [],
       promote: false,
       reasons: [
         "expect_column_values_to_be_between on column 'amount': 1 of 4 non-null values (25%) are unexpected, e.g. 500; expected values <= 100 (on_failure: reject).",
@@ -39,7 +40,13 @@ describe('on_failure: reject', () => {
     // Act
     const run = await validate(CSV, orders('reject', BETWEEN('', 'warning')));
     // Assess
-    expect(run.outcome.decision).toEqual({ promote: true, reasons: [] });
+    expect(run.outcome.decision).toEqual({
+      promote: true,
+      reasons: [],
+      warnings: [
+        "expect_column_values_to_be_between on column 'amount': 1 of 4 non-null values (25%) are unexpected, e.g. 500; expected values <= 100.",
+      ],
+    });
   });
 
   it('still separates valid and failing rows, for the report', async () => {
@@ -56,7 +63,7 @@ describe('on_failure: quarantine', () => {
     const run = await validate(CSV, orders('quarantine', BETWEEN()));
     // Assess
     expect([run.outcome.decision, run.outcome.rows]).toEqual([
-      { promote: true, reasons: [] },
+      { promote: true, reasons: [], warnings: [] },
       { read: 4, valid: 3, quarantined: 1 },
     ]);
   });
@@ -66,6 +73,7 @@ describe('on_failure: quarantine', () => {
     const run = await validate(CSV, orders('quarantine', BETWEEN(', mostly: 0.8')));
     // Assess
     expect(run.outcome.decision).toEqual({
+      warnings: [],
       promote: false,
       reasons: [
         "Quarantine budget exceeded: expect_column_values_to_be_between on column 'amount': 1 of 4 non-null values (25%) are unexpected, e.g. 500; expected values <= 100; mostly 0.8 allows at most 20% unexpected.",
@@ -85,6 +93,7 @@ describe('on_failure: quarantine', () => {
     const run = await validate(CSV, orders('quarantine', ROW_COUNT()));
     // Assess
     expect(run.outcome.decision).toEqual({
+      warnings: [],
       promote: false,
       reasons: ['expect_table_row_count_to_be_between: 4 rows read; expected at least 10.'],
     });
@@ -110,6 +119,7 @@ describe('on_failure: quarantine', () => {
     const run = await validate('order_id,amount\nA,-1\nB,-2\n', orders('quarantine'));
     // Assess
     expect(run.outcome.decision).toEqual({
+      warnings: [],
       promote: false,
       reasons: ['None of the 2 rows read is valid: all were quarantined, nothing is left to promote.'],
     });

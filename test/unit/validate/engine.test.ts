@@ -273,6 +273,7 @@ describe('validateStream: missing required columns', () => {
     // Assess
     expect(run.outcome.rows).toEqual({ read: 0, valid: 0, quarantined: 0 });
     expect(run.outcome.decision).toEqual({
+      warnings: [],
       promote: false,
       reasons: [
         'orders.csv: the header lacks required column amount (header found: order_id, total); no row was validated.',

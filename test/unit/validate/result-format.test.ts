@@ -158,10 +158,15 @@ describe('the suite result', () => {
       {
         type: IN_SET,
         kwargs: { column: 'x', value_set: [1] },
-        meta: { owner: 'data-team' },
+        meta: { owner: 'data-team', severity: 'warning' },
         severity: 'warning',
       },
-      { type: 'expect_column_values_to_not_be_null', kwargs: { column: 'x' }, severity: 'error' },
+      {
+        type: 'expect_column_values_to_not_be_null',
+        kwargs: { column: 'x' },
+        meta: { severity: 'error' },
+        severity: 'error',
+      },
     ]);
   });
 
