@@ -89,15 +89,24 @@ export function renderSteps(report: Pick<ExecutionReport, 'events'>): string {
 
 /** Every event, as the console's Events tab lists them: ID, type, step, resource, started after, time. */
 export function renderEvents(report: Pick<ExecutionReport, 'events' | 'startedAt'>): string {
+  // As in the console, "started after" counts from the ExecutionStarted event.
+  const start = report.events.find((e) => e.type === 'ExecutionStarted')?.timestamp ?? report.startedAt;
   const rows = report.events.map((event) => [
     String(event.id),
     event.type,
     event.step ?? '',
     shortResource(event.resource),
-    duration(event.timestamp - report.startedAt),
+    duration(event.timestamp - start),
     new Date(event.timestamp).toISOString(),
   ]);
-  return table(['ID', 'Type', 'Step', 'Resource', 'Started after', 'Timestamp'], rows);
+  const lines = table(['ID', 'Type', 'Step', 'Resource', 'Started after', 'Timestamp'], rows).split('\n');
+  // Details (a build command and its output) go under their event's row, indented.
+  const out: string[] = lines.slice(0, 2);
+  report.events.forEach((event, i) => {
+    out.push(lines[i + 2]!);
+    if (event.detail) out.push(...event.detail.split('\n').map((line) => `      │ ${line}`));
+  });
+  return out.join('\n');
 }
 
 export function table(header: string[], rows: string[][]): string {
