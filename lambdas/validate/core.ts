@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { type Contract, contractNamed } from '../shared/contract.js';
 import { quarantineKey, type RunLocation, validatedKey, validationReportKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
+import { writeDataDocs } from './data-docs.js';
 import { type ValidationOutcome, validateStream } from './engine.js';
 
 export interface ValidateInput {
@@ -19,6 +20,9 @@ export interface ValidateOutput {
   statistics: ValidationOutcome['result']['statistics'];
   reasons: string[];
   reportKey: string;
+  /** The run's HTML data docs, next to reportKey, and the dataset's index of runs. */
+  htmlReportKey: string;
+  reportsIndexKey: string;
   validatedKey: string;
   quarantineKey: string;
 }
@@ -94,6 +98,13 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
   await store.put('reports', keys.report, JSON.stringify(report, null, 2), {
     contentType: 'application/json',
   });
+  const docs = await writeDataDocs(store, run, outcome.result, {
+    dataset: contract.name,
+    runId: input.runId,
+    decision: outcome.decision,
+    rows: outcome.rows,
+    outputs: { ...report.meta.outputs, report: store.describe('reports', keys.report) },
+  });
 
   return {
     promote: outcome.decision.promote,
@@ -103,6 +114,8 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
     statistics: outcome.result.statistics,
     reasons: outcome.decision.reasons,
     reportKey: keys.report,
+    htmlReportKey: docs.htmlKey,
+    reportsIndexKey: docs.indexKey,
     validatedKey: keys.validated,
     quarantineKey: keys.quarantine,
   };
@@ -113,9 +126,13 @@ function summarise(dataset: string, runId: string, outcome: ValidationOutcome): 
   const stats = result.statistics;
   const head =
     `${dataset} run ${runId}: ${rows.read} rows read, ${rows.valid} validated, ${rows.quarantined} quarantined; ` +
-    `${stats.successful_expectations}/${stats.evaluated_expectations} expectations met`;
+    `${stats.successful_expectations}/${stats.evaluated_expectations} expectations met` +
+    (decision.warnings.length > 0
+      ? ` (${decision.warnings.length} warning${decision.warnings.length === 1 ? '' : 's'})`
+      : '');
   if (decision.promote) {
-    const quarantined = rows.quarantined > 0 ? ' Promoted the rows that passed; the rest are in quarantine.' : '';
+    const quarantined =
+      rows.quarantined > 0 ? ' Promoted the rows that passed; the rest are in quarantine.' : '';
     return `${head}.${quarantined}${decision.reasons.length > 0 ? ` ${decision.reasons.join(' ')}` : ''}`;
   }
   return `${head}. Not promoted: ${decision.reasons.join(' ')}`;

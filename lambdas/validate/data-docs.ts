@@ -1,0 +1,271 @@
+/**
+ * Data docs: a self-contained static HTML page per validation run (suite, each expectation's
+ * outcome, observed values, samples of unexpected values, links to the outputs) and an index of
+ * a dataset's runs. No script, no network fetch, CSS inline; every value from the data or the
+ * contract is HTML-escaped, because the data is untrusted.
+ */
+import { type RunLocation, runPrefix } from '../shared/keys.js';
+import type { ObjectStore } from '../shared/object-store.js';
+import type { ExpectationValidationResult, SuiteValidationResult } from './result-format.js';
+
+/** What the page links to and says about the run, besides the result. */
+export interface DataDocsContext {
+  dataset: string;
+  runId?: string;
+  decision: { promote: boolean; reasons: string[]; warnings?: string[] };
+  rows: { read: number; valid: number; quarantined: number };
+  /** Where the outputs are (s3://…, or a file path), for links. */
+  outputs?: { validated?: string; quarantine?: string; report?: string };
+}
+
+/** One run in a dataset's index. */
+export interface RunIndexEntry {
+  dt: string;
+  runId: string;
+  /** Relative link from the index to the run's HTML page. */
+  href: string;
+  jsonHref: string;
+  status?: string;
+  summary?: string;
+}
+
+export function escapeHtml(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+/** A value as JSON, cut short, escaped. */
+function value(v: unknown, max = 200): string {
+  const text = v === undefined ? '' : typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v);
+  return escapeHtml(text.length > max ? `${text.slice(0, max - 1)}…` : text);
+}
+
+/**
+ * A link target that cannot run script: s3:// as the console's object URL, a local path as a
+ * file: URL, anything else not linked.
+ */
+export function safeHref(location: string): string | undefined {
+  const s3 = /^s3:\/\/([^/]+)\/(.*)$/.exec(location);
+  if (s3) {
+    return `https://s3.console.aws.amazon.com/s3/object/${encodeURIComponent(s3[1]!)}?prefix=${encodeURIComponent(s3[2]!)}`;
+  }
+  if (location.startsWith('/')) return `file://${location.split('/').map(encodeURIComponent).join('/')}`;
+  if (/^https:\/\//.test(location)) return location;
+  return undefined;
+}
+
+function link(label: string, location: string | undefined): string {
+  if (!location) return '';
+  const href = safeHref(location);
+  const text = `${escapeHtml(label)}: <code>${escapeHtml(location)}</code>`;
+  return href ? `<a href="${escapeHtml(href)}">${text}</a>` : text;
+}
+
+const STYLE = `
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1d232a;max-width:78rem}
+h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:1.6rem 0 .5rem}
+.muted{color:#5b6672}.pill{display:inline-block;padding:.1rem .55rem;border-radius:1rem;font-weight:600;font-size:.85rem}
+.ok{background:#dff5e3;color:#17652b}.fail{background:#fde2e1;color:#9b1c1c}.warn{background:#fff3cd;color:#7a5300}
+table{border-collapse:collapse;width:100%;margin:.4rem 0}th,td{border-bottom:1px solid #e3e7eb;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f5f7f9;font-weight:600}code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
+pre{white-space:pre-wrap;word-break:break-all;margin:0;max-height:14rem;overflow:auto}
+ul{margin:.3rem 0;padding-left:1.2rem}.stats td{border:0;padding:.15rem 1rem .15rem 0}`;
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<body>${body}</body></html>
+`;
+}
+
+function outcomePill(r: ExpectationValidationResult): string {
+  if (r.success) return '<span class="pill ok">passed</span>';
+  if (r.exception_info.raised_exception) return '<span class="pill fail">not evaluated</span>';
+  return r.expectation_config.severity === 'warning'
+    ? '<span class="pill warn">warning</span>'
+    : '<span class="pill fail">failed</span>';
+}
+
+function kwargsOf(r: ExpectationValidationResult): string {
+  const { result_format: _format, ...kwargs } = r.expectation_config.kwargs;
+  if (r.expectation_config.type === 'expect_rows_to_match_contract_schema')
+    return '<span class="muted">contract schema</span>';
+  return Object.entries(kwargs)
+    .map(([k, v]) => `<code>${escapeHtml(k)}</code>=${value(v, 120)}`)
+    .join('<br>');
+}
+
+function observed(r: ExpectationValidationResult): string {
+  const res = r.result;
+  const parts: string[] = [];
+  if (r.exception_info.raised_exception) parts.push(escapeHtml(r.exception_info.exception_message ?? ''));
+  if ('observed_value' in res) parts.push(`observed ${value(res.observed_value)}`);
+  if (res.element_count !== undefined) {
+    const pct = res.unexpected_percent;
+    parts.push(
+      `${res.unexpected_count ?? 0} unexpected of ${res.element_count}` +
+        (pct !== null && pct !== undefined ? ` (${Number(pct.toFixed(3))}%)` : '') +
+        (res.missing_count !== undefined ? `; ${res.missing_count} missing` : ''),
+    );
+  }
+  if (res.details) parts.push(`<pre>${value(res.details, 600)}</pre>`);
+  return parts.join('<br>');
+}
+
+function samples(r: ExpectationValidationResult): string {
+  const counts = r.result.partial_unexpected_counts;
+  if (counts && counts.length > 0) {
+    return `<ul>${counts
+      .slice(0, 10)
+      .map((c) => `<li>${value(c.value, 120)} × ${c.count}</li>`)
+      .join('')}</ul>`;
+  }
+  const list = r.result.partial_unexpected_list;
+  if (list && list.length > 0) {
+    return `<ul>${list
+      .slice(0, 10)
+      .map((v) => `<li>${value(v, 120)}</li>`)
+      .join('')}</ul>`;
+  }
+  return '';
+}
+
+/** The page of one validation run. */
+export function renderValidationHtml(result: SuiteValidationResult, context: DataDocsContext): string {
+  const { decision, rows, outputs = {} } = context;
+  const stats = result.statistics;
+  const title = `${context.dataset}${context.runId ? ` run ${context.runId}` : ''} — validation`;
+  const verdict = decision.promote
+    ? '<span class="pill ok">promoted</span>'
+    : '<span class="pill fail">not promoted</span>';
+  const reasons =
+    decision.reasons.length > 0
+      ? `<h2>Why not promoted</h2><ul>${decision.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`
+      : '';
+  const warnings =
+    (decision.warnings ?? []).length > 0
+      ? `<h2>Warnings</h2><ul>${(decision.warnings ?? []).map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`
+      : '';
+  const links = [
+    link('quarantined rows', outputs.quarantine),
+    link('validated records', outputs.validated),
+    link('result JSON', outputs.report),
+  ].filter(Boolean);
+  const table = result.results
+    .map(
+      (r) =>
+        `<tr><td>${outcomePill(r)}</td><td><code>${escapeHtml(r.expectation_config.type)}</code>` +
+        `<div class="muted">severity ${escapeHtml(r.expectation_config.severity ?? 'error')}</div></td>` +
+        `<td>${kwargsOf(r)}</td><td>${observed(r)}</td><td>${samples(r)}</td></tr>`,
+    )
+    .join('\n');
+  const body = `
+<h1>${escapeHtml(context.dataset)} ${verdict}</h1>
+<div class="muted">suite <code>${escapeHtml(result.meta.expectation_suite_name)}</code>${context.runId ? ` · run <code>${escapeHtml(context.runId)}</code>` : ''} · validated ${escapeHtml(result.meta.validation_time)}${result.meta.batch_spec.path ? ` · <code>${escapeHtml(result.meta.batch_spec.path)}</code>` : ''}</div>
+<table class="stats"><tr><td>rows read <b>${rows.read}</b></td><td>valid <b>${rows.valid}</b></td><td>quarantined <b>${rows.quarantined}</b></td>
+<td>expectations met <b>${stats.successful_expectations}/${stats.evaluated_expectations}</b></td><td>on_failure <b>${escapeHtml(result.meta.on_failure)}</b></td></tr></table>
+${links.length > 0 ? `<ul>${links.map((l) => `<li>${l}</li>`).join('')}</ul>` : ''}
+${reasons}${warnings}
+<h2>Expectations</h2>
+<table><thead><tr><th>Outcome</th><th>Expectation</th><th>kwargs</th><th>Observed</th><th>Unexpected samples</th></tr></thead>
+<tbody>
+${table}
+</tbody></table>
+${result.meta.stopped_early ? `<p class="muted">Stopped early: ${escapeHtml(result.meta.stopped_early)}</p>` : ''}`;
+  return page(title, body);
+}
+
+/** A dataset's index of runs, newest first. */
+export function renderRunIndex(dataset: string, runs: readonly RunIndexEntry[]): string {
+  const rows = [...runs]
+    .sort((a, b) => (a.dt === b.dt ? b.runId.localeCompare(a.runId) : b.dt.localeCompare(a.dt)))
+    .map(
+      (r) =>
+        `<tr><td>${escapeHtml(r.dt)}</td><td><a href="${escapeHtml(r.href)}"><code>${escapeHtml(r.runId)}</code></a></td>` +
+        `<td>${r.status ? escapeHtml(r.status) : ''}</td><td>${r.summary ? escapeHtml(r.summary) : ''}</td>` +
+        `<td><a href="${escapeHtml(r.jsonHref)}">json</a></td></tr>`,
+    )
+    .join('\n');
+  return page(
+    `${dataset} — validation runs`,
+    `<h1>${escapeHtml(dataset)}: validation runs</h1><div class="muted">${runs.length} run${runs.length === 1 ? '' : 's'}, newest first</div>
+<table><thead><tr><th>Date</th><th>Run</th><th>Status</th><th>Summary</th><th></th></tr></thead><tbody>
+${rows}
+</tbody></table>`,
+  );
+}
+
+/**
+ * The runs found under a dataset's reports prefix, from their keys
+ * (`<dataset>/dt=<date>/run=<id>/validation.json`), as links relative to `<dataset>/index.html`.
+ */
+export function runsFromKeys(dataset: string, keys: readonly string[]): RunIndexEntry[] {
+  const pattern = /^dt=([^/]+)\/run=([^/]+)\/validation\.json$/;
+  const runs: RunIndexEntry[] = [];
+  for (const key of keys) {
+    if (!key.startsWith(`${dataset}/`)) continue;
+    const match = pattern.exec(key.slice(dataset.length + 1));
+    if (!match) continue;
+    const base = `dt=${match[1]}/run=${match[2]}/`;
+    runs.push({
+      dt: match[1]!,
+      runId: match[2]!,
+      href: `${base}validation.html`,
+      jsonHref: `${base}validation.json`,
+    });
+  }
+  return runs;
+}
+
+/** Runs in the index whose run record is read for its status; older ones are listed by key only. */
+const RUNS_WITH_STATUS = 50;
+
+/**
+ * Writes the run's page next to its validation.json and rebuilds the dataset's index from the
+ * report keys under its prefix (and the run records there, for status). Returns both keys.
+ */
+export async function writeDataDocs(
+  store: ObjectStore,
+  run: RunLocation,
+  result: SuiteValidationResult,
+  context: DataDocsContext,
+): Promise<{ htmlKey: string; indexKey: string }> {
+  const htmlKey = `${runPrefix(run)}validation.html`;
+  const indexKey = `${run.dataset}/index.html`;
+  const html = { contentType: 'text/html; charset=utf-8' };
+  await store.put('reports', htmlKey, renderValidationHtml(result, context), html);
+  const keys = await store.list('reports', `${run.dataset}/`);
+  const runs = runsFromKeys(run.dataset, keys).sort((a, b) =>
+    a.dt === b.dt ? b.runId.localeCompare(a.runId) : b.dt.localeCompare(a.dt),
+  );
+  const records = new Set(keys);
+  await Promise.all(
+    runs.slice(0, RUNS_WITH_STATUS).map(async (entry) => {
+      if (entry.runId === run.runId) {
+        entry.status = context.decision.promote ? 'promoted' : 'not promoted';
+        return;
+      }
+      const recordKey = `${run.dataset}/runs/${entry.runId}.json`;
+      if (!records.has(recordKey)) return;
+      try {
+        const record = JSON.parse(await store.readText('reports', recordKey)) as {
+          status?: string;
+          validation?: { summary?: string };
+        };
+        entry.status = record.status;
+        entry.summary = record.validation?.summary;
+      } catch {
+        // A record being rewritten or unreadable leaves its row without status; the link still works.
+      }
+    }),
+  );
+  await store.put('reports', indexKey, renderRunIndex(run.dataset, runs), html);
+  return { htmlKey, indexKey };
+}
