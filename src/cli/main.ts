@@ -50,6 +50,32 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('validate')
+    .description(
+      'validate a local CSV or JSON Lines file against a contract, without the lake; exits 1 if it would not be promoted',
+    )
+    .argument('<contract>', 'contract file (YAML or JSON)')
+    .argument('<file>', 'CSV or JSON Lines file')
+    .option('--result-format <level>', 'BOOLEAN_ONLY, BASIC, SUMMARY or COMPLETE for every expectation')
+    .option('--json <file>', 'write the GX-shaped validation result as JSON')
+    .option('--html <file>', 'write the data docs as a self-contained HTML page')
+    .action(async (contract: string, file: string, options) => {
+      const { validateCommand } = await import('./validate.js');
+      exitCode = await validateCommand(contract, file, options);
+    });
+
+  program
+    .command('suggest')
+    .description('profile a CSV or JSON Lines file in one pass and print a starting contract (YAML)')
+    .argument('<file>', 'CSV or JSON Lines file')
+    .option('--name <name>', 'dataset name (default: from the file name)')
+    .option('--format <format>', 'csv or jsonl (default: from the extension)')
+    .action(async (file: string, options) => {
+      const { suggestCommand } = await import('./suggest.js');
+      exitCode = await suggestCommand(file, options);
+    });
+
+  program
     .command('runs')
     .description('list the recorded runs of a dataset in the local lake, newest first')
     .argument('<dataset>', 'dataset name')

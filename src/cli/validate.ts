@@ -1,0 +1,176 @@
+/**
+ * `sluice validate <contract> <file>`: the validate step on a local CSV or JSON Lines file, without
+ * the lake. Prints a per-expectation summary, writes GX-shaped JSON and HTML data docs on request,
+ * and exits 1 when the batch would not be promoted.
+ */
+import { createReadStream, statSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { type Contract, loadContractFile } from '../../lambdas/shared/contract.js';
+import { renderValidationHtml } from '../../lambdas/validate/data-docs.js';
+import { type ValidationOutcome, validateStream } from '../../lambdas/validate/engine.js';
+import type { ExpectationValidationResult, ResultFormatLevel } from '../../lambdas/validate/result-format.js';
+import { table } from '../local/history.js';
+
+export interface ValidateCommandOptions {
+  resultFormat?: string;
+  json?: string;
+  html?: string;
+  /** Show the progress bar from this file size on (bytes). */
+  progressFrom?: number;
+}
+
+const LEVELS: readonly ResultFormatLevel[] = ['BOOLEAN_ONLY', 'BASIC', 'SUMMARY', 'COMPLETE'];
+const PROGRESS_FROM = 4 * 1024 * 1024;
+
+export async function validateCommand(
+  contractFile: string,
+  file: string,
+  options: ValidateCommandOptions = {},
+): Promise<number> {
+  try {
+    let contract = loadContractFile(contractFile);
+    if (options.resultFormat !== undefined) contract = withResultFormat(contract, options.resultFormat);
+    const size = statSync(file).size;
+    const progress = size >= (options.progressFrom ?? PROGRESS_FROM) ? progressBar(size) : undefined;
+    const outcome = await validateStream(
+      createReadStream(file, { highWaterMark: 256 * 1024 }),
+      contract,
+      { valid: discard(), quarantine: discard() },
+      { source: file, onProgress: progress?.update },
+    );
+    progress?.done();
+    const report = {
+      ...outcome.result,
+      meta: { ...outcome.result.meta, dataset: contract.name, decision: outcome.decision },
+    };
+    if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (options.html) {
+      writeFileSync(
+        options.html,
+        renderValidationHtml(outcome.result, {
+          dataset: contract.name,
+          decision: outcome.decision,
+          rows: outcome.rows,
+        }),
+      );
+    }
+    process.stdout.write(summary(contract, file, outcome, options));
+    return outcome.decision.promote ? 0 : 1;
+  } catch (error) {
+    process.stderr.write(`sluice: ${(error as Error).name}: ${(error as Error).message}\n`);
+    return 2;
+  }
+}
+
+/** The contract with every expectation's result_format set to the level given on the command line. */
+function withResultFormat(contract: Contract, level: string): Contract {
+  const upper = level.toUpperCase() as ResultFormatLevel;
+  if (!LEVELS.includes(upper)) {
+    throw new Error(`--result-format must be one of ${LEVELS.join(', ')}, got '${level}'`);
+  }
+  return {
+    ...contract,
+    expectations: contract.expectations.map((e) => ({ ...e, kwargs: { ...e.kwargs, result_format: upper } })),
+  };
+}
+
+/** The human summary: the rows, one line per expectation, then the decision. */
+export function summary(
+  contract: Contract,
+  file: string,
+  outcome: ValidationOutcome,
+  options: ValidateCommandOptions = {},
+): string {
+  const { rows, decision, result } = outcome;
+  const lines = result.results.map((r) => [
+    mark(r),
+    r.expectation_config.type,
+    columnsOf(r.expectation_config.kwargs),
+    r.expectation_config.severity ?? 'error',
+    observedOf(r),
+  ]);
+  const out = [
+    `${contract.name}: ${file}`,
+    `rows read ${rows.read.toLocaleString('en-US')}, valid ${rows.valid.toLocaleString('en-US')}, quarantined ${rows.quarantined.toLocaleString('en-US')}`,
+    '',
+    table(['', 'Expectation', 'Column', 'Severity', 'Observed'], lines),
+    '',
+  ];
+  for (const warning of decision.warnings) out.push(`warning: ${warning}`);
+  out.push(
+    decision.promote
+      ? 'Would be promoted.'
+      : `Would NOT be promoted:\n${decision.reasons.map((r) => `  - ${r}`).join('\n')}`,
+  );
+  if (options.json) out.push(`Result JSON: ${options.json}`);
+  if (options.html) out.push(`Data docs: ${options.html}`);
+  return `${out.join('\n')}\n`;
+}
+
+function mark(r: ExpectationValidationResult): string {
+  if (r.success) return '✓';
+  return r.expectation_config.severity === 'warning' ? '!' : '✗';
+}
+
+function columnsOf(kwargs: Record<string, unknown>): string {
+  const named = [kwargs.column, kwargs.column_A, kwargs.column_B, kwargs.column_list].flat();
+  return named.filter((c): c is string => typeof c === 'string').join(', ');
+}
+
+function observedOf(r: ExpectationValidationResult): string {
+  const res = r.result;
+  if (r.exception_info.raised_exception) return `not evaluated: ${r.exception_info.exception_message ?? ''}`;
+  let text = '';
+  if (res.element_count !== undefined) {
+    text = `${res.unexpected_count ?? 0} unexpected of ${res.element_count}`;
+    const sample = res.partial_unexpected_list?.slice(0, 3).map((v) => JSON.stringify(v));
+    if (sample && sample.length > 0) text += `, e.g. ${sample.join(', ')}`;
+  } else if ('observed_value' in res) {
+    text = `observed ${JSON.stringify(res.observed_value)}`;
+  }
+  return text.length > 90 ? `${text.slice(0, 89)}…` : text;
+}
+
+function discard(): Writable {
+  return new Writable({
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
+}
+
+/** A progress bar on stderr: redrawn in place on a terminal, a line every 10% otherwise. */
+function progressBar(total: number) {
+  const started = Date.now();
+  let drawn = 0;
+  let lastTenth = -1;
+  const tty = process.stderr.isTTY === true;
+  const draw = (bytes: number, rows: number, final: boolean) => {
+    const share = total === 0 ? 1 : Math.min(1, bytes / total);
+    const seconds = (Date.now() - started) / 1000;
+    const rate = seconds > 0 ? Math.round(rows / seconds).toLocaleString('en-US') : '…';
+    const width = 30;
+    const filled = Math.round(share * width);
+    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}%  ${rows.toLocaleString('en-US')} rows  ${rate} rows/s`;
+    if (tty) process.stderr.write(`\r${line}${final ? '\n' : ''}`);
+    else {
+      const tenth = Math.floor(share * 10);
+      if (tenth !== lastTenth || final) {
+        lastTenth = tenth;
+        process.stderr.write(`${line}\n`);
+      }
+    }
+  };
+  let last = { bytes: 0, rows: 0 };
+  return {
+    update: (p: { bytesRead: number; rowsRead: number }) => {
+      last = { bytes: p.bytesRead, rows: p.rowsRead };
+      const now = Date.now();
+      if (now - drawn >= 200) {
+        drawn = now;
+        draw(p.bytesRead, p.rowsRead, false);
+      }
+    },
+    done: () => draw(last.bytes, last.rows, true),
+  };
+}
