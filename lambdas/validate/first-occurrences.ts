@@ -14,10 +14,11 @@ const JSON_TEXT = 3;
 
 export class FirstOccurrences {
   /**
-   * Open addressing, linear probing, a power-of-two number of slots. Each slot is two numbers:
-   * entry + 1 (0 when free) and the entry's hash, side by side so that a probe reads one place.
+   * Open addressing, linear probing, a power-of-two number of slots, at most 70% full. A slot
+   * holds entry + 1 (0 when free); its hash is read from `hashes`. (Keeping the hash beside the
+   * entry saved a memory access per probe but doubled the table: 128 MB at 5M values.)
    */
-  private slots = new Int32Array(2 * 1024);
+  private slots = new Int32Array(1024);
   private count = 0;
   // One element per entry.
   private hashes = new Int32Array(512);
@@ -25,10 +26,13 @@ export class FirstOccurrences {
   /** A number key itself; for a text key, where its characters start in `chars`. */
   private numbers = new Float64Array(512);
   private lengths = new Int32Array(512);
-  private indices = new Float64Array(512);
-  private lines = new Float64Array(512);
+  /** Record index and line as unsigned 32-bit: up to 4,294,967,295 rows. */
+  private indices = new Uint32Array(512);
+  private lines = new Uint32Array(512);
   private repeated = new Uint8Array(512);
-  private chars = new Uint16Array(1 << 16);
+  /** Key characters: one byte each while every one is below 256, two once one is not. */
+  private chars: Uint8Array | Uint16Array = new Uint8Array(1 << 16);
+  private wide = false;
   private charsUsed = 0;
   private readonly bits = new Float64Array(1);
   private readonly bitWords = new Int32Array(this.bits.buffer);
@@ -60,19 +64,16 @@ export class FirstOccurrences {
     }
     const hash = kind === STRING || kind === JSON_TEXT ? hashText(text, kind) : this.hashNumber(number, kind);
     const slots = this.slots;
-    const mask = (slots.length >> 1) - 1;
+    const mask = slots.length - 1;
+    const hashes = this.hashes;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const occupant = slots[2 * slot]!;
+      const occupant = slots[slot]!;
       if (occupant === 0) {
         this.add(slot, hash, kind, text, number, index, line);
         return -1;
       }
       const entry = occupant - 1;
-      if (
-        slots[2 * slot + 1] === hash &&
-        this.kinds[entry] === kind &&
-        this.equals(entry, kind, text, number)
-      ) {
+      if (hashes[entry] === hash && this.kinds[entry] === kind && this.equals(entry, kind, text, number)) {
         return entry;
       }
     }
@@ -120,22 +121,35 @@ export class FirstOccurrences {
     this.lines[entry] = line;
     if (kind === STRING || kind === JSON_TEXT) {
       if (this.charsUsed + text.length > this.chars.length) {
-        this.chars = grown(this.chars, Math.max(this.chars.length * 2, this.charsUsed + text.length));
+        this.chars = grown(
+          this.chars,
+          Math.max(Math.ceil(this.chars.length * 1.5), this.charsUsed + text.length),
+        );
       }
-      for (let i = 0; i < text.length; i++) this.chars[this.charsUsed + i] = text.charCodeAt(i);
+      let chars = this.chars;
+      for (let i = 0; i < text.length; i++) {
+        const code = text.charCodeAt(i);
+        if (code > 255 && !this.wide) {
+          const wider = new Uint16Array(chars.length);
+          wider.set(chars);
+          this.chars = chars = wider;
+          this.wide = true;
+        }
+        chars[this.charsUsed + i] = code;
+      }
       this.numbers[entry] = this.charsUsed;
       this.lengths[entry] = text.length;
       this.charsUsed += text.length;
     } else {
       this.numbers[entry] = number;
     }
-    this.slots[2 * slot] = entry + 1;
-    this.slots[2 * slot + 1] = hash;
-    if (this.count * 4 > this.slots.length) this.rehash();
+    this.slots[slot] = entry + 1;
+    if (this.count * 10 > this.slots.length * 7) this.rehash();
   }
 
   private growEntries(): void {
-    const length = this.hashes.length * 2;
+    // Grown by half rather than doubled: less room unused (and copied) at millions of entries.
+    const length = Math.ceil(this.hashes.length * 1.5);
     this.hashes = grown(this.hashes, length);
     this.kinds = grown(this.kinds, length);
     this.numbers = grown(this.numbers, length);
@@ -147,13 +161,11 @@ export class FirstOccurrences {
 
   private rehash(): void {
     const slots = new Int32Array(this.slots.length * 2);
-    const mask = (slots.length >> 1) - 1;
+    const mask = slots.length - 1;
     for (let entry = 0; entry < this.count; entry++) {
-      const hash = this.hashes[entry]!;
-      let slot = hash & mask;
-      while (slots[2 * slot] !== 0) slot = (slot + 1) & mask;
-      slots[2 * slot] = entry + 1;
-      slots[2 * slot + 1] = hash;
+      let slot = this.hashes[entry]! & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = entry + 1;
     }
     this.slots = slots;
   }
@@ -179,7 +191,7 @@ function mix(hash: number): number {
   return h ^ (h >>> 16);
 }
 
-type TypedArray = Int32Array | Uint8Array | Uint16Array | Float64Array;
+type TypedArray = Int32Array | Uint32Array | Uint8Array | Uint16Array | Float64Array;
 
 function grown<T extends TypedArray>(array: T, length: number): T {
   const bigger = new (array.constructor as new (length: number) => T)(length);
