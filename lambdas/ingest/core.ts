@@ -6,6 +6,9 @@ import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey, runRecordKey
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, readRunRecord } from '../shared/run-record.js';
 import type { Interval } from '../shared/schedule.js';
+import { ingestPulled, type PulledSource } from './pulled.js';
+import type { SecretReader } from './sources/credentials.js';
+import { postgresSource } from './sources/postgres.js';
 
 /** An object created under a dataset's landing prefix (the EventBridge `Object Created` event, reduced). */
 export interface S3UploadTrigger {
@@ -43,10 +46,17 @@ export interface IngestInput {
 export interface IngestOutput {
   runId: string;
   dt: string;
+  /** The first raw object of the batch (the only one for an upload). */
   rawKey: string;
+  /** Every raw object of the batch, in order: the pages of an HTTP pull, the files of a partner batch. */
+  rawKeys: string[];
   manifestKey: string;
   sha256: string;
   size: number;
+  /** Records extracted, when the source counts them (postgres, http). */
+  records?: number;
+  /** A pull that found nothing new: nothing was landed, nothing is validated. */
+  empty: boolean;
   /** The raw object already held these bytes (a repeated or duplicated trigger). */
   duplicate: boolean;
   /** A run of these bytes already succeeded: nothing more to do. */
@@ -57,6 +67,10 @@ export interface IngestPorts {
   store: ObjectStore;
   contracts: ReadonlyMap<string, Contract>;
   clock?: () => Date;
+  /** Secrets for pulled sources (Secrets Manager in AWS; SLUICE_SECRET_* variables locally). */
+  secrets?: SecretReader;
+  /** Where credentials named by environment variable are read; process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The manifest written beside the raw bytes. */
@@ -83,6 +97,10 @@ const IN_MEMORY_LIMIT = 64 * 1024 * 1024;
 export async function ingest(input: IngestInput, ports: IngestPorts): Promise<IngestOutput> {
   const contract = contractNamed(ports.contracts, input.dataset);
   const { trigger } = input;
+  const pulled = trigger.type === 'schedule' ? pulledSource(contract, ports) : undefined;
+  if (pulled && trigger.type === 'schedule') {
+    return ingestPulled(input, contract, trigger, ports.store, pulled);
+  }
   if (contract.source.type !== 's3-upload' || trigger.type !== 's3-upload') {
     throw new UnsupportedSource(
       `dataset '${contract.name}' has source type '${contract.source.type}' and was triggered by '${trigger.type}'; ` +
@@ -108,7 +126,16 @@ export async function ingest(input: IngestInput, ports: IngestPorts): Promise<In
     previous?.dt ?? dateOf(trigger.time ?? head.lastModified ?? (ports.clock ?? (() => new Date()))());
   const run: RunLocation = { dataset: contract.name, dt, runId };
   const rawObjectKey = rawKey(run, fileNameOf(trigger.key));
-  const output = { runId, dt, rawKey: rawObjectKey, manifestKey: manifestKey(run), sha256, size };
+  const output = {
+    runId,
+    dt,
+    rawKey: rawObjectKey,
+    rawKeys: [rawObjectKey],
+    manifestKey: manifestKey(run),
+    sha256,
+    size,
+    empty: false,
+  };
 
   if (previous?.status === 'SUCCEEDED') {
     return { ...output, duplicate: true, alreadyProcessed: true };
@@ -160,6 +187,13 @@ export async function ingest(input: IngestInput, ports: IngestPorts): Promise<In
   });
 
   return { ...output, duplicate: !created, alreadyProcessed: false };
+}
+
+/** The source a schedule pulls from, for the source types that are pulled. */
+function pulledSource(contract: Contract, ports: IngestPorts): PulledSource | undefined {
+  const { source } = contract;
+  if (source.type === 'postgres') return postgresSource(source, ports);
+  return undefined;
 }
 
 /** Same dataset, source key and bytes give the same run id. */

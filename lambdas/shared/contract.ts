@@ -7,9 +7,25 @@ import { addFormats } from './ajv-formats.js';
 import { ContractInvalid } from './errors.js';
 import { EXPECTATION_CATALOGUE } from './expectation-catalogue.js';
 
+/** A PostgreSQL table or query extracted incrementally by a watermark column (docs/sources.md). */
+export interface PostgresSourceConfig {
+  type: 'postgres';
+  /** Environment variable holding a postgres:// connection string. */
+  connection?: string;
+  /** Secrets Manager secret holding a connection string or RDS-style JSON. */
+  connection_secret?: string;
+  table?: string;
+  query?: string;
+  watermark_column: string;
+  batch_size: number;
+  horizon_wait_seconds: number;
+  lag_seconds: number;
+}
+
 export type SourceConfig =
   | { type: 's3-upload'; prefix: string; suffix?: string }
-  | { type: 'partner-drop' | 'http' | 'postgres' | 'stream'; [option: string]: unknown };
+  | PostgresSourceConfig
+  | { type: 'partner-drop' | 'http' | 'stream'; [option: string]: unknown };
 
 export type FormatConfig =
   | {
@@ -155,6 +171,7 @@ function checkSemantics(contract: Contract): ContractProblem[] {
       message: `'${contract.version.tag}' does not make a valid git tag (e.g. '${sampleTag}'); use letters, digits, . _ @ / - and {dataset}, {date}, {run}`,
     });
   }
+  problems.push(...checkSource(contract));
   try {
     ajv.compile(contract.schema);
   } catch (error) {
@@ -207,6 +224,33 @@ function checkSemantics(contract: Contract): ContractProblem[] {
       }
     }
   });
+  return problems;
+}
+
+/** Source options that depend on each other, which the JSON Schema does not express readably. */
+function checkSource(contract: Contract): ContractProblem[] {
+  const problems: ContractProblem[] = [];
+  const { source } = contract;
+  if (source.type === 'postgres') {
+    if ((source.table === undefined) === (source.query === undefined)) {
+      problems.push({
+        path: '/source',
+        message: `a postgres source needs exactly one of 'table' and 'query'${source.table ? ', not both' : ''}`,
+      });
+    }
+    if (source.connection === undefined && source.connection_secret === undefined) {
+      problems.push({
+        path: '/source',
+        message: `a postgres source needs 'connection' (an environment variable name) or 'connection_secret' (a Secrets Manager secret)`,
+      });
+    }
+    if (contract.format.type !== 'jsonl') {
+      problems.push({
+        path: '/format/type',
+        message: `a postgres source is extracted as JSON Lines; expected format { type: jsonl }, not '${contract.format.type}'`,
+      });
+    }
+  }
   return problems;
 }
 

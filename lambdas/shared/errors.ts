@@ -36,6 +36,25 @@ export class VersioningFailed extends SluiceError {}
 /** Missing or wrong configuration (environment variables, CLI options). */
 export class ConfigurationError extends SluiceError {}
 
+/**
+ * A source that answered, but refused what was asked as asked: an unknown table or column, bad
+ * credentials, an HTTP 4xx other than 429. Not transient, so not retried: the contract or the
+ * source must change.
+ */
+export class SourceRefused extends SluiceError {}
+
+/**
+ * Another run moved the dataset's watermark while this one extracted; the extraction was retried
+ * from the new watermark and lost again. Transient: the state machine retries it.
+ */
+export class WatermarkConflict extends SluiceError {}
+
+/** A partner batch that was not completed (marker, manifest or a listed file missing) by its deadline. */
+export class IncompleteBatch extends SluiceError {}
+
+/** A file whose bytes do not match the checksum its batch manifest lists. Nothing was promoted. */
+export class ChecksumMismatch extends SluiceError {}
+
 /** Every error name the state machine can see from a Sluice task. */
 export const SLUICE_ERROR_NAMES = [
   'ContractInvalid',
@@ -47,4 +66,8 @@ export const SLUICE_ERROR_NAMES = [
   'UnsupportedSource',
   'VersioningFailed',
   'ConfigurationError',
+  'SourceRefused',
+  'WatermarkConflict',
+  'IncompleteBatch',
+  'ChecksumMismatch',
 ] as const;

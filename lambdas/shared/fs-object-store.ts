@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigurationError, ObjectNotFound } from './errors.js';
 import {
   type Body,
@@ -16,6 +17,7 @@ import {
 } from './object-store.js';
 
 const META_DIR = '.meta';
+const LOCK_STALE_MS = 30_000;
 const TEMP_PREFIX = '.sluice-tmp-';
 
 /**
@@ -78,6 +80,45 @@ export class FsObjectStore implements ObjectStore {
     }
     await this.writeMetadata(zone, key, options);
     return true;
+  }
+
+  async readVersioned(zone: Zone, key: string): Promise<{ text: string; etag: string } | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.pathOf(zone, key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    return { text: bytes.toString('utf8'), etag: etagOf(bytes) };
+  }
+
+  /**
+   * The directory's compare-and-swap: under a lock file created with O_EXCL, the current bytes'
+   * hash is compared with `etag`, and the new bytes are published with rename(2), which readers
+   * see atomically. A lock left by a crashed writer is broken after LOCK_STALE_MS.
+   */
+  async putIfMatch(
+    zone: Zone,
+    key: string,
+    body: Body,
+    etag: string | undefined,
+    options: PutOptions = {},
+  ): Promise<boolean> {
+    const path = this.pathOf(zone, key);
+    const lock = join(this.root, META_DIR, 'locks', zone, `${key}.lock`);
+    await mkdir(dirname(lock), { recursive: true });
+    await acquire(lock);
+    try {
+      const current = await this.readVersioned(zone, key);
+      if (current?.etag !== etag) return false;
+      const temp = await this.writeTemp(path, body);
+      await rename(temp, path);
+      await this.writeMetadata(zone, key, options);
+      return true;
+    } finally {
+      await unlink(lock).catch(() => undefined);
+    }
   }
 
   async put(zone: Zone, key: string, body: Body | Readable, options: PutOptions = {}): Promise<void> {
@@ -157,6 +198,27 @@ export class FsObjectStore implements ObjectStore {
       return saved.metadata ?? {};
     } catch {
       return {};
+    }
+  }
+}
+
+function etagOf(bytes: Buffer): string {
+  return createHash('md5').update(bytes).digest('hex');
+}
+
+async function acquire(lock: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const since = await stat(lock).then(
+        (info) => Date.now() - info.mtimeMs,
+        () => 0,
+      );
+      if (since > LOCK_STALE_MS) await unlink(lock).catch(() => undefined);
+      await sleep(Math.min(50, 2 + attempt));
     }
   }
 }

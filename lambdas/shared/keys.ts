@@ -50,6 +50,24 @@ export function runAttemptKey(dataset: string, runId: string, startedAt: string)
   return `${dataset}/runs/${runId}/attempts/${startedAt.replace(/[:.]/g, '-')}.json`;
 }
 
+/**
+ * Where a pulled source keeps how far it has read (its high-water mark, a paging cursor), in the
+ * reports zone. It is only ever replaced with a conditional write (`ObjectStore.putIfMatch`).
+ */
+export function watermarkKey(dataset: string): string {
+  return `${dataset}/watermark.json`;
+}
+
+/** The ingest result of one data interval of a pulled source: found again when the interval is re-run. */
+export function intervalKey(dataset: string, interval: { start: string; end: string }): string {
+  const compact = (iso: string) =>
+    new Date(iso)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
+  return `${dataset}/intervals/${compact(interval.start)}_${compact(interval.end)}.json`;
+}
+
 /** `YYYY-MM-DD` of an ISO timestamp or Date, in UTC. */
 export function dateOf(time: string | Date): string {
   const date = typeof time === 'string' ? new Date(time) : time;

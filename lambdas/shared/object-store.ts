@@ -6,6 +6,8 @@ export type Zone = (typeof ZONES)[number];
 
 export interface ObjectInfo {
   size: number;
+  /** Changes whenever the object is replaced; what `putIfMatch` compares. */
+  etag?: string;
   metadata: Record<string, string>;
   lastModified?: Date;
   versionId?: string;
@@ -43,6 +45,20 @@ export interface ObjectStore {
    * Returns `false`, and writes nothing, when an object already exists there.
    */
   putIfAbsent(zone: Zone, key: string, body: Body | SizedStream, options?: PutOptions): Promise<boolean>;
+  /** A small object as UTF-8 text with its ETag, or `undefined` when there is none (state such as watermarks). */
+  readVersioned(zone: Zone, key: string): Promise<{ text: string; etag: string } | undefined>;
+  /**
+   * Compare-and-swap: replaces the object only if its ETag is still `etag` (S3 `If-Match`), or, with
+   * `etag` undefined, creates it only if there is none (`If-None-Match: *`). Returns `false`, and
+   * writes nothing, when another writer changed it first. Never used on the raw zone.
+   */
+  putIfMatch(
+    zone: Zone,
+    key: string,
+    body: Body,
+    etag: string | undefined,
+    options?: PutOptions,
+  ): Promise<boolean>;
   /** Creates or replaces the object. Never used on the raw zone. */
   put(zone: Zone, key: string, body: Body | Readable, options?: PutOptions): Promise<void>;
   /** Keys under a prefix, in lexical order. */

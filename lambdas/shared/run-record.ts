@@ -14,7 +14,17 @@ export interface RunRecord {
   finishedAt?: string;
   trigger?: unknown;
   source?: { zone: 'landing'; key: string; sha256: string; size: number };
-  raw?: { key: string; manifestKey: string };
+  raw?: { key: string; manifestKey: string; keys?: string[] };
+  /** A run of a pulled source: its data interval, the watermark it moved, what it extracted. */
+  pulled?: {
+    type: string;
+    interval: { start: string; end: string };
+    watermark?: { column?: string; from?: string; to?: string };
+    files: number;
+    records?: number;
+    sha256: string;
+    size: number;
+  };
   validation?: {
     success: boolean;
     promote: boolean;

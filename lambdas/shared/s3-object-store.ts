@@ -53,6 +53,7 @@ export class S3ObjectStore implements ObjectStore {
         metadata: out.Metadata ?? {},
         lastModified: out.LastModified,
         versionId: out.VersionId,
+        etag: out.ETag,
       };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -104,6 +105,44 @@ export class S3ObjectStore implements ObjectStore {
       // whichever lands first wins, and the caller compares bytes as for 412.
       const status = statusOf(error);
       if (status === 412 || status === 409) return false;
+      throw error;
+    }
+  }
+
+  async readVersioned(zone: Zone, key: string): Promise<{ text: string; etag: string } | undefined> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.buckets[zone], Key: key }));
+      return { text: (await out.Body?.transformToString('utf-8')) ?? '', etag: out.ETag ?? '' };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async putIfMatch(
+    zone: Zone,
+    key: string,
+    body: Body,
+    etag: string | undefined,
+    options: PutOptions = {},
+  ): Promise<boolean> {
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.buckets[zone],
+          Key: key,
+          Body: body,
+          ContentType: options.contentType,
+          Metadata: options.metadata,
+          ...(etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: etag }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      // 412: replaced (or created) by another writer; 409: a concurrent conditional write is in
+      // flight; 404: deleted since it was read. Each means this writer lost the race.
+      const status = statusOf(error);
+      if (status === 412 || status === 409 || (etag !== undefined && isNotFound(error))) return false;
       throw error;
     }
   }

@@ -26,6 +26,8 @@ interface PipelineOutput {
     sha256: string;
     size: number;
     alreadyProcessed: boolean;
+    empty?: boolean;
+    rawKeys?: string[];
   };
   validation?: {
     promote: boolean;
@@ -134,10 +136,21 @@ function summary(report: ExecutionReport, store: ObjectStore): string[] {
       '',
     ];
   }
+  if (ingest.empty) {
+    return [
+      `Nothing new: run ${ingest.runId} found no data above the source's watermark; nothing was landed or validated.`,
+      ...(output.record ? [`Run record: ${store.describe('reports', output.record.recordKey)}`] : []),
+      '',
+    ];
+  }
   const v = output.validation!;
+  const rawKeys = ingest.rawKeys ?? [ingest.rawKey];
   const rows = [
     ['run', `${ingest.runId}  (dt=${ingest.dt})`],
-    ['raw', `${store.describe('raw', ingest.rawKey)}  (${ingest.size.toLocaleString('en-US')} bytes)`],
+    [
+      'raw',
+      `${store.describe('raw', ingest.rawKey)}${rawKeys.length > 1 ? ` and ${rawKeys.length - 1} more` : ''}  (${ingest.size.toLocaleString('en-US')} bytes)`,
+    ],
     ['rows read', v.rows.read.toLocaleString('en-US')],
     ['validated', `${v.rows.valid.toLocaleString('en-US')}  ${store.describe('validated', v.validatedKey)}`],
     [

@@ -12,7 +12,8 @@ import {
 
 /** An ObjectStore in memory, for unit tests of the cores. Conditional writes behave as on S3. */
 export class MemoryStore implements ObjectStore {
-  readonly objects = new Map<string, { bytes: Buffer; metadata: Record<string, string> }>();
+  readonly objects = new Map<string, { bytes: Buffer; metadata: Record<string, string>; etag?: string }>();
+  private writes = 0;
 
   describe(zone: Zone, key: string): string {
     return `mem://${zone}/${key}`;
@@ -42,9 +43,28 @@ export class MemoryStore implements ObjectStore {
     return true;
   }
 
+  async readVersioned(zone: Zone, key: string): Promise<{ text: string; etag: string } | undefined> {
+    const object = this.objects.get(`${zone}/${key}`);
+    return object && { text: object.bytes.toString('utf8'), etag: object.etag ?? '"0"' };
+  }
+
+  async putIfMatch(
+    zone: Zone,
+    key: string,
+    body: Body,
+    etag: string | undefined,
+    options: PutOptions = {},
+  ): Promise<boolean> {
+    const current = this.objects.get(`${zone}/${key}`);
+    if (current ? (current.etag ?? '"0"') !== etag : etag !== undefined) return false;
+    await this.put(zone, key, body, options);
+    return true;
+  }
+
   async put(zone: Zone, key: string, body: Body | Readable, options: PutOptions = {}): Promise<void> {
     const bytes = body instanceof Readable ? Buffer.concat(await body.toArray()) : Buffer.from(body);
-    this.objects.set(`${zone}/${key}`, { bytes, metadata: options.metadata ?? {} });
+    this.writes += 1;
+    this.objects.set(`${zone}/${key}`, { bytes, metadata: options.metadata ?? {}, etag: `"${this.writes}"` });
   }
 
   async list(zone: Zone, prefix: string): Promise<string[]> {
