@@ -45,8 +45,12 @@ function generate(curated: string, files: number, bytes: number): void {
   }
 }
 
-/** Sluice's Version step for one version; `tag` must be new. */
-async function sluiceVersion(work: string, curatedRoot: string, tag: string): Promise<number> {
+/** Sluice's Version step for one version (`tag` must be new), with the time of each build command. */
+async function sluiceVersion(
+  work: string,
+  curatedRoot: string,
+  tag: string,
+): Promise<{ total: number; steps: string[] }> {
   const task = localVersionTask({
     gitRemote: join(work, 'datasets.git'),
     dvcRemote: join(work, 'remote-sluice'),
@@ -54,6 +58,8 @@ async function sluiceVersion(work: string, curatedRoot: string, tag: string): Pr
     toolsBin,
   });
   const started = process.hrtime.bigint();
+  let last = Date.now();
+  const steps: string[] = [];
   await task(
     {
       ProjectName: 'bench',
@@ -64,9 +70,25 @@ async function sluiceVersion(work: string, curatedRoot: string, tag: string): Pr
         { Name: 'SLUICE_VALIDATION', Value: 'passed' },
       ],
     },
-    { emit: () => undefined },
+    {
+      emit: (event) => {
+        const now = Date.now();
+        const command = (event.detail ?? '')
+          .split('\n')
+          .map((line) => line.trim())
+          .find(
+            (line) =>
+              line &&
+              !line.startsWith('#') &&
+              !line.startsWith('[pre_build] #') &&
+              !line.startsWith('[build] #'),
+          );
+        steps.push(`${((now - last) / 1000).toFixed(2).padStart(7)} s  ${(command ?? '').slice(0, 80)}`);
+        last = now;
+      },
+    },
   );
-  return seconds(started);
+  return { total: seconds(started), steps };
 }
 
 /** Plain DVC in a repository of its own: the data copied in, then timed `dvc add` + `dvc push`. */
@@ -96,14 +118,14 @@ async function bench(name: string, files: number, bytes: number): Promise<void> 
     console.log(
       `${name}: ${files.toLocaleString('en-US')} files, ${(bytes / 2 ** 20).toFixed(0)} MiB (generated in ${seconds(started).toFixed(1)} s)`,
     );
-    const report = (label: string, plain: number, sluice: number) => {
+    const report = (label: string, plain: number, sluice: { total: number; steps: string[] }) => {
       console.log(`  ${label}`);
       console.log(`    plain dvc add + dvc push    ${plain.toFixed(2)} s`);
+      console.log(`    Sluice Version step         ${sluice.total.toFixed(2)} s, of which:`);
+      for (const step of sluice.steps) console.log(`      ${step}`);
+      const ratio = sluice.total / plain;
       console.log(
-        `    Sluice Version step         ${sluice.toFixed(2)} s  (clone, sync, dvc add, dvc push, commit, tag, push)`,
-      );
-      console.log(
-        `    ratio Sluice / plain        ${(sluice / plain).toFixed(3)}  (overhead ${(((sluice - plain) / plain) * 100).toFixed(1)} %)`,
+        `    ratio Sluice / plain        ${ratio.toFixed(3)}  (overhead ${((ratio - 1) * 100).toFixed(1)} %)`,
       );
     };
     // First version: Sluice also initialises DVC, its remote and the prepare stage in the repository.
