@@ -8,6 +8,7 @@ import { type RunRecord, readRunRecord } from '../shared/run-record.js';
 import type { Interval } from '../shared/schedule.js';
 import { ingestPulled, type PulledSource } from './pulled.js';
 import type { SecretReader } from './sources/credentials.js';
+import { httpSource } from './sources/http.js';
 import { postgresSource } from './sources/postgres.js';
 
 /** An object created under a dataset's landing prefix (the EventBridge `Object Created` event, reduced). */
@@ -193,6 +194,7 @@ export async function ingest(input: IngestInput, ports: IngestPorts): Promise<In
 function pulledSource(contract: Contract, ports: IngestPorts): PulledSource | undefined {
   const { source } = contract;
   if (source.type === 'postgres') return postgresSource(source, ports);
+  if (source.type === 'http') return httpSource(source, contract.format, ports);
   return undefined;
 }
 

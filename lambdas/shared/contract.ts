@@ -22,10 +22,37 @@ export interface PostgresSourceConfig {
   lag_seconds: number;
 }
 
+/** A paged HTTP API pulled on a schedule (docs/sources.md). */
+export interface HttpSourceConfig {
+  type: 'http';
+  url: string;
+  params: Record<string, string>;
+  headers: Record<string, string>;
+  auth?: {
+    type: 'bearer' | 'header' | 'basic' | 'query';
+    header?: string;
+    param?: string;
+    secret?: string;
+    env?: string;
+  };
+  paging:
+    | { type: 'none' }
+    | { type: 'cursor'; cursor_path: string; cursor_param: string }
+    | { type: 'page'; page_param: string; start: number; size_param?: string; size?: number }
+    | { type: 'link' };
+  watermark?: { field: string; param?: string; initial?: string };
+  max_pages: number;
+  retries: number;
+  retry_base_ms: number;
+  retry_max_seconds: number;
+  timeout_seconds: number;
+}
+
 export type SourceConfig =
   | { type: 's3-upload'; prefix: string; suffix?: string }
   | PostgresSourceConfig
-  | { type: 'partner-drop' | 'http' | 'stream'; [option: string]: unknown };
+  | HttpSourceConfig
+  | { type: 'partner-drop' | 'stream'; [option: string]: unknown };
 
 export type FormatConfig =
   | {
@@ -36,7 +63,17 @@ export type FormatConfig =
       encoding: 'utf-8';
       null_values: string[];
     }
-  | { type: 'jsonl'; encoding: 'utf-8' };
+  | {
+      type: 'jsonl';
+      encoding: 'utf-8';
+      /**
+       * Set when the contract says `format: { type: json, records_path }`: the raw objects are JSON
+       * documents (HTTP pages) each holding an array of records, which the validator reads as the
+       * JSON Lines of those records (lambdas/validate/raw-batch.ts). Loading the contract turns
+       * `type: json` into this, so that every reader of records sees one record format.
+       */
+      documents?: { records_path?: string };
+    };
 
 export type Severity = 'error' | 'warning';
 
@@ -120,6 +157,14 @@ export function parseContract(text: string, where: string): Contract {
     throw contractError(where, problems);
   }
   const contract = data as unknown as Contract;
+  const declared = contract.format as unknown as { type: string; records_path?: string; encoding: 'utf-8' };
+  if (declared.type === 'json') {
+    contract.format = {
+      type: 'jsonl',
+      encoding: declared.encoding,
+      documents: declared.records_path === undefined ? {} : { records_path: declared.records_path },
+    };
+  }
   contract.schedule ??= null;
   contract.partition ??= { by: 'ingest-date' };
   contract.version = {
@@ -251,7 +296,62 @@ function checkSource(contract: Contract): ContractProblem[] {
       });
     }
   }
+  if (source.type === 'http') problems.push(...checkHttpSource(source, contract.format));
+  if (isJsonDocuments(contract.format) && source.type !== 'http') {
+    problems.push({
+      path: '/format/type',
+      message: `format json (documents holding arrays of records) is read from http sources; a ${source.type} source is csv or jsonl`,
+    });
+  }
   return problems;
+}
+
+function checkHttpSource(source: HttpSourceConfig, format: FormatConfig): ContractProblem[] {
+  const problems: ContractProblem[] = [];
+  const { paging, auth } = source;
+  if (paging.type === 'cursor' && (!paging.cursor_path || !paging.cursor_param)) {
+    problems.push({ path: '/source/paging', message: `cursor paging needs cursor_path and cursor_param` });
+  }
+  if (paging.type === 'cursor' && !isJsonDocuments(format)) {
+    problems.push({
+      path: '/source/paging/type',
+      message: `cursor paging reads the cursor from a JSON page; expected format { type: json }, not '${format.type}'`,
+    });
+  }
+  if (paging.type === 'page' && !paging.page_param) {
+    problems.push({ path: '/source/paging', message: `page paging needs page_param` });
+  }
+  if (source.watermark && format.type === 'csv') {
+    problems.push({
+      path: '/source/watermark',
+      message: `a watermark is read from JSON or JSON Lines records; CSV pages are landed without being parsed`,
+    });
+  }
+  if (auth) {
+    if (!auth.secret && !auth.env) {
+      problems.push({
+        path: '/source/auth',
+        message: `auth needs 'secret' (Secrets Manager) or 'env' (an environment variable)`,
+      });
+    }
+    if (auth.type === 'header' && !auth.header) {
+      problems.push({ path: '/source/auth', message: `auth type header needs 'header', the header's name` });
+    }
+    if (auth.type === 'query' && !auth.param) {
+      problems.push({
+        path: '/source/auth',
+        message: `auth type query needs 'param', the query parameter's name`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** Whether the raw objects are JSON documents holding arrays of records (`format: { type: json }`). */
+export function isJsonDocuments(
+  format: FormatConfig,
+): format is Extract<FormatConfig, { type: 'jsonl' }> & { documents: { records_path?: string } } {
+  return format.type === 'jsonl' && format.documents !== undefined;
 }
 
 /** Loads one contract file (YAML or JSON). */

@@ -4,12 +4,15 @@ import { quarantineKey, type RunLocation, validatedKey, validationReportKey } fr
 import type { ObjectStore } from '../shared/object-store.js';
 import { writeDataDocs } from './data-docs.js';
 import { type ValidationOutcome, validateStream } from './engine.js';
+import { describeBatch, openRawBatch } from './raw-batch.js';
 
 export interface ValidateInput {
   dataset: string;
   runId: string;
   dt: string;
   rawKey: string;
+  /** Every raw object of the batch, when there are several (HTTP pages, partner files); rawKey is the first. */
+  rawKeys?: string[];
 }
 
 export interface ValidateOutput {
@@ -47,7 +50,8 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
     quarantine: quarantineKey(run),
     report: validationReportKey(run),
   };
-  const source = store.describe('raw', input.rawKey);
+  const rawKeys = input.rawKeys?.length ? input.rawKeys : [input.rawKey];
+  const source = describeBatch(store, rawKeys);
 
   const valid = new PassThrough();
   const quarantine = new PassThrough();
@@ -63,7 +67,7 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
 
   let outcome: ValidationOutcome;
   try {
-    const raw = await store.read('raw', input.rawKey);
+    const raw = await openRawBatch(store, rawKeys, contract);
     outcome = await validateStream(
       raw,
       contract,

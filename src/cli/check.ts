@@ -1,4 +1,4 @@
-import { loadContractFile, loadContracts } from '../../lambdas/shared/contract.js';
+import { isJsonDocuments, loadContractFile, loadContracts } from '../../lambdas/shared/contract.js';
 import { table } from '../local/history.js';
 
 /** Checks contracts the way synth and the Lambdas do; prints a line per dataset or every problem. */
@@ -9,7 +9,7 @@ export async function checkCommand(files: string[], options: { datasets: string 
     const rows = contracts.map((c) => [
       c.name,
       c.source.type,
-      c.format.type,
+      isJsonDocuments(c.format) ? 'json' : c.format.type,
       c.schedule ?? 'on upload',
       String(c.expectations.length),
       c.on_failure,

@@ -83,4 +83,52 @@ describe('source options in contracts', () => {
       ]),
     ).toMatch(/datasets\/shop\.yaml:3 at \/format\/type: a postgres source is extracted as JSON Lines/);
   });
+
+  it('reads format json as the JSON Lines of documents, for http sources only', () => {
+    const contract = parseContract(
+      [
+        'name: shop',
+        'source: { type: http, url: "https://api.example.com/orders" }',
+        'format: { type: json, records_path: data }',
+        rest[1]!,
+      ].join('\n'),
+      '<inline>',
+    );
+    expect(contract.format).toEqual({
+      type: 'jsonl',
+      encoding: 'utf-8',
+      documents: { records_path: 'data' },
+    });
+    expect(contract.source).toMatchObject({
+      paging: { type: 'none' },
+      max_pages: 100,
+      retries: 5,
+      params: {},
+    });
+    expect(
+      problems([
+        'name: shop',
+        'source: { type: s3-upload, prefix: landing/shop/ }',
+        'format: { type: json }',
+        rest[1]!,
+      ]),
+    ).toMatch(/at \/format\/type: format json .* is read from http sources/);
+  });
+
+  it('names what an http source lacks: cursor settings, an auth credential, a JSON page for a cursor', () => {
+    const message = problems([
+      'name: shop',
+      'source:',
+      '  type: http',
+      '  url: https://api.example.com/orders',
+      '  paging: { type: cursor }',
+      '  auth: { type: header }',
+      'format: { type: jsonl }',
+      rest[1]!,
+    ]);
+    expect(message).toMatch(/:5 at \/source\/paging: cursor paging needs cursor_path and cursor_param/);
+    expect(message).toMatch(/at \/source\/paging\/type: cursor paging reads the cursor from a JSON page/);
+    expect(message).toMatch(/at \/source\/auth: auth needs 'secret' \(Secrets Manager\) or 'env'/);
+    expect(message).toMatch(/auth type header needs 'header'/);
+  });
 });
