@@ -353,14 +353,18 @@ class ValidationRun {
   /** Writes what this chunk produced, then waits for 'drain' on any output that is full. */
   private async flush(): Promise<void> {
     this.writeNow();
-    if (this.validFull) {
-      this.validFull = false;
-      await once(this.outputs.valid, 'drain');
+    const waits: Promise<unknown>[] = [];
+    // Both are waited for together, and only while still full: a stream that drained while the
+    // other was being waited for has already emitted 'drain', and would be waited for forever.
+    for (const [full, stream] of [
+      [this.validFull, this.outputs.valid],
+      [this.quarantineFull, this.outputs.quarantine],
+    ] as const) {
+      if (full && stream.writableNeedDrain) waits.push(once(stream, 'drain'));
     }
-    if (this.quarantineFull) {
-      this.quarantineFull = false;
-      await once(this.outputs.quarantine, 'drain');
-    }
+    this.validFull = false;
+    this.quarantineFull = false;
+    if (waits.length > 0) await Promise.all(waits);
   }
 
   private explain(error: unknown): unknown {
