@@ -193,7 +193,6 @@ function distinctSet(required: boolean) {
       properties: {
         column,
         value_set: required ? valueSet : { type: ['array', 'null'], items: scalar },
-        parse_strings_as_datetimes: { type: 'boolean' },
         ...common,
       },
     },
@@ -267,10 +266,7 @@ function map(
 /** Column maps beyond the first five, column aggregates, multicolumn and table expectations. */
 const MORE: Readonly<Record<string, ExpectationSpec>> = {
   expect_column_values_to_be_null: map({}),
-  expect_column_values_to_not_be_in_set: map(
-    { value_set: valueSet, parse_strings_as_datetimes: { type: 'boolean' } },
-    ['value_set'],
-  ),
+  expect_column_values_to_not_be_in_set: map({ value_set: valueSet }, ['value_set']),
   expect_column_values_to_not_match_regex: {
     ...map({ regex: { type: 'string' } }, ['regex']),
     regexArgs: ['regex'],
