@@ -6,6 +6,7 @@ import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey, runRecordKey
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, readRunRecord } from '../shared/run-record.js';
 import type { Interval } from '../shared/schedule.js';
+import { ingestPartnerDrop, type PartnerDropTrigger, sweepPartnerDrops } from './partner-drop.js';
 import { ingestPulled, type PulledSource } from './pulled.js';
 import type { SecretReader } from './sources/credentials.js';
 import { httpSource } from './sources/http.js';
@@ -35,7 +36,7 @@ export interface ScheduleTrigger {
   interval?: Interval;
 }
 
-export type Trigger = S3UploadTrigger | ScheduleTrigger;
+export type Trigger = S3UploadTrigger | ScheduleTrigger | PartnerDropTrigger;
 
 export interface IngestInput {
   dataset: string;
@@ -58,6 +59,8 @@ export interface IngestOutput {
   records?: number;
   /** A pull that found nothing new: nothing was landed, nothing is validated. */
   empty: boolean;
+  /** A partner batch that is not complete yet: nothing was landed or recorded; a later file's run ingests it. */
+  waiting: boolean;
   /** The raw object already held these bytes (a repeated or duplicated trigger). */
   duplicate: boolean;
   /** A run of these bytes already succeeded: nothing more to do. */
@@ -102,6 +105,12 @@ export async function ingest(input: IngestInput, ports: IngestPorts): Promise<In
   if (pulled && trigger.type === 'schedule') {
     return ingestPulled(input, contract, trigger, ports.store, pulled);
   }
+  if (contract.source.type === 'partner-drop') {
+    const now = (ports.clock ?? (() => new Date()))();
+    if (trigger.type === 'schedule')
+      return sweepPartnerDrops(input, contract, contract.source, ports.store, now);
+    return ingestPartnerDrop(input, contract, contract.source, trigger, ports.store, now);
+  }
   if (contract.source.type !== 's3-upload' || trigger.type !== 's3-upload') {
     throw new UnsupportedSource(
       `dataset '${contract.name}' has source type '${contract.source.type}' and was triggered by '${trigger.type}'; ` +
@@ -136,6 +145,7 @@ export async function ingest(input: IngestInput, ports: IngestPorts): Promise<In
     sha256,
     size,
     empty: false,
+    waiting: false,
   };
 
   if (previous?.status === 'SUCCEEDED') {

@@ -207,6 +207,7 @@ async function land(
     size,
     records: extraction.records,
     empty: files.length === 0,
+    waiting: false,
     duplicate: false,
     alreadyProcessed: false,
   };

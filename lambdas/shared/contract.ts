@@ -48,11 +48,22 @@ export interface HttpSourceConfig {
   timeout_seconds: number;
 }
 
+/** Batches of files a partner drops into a folder per batch under its prefix (docs/sources.md). */
+export interface PartnerDropSourceConfig {
+  type: 'partner-drop';
+  prefix: string;
+  /** What completes a batch: a marker file, or a manifest listing each file's sha256. */
+  complete_when: { marker?: string; manifest?: string };
+  deadline_minutes: number;
+  suffix?: string;
+}
+
 export type SourceConfig =
   | { type: 's3-upload'; prefix: string; suffix?: string }
   | PostgresSourceConfig
   | HttpSourceConfig
-  | { type: 'partner-drop' | 'stream'; [option: string]: unknown };
+  | PartnerDropSourceConfig
+  | { type: 'stream'; [option: string]: unknown };
 
 export type FormatConfig =
   | {
@@ -297,6 +308,15 @@ function checkSource(contract: Contract): ContractProblem[] {
     }
   }
   if (source.type === 'http') problems.push(...checkHttpSource(source, contract.format));
+  if (source.type === 'partner-drop') {
+    const { marker, manifest } = source.complete_when;
+    if ((marker === undefined) === (manifest === undefined)) {
+      problems.push({
+        path: '/source/complete_when',
+        message: `give exactly one of 'marker' (e.g. _SUCCESS) and 'manifest' (e.g. manifest.json, listing each file's sha256)`,
+      });
+    }
+  }
   if (isJsonDocuments(contract.format) && source.type !== 'http') {
     problems.push({
       path: '/format/type',

@@ -5,7 +5,7 @@ import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import type { Interval } from '../../lambdas/shared/schedule.js';
 import type { ExecutionReport, HistoryEvent } from '../local/asl-runner.js';
 import { renderEvents, renderSteps, table } from '../local/history.js';
-import { coreFunctions, runInterval, runUpload } from '../local/pipeline.js';
+import { coreFunctions, runInterval, runPartnerDrop, runUpload } from '../local/pipeline.js';
 import { intervalToRun } from './deployed.js';
 import { type LakeOptions, openLake } from './lake.js';
 
@@ -27,6 +27,7 @@ interface PipelineOutput {
     size: number;
     alreadyProcessed: boolean;
     empty?: boolean;
+    waiting?: boolean;
     rawKeys?: string[];
   };
   validation?: {
@@ -95,7 +96,9 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
   };
   const result = interval
     ? await runInterval({ ...common, interval })
-    : await runUpload({ ...common, inputFile: options.input! });
+    : contract.source.type === 'partner-drop'
+      ? await runPartnerDrop({ ...common, inputDir: options.input! })
+      : await runUpload({ ...common, inputFile: options.input! });
   const { report } = result;
 
   if (options.json) {
@@ -133,6 +136,13 @@ function summary(report: ExecutionReport, store: ObjectStore): string[] {
     return [
       `Already processed: run ${ingest.runId} of these bytes (sha256 ${ingest.sha256.slice(0, 12)}…) succeeded before.`,
       `Nothing was written. Raw: ${store.describe('raw', ingest.rawKey)}`,
+      '',
+    ];
+  }
+  if (ingest.waiting) {
+    return [
+      'Waiting: the partner batch is not complete yet (its marker or manifest, or a file the manifest lists, has not arrived).',
+      'Nothing was landed; the run of the file that completes it ingests the batch.',
       '',
     ];
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { ingest } from '../../lambdas/ingest/core.js';
 import { promote } from '../../lambdas/promote/core.js';
@@ -122,6 +122,50 @@ export async function runUpload(options: UploadRunOptions): Promise<UploadRunRes
   const input = {
     dataset: contract.name,
     trigger: { type: 's3-upload', bucket: 'landing', key: landingKey, size, time: now.toISOString() },
+  };
+  const report = await runPipeline({ ...options, input, name });
+  return { landingKey, report, historyKey: await saveReport(options.store, contract.name, report) };
+}
+
+export interface DropRunOptions extends Omit<UploadRunOptions, 'inputFile' | 'landingKey'> {
+  /** A folder holding one batch: its files, and the marker or manifest when the batch is complete. */
+  inputDir: string;
+}
+
+/**
+ * Does locally what a partner does in AWS: copies the folder's files into a batch folder under the
+ * dataset's partner prefix (`<prefix><folder name>/`), the marker or manifest last, then runs the
+ * pipeline with the Object Created trigger of the last file, as EventBridge would.
+ */
+export async function runPartnerDrop(options: DropRunOptions): Promise<UploadRunResult> {
+  const contract = contractNamed(options.contracts, options.dataset);
+  const { source } = contract;
+  if (source.type !== 'partner-drop') {
+    throw new UnsupportedSource(
+      `dataset '${contract.name}' has source type '${source.type}'; a folder as --input applies to 'partner-drop' datasets`,
+    );
+  }
+  let names: string[];
+  try {
+    names = readdirSync(options.inputDir, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name)
+      .sort();
+  } catch (error) {
+    throw new ConfigurationError(`cannot read input folder ${options.inputDir}: ${(error as Error).message}`);
+  }
+  if (names.length === 0) throw new ConfigurationError(`input folder ${options.inputDir} holds no file`);
+  const completion = source.complete_when.marker ?? source.complete_when.manifest;
+  const ordered = [...names.filter((n) => n !== completion), ...names.filter((n) => n === completion)];
+  const batch = `${source.prefix}${basename(resolve(options.inputDir))}/`;
+  for (const name of ordered) {
+    await options.store.put('landing', `${batch}${name}`, createReadStream(join(options.inputDir, name)));
+  }
+  const landingKey = `${batch}${ordered.at(-1)!}`;
+  const name = localExecutionName(contract.name);
+  const input = {
+    dataset: contract.name,
+    trigger: { type: 'partner-drop', bucket: 'landing', key: landingKey, time: new Date().toISOString() },
   };
   const report = await runPipeline({ ...options, input, name });
   return { landingKey, report, historyKey: await saveReport(options.store, contract.name, report) };

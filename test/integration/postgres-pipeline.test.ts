@@ -8,17 +8,18 @@ import { watermarkKey } from '../../lambdas/shared/keys.js';
 import type { LocalFunction } from '../../src/local/asl-runner.js';
 import { type FunctionId, handlerFunctions, runInterval } from '../../src/local/pipeline.js';
 import { type MotoLake, motoLake } from '../support/moto-lake.js';
-import { freshSchema, postgresUrl, type TestSchema } from '../support/postgres.js';
+import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 
 // A postgres dataset through the whole pipeline: the real ASL, ingest from a real PostgreSQL,
 // validation, promotion and the run record, on moto's S3 (handlers) and on the local lake (CLI).
 
 const root = join(import.meta.dirname, '..', '..');
-let db: TestSchema;
+let db: TestDatabase;
 let datasets: string;
 
 beforeAll(async () => {
-  db = await freshSchema();
+  db = await freshDatabase();
+  process.env.SLUICE_TEST_PG_SHOP = db.url;
   await db.pool.query(
     `CREATE TABLE ${db.name}.orders (id bigserial PRIMARY KEY, customer text NOT NULL, amount numeric(10,2) NOT NULL)`,
   );
@@ -32,7 +33,7 @@ beforeAll(async () => {
       'name: shop-orders',
       'source:',
       '  type: postgres',
-      '  connection: SLUICE_TEST_POSTGRES_URL',
+      '  connection: SLUICE_TEST_PG_SHOP',
       `  table: ${db.name}.orders`,
       '  watermark_column: id',
       'format: { type: jsonl }',
@@ -49,7 +50,6 @@ beforeAll(async () => {
       '    kwargs: { column: id }',
     ].join('\n'),
   );
-  postgresUrl();
 });
 
 afterAll(async () => {
@@ -134,8 +134,10 @@ describe('sluice run of a postgres dataset on the local lake', () => {
         [join(root, 'bin', 'sluice.mjs'), '--datasets', datasets, '--lake', lake, ...args],
         {
           cwd: root,
+          // Jest gives each test file its own copy of process.env; the child gets that copy.
+          env: { ...process.env },
           encoding: 'utf8',
-          timeout: 60_000,
+          timeout: 100_000,
         },
       );
     const interval = ['--interval-start', hour(3).start, '--interval-end', hour(3).end];

@@ -12,16 +12,16 @@ import { FsObjectStore } from '../../lambdas/shared/fs-object-store.js';
 import { watermarkKey } from '../../lambdas/shared/keys.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import { readWatermark } from '../../lambdas/shared/watermark.js';
-import { freshSchema, postgresUrl, type TestSchema } from '../support/postgres.js';
+import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 
 // Incremental extraction from a real PostgreSQL (scripts/postgres.mjs) into a local lake.
 
-let db: TestSchema;
+let db: TestDatabase;
 const env = { SLUICE_PG: '' };
 
 beforeAll(async () => {
-  db = await freshSchema();
-  env.SLUICE_PG = postgresUrl();
+  db = await freshDatabase();
+  env.SLUICE_PG = db.url;
 });
 
 afterAll(async () => {

@@ -1,0 +1,108 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+
+// `sluice run <partner-drop dataset> --input <folder>`: the real CLI, the real ASL, the local lake.
+
+const root = join(import.meta.dirname, '..', '..');
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+let datasets: string;
+let lake: string;
+
+const sluice = (args: string[]) =>
+  spawnSync(
+    process.execPath,
+    [join(root, 'bin', 'sluice.mjs'), '--datasets', datasets, '--lake', lake, ...args],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 100_000,
+    },
+  );
+
+function folder(name: string, files: Record<string, string>): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'sluice-drop-')), name);
+  mkdirSync(dir);
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+  return dir;
+}
+
+const part1 = 'shipment_id,weight_kg\nS1,10.5\nS2,3\n';
+const part2 = 'shipment_id,weight_kg\nS3,-1\nS4,7\n';
+
+beforeAll(() => {
+  datasets = mkdtempSync(join(tmpdir(), 'sluice-drop-contracts-'));
+  lake = mkdtempSync(join(tmpdir(), 'sluice-drop-lake-'));
+  writeFileSync(
+    join(datasets, 'acme-shipments.yaml'),
+    [
+      'name: acme-shipments',
+      'source:',
+      '  type: partner-drop',
+      '  prefix: landing/partners/acme/',
+      '  complete_when: { manifest: manifest.json }',
+      '  suffix: .csv',
+      'format: { type: csv }',
+      'schema:',
+      '  type: object',
+      '  required: [shipment_id, weight_kg]',
+      '  properties:',
+      '    shipment_id: { type: string }',
+      '    weight_kg: { type: number, minimum: 0 }',
+    ].join('\n'),
+  );
+});
+
+describe('sluice run of a partner drop', () => {
+  it('lands a batch completed by its manifest, verifies it and validates its files as one batch', () => {
+    // Prepare
+    const manifest = JSON.stringify({
+      files: [
+        { name: 'part-1.csv', sha256: sha(part1) },
+        { name: 'part-2.csv', sha256: sha(part2) },
+      ],
+    });
+    const batch = folder('2026-11-25', {
+      'part-1.csv': part1,
+      'part-2.csv': part2,
+      'manifest.json': manifest,
+    });
+    // Act
+    const result = sluice(['run', 'acme-shipments', '--input', batch]);
+    // Assess
+    expect(result.stderr).not.toMatch(/Error:/);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/raw\s+\S+\/part-1\.csv and 1 more/);
+    expect(result.stdout).toMatch(/rows read\s+4/);
+    expect(result.stdout).toMatch(/quarantined\s+1/);
+    const runs = readdirSync(join(lake, 'lake', 'raw', 'acme-shipments'), { recursive: true }) as string[];
+    expect(runs.filter((f) => f.endsWith('.csv'))).toHaveLength(2);
+  });
+
+  it('fails with ChecksumMismatch when a file differs from the manifest, and promotes nothing', () => {
+    // Prepare
+    const manifest = JSON.stringify({ files: [{ name: 'part-1.csv', sha256: sha(part1) }] });
+    const batch = folder('2026-11-26', { 'part-1.csv': `${part1}S9,1\n`, 'manifest.json': manifest });
+    // Act
+    const result = sluice(['run', 'acme-shipments', '--input', batch]);
+    // Assess
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/Run failed: ChecksumMismatch/);
+    expect(result.stdout).toMatch(/part-1\.csv \(expected [0-9a-f]{64}, found [0-9a-f]{64}\)/);
+    expect(result.stdout).not.toMatch(/PromoteToCurated/);
+  });
+
+  it('waits for a batch without its manifest', () => {
+    // Prepare
+    const batch = folder('2026-11-27', { 'part-1.csv': part1 });
+    // Act
+    const result = sluice(['run', 'acme-shipments', '--input', batch]);
+    // Assess
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/BatchNotComplete\s+Succeed\s+Succeeded/);
+    expect(result.stdout).toMatch(/Waiting: the partner batch is not complete yet/);
+  });
+});
