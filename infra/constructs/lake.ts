@@ -1,5 +1,5 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AnyPrincipal, Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
@@ -182,28 +182,53 @@ export class Lake extends Construct {
   }
 
   /**
+   * Lets a delivery service write new objects under one prefix of raw without If-None-Match, which
+   * it cannot send: Kinesis Data Firehose, which names each object it writes uniquely and never
+   * replaces one. The role may write nowhere else in raw, and deletes stay denied to everyone.
+   */
+  public allowDelivery(role: IRole, prefix: string): void {
+    if (this.deliveryRoleArns.length === 0) {
+      this.writeOnceStatement!.addCondition('ArnNotEquals', {
+        'aws:PrincipalArn': Lazy.list({ produce: () => this.deliveryRoleArns }),
+      });
+    }
+    this.deliveryRoleArns.push(role.roleArn);
+    this.rawBucket.addToResourcePolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        notResources: [this.rawBucket.arnForObjects(`${prefix}*`)],
+        conditions: { ArnEquals: { 'aws:PrincipalArn': role.roleArn } },
+      }),
+    );
+  }
+
+  private writeOnceStatement?: PolicyStatement;
+  private readonly deliveryRoleArns: string[] = [];
+
+  /**
    * Raw is write-once for every principal, the account's administrators included: a new object
    * must be written with `If-None-Match: *` (so an existing key is never overwritten), and no
    * object or version can be deleted. Lifecycle transitions still apply; S3 lifecycle is not
    * subject to bucket policies, which is why the raw lifecycle never expires anything.
    */
   private makeWriteOnce(bucket: Bucket): void {
-    bucket.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'DenyWritesWithoutIfNoneMatch',
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ['s3:PutObject'],
-        resources: [bucket.arnForObjects('*')],
-        conditions: {
-          Null: { 's3:if-none-match': 'true' },
-          // CreateMultipartUpload and UploadPart are s3:PutObject too but cannot carry the header;
-          // the condition applies to the operations that create the object (PutObject,
-          // CompleteMultipartUpload, CopyObject).
-          Bool: { 's3:ObjectCreationOperation': 'true' },
-        },
-      }),
-    );
+    this.writeOnceStatement = new PolicyStatement({
+      sid: 'DenyWritesWithoutIfNoneMatch',
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects('*')],
+      conditions: {
+        Null: { 's3:if-none-match': 'true' },
+        // CreateMultipartUpload and UploadPart are s3:PutObject too but cannot carry the header;
+        // the condition applies to the operations that create the object (PutObject,
+        // CompleteMultipartUpload, CopyObject).
+        Bool: { 's3:ObjectCreationOperation': 'true' },
+      },
+    });
+    bucket.addToResourcePolicy(this.writeOnceStatement);
     bucket.addToResourcePolicy(
       new PolicyStatement({
         sid: 'DenyDeletes',

@@ -8,6 +8,7 @@ import type { Contract } from '../../lambdas/shared/contract.js';
 import { Lake } from '../constructs/lake.js';
 import { Pipeline } from '../constructs/pipeline.js';
 import { PipelineFunctions } from '../constructs/pipeline-functions.js';
+import { Sources } from '../constructs/sources.js';
 import { Triggers } from '../constructs/triggers.js';
 import { type DatasetRepository, DatasetVersioning } from '../constructs/versioning.js';
 
@@ -51,6 +52,8 @@ export class PipelineStack extends Stack {
   public readonly versioning: DatasetVersioning;
   public readonly pipeline: Pipeline;
   public readonly triggers: Triggers;
+  /** Partner-drop rules, source secrets and streams. */
+  public readonly sources: Sources;
   public readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
@@ -128,6 +131,14 @@ export class PipelineStack extends Stack {
       landingBucket: this.lake.landingBucket,
       stateMachine: this.pipeline.stateMachine,
       alarmTopic: this.alarmTopic,
+    });
+    this.sources = new Sources(this, 'Sources', {
+      contracts: props.contracts,
+      lake: this.lake,
+      ingestFunction: this.functions.ingest,
+      stateMachine: this.pipeline.stateMachine,
+      deadLetterQueue: this.triggers.deadLetterQueue,
+      removalPolicy,
     });
 
     // The `sluice` CLI reads these by key from the stack's outputs.

@@ -11,6 +11,7 @@ import { ingestPulled, type PulledSource } from './pulled.js';
 import type { SecretReader } from './sources/credentials.js';
 import { httpSource } from './sources/http.js';
 import { postgresSource } from './sources/postgres.js';
+import { ingestStream } from './stream.js';
 
 /** An object created under a dataset's landing prefix (the EventBridge `Object Created` event, reduced). */
 export interface S3UploadTrigger {
@@ -104,6 +105,10 @@ export async function ingest(input: IngestInput, ports: IngestPorts): Promise<In
   const pulled = trigger.type === 'schedule' ? pulledSource(contract, ports) : undefined;
   if (pulled && trigger.type === 'schedule') {
     return ingestPulled(input, contract, trigger, ports.store, pulled);
+  }
+  if (contract.source.type === 'stream' && trigger.type === 'schedule') {
+    const now = (ports.clock ?? (() => new Date()))();
+    return ingestStream(input, contract, contract.source, trigger, ports.store, now);
   }
   if (contract.source.type === 'partner-drop') {
     const now = (ports.clock ?? (() => new Date()))();

@@ -63,7 +63,23 @@ export type SourceConfig =
   | PostgresSourceConfig
   | HttpSourceConfig
   | PartnerDropSourceConfig
-  | { type: 'stream'; [option: string]: unknown };
+  | StreamSourceConfig;
+
+/** Records put on a Kinesis data stream, delivered by Firehose into raw by the hour of `time_field`. */
+export interface StreamSourceConfig {
+  type: 'stream';
+  /** Record field (ISO 8601 text) whose date and hour partition the record in raw. */
+  time_field: string;
+  /** A partition is closed, and validated, this long after its hour ends. */
+  close_after_minutes: number;
+  /** How many days back a run looks for partitions holding objects not validated yet. */
+  lookback_days: number;
+  /** Kinesis shards; on-demand capacity when absent. */
+  shards?: number;
+  retention_hours: number;
+  buffer_seconds: number;
+  buffer_mb: number;
+}
 
 export type FormatConfig =
   | {
@@ -308,6 +324,18 @@ function checkSource(contract: Contract): ContractProblem[] {
     }
   }
   if (source.type === 'http') problems.push(...checkHttpSource(source, contract.format));
+  if (source.type === 'stream' && contract.format.type !== 'jsonl') {
+    problems.push({
+      path: '/format/type',
+      message: `a stream is delivered as JSON Lines (one record per line); expected format { type: jsonl }, not '${contract.format.type}'`,
+    });
+  }
+  if (source.type === 'stream' && !contract.schedule) {
+    problems.push({
+      path: '/schedule',
+      message: `a stream is validated in scheduled micro-batches; give a schedule, e.g. rate(15 minutes)`,
+    });
+  }
   if (source.type === 'partner-drop') {
     const { marker, manifest } = source.complete_when;
     if ((marker === undefined) === (manifest === undefined)) {

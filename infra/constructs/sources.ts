@@ -1,0 +1,157 @@
+import { CfnOutput, Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { EventField, Match, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import type { CfnFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { Contract } from '../../lambdas/shared/contract.js';
+import type { Lake } from './lake.js';
+import { StreamIngest } from './stream-ingest.js';
+
+export interface SourcesProps {
+  /** The dataset contracts; their sources decide what is created. */
+  readonly contracts: ReadonlyMap<string, Contract>;
+  readonly lake: Lake;
+  /** The ingest function: it reads the sources' secrets and spills pulled extractions to /tmp. */
+  readonly ingestFunction: IFunction;
+  /** The state machine a partner's file starts. */
+  readonly stateMachine: IStateMachine;
+  /** Where events that cannot start an execution go (the triggers' dead-letter queue). */
+  readonly deadLetterQueue: IQueue;
+  /**
+   * Ephemeral storage of the ingest function when a dataset is pulled (postgres, http): an
+   * extraction is written to /tmp before it is landed with one conditional PutObject.
+   * @default 4096 MiB
+   */
+  readonly ingestEphemeralStorageMiB?: number;
+  /**
+   * What happens to streams and their log groups when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * What the sources other than s3-upload need besides the pipeline itself:
+ * - `partner-drop`: an EventBridge `Object Created` rule on the partner's landing prefix that
+ *   starts the pipeline with a `partner-drop` trigger (schedules, for deadlines, come from `Triggers`);
+ * - `postgres`, `http`: read access for the ingest function to the Secrets Manager secrets the
+ *   contracts name, and room in /tmp for extractions;
+ * - `stream`: a Kinesis data stream and a Firehose delivery into raw (`StreamIngest`), which the
+ *   raw bucket lets write without If-None-Match under the dataset's prefix only.
+ */
+export class Sources extends Construct {
+  /** Partner-drop rules by dataset name. */
+  public readonly partnerRules: ReadonlyMap<string, Rule>;
+  /** Stream ingestion by dataset name. */
+  public readonly streams: ReadonlyMap<string, StreamIngest>;
+  /** The secrets the ingest function may read, by secret name or ARN as the contracts give it. */
+  public readonly secrets: ReadonlyMap<string, ISecret>;
+
+  constructor(scope: Construct, id: string, props: SourcesProps) {
+    super(scope, id);
+    const contracts = [...props.contracts.values()];
+    assertNoOverlappingPrefixes(contracts);
+
+    const partnerRules = new Map<string, Rule>();
+    const streams = new Map<string, StreamIngest>();
+    const secrets = new Map<string, ISecret>();
+    for (const contract of contracts) {
+      const { source } = contract;
+      if (source.type === 'partner-drop') {
+        const rule = new Rule(this, `${contract.name}-drop`, {
+          description: `Sluice: a file in a batch folder under ${source.prefix} starts the pipeline for partner dataset ${contract.name}`,
+          eventPattern: {
+            source: ['aws.s3'],
+            detailType: ['Object Created'],
+            detail: {
+              bucket: { name: [props.lake.landingBucket.bucketName] },
+              object: { key: Match.prefix(source.prefix) },
+            },
+          },
+        });
+        rule.addTarget(
+          new SfnStateMachine(props.stateMachine, {
+            input: RuleTargetInput.fromObject({
+              dataset: contract.name,
+              trigger: {
+                type: 'partner-drop',
+                bucket: EventField.fromPath('$.detail.bucket.name'),
+                key: EventField.fromPath('$.detail.object.key'),
+                time: EventField.time,
+              },
+            }),
+            deadLetterQueue: props.deadLetterQueue,
+            retryAttempts: 8,
+            maxEventAge: Duration.hours(2),
+          }),
+        );
+        partnerRules.set(contract.name, rule);
+      }
+      const secretName =
+        source.type === 'postgres'
+          ? source.connection_secret
+          : source.type === 'http'
+            ? source.auth?.secret
+            : undefined;
+      if (secretName && !secrets.has(secretName)) {
+        const secret = secretOf(this, `Secret${secrets.size}`, secretName);
+        secret.grantRead(props.ingestFunction);
+        secrets.set(secretName, secret);
+      }
+      if (source.type === 'stream') {
+        const stream = new StreamIngest(this, `${contract.name}-stream`, {
+          dataset: contract.name,
+          source,
+          rawBucket: props.lake.rawBucket,
+          encryptionKey: props.lake.key,
+          removalPolicy: props.removalPolicy,
+        });
+        props.lake.allowDelivery(stream.deliveryRole, `${contract.name}/`);
+        new CfnOutput(this, `${contract.name}-stream-name`, {
+          value: stream.stream.streamName,
+          description: `Kinesis data stream of dataset ${contract.name}: put its records here`,
+        });
+        streams.set(contract.name, stream);
+      }
+    }
+    if (contracts.some((c) => c.source.type === 'postgres' || c.source.type === 'http')) {
+      (props.ingestFunction.node.defaultChild as CfnFunction).addPropertyOverride('EphemeralStorage', {
+        Size: props.ingestEphemeralStorageMiB ?? 4096,
+      });
+    }
+    this.partnerRules = partnerRules;
+    this.streams = streams;
+    this.secrets = secrets;
+  }
+}
+
+/** A secret named by a contract: a complete ARN, a partial ARN, or a name. */
+function secretOf(scope: Construct, id: string, nameOrArn: string): ISecret {
+  if (!nameOrArn.startsWith('arn:')) return Secret.fromSecretNameV2(scope, id, nameOrArn);
+  // A complete ARN ends with the 6 characters Secrets Manager appends to the name.
+  return /-[A-Za-z0-9]{6}$/.test(nameOrArn)
+    ? Secret.fromSecretCompleteArn(scope, id, nameOrArn)
+    : Secret.fromSecretPartialArn(scope, id, nameOrArn);
+}
+
+/** One landing object starting runs of two datasets is a contract mistake; refuse it at synth. */
+function assertNoOverlappingPrefixes(contracts: Contract[]): void {
+  const prefixes = contracts.flatMap((c) =>
+    c.source.type === 'partner-drop' || c.source.type === 's3-upload'
+      ? [{ name: c.name, prefix: c.source.prefix, type: c.source.type }]
+      : [],
+  );
+  for (const a of prefixes) {
+    for (const b of prefixes) {
+      if (a.name >= b.name || (a.type === 's3-upload' && b.type === 's3-upload')) continue;
+      if (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix)) {
+        throw new Error(
+          `datasets '${a.name}' (${a.type}) and '${b.name}' (${b.type}) both claim landing keys under '${a.prefix.length > b.prefix.length ? a.prefix : b.prefix}'; give them prefixes that do not nest`,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,148 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, LogStream, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { StreamSourceConfig } from '../../lambdas/shared/contract.js';
+import { acknowledgeFindings } from '../nag.js';
+
+export interface StreamIngestProps {
+  /** The dataset the stream feeds; its records land under `<dataset>/` in raw. */
+  readonly dataset: string;
+  /** The contract's stream source: time field, shards, retention, Firehose buffering. */
+  readonly source: StreamSourceConfig;
+  /** The raw zone bucket Firehose delivers into. */
+  readonly rawBucket: IBucket;
+  /** The lake key: encrypts the stream, the delivered objects and the delivery log group. */
+  readonly encryptionKey: IKey;
+  /**
+   * How long Firehose's delivery error logs are kept.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * What happens to the stream and log group when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A stream dataset's way into the lake: a Kinesis data stream that producers put JSON records on,
+ * and a Firehose delivery stream that writes them into the raw zone, partitioned by the hour of
+ * the record's `time_field` (dynamic partitioning with a JQ query):
+ * `raw/<dataset>/dt=YYYY-MM-DD/hour=HH/<delivery stream>-<n>-<time>-<uuid>`, one record per line.
+ * Records whose time cannot be read go to `<dataset>/_errors/…`. Firehose names every object
+ * uniquely and never overwrites one; the contract's schedule then validates each closed hour once
+ * (lambdas/ingest/stream.ts). Raw stays write-once for everyone else: `Lake.allowDelivery`
+ * exempts only this delivery role, only under `<dataset>/`, from the If-None-Match rule.
+ */
+export class StreamIngest extends Construct {
+  /** Producers put records here (`PutRecord`/`PutRecords`, or the Kinesis agent). */
+  public readonly stream: Stream;
+  public readonly deliveryStream: CfnDeliveryStream;
+  /** The role Firehose assumes to read the stream and write raw. */
+  public readonly deliveryRole: Role;
+  /** Where Firehose logs records it could not deliver. */
+  public readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: StreamIngestProps) {
+    super(scope, id);
+    const { dataset, source } = props;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.stream = new Stream(this, 'Stream', {
+      encryption: StreamEncryption.KMS,
+      encryptionKey: props.encryptionKey,
+      ...(source.shards
+        ? { shardCount: source.shards, streamMode: StreamMode.PROVISIONED }
+        : { streamMode: StreamMode.ON_DEMAND }),
+      retentionPeriod: Duration.hours(source.retention_hours),
+      removalPolicy,
+    });
+
+    this.logGroup = new LogGroup(this, 'DeliveryLogGroup', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      encryptionKey: props.encryptionKey,
+      removalPolicy,
+    });
+    const logStream = new LogStream(this, 'DeliveryLogStream', { logGroup: this.logGroup, removalPolicy });
+
+    this.deliveryRole = new Role(this, 'DeliveryRole', {
+      assumedBy: new ServicePrincipal('firehose.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: `Sluice: Firehose delivery of stream dataset ${dataset} into the raw zone`,
+    });
+    this.stream.grantRead(this.deliveryRole);
+    props.rawBucket.grantPut(this.deliveryRole, `${dataset}/*`);
+    this.logGroup.grantWrite(this.deliveryRole);
+
+    const time = `.${source.time_field}`;
+    this.deliveryStream = new CfnDeliveryStream(this, 'DeliveryStream', {
+      deliveryStreamType: 'KinesisStreamAsSource',
+      kinesisStreamSourceConfiguration: {
+        kinesisStreamArn: this.stream.streamArn,
+        roleArn: this.deliveryRole.roleArn,
+      },
+      extendedS3DestinationConfiguration: {
+        bucketArn: props.rawBucket.bucketArn,
+        roleArn: this.deliveryRole.roleArn,
+        prefix: `${dataset}/dt=!{partitionKeyFromQuery:dt}/hour=!{partitionKeyFromQuery:hour}/`,
+        errorOutputPrefix: `${dataset}/_errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`,
+        bufferingHints: { intervalInSeconds: source.buffer_seconds, sizeInMBs: source.buffer_mb },
+        compressionFormat: 'UNCOMPRESSED',
+        encryptionConfiguration: { kmsEncryptionConfig: { awskmsKeyArn: props.encryptionKey.keyArn } },
+        dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
+        processingConfiguration: {
+          enabled: true,
+          processors: [
+            {
+              type: 'MetadataExtraction',
+              parameters: [
+                // The date and the hour of an ISO 8601 time: "2026-11-25T13:04:05Z" → 2026-11-25, 13.
+                {
+                  parameterName: 'MetadataExtractionQuery',
+                  parameterValue: `{dt: ${time}[0:10], hour: ${time}[11:13]}`,
+                },
+                { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
+              ],
+            },
+            // One record per line: the raw objects are JSON Lines.
+            {
+              type: 'AppendDelimiterToRecord',
+              parameters: [{ parameterName: 'Delimiter', parameterValue: '\\n' }],
+            },
+          ],
+        },
+        cloudWatchLoggingOptions: {
+          enabled: true,
+          logGroupName: this.logGroup.logGroupName,
+          logStreamName: logStream.logStreamName,
+        },
+      },
+    });
+    this.deliveryStream.node.addDependency(this.deliveryRole);
+
+    const stack = Stack.of(this);
+    acknowledgeFindings(
+      this.deliveryRole,
+      'AwsSolutions-IAM5',
+      [
+        `Resource::<${stack.getLogicalId(props.rawBucket.node.defaultChild as CfnBucket)}.Arn>/${dataset}/*`,
+        'Action::s3:Abort*',
+        'Action::kms:GenerateDataKey*',
+        'Action::kms:ReEncrypt*',
+      ],
+      'Firehose writes objects it names itself (partition prefix, then delivery stream, time and a UUID) under this one dataset prefix of the raw bucket, encrypted with the one lake key; the CDK grant adds s3:Abort* for its own multipart uploads and the data-key actions on that key.',
+    );
+    Validations.of(this.deliveryStream).acknowledge({
+      id: 'AwsSolutions-KDF1',
+      reason:
+        'The delivery stream reads from a Kinesis stream encrypted with the lake key and writes objects encrypted with that key; Firehose server-side encryption cannot be set on a delivery stream whose source is a Kinesis stream.',
+    });
+  }
+}
