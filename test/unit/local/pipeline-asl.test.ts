@@ -85,4 +85,22 @@ describe('statemachines/pipeline.asl.json', () => {
     visit(asl.StartAt);
     expect([...seen].sort()).toEqual(Object.keys(asl.States).sort());
   });
+
+  it('retries an ingest that lost the watermark race, as it retries an unavailable source', () => {
+    const retried = asl.States.Ingest!.Retry!.flatMap((r) => r.ErrorEquals);
+    expect(retried).toEqual(expect.arrayContaining(['SourceUnavailable', 'WatermarkConflict']));
+  });
+
+  it('ends a partner batch that is not complete without validating, and records a pull that found nothing', () => {
+    const choices = (asl.States.IsAlreadyProcessed!.Choices ?? []) as Array<{
+      Variable?: string;
+      Next: string;
+    }>;
+    expect(choices.map((c) => [c.Variable, c.Next])).toEqual([
+      ['$.ingest.alreadyProcessed', 'AlreadyProcessed'],
+      ['$.ingest.waiting', 'BatchNotComplete'],
+      ['$.ingest.empty', 'RecordRun'],
+    ]);
+    expect(asl.States.BatchNotComplete!.Type).toBe('Succeed');
+  });
 });
