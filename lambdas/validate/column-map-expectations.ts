@@ -8,11 +8,9 @@ import type { ExpectationConfig } from '../shared/contract.js';
 import { TYPE_NAMES_BY_KIND } from '../shared/expectation-catalogue.js';
 import { decimal } from './decimal.js';
 import {
+  AllRowsColumnMapEvaluator,
   ColumnMapEvaluator,
   type Evaluator,
-  type Finding,
-  mostlySucceeds,
-  notEvaluated,
   type Row,
   show,
 } from './evaluator.js';
@@ -59,7 +57,7 @@ function compile(source: string): RegExp | string {
 }
 
 /** GX looks for non-null values, over every row: like not_be_null, it has no missing_count. */
-class ValuesNull extends ColumnMapEvaluator {
+class ValuesNull extends AllRowsColumnMapEvaluator {
   protected readonly expected = 'null values';
 
   override observe(value: unknown, index: number, _line: number, row: Row): string | undefined {
@@ -68,19 +66,6 @@ class ValuesNull extends ColumnMapEvaluator {
     if (value === undefined || value === null) return undefined;
     this.unexpected.add(index, value, row);
     return `must be null, got ${show(value)}`;
-  }
-
-  protected test(): string | undefined {
-    return undefined;
-  }
-
-  override finish(): Finding {
-    if (this.problem !== undefined) return notEvaluated(this.config, this.problem);
-    return {
-      success: mostlySucceeds(this.elementCount, this.unexpected.count, this.mostly),
-      result: this.unexpected.mapResult(this.elementCount, null),
-      summary: this.summary(this.elementCount, 'values'),
-    };
   }
 }
 

@@ -136,6 +136,25 @@ export abstract class ColumnMapEvaluator implements Evaluator {
   }
 }
 
+/**
+ * A column map over every row, nulls included, as GX computes be_null and not_be_null: nulls are
+ * what these look at, so there is no missing_count. Subclasses count each row in `observe`.
+ */
+export abstract class AllRowsColumnMapEvaluator extends ColumnMapEvaluator {
+  protected test(): string | undefined {
+    return undefined;
+  }
+
+  override finish(): Finding {
+    if (this.problem !== undefined) return notEvaluated(this.config, this.problem);
+    return {
+      success: mostlySucceeds(this.elementCount, this.unexpected.count, this.mostly),
+      result: this.unexpected.mapResult(this.elementCount, null),
+      summary: this.summary(this.elementCount, 'values'),
+    };
+  }
+}
+
 /** GX: the share of considered values that passed must reach `mostly`; nothing to consider passes. */
 export function mostlySucceeds(considered: number, unexpected: number, mostly: number): boolean {
   if (unexpected === 0 || considered === 0) return true;

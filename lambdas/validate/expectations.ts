@@ -10,11 +10,11 @@ import { AGGREGATE_EVALUATORS } from './aggregate-expectations.js';
 import { COLUMN_MAP_EVALUATORS } from './column-map-expectations.js';
 import { decimal } from './decimal.js';
 import {
+  AllRowsColumnMapEvaluator,
   ColumnMapEvaluator,
   type Evaluator,
   type Finding,
   listed,
-  mostlySucceeds,
   notEvaluated,
   type Row,
   show,
@@ -48,7 +48,8 @@ export function createEvaluator(config: ExpectationConfig): Evaluator {
   return factory ? factory(config) : new NotImplemented(config);
 }
 
-class ValuesNotNull extends ColumnMapEvaluator {
+/** GX computes not_be_null over all rows, with no missing_count (nulls are what it looks for). */
+class ValuesNotNull extends AllRowsColumnMapEvaluator {
   protected readonly expected = 'no null values';
 
   override observe(value: unknown, index: number, _line: number, row: Row): string | undefined {
@@ -57,20 +58,6 @@ class ValuesNotNull extends ColumnMapEvaluator {
     if (value !== undefined && value !== null) return undefined;
     this.unexpected.add(index, null, row);
     return 'must not be null (the value is empty or missing)';
-  }
-
-  protected test(): string | undefined {
-    return undefined;
-  }
-
-  /** GX computes not_be_null over all rows, with no missing_count (nulls are what it looks for). */
-  override finish(): Finding {
-    if (this.problem !== undefined) return notEvaluated(this.config, this.problem);
-    return {
-      success: mostlySucceeds(this.elementCount, this.unexpected.count, this.mostly),
-      result: this.unexpected.mapResult(this.elementCount, null),
-      summary: this.summary(this.elementCount, 'values'),
-    };
   }
 }
 
