@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import Papa from 'papaparse';
 import { parseContract } from '../lambdas/shared/contract.js';
 import { validateStream } from '../lambdas/validate/engine.js';
+import { random } from '../test/support/random.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -81,18 +82,6 @@ on_failure: quarantine
 `,
   '<inline>',
 );
-
-/** Deterministic pseudo-random numbers (mulberry32), so every run validates the same file. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generate(file: string, count: number): void {
   const next = random(42);

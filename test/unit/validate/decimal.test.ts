@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { decimal } from '../../../lambdas/validate/decimal.js';
+import { random } from '../../support/random.js';
 
 /** The grammar `decimal` promises, checked the slow way. */
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -7,18 +8,6 @@ const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 function expected(text: string): number | undefined {
   const number = Number(text);
   return DECIMAL.test(text) && Number.isFinite(number) ? number : undefined;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('decimal', () => {

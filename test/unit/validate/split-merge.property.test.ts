@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { random } from '../../support/random.js';
 import { csvContract, validate } from './support.js';
 
 /**
@@ -55,18 +56,6 @@ properties:
   e: { type: string }`,
   SUITE,
 );
-
-/** mulberry32: a small seeded generator, so a failure names a seed that reproduces it. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(next: () => number, items: readonly T[]): T {
   return items[Math.floor(next() * items.length)]!;
