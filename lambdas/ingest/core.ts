@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { type Contract, contractNamed } from '../shared/contract.js';
 import { ObjectNotFound, RawObjectConflict, UnsupportedSource } from '../shared/errors.js';
-import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey, runRecordKey } from '../shared/keys.js';
+import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import { type RunRecord, readRunRecord } from '../shared/run-record.js';
+import { type RunRecord, readRunRecord, writeRunRecord } from '../shared/run-record.js';
 import type { Interval } from '../shared/schedule.js';
 import { ingestPartnerDrop, type PartnerDropTrigger, sweepPartnerDrops } from './partner-drop.js';
 import { ingestPulled, type PulledSource } from './pulled.js';
@@ -198,9 +198,7 @@ export async function ingest(input: IngestInput, ports: IngestPorts): Promise<In
     source: { zone: 'landing', key: trigger.key, sha256, size },
     raw: { key: rawObjectKey, manifestKey: output.manifestKey },
   };
-  await store.put('reports', runRecordKey(contract.name, runId), JSON.stringify(record, null, 2), {
-    contentType: 'application/json',
-  });
+  await writeRunRecord(store, record);
 
   return { ...output, duplicate: !created, alreadyProcessed: false };
 }

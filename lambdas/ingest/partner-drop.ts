@@ -8,9 +8,9 @@ import {
   RawObjectConflict,
   UnsupportedSource,
 } from '../shared/errors.js';
-import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey, runRecordKey } from '../shared/keys.js';
+import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import { type RunRecord, readRunRecord } from '../shared/run-record.js';
+import { type RunRecord, readRunRecord, writeRunRecord } from '../shared/run-record.js';
 import type { IngestInput, IngestOutput } from './core.js';
 
 /**
@@ -257,9 +257,7 @@ async function failIfOverdue(
     trigger: input.trigger,
     error: { name: 'IncompleteBatch', message },
   };
-  await store.put('reports', runRecordKey(contract.name, runId), JSON.stringify(record, null, 2), {
-    contentType: 'application/json',
-  });
+  await writeRunRecord(store, record);
   await store.put(
     'reports',
     batchStateKey(contract.name, batch),
@@ -382,10 +380,10 @@ async function landBatch(
       `. Nothing was promoted; what arrived is kept in ${`${store.describe('raw', `${contract.name}/dt=${dt}/run=${runId}`)}/`}. Ask the partner to send the batch again.`;
     record.finishedAt = now.toISOString();
     record.error = { name: 'ChecksumMismatch', message };
-    await putRecord(store, record);
+    await writeRunRecord(store, record);
     throw new ChecksumMismatch(message);
   }
-  await putRecord(store, record);
+  await writeRunRecord(store, record);
   await store.put(
     'reports',
     batchStateKey(contract.name, batch),
@@ -393,12 +391,6 @@ async function landBatch(
     { contentType: 'application/json' },
   );
   return { ...output, duplicate };
-}
-
-async function putRecord(store: ObjectStore, record: RunRecord): Promise<void> {
-  await store.put('reports', runRecordKey(record.dataset, record.runId), JSON.stringify(record, null, 2), {
-    contentType: 'application/json',
-  });
 }
 
 async function readBatchState(

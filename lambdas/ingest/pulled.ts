@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Contract } from '../shared/contract.js';
 import { ConfigurationError, RawObjectConflict, WatermarkConflict } from '../shared/errors.js';
-import { dateOf, intervalKey, manifestKey, type RunLocation, rawKey, runRecordKey } from '../shared/keys.js';
+import { dateOf, intervalKey, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import { type RunRecord, readRunRecord } from '../shared/run-record.js';
+import { type RunRecord, readRunRecord, writeRunRecord } from '../shared/run-record.js';
 import { type Interval, intervalEndingBy, parseSchedule } from '../shared/schedule.js';
 import { commitWatermark, readWatermark, type WatermarkState } from '../shared/watermark.js';
 import type { IngestInput, IngestOutput, ScheduleTrigger } from './core.js';
@@ -291,9 +291,7 @@ async function claimRun(
       ? {}
       : { raw: { key: output.rawKey, manifestKey: output.manifestKey, keys: output.rawKeys } }),
   };
-  await store.put('reports', runRecordKey(dataset, output.runId), JSON.stringify(record, null, 2), {
-    contentType: 'application/json',
-  });
+  await writeRunRecord(store, record);
 }
 
 function sameInterval(a: Interval, b: Interval): boolean {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Contract, StreamSourceConfig } from '../shared/contract.js';
 import { WatermarkConflict } from '../shared/errors.js';
-import { dateOf, intervalKey, manifestKey, type RunLocation, runRecordKey } from '../shared/keys.js';
+import { dateOf, intervalKey, manifestKey, type RunLocation } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import { type RunRecord, readRunRecord } from '../shared/run-record.js';
+import { type RunRecord, readRunRecord, writeRunRecord } from '../shared/run-record.js';
 import type { Interval } from '../shared/schedule.js';
 import type { IngestInput, IngestOutput, ScheduleTrigger } from './core.js';
 import { intervalOfTrigger } from './pulled.js';
@@ -181,9 +181,7 @@ async function finish(
     trigger,
     raw: { key: output.rawKey, manifestKey: output.manifestKey, keys: batch.keys },
   };
-  await store.put('reports', runRecordKey(dataset, batch.runId), JSON.stringify(record, null, 2), {
-    contentType: 'application/json',
-  });
+  await writeRunRecord(store, record);
   return output;
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { dateOf, runAttemptKey, runRecordKey } from '../shared/keys.js';
+import { dateOf, runAttemptKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import { type RunRecord, readRunRecord } from '../shared/run-record.js';
+import { type RunRecord, readRunRecord, writeRunRecord } from '../shared/run-record.js';
 
 /** The execution state as the state machine holds it when the run ends. */
 export interface PipelineState {
@@ -57,13 +57,11 @@ export async function recordRun(
   if (input.status === 'FAILED' && state.error) record.error = describeError(state.error);
   else delete record.error;
 
-  const body = JSON.stringify(record, null, 2);
-  const key = runRecordKey(state.dataset, runId);
-  await ports.store.put('reports', key, body, { contentType: 'application/json' });
+  const key = await writeRunRecord(ports.store, record);
   await ports.store.put(
     'reports',
     runAttemptKey(state.dataset, runId, record.startedAt ?? now.toISOString()),
-    body,
+    JSON.stringify(record, null, 2),
     {
       contentType: 'application/json',
     },

@@ -50,3 +50,10 @@ export async function readRunRecord(
   if (!(await store.head('reports', key))) return undefined;
   return JSON.parse(await store.readText('reports', key)) as RunRecord;
 }
+
+/** Writes the latest record of a run, where readRunRecord finds it by dataset and run id. */
+export async function writeRunRecord(store: ObjectStore, record: RunRecord): Promise<string> {
+  const key = runRecordKey(record.dataset, record.runId);
+  await store.put('reports', key, JSON.stringify(record, null, 2), { contentType: 'application/json' });
+  return key;
+}
