@@ -72,7 +72,7 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
       raw,
       contract,
       { valid, quarantine },
-      { source, onProgress: ports.onProgress },
+      { source, onProgress: ports.onProgress, sizeBytes: await batchSize(store, rawKeys) },
     );
   } catch (error) {
     valid.destroy();
@@ -140,4 +140,16 @@ function summarise(dataset: string, runId: string, outcome: ValidationOutcome): 
     return `${head}.${quarantined}${decision.reasons.length > 0 ? ` ${decision.reasons.join(' ')}` : ''}`;
   }
   return `${head}. Not promoted: ${decision.reasons.join(' ')}`;
+}
+
+/**
+ * The batch's size in bytes, for the engine's estimate of its record count; undefined (no
+ * estimate) for a batch of many objects, where a HEAD request per object would cost more.
+ */
+async function batchSize(store: ObjectStore, keys: readonly string[]): Promise<number | undefined> {
+  if (keys.length > 16) return undefined;
+  const sizes = await Promise.all(keys.map((key) => store.head('raw', key)));
+  return sizes.every((info) => info !== undefined)
+    ? sizes.reduce((sum, info) => sum + info!.size, 0)
+    : undefined;
 }

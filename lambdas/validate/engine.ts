@@ -54,6 +54,12 @@ export interface ValidateOptions {
   onProgress?: (progress: { bytesRead: number; rowsRead: number }) => void;
   /** Clock for meta.validation_time. */
   now?: () => Date;
+  /**
+   * The input's size in bytes, when known (S3 ContentLength, a file's size): after the first
+   * chunk the engine estimates the number of records from it, and expectations that keep
+   * something per record (uniqueness) make room for that many at once instead of growing.
+   */
+  sizeBytes?: number;
 }
 
 export interface ValidationOutcome {
@@ -149,11 +155,16 @@ class ValidationRun {
   async consume(input: Readable): Promise<ValidationOutcome> {
     const decoder = new StrictUtf8Decoder();
     let bytesRead = 0;
+    let estimated = false;
     try {
       for await (const chunk of input) {
         const bytes: Uint8Array = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         bytesRead += bytes.length;
         this.push(decoder.decode(bytes));
+        if (!estimated && this.read > 0) {
+          estimated = true;
+          this.expectRecords(bytesRead);
+        }
         await this.flush();
         if (this.stoppedBecause !== undefined) break;
         this.options.onProgress?.({ bytesRead, rowsRead: this.read });
@@ -174,6 +185,15 @@ class ValidationRun {
       throw this.explain(error);
     }
     return this.outcome();
+  }
+
+  /** Tells the evaluators how many records to expect, from the records in the first `bytesRead` bytes. */
+  private expectRecords(bytesRead: number): void {
+    const size = this.options.sizeBytes;
+    if (size === undefined || size <= bytesRead) return;
+    // A few percent over: a guess a little short means growing (and copying) near the end.
+    const records = Math.ceil((this.read * size * 1.03) / bytesRead);
+    for (const evaluator of this.rowEvaluators) evaluator.expectRecords?.(records);
   }
 
   private push(text: string): void {

@@ -50,6 +50,8 @@ export interface Evaluator {
    * `value` is the record's value in `column` (undefined or null when it is null); `row` the whole record.
    */
   observe?(value: unknown, index: number, line: number, row: Row): string | undefined;
+  /** About this many records will be observed (an estimate, once, early): room can be made up front. */
+  expectRecords?(records: number): void;
   finish(table: TableFacts): Finding;
 }
 

@@ -71,6 +71,10 @@ class ValuesUnique extends ColumnMapEvaluator {
   protected readonly expected = 'unique values';
   private readonly seen = new FirstOccurrences();
 
+  expectRecords(records: number): void {
+    this.seen.reserve(records);
+  }
+
   protected test(value: unknown, index: number, line: number): string | undefined {
     const first = this.seen.findOrAdd(value, index, line);
     if (first === -1) return undefined;

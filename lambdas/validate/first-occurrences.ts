@@ -2,8 +2,11 @@
  * A hash set of values, each with the first record that held it: what uniqueness needs over
  * millions of values. Keys are copied into typed arrays rather than kept as JS strings in a Map:
  * at a million distinct values that is about three times faster (no runtime call to hash each
- * new string, nothing for the garbage collector to trace or promote), and a kept key never
- * shares memory with the piece of the file it was cut from.
+ * new string, nothing for the garbage collector to trace or promote), a kept key never shares
+ * memory with the piece of the file it was cut from, and an entry costs 8 bytes (9 once a key is
+ * not a string) plus its key's characters (one byte each while all are below 256) plus about 6
+ * bytes of table: at 5M distinct 13-character keys, about 140 MB where a Map of strings takes
+ * over 400.
  */
 
 const STRING = 0;
@@ -12,33 +15,61 @@ const BOOLEAN = 2;
 /** An object or array, compared by its JSON text. */
 const JSON_TEXT = 3;
 
+/** The table is grown when more than this share of its slots are taken. */
+const LOAD = 0.8;
+
 export class FirstOccurrences {
   /**
-   * Open addressing, linear probing, a power-of-two number of slots, at most 70% full. A slot
-   * holds entry + 1 (0 when free); its hash is read from `hashes`. (Keeping the hash beside the
-   * entry saved a memory access per probe but doubled the table: 128 MB at 5M values.)
+   * Open addressing with linear probing; a value's first slot is its hash scaled to the table
+   * (any size, not only powers of two, so the table is as large as needed). `tags` holds the low
+   * byte of each taken slot's hash (never 0; 0 marks a free slot), so that a probe reads one
+   * byte per slot, mostly within one cache line, and looks at the entry (`slots`: entry + 1)
+   * only when the byte matches: about one in 128 strangers gets that far.
    */
-  private slots = new Int32Array(1024);
+  private tags = new Uint8Array(1024);
+  private slots = new Uint32Array(1024);
   private count = 0;
-  // One element per entry.
-  private hashes = new Int32Array(512);
-  private kinds = new Uint8Array(512);
-  /** A number key itself; for a text key, where its characters start in `chars`. */
-  private numbers = new Float64Array(512);
-  private lengths = new Int32Array(512);
-  /** Record index and line as unsigned 32-bit: up to 4,294,967,295 rows. */
+  // One element per entry (`starts` one more). Every key is kept as text: numbers as String(n),
+  // which tells every double apart and makes -0 and 0, and NaN and NaN, the same (SameValueZero).
+  /** Each entry's kind; allocated at the first key that is not a string (until then all are). */
+  private kinds: Uint8Array | undefined;
+  private capacity = 512;
+  /** Where each entry's characters start in `chars`; entry e's end where entry e + 1's start. */
+  private starts = new Uint32Array(513);
+  /** Record index as unsigned 32-bit: up to 4,294,967,295 rows. */
   private indices = new Uint32Array(512);
-  private lines = new Uint32Array(512);
-  private repeated = new Uint8Array(512);
+  /** One bit per entry: seen more than once. */
+  private repeated = new Uint8Array(64);
+  /**
+   * Lines are not kept per entry: line − index changes only at a record spanning lines, a blank
+   * line or a new file, so it is kept at the entries where it changes (entry, line − index).
+   */
+  private readonly lineChangeEntries: number[] = [];
+  private readonly lineChangeOffsets: number[] = [];
   /** Key characters: one byte each while every one is below 256, two once one is not. */
   private chars: Uint8Array | Uint16Array = new Uint8Array(1 << 16);
   private wide = false;
-  private charsUsed = 0;
-  private readonly bits = new Float64Array(1);
-  private readonly bitWords = new Int32Array(this.bits.buffer);
 
   get size(): number {
     return this.count;
+  }
+
+  /**
+   * Makes room for about `entries` distinct values of `averageLength` characters (by default
+   * the average of the values kept so far) up front, so that the arrays are not grown (and
+   * copied) on the way there. A guess that is too small only means growing later; one that is
+   * too large holds memory unused.
+   */
+  reserve(
+    entries: number,
+    averageLength = this.count > 0 ? this.starts[this.count]! / this.count : 16,
+  ): void {
+    const wanted = Math.ceil(entries);
+    if (wanted > this.capacity) this.growEntries(wanted);
+    const chars = Math.ceil(wanted * averageLength);
+    if (chars > this.chars.length) this.chars = grown(this.chars, chars);
+    const slots = Math.ceil(wanted / LOAD) + 1;
+    if (slots > this.tags.length) this.rehash(slots);
   }
 
   /**
@@ -47,34 +78,34 @@ export class FirstOccurrences {
    */
   findOrAdd(value: unknown, index: number, line: number): number {
     let kind: number;
-    let text = '';
-    let number = 0;
+    let text: string;
     if (typeof value === 'string') {
       kind = STRING;
       text = value;
     } else if (typeof value === 'number') {
       kind = NUMBER;
-      number = value === 0 ? 0 : value; // -0 and 0 are the same value (SameValueZero)
+      text = String(value);
     } else if (typeof value === 'boolean') {
       kind = BOOLEAN;
-      number = value ? 1 : 0;
+      text = value ? 'true' : 'false';
     } else {
       kind = JSON_TEXT;
       text = JSON.stringify(value) ?? String(value);
     }
-    const hash = kind === STRING || kind === JSON_TEXT ? hashText(text, kind) : this.hashNumber(number, kind);
-    const slots = this.slots;
-    const mask = slots.length - 1;
-    const hashes = this.hashes;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const occupant = slots[slot]!;
-      if (occupant === 0) {
-        this.add(slot, hash, kind, text, number, index, line);
+    const hash = hashText(text, kind);
+    const tag = (hash & 0xff) | 1;
+    const tags = this.tags;
+    const size = tags.length;
+    for (let slot = home(hash, size); ; slot = slot + 1 === size ? 0 : slot + 1) {
+      const found = tags[slot]!;
+      if (found === 0) {
+        if (kind !== STRING && this.kinds === undefined) this.kinds = new Uint8Array(this.capacity);
+        this.add(slot, tag, kind, text, index, line);
         return -1;
       }
-      const entry = occupant - 1;
-      if (hashes[entry] === hash && this.kinds[entry] === kind && this.equals(entry, kind, text, number)) {
-        return entry;
+      if (found === tag) {
+        const entry = this.slots[slot]! - 1;
+        if ((this.kinds?.[entry] ?? STRING) === kind && this.equals(entry, text)) return entry;
       }
     }
   }
@@ -84,95 +115,96 @@ export class FirstOccurrences {
   }
 
   firstLine(entry: number): number {
-    return this.lines[entry]!;
+    const entries = this.lineChangeEntries;
+    // The last change at or before this entry (binary search; there is nearly always one).
+    let low = 0;
+    let high = entries.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (entries[middle]! <= entry) low = middle;
+      else high = middle - 1;
+    }
+    return this.indices[entry]! + this.lineChangeOffsets[low]!;
   }
 
   /** Marks an entry as seen more than once; true the first time. */
   markRepeated(entry: number): boolean {
-    if (this.repeated[entry] === 1) return false;
-    this.repeated[entry] = 1;
+    const byte = entry >>> 3;
+    const bit = 1 << (entry & 7);
+    if ((this.repeated[byte]! & bit) !== 0) return false;
+    this.repeated[byte]! |= bit;
     return true;
   }
 
-  private equals(entry: number, kind: number, text: string, number: number): boolean {
-    if (kind === NUMBER || kind === BOOLEAN) return this.numbers[entry] === number;
-    const length = this.lengths[entry]!;
-    if (length !== text.length) return false;
-    const start = this.numbers[entry]!;
+  private equals(entry: number, text: string): boolean {
+    const start = this.starts[entry]!;
+    const length = text.length;
+    if (this.starts[entry + 1]! - start !== length) return false;
     const chars = this.chars;
     for (let i = 0; i < length; i++) if (chars[start + i] !== text.charCodeAt(i)) return false;
     return true;
   }
 
-  private add(
-    slot: number,
-    hash: number,
-    kind: number,
-    text: string,
-    number: number,
-    index: number,
-    line: number,
-  ): void {
+  private add(slot: number, tag: number, kind: number, text: string, index: number, line: number): void {
     const entry = this.count++;
-    if (entry === this.hashes.length) this.growEntries();
-    this.hashes[entry] = hash;
-    this.kinds[entry] = kind;
+    if (entry === this.capacity) this.growEntries(Math.ceil(entry * 1.5));
+    if (this.kinds !== undefined) this.kinds[entry] = kind;
     this.indices[entry] = index;
-    this.lines[entry] = line;
-    if (kind === STRING || kind === JSON_TEXT) {
-      if (this.charsUsed + text.length > this.chars.length) {
-        this.chars = grown(
-          this.chars,
-          Math.max(Math.ceil(this.chars.length * 1.5), this.charsUsed + text.length),
-        );
-      }
-      let chars = this.chars;
-      for (let i = 0; i < text.length; i++) {
-        const code = text.charCodeAt(i);
-        if (code > 255 && !this.wide) {
-          const wider = new Uint16Array(chars.length);
-          wider.set(chars);
-          this.chars = chars = wider;
-          this.wide = true;
-        }
-        chars[this.charsUsed + i] = code;
-      }
-      this.numbers[entry] = this.charsUsed;
-      this.lengths[entry] = text.length;
-      this.charsUsed += text.length;
-    } else {
-      this.numbers[entry] = number;
+    const offset = line - index;
+    const changes = this.lineChangeOffsets;
+    if (changes.length === 0 || changes[changes.length - 1] !== offset) {
+      this.lineChangeEntries.push(entry);
+      changes.push(offset);
     }
+    const start = this.starts[entry]!;
+    const end = start + text.length;
+    if (end > this.chars.length) {
+      this.chars = grown(this.chars, Math.max(Math.ceil(this.chars.length * 1.5), end));
+    }
+    let chars = this.chars;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code > 255 && !this.wide) {
+        const wider = new Uint16Array(chars.length);
+        wider.set(chars);
+        this.chars = chars = wider;
+        this.wide = true;
+      }
+      chars[start + i] = code;
+    }
+    this.starts[entry + 1] = end;
+    this.tags[slot] = tag;
     this.slots[slot] = entry + 1;
-    if (this.count * 10 > this.slots.length * 7) this.rehash();
+    if (this.count > this.tags.length * LOAD) this.rehash(Math.ceil(this.tags.length * 1.5));
   }
 
-  private growEntries(): void {
+  private growEntries(length: number): void {
     // Grown by half rather than doubled: less room unused (and copied) at millions of entries.
-    const length = Math.ceil(this.hashes.length * 1.5);
-    this.hashes = grown(this.hashes, length);
-    this.kinds = grown(this.kinds, length);
-    this.numbers = grown(this.numbers, length);
-    this.lengths = grown(this.lengths, length);
+    this.capacity = length;
+    if (this.kinds !== undefined) this.kinds = grown(this.kinds, length);
+    this.starts = grown(this.starts, length + 1);
     this.indices = grown(this.indices, length);
-    this.lines = grown(this.lines, length);
-    this.repeated = grown(this.repeated, length);
+    this.repeated = grown(this.repeated, Math.ceil(length / 8));
   }
 
-  private rehash(): void {
-    const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
+  /** Rebuilds the table with `size` slots; the hashes are computed again from the kept keys. */
+  private rehash(size: number): void {
+    const tags = new Uint8Array(size);
+    const slots = new Uint32Array(size);
+    const { chars, starts, kinds } = this;
     for (let entry = 0; entry < this.count; entry++) {
-      let slot = this.hashes[entry]! & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      let hash = 0x811c9dc5 ^ (kinds?.[entry] ?? STRING);
+      for (let i = starts[entry]!, end = starts[entry + 1]!; i < end; i++) {
+        hash = Math.imul(hash ^ chars[i]!, 0x01000193);
+      }
+      hash = mix(hash);
+      let slot = home(hash, size);
+      while (tags[slot] !== 0) slot = slot + 1 === size ? 0 : slot + 1;
+      tags[slot] = (hash & 0xff) | 1;
       slots[slot] = entry + 1;
     }
+    this.tags = tags;
     this.slots = slots;
-  }
-
-  private hashNumber(number: number, kind: number): number {
-    this.bits[0] = number;
-    return mix(Math.imul(this.bitWords[0]! ^ kind, 0x9e3779b1) ^ this.bitWords[1]!);
   }
 }
 
@@ -183,6 +215,11 @@ function hashText(text: string, kind: number): number {
   return mix(hash);
 }
 
+/** The slot a hash starts probing at: its high bits scaled to the table's size. */
+function home(hash: number, size: number): number {
+  return Math.floor(((hash >>> 0) / 4294967296) * size);
+}
+
 function mix(hash: number): number {
   let h = hash ^ (hash >>> 16);
   h = Math.imul(h, 0x85ebca6b);
@@ -191,7 +228,7 @@ function mix(hash: number): number {
   return h ^ (h >>> 16);
 }
 
-type TypedArray = Int32Array | Uint32Array | Uint8Array | Uint16Array | Float64Array;
+type TypedArray = Uint32Array | Uint8Array | Uint16Array;
 
 function grown<T extends TypedArray>(array: T, length: number): T {
   const bigger = new (array.constructor as new (length: number) => T)(length);

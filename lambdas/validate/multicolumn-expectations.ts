@@ -181,6 +181,10 @@ class CompoundUnique extends RowMapEvaluator {
     this.expected = `unique combinations of ${listed(this.columns)}`;
   }
 
+  expectRecords(records: number): void {
+    this.seen.reserve(records);
+  }
+
   protected test(values: unknown[], index: number, line: number): string | undefined {
     const first = this.seen.findOrAdd(JSON.stringify(values), index, line);
     if (first === -1) return undefined;

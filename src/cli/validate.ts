@@ -36,7 +36,7 @@ export async function validateCommand(
       createReadStream(file, { highWaterMark: 256 * 1024 }),
       contract,
       { valid: discard(), quarantine: discard() },
-      { source: file, onProgress: progress?.update },
+      { source: file, onProgress: progress?.update, sizeBytes: size },
     );
     progress?.done();
     const report = {

@@ -70,4 +70,35 @@ describe('FirstOccurrences', () => {
     // Assess
     expect(marks).toEqual([true, false]);
   });
+
+  it('gives the line of each first record when records span lines, lines are blank or files change', () => {
+    // Prepare: line − index changes at index 3 (a record over two lines) and 6 (a new file).
+    const lines = [2, 3, 4, 6, 7, 8, 2, 3];
+    const seen = new FirstOccurrences();
+    lines.forEach((line, index) => seen.findOrAdd(`k${index}`, index, line));
+    // Act
+    const found = lines.map((_, index) => seen.firstLine(seen.findOrAdd(`k${index}`, 100 + index, 200)));
+    // Assess
+    expect(found).toEqual(lines);
+  });
+
+  it('treats NaN as one value, as a Map does, and keeps 1 and 1.5 apart', () => {
+    // Prepare
+    const seen = new FirstOccurrences();
+    // Act
+    const found = [Number.NaN, Number.NaN, 1, 1.5, 1].map((value, i) => seen.findOrAdd(value, i, i));
+    // Assess
+    expect(found).toEqual([-1, 0, -1, -1, 1]);
+  });
+
+  it('finds the same values after reserving room up front as without', () => {
+    // Prepare
+    const seen = new FirstOccurrences();
+    seen.findOrAdd('before', 0, 2);
+    // Act
+    seen.reserve(100_000, 12);
+    const found = [seen.findOrAdd('before', 1, 3), seen.findOrAdd('after', 2, 4), seen.findOrAdd('after', 3, 5)];
+    // Assess
+    expect([found, seen.firstLine(found[2]!)]).toEqual([[0, -1, 1], 4]);
+  });
 });
