@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -10,6 +10,7 @@ import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { Contract } from '../../lambdas/shared/contract.js';
 import { acknowledgeFindings } from '../nag.js';
+import { DatabaseNetwork, databaseNetworks } from './database-network.js';
 import { type Lake, ZONES } from './lake.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,23 +53,38 @@ interface FunctionSpec {
   readonly description: string;
   readonly memorySize: number;
   readonly timeout: Duration;
+  /** Attaches the function to a database's VPC. */
+  readonly network?: DatabaseNetwork;
+}
+
+/** An ingest function inside the VPC of a database, and the datasets it ingests. */
+export interface NetworkIngest {
+  /** `networkId` of the database network: the VPC id and a short hash of subnets, groups and port. */
+  readonly id: string;
+  readonly datasets: readonly string[];
+  readonly network: DatabaseNetwork;
+  readonly fn: NodejsFunction;
+  readonly logGroup: LogGroup;
 }
 
 /**
  * The four Lambda functions of the state machine, each bundled with esbuild from
  * `lambdas/<name>/handler.ts`, with its own role, log group, X-Ray tracing and only the
- * bucket access its step needs.
+ * bucket access its step needs; and for each database network the postgres contracts name
+ * (`source.network`), one more ingest function attached to that VPC.
  */
 export class PipelineFunctions extends Construct {
-  /** Copies a source batch into the raw zone with its manifest. */
+  /** Copies a source batch into the raw zone with its manifest (every dataset not ingested in a VPC). */
   public readonly ingest: NodejsFunction;
+  /** The ingest functions inside databases' VPCs, one per distinct network. */
+  public readonly networkIngests: readonly NetworkIngest[];
   /** Checks a raw batch against its contract; writes validated, quarantine and reports. */
   public readonly validate: NodejsFunction;
   /** Copies validated records into the curated zone. */
   public readonly promote: NodejsFunction;
   /** Writes the run record of every run, success or failure. */
   public readonly recordRun: NodejsFunction;
-  /** Every function, for wiring that applies to all of them. */
+  /** Every function, the ingest functions in VPCs included, for wiring that applies to all of them. */
   public readonly all: readonly NodejsFunction[];
   /** The log group of each function, keyed like the functions. */
   public readonly logGroups: Readonly<Record<'ingest' | 'validate' | 'promote' | 'recordRun', LogGroup>>;
@@ -115,6 +131,13 @@ export class PipelineFunctions extends Construct {
         role,
         logGroup,
         tracing: Tracing.ACTIVE,
+        ...(spec.network
+          ? {
+              vpc: spec.network.vpc,
+              vpcSubnets: { subnets: [...spec.network.subnets] },
+              securityGroups: [spec.network.securityGroup],
+            }
+          : {}),
         environment,
         bundling: {
           minify: true,
@@ -162,11 +185,35 @@ export class PipelineFunctions extends Construct {
       memorySize: 256,
       timeout: Duration.minutes(1),
     });
+    const networkIngests: NetworkIngest[] = [];
+    for (const [id, { network: config, datasets }] of databaseNetworks(props.contracts)) {
+      const network = new DatabaseNetwork(this, `Network-${id}`, { network: config, datasets });
+      const built = build({
+        id: `Ingest-${id}`,
+        dir: 'ingest',
+        description:
+          `Sluice: copies batches of ${datasets.length === 1 ? 'dataset' : 'datasets'} ${datasets.join(', ')} from PostgreSQL in ${config.vpc_id} into the raw zone`.slice(
+            0,
+            256,
+          ),
+        memorySize: 512,
+        timeout: Duration.minutes(15),
+        network,
+      });
+      networkIngests.push({ id, datasets, network, ...built });
+    }
+    for (const a of networkIngests) {
+      for (const b of networkIngests) {
+        if (a.network.vpc.vpcId === b.network.vpc.vpcId) a.network.shareEndpointsWith(b.network);
+      }
+    }
+
     this.ingest = ingest.fn;
+    this.networkIngests = networkIngests;
     this.validate = validate.fn;
     this.promote = promote.fn;
     this.recordRun = recordRun.fn;
-    this.all = [this.ingest, this.validate, this.promote, this.recordRun];
+    this.all = [this.ingest, this.validate, this.promote, this.recordRun, ...networkIngests.map((n) => n.fn)];
     this.logGroups = {
       ingest: ingest.logGroup,
       validate: validate.logGroup,
@@ -189,7 +236,13 @@ export class PipelineFunctions extends Construct {
       },
       { fn: this.promote, read: [lake.validatedBucket], put: [lake.curatedBucket] },
       { fn: this.recordRun, read: [lake.reportsBucket], put: [lake.reportsBucket] },
+      ...networkIngests.map(({ fn }) => ({
+        fn,
+        read: [lake.landingBucket, lake.rawBucket, lake.reportsBucket],
+        put: [lake.rawBucket, lake.reportsBucket],
+      })),
     ];
+    const inVpc = new Set<NodejsFunction>(networkIngests.map((n) => n.fn));
     const stack = Stack.of(this);
     for (const { fn, read, put } of access) {
       for (const bucket of read) bucket.grantRead(fn);
@@ -211,12 +264,28 @@ export class PipelineFunctions extends Construct {
         GRANT_ACTION_WILDCARDS,
         'Action groups of the CDK bucket grants (read: s3:GetObject*, s3:GetBucket*, s3:List*; put: s3:Abort* to clean up its own multipart uploads) and the data-key actions on the one lake key (kms:GenerateDataKey*, kms:ReEncrypt*); all limited to the buckets and key above.',
       );
-      acknowledgeFindings(
-        role,
-        'AwsSolutions-IAM5',
-        ['Resource::*'],
-        'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so their resource is "*".',
-      );
+      if (inVpc.has(fn)) {
+        allowNetworkInterfaces(fn);
+        acknowledgeFindings(
+          role,
+          'AwsSolutions-IAM5',
+          ['Resource::*'],
+          'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and the network interfaces of a function in a VPC (ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets, ec2:CreateNetworkInterface, which Lambda checks on every resource before the interface exists) do not support narrower resources, so their resource is "*".',
+        );
+        acknowledgeFindings(
+          role,
+          'AwsSolutions-IAM5',
+          ['Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*'],
+          'Deleting and re-addressing the network interfaces Lambda creates for this function in the VPC: their ids are only known once Lambda has created them, so the grant names every network interface of this account and region.',
+        );
+      } else {
+        acknowledgeFindings(
+          role,
+          'AwsSolutions-IAM5',
+          ['Resource::*'],
+          'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so their resource is "*".',
+        );
+      }
       if (runtime === Runtime.NODEJS_22_X) {
         Validations.of(fn).acknowledge({
           id: 'AwsSolutions-L1',
@@ -226,6 +295,33 @@ export class PipelineFunctions extends Construct {
       }
     }
   }
+}
+
+/**
+ * What Lambda needs to manage the network interfaces of a function in a VPC: the actions of the AWS
+ * managed AWSLambdaVPCAccessExecutionRole, without its log permissions (the function's own log group
+ * grant has those) and as an inline policy, so that the role carries no AWS managed policy. The
+ * function depends on its role, so the policy is there when Lambda checks it at creation and is
+ * still there while Lambda removes the interfaces at deletion.
+ */
+function allowNetworkInterfaces(fn: NodejsFunction): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+      resources: ['*'],
+    }),
+  );
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: [
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      // Pseudo parameters rather than the stack's environment, so the cdk-nag finding reads the same in every account.
+      resources: [`arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:network-interface/*`],
+    }),
+  );
 }
 
 /** The wildcard actions that `grantRead` and `grantPut` on a KMS-encrypted bucket produce. */

@@ -23,6 +23,14 @@ export interface PipelineProps {
     readonly recordRun: IFunction;
   };
   /**
+   * Datasets ingested by another function than `functions.ingest`: a PostgreSQL database that only
+   * answers inside its VPC is read by an ingest function attached to that VPC. The definition then
+   * starts with a Choice by dataset that names the function its `Ingest` task invokes
+   * (`routeIngestByDataset`).
+   * @default - every dataset is ingested by `functions.ingest`
+   */
+  readonly ingestRoutes?: readonly IngestRoute[];
+  /**
    * Further `${Placeholder}` values for the definition, e.g. the versioning step's CodeBuild project.
    * Whoever adds one also grants the state machine what that step needs.
    * @default - only the four function ARNs
@@ -55,6 +63,14 @@ export interface PipelineProps {
   readonly alarmTopic?: ITopic;
 }
 
+/** The function that ingests some datasets, instead of the shared ingest function. */
+export interface IngestRoute {
+  /** Names the route's Pass state (`UseIngestFunctionIn<name>`) and placeholder: letters, digits, '-'. */
+  readonly name: string;
+  readonly datasets: readonly string[];
+  readonly function: IFunction;
+}
+
 /**
  * The Step Functions state machine that runs one dataset batch, defined by the plain ASL file
  * (the same file the local runner executes), with full execution logging, X-Ray tracing and
@@ -79,7 +95,20 @@ export class Pipeline extends Construct {
       RecordRunFunctionArn: functions.recordRun.functionArn,
       ...props.additionalSubstitutions,
     };
-    const definition = readFileSync(definitionFile, 'utf8');
+    const routes = props.ingestRoutes ?? [];
+    for (const route of routes) substitutions[routePlaceholder(route.name)] = route.function.functionArn;
+    const text = readFileSync(definitionFile, 'utf8');
+    const definition =
+      routes.length === 0
+        ? text
+        : routeIngestByDataset(
+            text,
+            routes.map((r) => ({
+              name: r.name,
+              datasets: r.datasets,
+              placeholder: routePlaceholder(r.name),
+            })),
+          );
     assertEverySubstitutionGiven(definition, substitutions, relative(process.cwd(), definitionFile));
 
     const stackName = Stack.of(this).stackName;
@@ -102,9 +131,14 @@ export class Pipeline extends Construct {
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
     });
-    for (const fn of [functions.ingest, functions.validate, functions.promote, functions.recordRun]) {
-      fn.grantInvoke(this.stateMachine);
-    }
+    const invoked = [
+      functions.ingest,
+      functions.validate,
+      functions.promote,
+      functions.recordRun,
+      ...routes.map((r) => r.function),
+    ];
+    for (const fn of invoked) fn.grantInvoke(this.stateMachine);
 
     const role = this.stateMachine.role;
     // cdk-nag names a function of this stack by its GetAtt (<Id.Arn>) and an imported one by its ARN.
@@ -117,10 +151,8 @@ export class Pipeline extends Construct {
     acknowledgeFindings(
       role,
       'AwsSolutions-IAM5',
-      [functions.ingest, functions.validate, functions.promote, functions.recordRun].map(
-        (fn) => `Resource::${arnInFindings(fn)}:*`,
-      ),
-      'lambda:InvokeFunction on each pipeline function and its versions and aliases ("<function ARN>:*"), as grantInvoke writes it; only the four functions of this stack.',
+      invoked.map((fn) => `Resource::${arnInFindings(fn)}:*`),
+      'lambda:InvokeFunction on each pipeline function and its versions and aliases ("<function ARN>:*"), as grantInvoke writes it; only the functions of this stack the definition invokes.',
     );
     acknowledgeFindings(
       role,
@@ -151,6 +183,87 @@ export class Pipeline extends Construct {
       this.timedOutExecutionsAlarm.addAlarmAction(action);
     }
   }
+}
+
+interface AslState {
+  Type: string;
+  Comment?: string;
+  Parameters?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+const INGEST_STATE = 'Ingest';
+const CHOOSE_STATE = 'ChooseIngestFunction';
+const SHARED_STATE = 'UseSharedIngestFunction';
+
+/**
+ * Puts a Choice by dataset in front of the definition's `Ingest` task, for datasets another function
+ * ingests. Each route's Pass state, and a default one for every other dataset, writes the function's
+ * ARN to `$.ingestFunction`, and `Ingest` invokes `FunctionName.$: $.ingestFunction` instead of
+ * `${IngestFunctionArn}`; every state of the file stays as it is, and a deployment without routes
+ * runs the file unchanged. The ARNs stay `${Placeholders}`, filled like the others.
+ */
+export function routeIngestByDataset(
+  definitionText: string,
+  routes: ReadonlyArray<{ name: string; datasets: readonly string[]; placeholder: string }>,
+): string {
+  const definition = JSON.parse(definitionText) as { StartAt: string; States: Record<string, AslState> };
+  const ingest = definition.States[INGEST_STATE];
+  const functionName = ingest?.Parameters?.FunctionName;
+  if (definition.StartAt !== INGEST_STATE || ingest?.Type !== 'Task' || typeof functionName !== 'string') {
+    throw new Error(
+      `routing datasets to their own ingest function needs a definition that starts with a Task state '${INGEST_STATE}' whose Parameters name its FunctionName`,
+    );
+  }
+  const taken = new Set(Object.keys(definition.States));
+  const stateOf = (route: { name: string }) => `UseIngestFunctionIn-${route.name}`;
+  for (const name of [CHOOSE_STATE, SHARED_STATE, ...routes.map(stateOf)]) {
+    if (taken.has(name)) throw new Error(`the definition already has a state named '${name}'`);
+  }
+  const isDataset = (dataset: string) => ({ Variable: '$.dataset', StringEquals: dataset });
+  const pick = (state: string, arn: string, comment: string): [string, AslState] => [
+    state,
+    { Type: 'Pass', Comment: comment, Result: arn, ResultPath: '$.ingestFunction', Next: INGEST_STATE },
+  ];
+  const parameters = Object.fromEntries(
+    Object.entries(ingest.Parameters ?? {}).filter(([key]) => key !== 'FunctionName'),
+  );
+  const states: Record<string, AslState> = {
+    [CHOOSE_STATE]: {
+      Type: 'Choice',
+      Comment:
+        'Datasets whose database only answers inside its VPC are ingested by the ingest function attached to that VPC; every other dataset by the shared one.',
+      Choices: routes.map((route) => ({
+        ...(route.datasets.length === 1
+          ? isDataset(route.datasets[0]!)
+          : { Or: route.datasets.map(isDataset) }),
+        Next: stateOf(route),
+      })),
+      Default: SHARED_STATE,
+    },
+    ...Object.fromEntries([
+      ...routes.map((route) =>
+        pick(
+          stateOf(route),
+          `\${${route.placeholder}}`,
+          `The ingest function in ${route.name} reads ${route.datasets.join(', ')}.`,
+        ),
+      ),
+      pick(SHARED_STATE, functionName, 'The shared ingest function.'),
+    ]),
+  };
+  for (const [name, state] of Object.entries(definition.States)) {
+    states[name] =
+      name === INGEST_STATE
+        ? { ...state, Parameters: { 'FunctionName.$': '$.ingestFunction', ...parameters } }
+        : state;
+  }
+  return JSON.stringify({ ...definition, StartAt: CHOOSE_STATE, States: states }, null, 2);
+}
+
+/** The placeholder of a route's function ARN: `IngestFunctionArn_<name with '-' as '_'>`. */
+function routePlaceholder(name: string): string {
+  return `IngestFunctionArn_${name.replaceAll('-', '_')}`;
 }
 
 /** A placeholder left in the definition would only fail at deploy time; fail at synth instead. */

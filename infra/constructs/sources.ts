@@ -16,6 +16,12 @@ export interface SourcesProps {
   readonly lake: Lake;
   /** The ingest function: it reads the sources' secrets and spills pulled extractions to /tmp. */
   readonly ingestFunction: IFunction;
+  /**
+   * Datasets another ingest function reads (a database in a VPC): that function, not
+   * `ingestFunction`, gets their secrets and the room in /tmp.
+   * @default - `ingestFunction` ingests every dataset
+   */
+  readonly ingestFunctionsByDataset?: ReadonlyMap<string, IFunction>;
   /** The state machine a partner's file starts. */
   readonly stateMachine: IStateMachine;
   /** Where events that cannot start an execution go (the triggers' dead-letter queue). */
@@ -37,8 +43,9 @@ export interface SourcesProps {
  * What the sources other than s3-upload need besides the pipeline itself:
  * - `partner-drop`: an EventBridge `Object Created` rule on the partner's landing prefix that
  *   starts the pipeline with a `partner-drop` trigger (schedules, for deadlines, come from `Triggers`);
- * - `postgres`, `http`: read access for the ingest function to the Secrets Manager secrets the
- *   contracts name, and room in /tmp for extractions;
+ * - `postgres`, `http`: read access for the ingest function of the dataset (the shared one, or the
+ *   one in its database's VPC) to the Secrets Manager secrets the contracts name, and room in /tmp
+ *   for extractions;
  * - `stream`: a Kinesis data stream and a Firehose delivery into raw (`StreamIngest`), which the
  *   raw bucket lets write without If-None-Match under the dataset's prefix only.
  */
@@ -58,8 +65,12 @@ export class Sources extends Construct {
     const partnerRules = new Map<string, Rule>();
     const streams = new Map<string, StreamIngest>();
     const secrets = new Map<string, ISecret>();
+    const granted = new Set<string>();
+    const pulling = new Set<IFunction>();
     for (const contract of contracts) {
       const { source } = contract;
+      const ingestFunction = props.ingestFunctionsByDataset?.get(contract.name) ?? props.ingestFunction;
+      if (source.type === 'postgres' || source.type === 'http') pulling.add(ingestFunction);
       if (source.type === 'partner-drop') {
         const rule = new Rule(this, `${contract.name}-drop`, {
           description: `Sluice: a file in a batch folder under ${source.prefix} starts the pipeline for partner dataset ${contract.name}`,
@@ -96,10 +107,12 @@ export class Sources extends Construct {
           : source.type === 'http'
             ? source.auth?.secret
             : undefined;
-      if (secretName && !secrets.has(secretName)) {
-        const secret = secretOf(this, `Secret${secrets.size}`, secretName);
-        secret.grantRead(props.ingestFunction);
+      if (secretName) {
+        const secret = secrets.get(secretName) ?? secretOf(this, `Secret${secrets.size}`, secretName);
         secrets.set(secretName, secret);
+        const grant = `${secretName}\n${ingestFunction.node.path}`;
+        if (!granted.has(grant)) secret.grantRead(ingestFunction);
+        granted.add(grant);
       }
       if (source.type === 'stream') {
         const stream = new StreamIngest(this, `${contract.name}-stream`, {
@@ -117,8 +130,8 @@ export class Sources extends Construct {
         streams.set(contract.name, stream);
       }
     }
-    if (contracts.some((c) => c.source.type === 'postgres' || c.source.type === 'http')) {
-      (props.ingestFunction.node.defaultChild as CfnFunction).addPropertyOverride('EphemeralStorage', {
+    for (const fn of pulling) {
+      (fn.node.defaultChild as CfnFunction).addPropertyOverride('EphemeralStorage', {
         Size: props.ingestEphemeralStorageMiB ?? 4096,
       });
     }

@@ -120,6 +120,11 @@ export class PipelineStack extends Stack {
     });
     this.pipeline = new Pipeline(this, 'Pipeline', {
       functions: this.functions,
+      ingestRoutes: this.functions.networkIngests.map((n) => ({
+        name: n.id,
+        datasets: n.datasets,
+        function: n.fn,
+      })),
       additionalSubstitutions: { VersionProjectName: this.versioning.project.projectName },
       logEncryptionKey: key,
       removalPolicy,
@@ -136,6 +141,9 @@ export class PipelineStack extends Stack {
       contracts: props.contracts,
       lake: this.lake,
       ingestFunction: this.functions.ingest,
+      ingestFunctionsByDataset: new Map(
+        this.functions.networkIngests.flatMap((n) => n.datasets.map((dataset) => [dataset, n.fn] as const)),
+      ),
       stateMachine: this.pipeline.stateMachine,
       deadLetterQueue: this.triggers.deadLetterQueue,
       removalPolicy,

@@ -20,6 +20,23 @@ export interface PostgresSourceConfig {
   batch_size: number;
   horizon_wait_seconds: number;
   lag_seconds: number;
+  /** Deployed only: the VPC the database is reachable in; its dataset gets an ingest function there. */
+  network?: DatabaseNetworkConfig;
+}
+
+/**
+ * Where a database is reachable from, by the ids of its VPC, private subnets and security groups
+ * (docs/sources.md, "In the database's VPC"). Local runs ignore it.
+ */
+export interface DatabaseNetworkConfig {
+  vpc_id: string;
+  /** Private subnets of the VPC from which the database is reachable; the function's ENIs go there. */
+  subnet_ids: string[];
+  /** The database's security groups: each lets the function's security group in on `port`. */
+  security_group_ids: string[];
+  port: number;
+  /** When given, the stack creates the S3 gateway endpoint (on these route tables) and the Secrets Manager interface endpoint. */
+  endpoints?: { route_table_ids: string[] };
 }
 
 /** A paged HTTP API pulled on a schedule (docs/sources.md). */
@@ -139,7 +156,8 @@ export interface ContractProblem {
   message: string;
 }
 
-const ajv = addFormats(new Ajv2020({ allErrors: true, useDefaults: true, strict: false }));
+// verbose: a pattern error can then quote the value and an example from the schema.
+const ajv = addFormats(new Ajv2020({ allErrors: true, useDefaults: true, strict: false, verbose: true }));
 const validateContractShape = ajv.compile(contractSchema);
 const kwargsValidators = new Map(
   Object.entries(EXPECTATION_CATALOGUE).map(([name, spec]) => [name, ajv.compile(spec.kwargs)]),
@@ -470,6 +488,11 @@ function describeAjvError(error: ErrorObject): string {
       return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':
       return `must be ${JSON.stringify(params.allowedValue)}`;
+    case 'pattern': {
+      const examples = (error.parentSchema as { examples?: unknown[] } | undefined)?.examples;
+      if (!examples?.length) return error.message ?? error.keyword;
+      return `expected a value like ${JSON.stringify(examples[0])}, got ${JSON.stringify(error.data)}`;
+    }
     default:
       return error.message ?? error.keyword;
   }

@@ -16,8 +16,8 @@ import { CsvReader, CsvSyntaxError } from './csv-reader.js';
 import { type Decision, decide, type Judged } from './decision.js';
 import { createEvaluator, type Evaluator, type Finding, notEvaluated, type Row } from './expectations.js';
 import { JsonLinesReader, LineTooLong } from './jsonl-reader.js';
+import { type RecordBuilder, recordBuilder } from './record-builder.js';
 import {
-  type Coercer,
   coercerFor,
   type RowFailure,
   recordValidator,
@@ -111,7 +111,7 @@ class ValidationRun {
   private readonly reader: CsvReader | JsonLinesReader;
   private readonly nullValues: Set<string> | undefined;
   private header: string[] | undefined;
-  private coercers: Array<Coercer | undefined> = [];
+  private buildRecord: RecordBuilder = () => ({});
   /** For CSV: each row evaluator's column position in the header (-1: none), the row's typed values, its JSON writer. */
   private columnPositions: number[] = [];
   private values: unknown[] = [];
@@ -224,19 +224,8 @@ class ValidationRun {
       this.malformed(index, line, reason, (this.reader as CsvReader).recordText());
       return;
     }
-    const record: Row = {};
-    const { nullValues, coercers, values } = this;
-    for (let c = 0; c < fields.length; c++) {
-      const cell = fields[c]!;
-      if (cell === '' || nullValues?.has(cell)) {
-        values[c] = null;
-        continue;
-      }
-      const coerce = coercers[c];
-      const value = coerce === undefined ? cell : coerce(cell);
-      values[c] = value;
-      record[header[c]!] = value;
-    }
+    const values = this.values;
+    const record = this.buildRecord(fields, values);
     const failures = this.check(record, index, line, values);
     if (failures === undefined) {
       this.valid++;
@@ -341,9 +330,10 @@ class ValidationRun {
     }
     this.header = fields;
     const properties = this.contract.schema.properties;
-    this.coercers = fields.map((name) =>
+    const coercers = fields.map((name) =>
       coercerFor(Object.hasOwn(properties, name) ? properties[name] : undefined),
     );
+    this.buildRecord = recordBuilder(fields, coercers, this.nullValues);
     this.columnPositions = this.rowEvaluators.map((e) => (e.column === null ? -1 : fields.indexOf(e.column)));
     this.values = new Array<unknown>(fields.length).fill(null);
     this.rowJson = new RowJson(fields);

@@ -79,12 +79,15 @@ export function loadDefinition(file: string, substitutions: Record<string, strin
 interface TaskStateShape {
   Type: string;
   Resource?: string;
-  Parameters?: { FunctionName?: string };
+  Parameters?: { FunctionName?: string; 'FunctionName.$'?: string };
 }
 
 export interface RunOptions {
   definition: StateMachineDefinition;
-  /** Implementations keyed by function ARN (the value of `Parameters.FunctionName`). */
+  /**
+   * Implementations keyed by function ARN: the value of `Parameters.FunctionName`, or of the path in
+   * `Parameters.FunctionName.$` when the state data names the function.
+   */
   functions: ReadonlyMap<string, LocalFunction>;
   /** Implementations keyed by state name, for Tasks that are not Lambda invocations. */
   tasks?: Readonly<Record<string, (input: unknown, context: TaskContext) => Promise<unknown>>>;
@@ -139,12 +142,21 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
         `state '${stateName}': no local implementation for resource ${state.Resource}`,
       );
     }
-    const arn = state.Parameters?.FunctionName ?? '';
-    const fn = options.functions.get(arn);
-    if (!fn) throw new ConfigurationError(`state '${stateName}': no local function for ${arn}`);
-    resources[stateName] = arn;
+    const dynamic = state.Parameters?.['FunctionName.$'] !== undefined;
+    const named = state.Parameters?.FunctionName ?? '';
+    if (!dynamic && !options.functions.has(named)) {
+      throw new ConfigurationError(`state '${stateName}': no local function for ${named}`);
+    }
+    if (!dynamic) resources[stateName] = named;
     handlers[stateName] = async (input: unknown) => {
-      const payload = (input as { Payload?: unknown }).Payload;
+      // The interpreter hands over the Parameters resolved, a FunctionName.$ path included.
+      const { Payload: payload, FunctionName: arn = '' } = input as {
+        Payload?: unknown;
+        FunctionName?: string;
+      };
+      const fn = options.functions.get(arn);
+      if (!fn) throw new ConfigurationError(`state '${stateName}': no local function for ${arn}`);
+      resources[stateName] = arn;
       record({ type: 'LambdaFunctionScheduled', step: stateName, resource: arn });
       record({ type: 'LambdaFunctionStarted', step: stateName, resource: arn });
       try {

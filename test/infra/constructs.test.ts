@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { DefinitionBody, Pass, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
-import { Pipeline } from '../../infra/constructs/pipeline.js';
+import { Pipeline, routeIngestByDataset } from '../../infra/constructs/pipeline.js';
 import { Triggers } from '../../infra/constructs/triggers.js';
 import type { Contract } from '../../lambdas/shared/contract.js';
 
@@ -95,6 +95,42 @@ describe('Pipeline', () => {
       new Pipeline(stack, 'Pipeline', { functions: importedFunctions(stack), definitionFile });
     // Assess
     expect(act).toThrow(/no value for \$\{VersionProjectName\}/);
+  });
+
+  it('refuses to route datasets to their own ingest function when the definition does not start with an Ingest task', () => {
+    // Prepare
+    const definition = JSON.stringify({ StartAt: 'Begin', States: { Begin: { Type: 'Succeed' } } });
+    // Act
+    const act = () =>
+      routeIngestByDataset(definition, [{ name: 'vpc-1', datasets: ['shop'], placeholder: 'Shop' }]);
+    // Assess
+    expect(act).toThrow(/needs a definition that starts with a Task state 'Ingest'/);
+  });
+
+  it('keeps every state of the file when it routes datasets to their own ingest function', () => {
+    // Prepare
+    const text = readFileSync(new URL('../../statemachines/pipeline.asl.json', import.meta.url), 'utf8');
+    const original = JSON.parse(text) as { States: Record<string, unknown> };
+    // Act
+    const routed = JSON.parse(
+      routeIngestByDataset(text, [{ name: 'vpc-1', datasets: ['shop'], placeholder: 'Shop' }]),
+    ) as { States: Record<string, Record<string, unknown>> };
+    // Assess
+    expect(Object.keys(routed.States)).toEqual([
+      'ChooseIngestFunction',
+      'UseIngestFunctionIn-vpc-1',
+      'UseSharedIngestFunction',
+      ...Object.keys(original.States),
+    ]);
+    const { Ingest: ingest, ...others } = routed.States;
+    const { Ingest: originalIngest, ...originalOthers } = original.States;
+    expect(others).toMatchObject(originalOthers);
+    expect({ ...ingest, Parameters: undefined }).toEqual({
+      ...(originalIngest as object),
+      Parameters: undefined,
+    });
+    // An ASL placeholder, not a JavaScript template.
+    expect(routed.States['UseIngestFunctionIn-vpc-1']).toMatchObject({ Result: ['$', '{Shop}'].join('') });
   });
 
   it('fills extra placeholders from additionalSubstitutions', () => {

@@ -84,6 +84,103 @@ describe('source options in contracts', () => {
     ).toMatch(/datasets\/shop\.yaml:3 at \/format\/type: a postgres source is extracted as JSON Lines/);
   });
 
+  it("accepts the network of a database reachable only in its VPC, with PostgreSQL's port by default", () => {
+    // Prepare
+    const lines = [
+      'name: shop',
+      'source:',
+      '  type: postgres',
+      '  connection_secret: shop/db',
+      '  table: orders',
+      '  watermark_column: id',
+      '  network:',
+      '    vpc_id: vpc-0a1b2c3d4e5f67890',
+      '    subnet_ids: [subnet-0a1b2c3d, subnet-0b1c2d3e4f5a67890]',
+      '    security_group_ids: [sg-0a1b2c3d4e5f67890]',
+      '    endpoints: { route_table_ids: [rtb-0a1b2c3d] }',
+      ...rest,
+    ];
+    // Act
+    const contract = parseContract(lines.join('\n'), '<inline>');
+    // Assess
+    expect(contract.source).toMatchObject({
+      network: {
+        vpc_id: 'vpc-0a1b2c3d4e5f67890',
+        subnet_ids: ['subnet-0a1b2c3d', 'subnet-0b1c2d3e4f5a67890'],
+        security_group_ids: ['sg-0a1b2c3d4e5f67890'],
+        port: 5432,
+        endpoints: { route_table_ids: ['rtb-0a1b2c3d'] },
+      },
+    });
+  });
+
+  it('refuses malformed VPC, subnet, security group and route table ids with their line and an example', () => {
+    // Act
+    const message = problems([
+      'name: shop',
+      'source:',
+      '  type: postgres',
+      '  connection_secret: shop/db',
+      '  table: orders',
+      '  watermark_column: id',
+      '  network:',
+      '    vpc_id: vpc-123',
+      '    subnet_ids: [subnet-0a1b2c3d, sn-0a1b2c3d]',
+      '    security_group_ids: [SG-0A1B2C3D]',
+      '    port: 70000',
+      '    endpoints: { route_table_ids: [rt-0a1b2c3d] }',
+      ...rest,
+    ]);
+    // Assess
+    expect(message).toContain(
+      'datasets/shop.yaml:8 at /source/network/vpc_id: expected a value like "vpc-0a1b2c3d4e5f67890", got "vpc-123"',
+    );
+    expect(message).toContain(
+      'datasets/shop.yaml:9 at /source/network/subnet_ids/1: expected a value like "subnet-0a1b2c3d4e5f67890", got "sn-0a1b2c3d"',
+    );
+    expect(message).toContain(
+      'datasets/shop.yaml:10 at /source/network/security_group_ids/0: expected a value like "sg-0a1b2c3d4e5f67890", got "SG-0A1B2C3D"',
+    );
+    expect(message).toContain('datasets/shop.yaml:11 at /source/network/port: must be <= 65535');
+    expect(message).toContain(
+      'datasets/shop.yaml:12 at /source/network/endpoints/route_table_ids/0: expected a value like "rtb-0a1b2c3d4e5f67890", got "rt-0a1b2c3d"',
+    );
+    expect(message).toMatch(/\(5 problems\)/);
+  });
+
+  it('refuses a network without subnets or security groups, and a field it does not know', () => {
+    // Act
+    const message = problems([
+      'name: shop',
+      'source:',
+      '  type: postgres',
+      '  connection_secret: shop/db',
+      '  table: orders',
+      '  watermark_column: id',
+      '  network:',
+      '    vpc_id: vpc-0a1b2c3d',
+      '    subnets: [subnet-0a1b2c3d]',
+      '    security_group_ids: []',
+      ...rest,
+    ]);
+    // Assess
+    expect(message).toMatch(/shop\.yaml:8 at \/source\/network: missing required property 'subnet_ids'/);
+    expect(message).toMatch(/shop\.yaml:8 at \/source\/network: unexpected property 'subnets'/);
+    expect(message).toMatch(
+      /shop\.yaml:10 at \/source\/network\/security_group_ids: must NOT have fewer than 1 items/,
+    );
+  });
+
+  it('refuses a network on a source other than postgres', () => {
+    expect(
+      problems([
+        'name: shop',
+        'source: { type: http, url: "https://api.example.com/orders", network: { vpc_id: vpc-0a1b2c3d } }',
+        ...rest,
+      ]),
+    ).toMatch(/shop\.yaml:2 at \/source: unexpected property 'network'/);
+  });
+
   it('reads format json as the JSON Lines of documents, for http sources only', () => {
     const contract = parseContract(
       [
