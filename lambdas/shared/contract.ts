@@ -5,7 +5,7 @@ import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
 import { addFormats } from './ajv-formats.js';
 import { ContractInvalid } from './errors.js';
-import { EXPECTATION_CATALOGUE } from './expectation-catalogue.js';
+import { EXPECTATION_CATALOGUE, kwargProblems, notTakenBecause } from './expectation-catalogue.js';
 
 /** A PostgreSQL table or query extracted incrementally by a watermark column (docs/sources.md). */
 export interface PostgresSourceConfig {
@@ -282,10 +282,7 @@ function checkSemantics(contract: Contract): ContractProblem[] {
     const validateKwargs = kwargsValidators.get(expectation.type)!;
     if (!validateKwargs(expectation.kwargs)) {
       for (const error of relevantErrors(validateKwargs.errors ?? [])) {
-        problems.push({
-          path: `${at}/kwargs${error.instancePath}`,
-          message: `${expectation.type}: ${describeAjvError(error)}`,
-        });
+        problems.push(kwargsProblem(expectation.type, `${at}/kwargs`, error));
       }
       return;
     }
@@ -301,17 +298,8 @@ function checkSemantics(contract: Contract): ContractProblem[] {
         }
       }
     }
-    for (const arg of spec.regexArgs ?? []) {
-      const value = expectation.kwargs[arg];
-      if (typeof value !== 'string') continue;
-      try {
-        new RegExp(value, 'u');
-      } catch (error) {
-        problems.push({
-          path: `${at}/kwargs/${arg}`,
-          message: `not a valid regular expression: ${(error as Error).message}`,
-        });
-      }
+    for (const { pointer, message } of kwargProblems(expectation.type, expectation.kwargs)) {
+      problems.push({ path: `${at}/kwargs${pointer}`, message });
     }
   });
   return problems;
@@ -462,6 +450,25 @@ function contractError(where: string, problems: ContractProblem[]): ContractInva
   return new ContractInvalid(
     `${where}: the contract is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
   );
+}
+
+/**
+ * A kwargs error, at the kwarg it is about. A kwarg the expectation does not take is named with
+ * the ones it does take, and why it is not taken when GX once had it.
+ */
+function kwargsProblem(type: string, kwargsPath: string, error: ErrorObject): ContractProblem {
+  if (error.keyword === 'additionalProperties' && error.instancePath === '') {
+    const name = String((error.params as Record<string, unknown>).additionalProperty);
+    const taken = Object.keys(EXPECTATION_CATALOGUE[type]!.kwargs.properties as object);
+    const because = notTakenBecause(name);
+    return {
+      path: `${kwargsPath}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+      message:
+        `${type}: unexpected property '${name}'` +
+        (because ? `: ${because}` : `; ${type} takes ${taken.join(', ')}`),
+    };
+  }
+  return { path: `${kwargsPath}${error.instancePath}`, message: `${type}: ${describeAjvError(error)}` };
 }
 
 /** ajv reports every failed branch of if/then and oneOf; keep the ones a person can act on. */

@@ -15,6 +15,12 @@ export class ContractInvalid extends SluiceError {}
 /** A batch that broke its contract so that it cannot be promoted. */
 export class ValidationFailed extends SluiceError {}
 
+/**
+ * An expectation whose kwargs set `catch_exceptions: false` could not be evaluated (a column the
+ * file lacks, a value a numeric aggregate cannot use): as in GX, the validation stops with it.
+ */
+export class ExpectationRaised extends SluiceError {}
+
 /** A source that could not be reached or read; transient, so the state machine retries it. */
 export class SourceUnavailable extends SluiceError {}
 
@@ -59,6 +65,7 @@ export class ChecksumMismatch extends SluiceError {}
 export const SLUICE_ERROR_NAMES = [
   'ContractInvalid',
   'ValidationFailed',
+  'ExpectationRaised',
   'SourceUnavailable',
   'RawObjectConflict',
   'MalformedInput',

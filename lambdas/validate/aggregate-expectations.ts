@@ -9,6 +9,7 @@
  */
 import type { ExpectationConfig } from '../shared/contract.js';
 import type { ExpectationKind } from '../shared/expectation-catalogue.js';
+import { parseDateTime } from './date-time.js';
 import { decimal } from './decimal.js';
 import { type Evaluator, type Finding, listed, notEvaluated, show, type TableFacts } from './evaluator.js';
 import { countKey, keep, observedResult, parseResultFormat, type ResultFormat } from './result-format.js';
@@ -110,21 +111,29 @@ abstract class AggregateEvaluator implements Evaluator {
   }
 }
 
-/** min or max: numbers compare as numbers; a column of text compares as text (ISO dates sort). */
+/**
+ * min or max: numbers compare as numbers; a column of text compares as text (ISO dates sort). With
+ * parse_strings_as_datetimes, values and bounds compare as instants (date-time.ts), and the
+ * observed value is the extreme value as it is written in the data.
+ */
 class Extreme extends AggregateEvaluator {
   private best: number | string | null = null;
+  /** With parse_strings_as_datetimes: the text of the best value (`best` is its instant). */
+  private bestText: string | null = null;
+  private readonly asDates: boolean;
 
   constructor(
     config: ExpectationConfig,
     private readonly which: 'min' | 'max',
   ) {
     super(config);
+    this.asDates = config.kwargs.parse_strings_as_datetimes === true;
   }
 
   protected add(value: unknown, line: number): void {
     let v: number | string | undefined;
-    if (this.config.kwargs.parse_strings_as_datetimes === true) {
-      v = typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? value : undefined;
+    if (this.asDates) {
+      v = typeof value === 'string' ? parseDateTime(value) : undefined;
       if (v === undefined) this.problem ??= `row ${line}: ${show(value)} is not a date-time`;
     } else if (typeof value === 'number') v = value;
     else if (typeof value === 'string') v = decimal(value) ?? value;
@@ -133,25 +142,35 @@ class Extreme extends AggregateEvaluator {
       return;
     }
     const best = this.best;
-    if (best === null) this.best = keep(v);
-    else if (typeof best !== typeof v) this.problem ??= `row ${line}: ${show(value)} mixes text and numbers`;
-    else if (this.which === 'min' ? v < best : v > best) this.best = keep(v);
+    if (best === null || (typeof best === typeof v && (this.which === 'min' ? v < best : v > best))) {
+      this.best = keep(v);
+      if (this.asDates) this.bestText = keep(value as string);
+    } else if (typeof best !== typeof v)
+      this.problem ??= `row ${line}: ${show(value)} mixes text and numbers`;
   }
 
   protected judge(): Finding {
     const kwargs = this.config.kwargs;
-    let observed = this.best;
-    let judged = observed;
-    if (kwargs.parse_strings_as_datetimes === true && typeof observed === 'string') {
-      judged = Date.parse(observed);
-      const b = (x: unknown) => (typeof x === 'string' ? Date.parse(x) : x);
-      const { success, expected } = between(judged, {
+    if (this.asDates) {
+      const instant = (x: unknown) =>
+        x === null || x === undefined
+          ? null
+          : typeof x === 'string'
+            ? (parseDateTime(x) ?? Number.NaN)
+            : Number.NaN;
+      const bounds = {
         ...kwargs,
-        min_value: b(kwargs.min_value),
-        max_value: b(kwargs.max_value),
-      });
-      return this.finding(success, observed, expected);
+        min_value: instant(kwargs.min_value),
+        max_value: instant(kwargs.max_value),
+      };
+      if (Number.isNaN(bounds.min_value) || Number.isNaN(bounds.max_value)) {
+        return notEvaluated(this.config, 'parse_strings_as_datetimes is set but a bound is not a date-time');
+      }
+      const { success } = between(this.best, bounds);
+      const { expected } = between(null, kwargs);
+      return this.finding(success, this.bestText, `${expected} (as date-times)`);
     }
+    let observed = this.best;
     if (typeof observed === 'string' && typeof (kwargs.min_value ?? kwargs.max_value) === 'number') {
       observed = decimal(observed) ?? observed;
     }
@@ -235,7 +254,10 @@ class Median extends NumbersEvaluator {
   }
 }
 
-/** GX on pandas: `quantile(q, interpolation="nearest")`; each quantile's value within its range. */
+/**
+ * GX on pandas: `quantile(q, interpolation=…)`, where allow_relative_error names the interpolation
+ * (false or absent: "nearest"); each quantile's value within its range.
+ */
 class Quantiles extends NumbersEvaluator {
   protected judge(): Finding {
     const ranges = this.config.kwargs.quantile_ranges as { quantiles: number[]; value_ranges: Bound[][] };
@@ -245,9 +267,10 @@ class Quantiles extends NumbersEvaluator {
         'quantile_ranges: quantiles and value_ranges must have the same length',
       );
     }
+    const given = this.config.kwargs.allow_relative_error;
+    const method = typeof given === 'string' ? (given as Interpolation) : 'nearest';
     const sorted = this.numbers.sorted();
-    const n = sorted.length;
-    const values = ranges.quantiles.map((q) => (n === 0 ? null : sorted[nearestIndex(q * (n - 1))]!));
+    const values = ranges.quantiles.map((q) => quantile(sorted, q, method));
     const successDetails = values.map((v, i) => {
       const [min, max] = ranges.value_ranges[i] ?? [null, null];
       return between(v, { min_value: min, max_value: max }).success;
@@ -259,6 +282,32 @@ class Quantiles extends NumbersEvaluator {
     return this.finding(successDetails.every(Boolean), observed, expected, {
       success_details: successDetails,
     });
+  }
+}
+
+/** pandas' `interpolation` of `Series.quantile`. */
+type Interpolation = 'linear' | 'lower' | 'higher' | 'midpoint' | 'nearest';
+
+/** The q-quantile of sorted values as numpy computes it; null when there are none. */
+export function quantile(sorted: Float64Array, q: number, method: Interpolation): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  const position = q * (n - 1);
+  const lower = sorted[Math.floor(position)]!;
+  const higher = sorted[Math.ceil(position)]!;
+  const t = position - Math.floor(position);
+  switch (method) {
+    case 'lower':
+      return lower;
+    case 'higher':
+      return higher;
+    case 'midpoint':
+      return t === 0 ? lower : higher - (higher - lower) * 0.5;
+    case 'nearest':
+      return sorted[nearestIndex(position)]!;
+    case 'linear':
+      // numpy's lerp: from the nearer end, so that the result never passes `higher`.
+      return t < 0.5 ? lower + (higher - lower) * t : higher - (higher - lower) * (1 - t);
   }
 }
 

@@ -6,6 +6,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { ExpectationConfig } from '../shared/contract.js';
 import { TYPE_NAMES_BY_KIND } from '../shared/expectation-catalogue.js';
+import { isDateLike, parseDateTime } from './date-time.js';
 import { decimal } from './decimal.js';
 import {
   AllRowsColumnMapEvaluator,
@@ -21,6 +22,7 @@ export const COLUMN_MAP_EVALUATORS: Readonly<Record<string, (config: Expectation
   expect_column_values_to_not_be_in_set: (c) => new ValuesNotInSet(c),
   expect_column_values_to_not_match_regex: (c) => new ValuesNotMatchRegex(c),
   expect_column_values_to_match_regex_list: (c) => new ValuesMatchRegexList(c),
+  expect_column_values_to_not_match_regex_list: (c) => new ValuesNotMatchRegexList(c),
   expect_column_values_to_be_of_type: (c) => new ValuesOfType(c),
   expect_column_values_to_be_in_type_list: (c) => new ValuesInTypeList(c),
   expect_column_value_lengths_to_be_between: (c) => new LengthsBetween(c),
@@ -69,24 +71,47 @@ class ValuesNull extends AllRowsColumnMapEvaluator {
   }
 }
 
+/**
+ * With parse_strings_as_datetimes, the value set and the values are compared as instants
+ * (date-time.ts): "2026-11-25" is "2026-11-25T00:00:00Z". A value that is not a date-time equals
+ * none of them, so it is not in the set.
+ */
 class ValuesNotInSet extends ColumnMapEvaluator {
   protected readonly expected: string;
   private readonly set: Set<unknown>;
   private readonly hasNumbers: boolean;
+  private readonly asDates: boolean;
 
   constructor(config: ExpectationConfig) {
     super(config);
     const values = (config.kwargs.value_set as unknown[] | undefined) ?? [];
-    this.set = new Set(values);
-    this.hasNumbers = values.some((v) => typeof v === 'number');
-    this.expected = `values not in {${values.slice(0, 10).map(show).join(', ')}${values.length > 10 ? ', …' : ''}}`;
+    this.asDates = config.kwargs.parse_strings_as_datetimes === true;
+    const instants = this.asDates ? dateSet(values) : undefined;
+    if (instants === null) this.problem = NOT_A_DATE_SET;
+    this.set = instants ?? new Set(values);
+    this.hasNumbers = !this.asDates && values.some((v) => typeof v === 'number');
+    this.expected = `values not in {${values.slice(0, 10).map(show).join(', ')}${values.length > 10 ? ', …' : ''}}${this.asDates ? ' (as date-times)' : ''}`;
   }
 
   protected test(value: unknown): string | undefined {
+    const v = this.asDates ? (typeof value === 'string' ? parseDateTime(value) : undefined) : value;
     const inSet =
-      this.set.has(value) || (this.hasNumbers && typeof value === 'string' && this.set.has(decimal(value)));
+      this.set.has(v) || (this.hasNumbers && typeof value === 'string' && this.set.has(decimal(value)));
     return inSet ? `must not be one of the forbidden values, got ${show(value)}` : undefined;
   }
+}
+
+export const NOT_A_DATE_SET = 'parse_strings_as_datetimes is set but a value_set entry is not a date-time';
+
+/** The instants of a value set's date-time texts; null when an entry is not one. */
+export function dateSet(values: readonly unknown[]): Set<unknown> | null {
+  const instants = new Set<unknown>();
+  for (const v of values) {
+    const instant = typeof v === 'string' ? parseDateTime(v) : undefined;
+    if (instant === undefined) return null;
+    instants.add(instant);
+  }
+  return instants;
 }
 
 class ValuesNotMatchRegex extends ColumnMapEvaluator {
@@ -132,6 +157,29 @@ class ValuesMatchRegexList extends ColumnMapEvaluator {
     return ok
       ? undefined
       : `must match ${this.expected.slice('values matching '.length)}, got ${show(value)}`;
+  }
+}
+
+/** GX: unexpected when any regex of the list is found in the value. */
+class ValuesNotMatchRegexList extends ColumnMapEvaluator {
+  protected readonly expected: string;
+  private readonly regexes: RegExp[] = [];
+
+  constructor(config: ExpectationConfig) {
+    super(config);
+    const sources = (config.kwargs.regex_list as string[] | undefined) ?? [];
+    for (const source of sources) {
+      const compiled = compile(source);
+      if (typeof compiled === 'string') this.problem ??= compiled;
+      else this.regexes.push(compiled);
+    }
+    this.expected = `values matching none of ${sources.map((s) => `/${s}/u`).join(', ')}`;
+  }
+
+  protected test(value: unknown): string | undefined {
+    const text = textOf(value);
+    const found = this.regexes.find((r) => r.test(text));
+    return found ? `must not match /${found.source}/u, got ${show(value)}` : undefined;
   }
 }
 
@@ -251,40 +299,14 @@ class ValuesMatchStrftime extends ColumnMapEvaluator {
   }
 }
 
-/**
- * dateutil.parser.parse accepts a great deal; this accepts what JavaScript's Date.parse reads (ISO
- * 8601, RFC 2822, "Nov 25 2026 10:00") plus dateutil's compact and day-first forms
- * (20261125, 25/11/2026, 25.11.2026). docs/expectations.md says where the two differ.
- */
+/** dateutil.parser.parse, as approximated in date-time.ts (docs/expectations.md says where the two differ). */
 class ValuesDateParseable extends ColumnMapEvaluator {
   protected readonly expected = 'values dateutil can parse as a date-time';
 
   protected test(value: unknown): string | undefined {
     if (typeof value !== 'string') return `must be a string holding a date-time, got ${show(value)}`;
-    return isDateLike(value.trim()) ? undefined : `must be a parseable date-time, got ${show(value)}`;
+    return isDateLike(value) ? undefined : `must be a parseable date-time, got ${show(value)}`;
   }
-}
-
-const NUMERIC_DATE = /^(\d{4})(\d{2})(\d{2})(?:[T ]?(\d{2})(\d{2})(\d{2})?)?$/;
-const SEPARATED_DATE = /^(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$/;
-
-export function isDateLike(text: string): boolean {
-  if (text.length === 0 || !/\d/.test(text)) return false;
-  if (!Number.isNaN(Date.parse(text))) return true;
-  const compact = NUMERIC_DATE.exec(text);
-  if (compact) return validDate(Number(compact[1]), Number(compact[2]), Number(compact[3]));
-  const parts = SEPARATED_DATE.exec(text);
-  if (parts) {
-    const [a, b, c] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
-    if (parts[1]!.length === 4) return validDate(a, b, c);
-    return validDate(c < 100 ? 2000 + c : c, b, a) || validDate(c < 100 ? 2000 + c : c, a, b);
-  }
-  return false;
-}
-
-function validDate(year: number, month: number, day: number): boolean {
-  if (month < 1 || month > 12 || day < 1) return false;
-  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 class ValuesJsonParseable extends ColumnMapEvaluator {
@@ -340,6 +362,8 @@ class ValuesMonotonic extends ColumnMapEvaluator {
   private readonly strictly: boolean;
   private readonly asDates: boolean;
   private previous: number | string | undefined;
+  /** The previous value as written, for messages (with parse_strings_as_datetimes `previous` is an instant). */
+  private previousValue: unknown;
 
   constructor(
     config: ExpectationConfig,
@@ -353,16 +377,18 @@ class ValuesMonotonic extends ColumnMapEvaluator {
 
   protected test(value: unknown): string | undefined {
     let v: unknown = value;
-    if (this.asDates) v = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+    if (this.asDates) v = typeof value === 'string' ? (parseDateTime(value) ?? Number.NaN) : Number.NaN;
     else if (typeof value === 'string') v = decimal(value) ?? value;
     if (typeof v !== 'number' && typeof v !== 'string') return `must be comparable, got ${show(value)}`;
     if (typeof v === 'number' && Number.isNaN(v)) return `must be a date-time, got ${show(value)}`;
     const previous = this.previous;
+    const previousValue = this.previousValue;
     this.previous = v;
+    this.previousValue = value;
     if (previous === undefined) return undefined;
     if (typeof previous !== typeof v) return `must be comparable with the previous value, got ${show(value)}`;
     const step = v > previous ? 1 : v < previous ? -1 : 0;
     if (step === this.direction || (step === 0 && !this.strictly)) return undefined;
-    return `must be ${this.expected.replace(' values', '')}: ${show(value)} follows ${show(previous)}`;
+    return `must be ${this.expected.replace(' values', '')}: ${show(value)} follows ${show(previousValue)}`;
   }
 }

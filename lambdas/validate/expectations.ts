@@ -5,9 +5,11 @@
  * evaluator here and an entry in the catalogue; the engine does not change.
  */
 import type { ExpectationConfig } from '../shared/contract.js';
+import { ExpectationRaised } from '../shared/errors.js';
 import { EXPECTATION_CATALOGUE, type ExpectationKind } from '../shared/expectation-catalogue.js';
 import { AGGREGATE_EVALUATORS } from './aggregate-expectations.js';
-import { COLUMN_MAP_EVALUATORS } from './column-map-expectations.js';
+import { COLUMN_MAP_EVALUATORS, dateSet, NOT_A_DATE_SET } from './column-map-expectations.js';
+import { parseDateTime } from './date-time.js';
 import { decimal } from './decimal.js';
 import {
   AllRowsColumnMapEvaluator,
@@ -45,7 +47,41 @@ const EVALUATORS: Readonly<Record<string, Factory>> = {
 
 export function createEvaluator(config: ExpectationConfig): Evaluator {
   const factory = EVALUATORS[config.type];
-  return factory ? factory(config) : new NotImplemented(config);
+  const evaluator = !factory
+    ? new NotImplemented(config)
+    : boundless(config.kwargs)
+      ? new NotEvaluable(config, 'min_value and max_value cannot both be None')
+      : factory(config);
+  return config.kwargs.catch_exceptions === false ? raising(evaluator) : evaluator;
+}
+
+/**
+ * Bounds given, both null. GX 1.x reports this when it validates, as an exception, for every
+ * expectation with min_value/max_value; the contract schema only asks for one of the two keys.
+ */
+function boundless(kwargs: Record<string, unknown>): boolean {
+  return (
+    ('min_value' in kwargs || 'max_value' in kwargs) && kwargs.min_value == null && kwargs.max_value == null
+  );
+}
+
+/**
+ * GX's `catch_exceptions: false`: an expectation that cannot be evaluated raises, and the
+ * validation stops with its error instead of reporting it in exception_info. Here the finding is
+ * known at the end of the stream, so the run fails there, before any result is written.
+ */
+function raising(evaluator: Evaluator): Evaluator {
+  const finish = evaluator.finish.bind(evaluator);
+  evaluator.finish = (table) => {
+    const finding = finish(table);
+    if (finding.exception !== undefined) {
+      throw new ExpectationRaised(
+        `${finding.summary} (catch_exceptions is false, so the validation stops instead of reporting it in exception_info)`,
+      );
+    }
+    return finding;
+  };
+  return evaluator;
 }
 
 /** GX computes not_be_null over all rows, with no missing_count (nulls are what it looks for). */
@@ -100,7 +136,11 @@ class ValuesBetween extends ColumnMapEvaluator {
     this.strictMax = kwargs.strict_max === true;
     this.asDates = kwargs.parse_strings_as_datetimes === true;
     const given = [kwargs.min_value ?? null, kwargs.max_value ?? null] as Array<number | string | null>;
-    const [min, max] = this.asDates ? given.map((b) => (b === null ? null : Date.parse(String(b)))) : given;
+    const [min, max] = this.asDates
+      ? given.map((b) =>
+          b === null ? null : typeof b === 'string' ? (parseDateTime(b) ?? Number.NaN) : Number.NaN,
+        )
+      : given;
     this.min = min ?? null;
     this.max = max ?? null;
     this.numeric = typeof this.min === 'number' || typeof this.max === 'number';
@@ -116,7 +156,7 @@ class ValuesBetween extends ColumnMapEvaluator {
 
   protected test(value: unknown): string | undefined {
     let v = value;
-    if (this.asDates) v = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+    if (this.asDates) v = typeof value === 'string' ? (parseDateTime(value) ?? Number.NaN) : Number.NaN;
     else if (this.numeric && typeof value === 'string') v = decimal(value) ?? value;
     if (this.asDates && Number.isNaN(v)) return `must be a date-time, got ${show(value)}`;
     const { min, max } = this;
@@ -132,22 +172,36 @@ class ValuesBetween extends ColumnMapEvaluator {
   }
 }
 
+/**
+ * With parse_strings_as_datetimes, the value set and the values are compared as instants
+ * (date-time.ts): "2026-11-25" matches "2026-11-25T00:00:00Z". A value that is not a date-time is
+ * not in the set.
+ */
 class ValuesInSet extends ColumnMapEvaluator {
   protected readonly expected: string;
   private readonly set: Set<unknown>;
   private readonly hasNumbers: boolean;
+  private readonly asDates: boolean;
 
   constructor(config: ExpectationConfig) {
     super(config);
     const values = (config.kwargs.value_set as unknown[] | undefined) ?? [];
-    this.set = new Set(values);
-    this.hasNumbers = values.some((v) => typeof v === 'number');
+    this.asDates = config.kwargs.parse_strings_as_datetimes === true;
+    const instants = this.asDates ? dateSet(values) : undefined;
+    if (instants === null) this.problem = NOT_A_DATE_SET;
+    this.set = instants ?? new Set(values);
+    this.hasNumbers = !this.asDates && values.some((v) => typeof v === 'number');
     const shown = values.slice(0, 10).map(show).join(', ');
-    this.expected = `values in {${shown}${values.length > 10 ? `, … ${values.length - 10} more` : ''}}`;
+    this.expected = `values in {${shown}${values.length > 10 ? `, … ${values.length - 10} more` : ''}}${this.asDates ? ' (as date-times)' : ''}`;
   }
 
   protected test(value: unknown): string | undefined {
-    if (this.set.has(value)) return undefined;
+    if (this.asDates) {
+      const instant = typeof value === 'string' ? parseDateTime(value) : undefined;
+      if (instant === undefined)
+        return `must be a date-time in ${this.expected.slice('values in '.length)}, got ${show(value)}`;
+      if (this.set.has(instant)) return undefined;
+    } else if (this.set.has(value)) return undefined;
     if (this.hasNumbers && typeof value === 'string' && this.set.has(decimal(value))) {
       return undefined;
     }
@@ -235,14 +289,17 @@ class TableColumnsMatchSet extends TableEvaluator {
   }
 }
 
-/** An expectation the catalogue names that this validator does not evaluate yet. */
-class NotImplemented implements Evaluator {
+/** An expectation that cannot be evaluated, whatever the data: its finding says why. */
+class NotEvaluable implements Evaluator {
   readonly kind: ExpectationKind;
   readonly column: string | null;
   readonly mostlyExplicit = false;
   readonly needsColumns = false;
 
-  constructor(readonly config: ExpectationConfig) {
+  constructor(
+    readonly config: ExpectationConfig,
+    private readonly why: string,
+  ) {
     this.kind = EXPECTATION_CATALOGUE[config.type]?.kind ?? 'table';
     this.column = typeof config.kwargs.column === 'string' ? config.kwargs.column : null;
   }
@@ -250,6 +307,13 @@ class NotImplemented implements Evaluator {
   begin(): void {}
 
   finish(): Finding {
-    return notEvaluated(this.config, `the validator does not implement ${this.config.type}`);
+    return notEvaluated(this.config, this.why);
+  }
+}
+
+/** An expectation the catalogue names that this validator does not evaluate yet. */
+class NotImplemented extends NotEvaluable {
+  constructor(config: ExpectationConfig) {
+    super(config, `the validator does not implement ${config.type}`);
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { ExpectationConfig } from '../shared/contract.js';
 import type { ExpectationKind } from '../shared/expectation-catalogue.js';
+import { parseDateTime } from './date-time.js';
 import { decimal } from './decimal.js';
 import {
   type Evaluator,
@@ -122,9 +123,13 @@ abstract class RowMapEvaluator implements Evaluator {
   }
 }
 
-/** Numbers compare as numbers even when one side is text that reads as a number. */
+/**
+ * Numbers compare as numbers even when one side is text that reads as a number. With
+ * parse_strings_as_datetimes, text compares as the instant it names (date-time.ts); anything that
+ * is not a date-time is NaN, which compares with nothing.
+ */
 function comparable(value: unknown, asDates: boolean): unknown {
-  if (asDates) return typeof value === 'string' ? Date.parse(value) : value;
+  if (asDates) return typeof value === 'string' ? (parseDateTime(value) ?? Number.NaN) : Number.NaN;
   return typeof value === 'string' ? (decimal(value) ?? value) : value;
 }
 

@@ -45,6 +45,9 @@ const DIRECTIVES: Readonly<Record<string, { pattern: string; field?: string }>> 
   '%': { pattern: '%' },
 };
 
+/** The directives strftimeMatcher reads, as written in a format: %Y, %m, … */
+export const STRFTIME_DIRECTIVES: readonly string[] = Object.keys(DIRECTIVES).map((letter) => `%${letter}`);
+
 /** A function telling whether a text matches the format, or why the format cannot be used. */
 export function strftimeMatcher(format: string): ((text: string) => boolean) | string {
   let source = '^';

@@ -38,6 +38,11 @@ const MAPS: Record<string, MapCase> = {
     good: ['ax', 'xb', 'ab'],
     bad: 'xx',
   },
+  expect_column_values_to_not_match_regex_list: {
+    kwargs: { regex_list: ['^x', '\\d'] },
+    good: ['ax', 'b', 'c'],
+    bad: 'xa',
+  },
   expect_column_values_to_be_of_type: {
     kwargs: { type_: 'int' },
     good: ['1', '2', '3'],
