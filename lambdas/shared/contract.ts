@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
 import { addFormats } from './ajv-formats.js';
@@ -159,9 +159,21 @@ export interface ContractProblem {
 // verbose: a pattern error can then quote the value and an example from the schema.
 const ajv = addFormats(new Ajv2020({ allErrors: true, useDefaults: true, strict: false, verbose: true }));
 const validateContractShape = ajv.compile(contractSchema);
-const kwargsValidators = new Map(
-  Object.entries(EXPECTATION_CATALOGUE).map(([name, spec]) => [name, ajv.compile(spec.kwargs)]),
-);
+/**
+ * Each expectation's kwargs validator, compiled the first time a contract uses it: compiling
+ * all of the catalogue up front would cost every process (a Lambda's cold start, its memory)
+ * code for the expectations its contracts never name.
+ */
+const kwargsValidators = new Map<string, ValidateFunction>();
+
+function kwargsValidator(type: string, spec: { kwargs: object }): ValidateFunction {
+  let validate = kwargsValidators.get(type);
+  if (!validate) {
+    validate = ajv.compile(spec.kwargs);
+    kwargsValidators.set(type, validate);
+  }
+  return validate;
+}
 
 /**
  * Parses and checks one contract. `where` names the file in messages.
@@ -279,7 +291,7 @@ function checkSemantics(contract: Contract): ContractProblem[] {
       });
       return;
     }
-    const validateKwargs = kwargsValidators.get(expectation.type)!;
+    const validateKwargs = kwargsValidator(expectation.type, spec);
     if (!validateKwargs(expectation.kwargs)) {
       for (const error of relevantErrors(validateKwargs.errors ?? [])) {
         problems.push(kwargsProblem(expectation.type, `${at}/kwargs`, error));
