@@ -29,6 +29,7 @@ import {
   NO_EXCEPTION,
   type SuiteValidationResult,
 } from './result-format.js';
+import { type RowChecks, rowChecks } from './row-checks.js';
 import { RowJson } from './row-json.js';
 import { InvalidUtf8, StrictUtf8Decoder } from './utf8.js';
 
@@ -60,6 +61,20 @@ export interface ValidateOptions {
    * something per record (uniqueness) make room for that many at once instead of growing.
    */
   sizeBytes?: number;
+  /**
+   * For a stream joined from several files (a batch of HTTP pages or partner files), where each
+   * of its lines and bytes comes from: quarantined rows and messages then name the file and the
+   * line within it, while `index` still counts the records of the whole stream.
+   */
+  origins?: StreamOrigins;
+}
+
+/** Where the lines and bytes of a stream joined from several files come from (raw-batch.ts). */
+export interface StreamOrigins {
+  /** The file a line of the stream is in: its name in the batch, its description, its own line. */
+  line(line: number): { file: string; source: string; line: number };
+  /** The file a byte of the stream is in, and the byte's offset within it. */
+  byte(offset: number): { source: string; offset: number };
 }
 
 export interface ValidationOutcome {
@@ -70,7 +85,12 @@ export interface ValidationOutcome {
 
 /** One line of the quarantine output. */
 export interface QuarantineEntry {
-  /** 1-based line of the file on which the record starts (the CSV header is line 1). */
+  /** In a batch of several files, the file the record is in (its name in the batch). */
+  file?: string;
+  /**
+   * 1-based line of the file on which the record starts (the CSV header is line 1); for the
+   * records of a JSON document (an HTTP page), the record's position in it.
+   */
   row: number;
   /** 0-based index of the record (GX unexpected_index_list). */
   index: number;
@@ -112,8 +132,8 @@ class ValidationRun {
   private readonly nullValues: Set<string> | undefined;
   private header: string[] | undefined;
   private buildRecord: RecordBuilder = () => ({});
-  /** For CSV: each row evaluator's column position in the header (-1: none), the row's typed values, its JSON writer. */
-  private columnPositions: number[] = [];
+  /** For CSV: the row-level expectations as one function, the row's typed values, its JSON writer. */
+  private csvChecks: RowChecks = (_values, _record, _index, _line, failures) => failures;
   private values: unknown[] = [];
   private rowJson: RowJson | undefined;
   /** JSON Lines keys seen, kept only when an expectation asks for the table's columns. */
@@ -136,6 +156,14 @@ class ValidationRun {
     this.validate = recordValidator(contract);
     this.schema = new SchemaConformance(contract);
     this.evaluators = contract.expectations.map(createEvaluator);
+    const origins = options.origins;
+    if (origins !== undefined) {
+      const name = (line: number) => {
+        const origin = origins.line(line);
+        return `${origin.line} of ${origin.file}`;
+      };
+      for (const evaluator of this.evaluators) evaluator.nameRows?.(name);
+    }
     this.rowEvaluators = this.evaluators.filter((e) => e.observe !== undefined);
     this.quarantines = this.rowEvaluators.map((e) => e.config.severity !== 'warning');
     const { format } = contract;
@@ -212,7 +240,7 @@ class ValidationRun {
     const header = this.header;
     if (header === undefined) {
       if (problem !== undefined)
-        throw new MalformedInput(`${this.source}: line ${line}: the header is malformed: ${problem}`);
+        throw new MalformedInput(`${this.at(line)}: the header is malformed: ${problem}`);
       this.useHeader(fields, line);
       return;
     }
@@ -286,12 +314,12 @@ class ValidationRun {
     let failures: RowFailure[] | undefined;
     if (!this.validate(record)) failures = schemaFailures(this.validate.errors ?? [], record);
     this.schema.record(index, failures);
-    const { rowEvaluators, quarantines, columnPositions } = this;
+    if (values !== undefined) return this.csvChecks(values, record, index, line, failures);
+    const { rowEvaluators, quarantines } = this;
     for (let e = 0; e < rowEvaluators.length; e++) {
       const evaluator = rowEvaluators[e]!;
       const column = evaluator.column;
-      const value =
-        values !== undefined ? values[columnPositions[e]!] : column === null ? undefined : record[column];
+      const value = column === null ? undefined : record[column];
       const reason = evaluator.observe!(value, index, line, record);
       if (reason !== undefined && quarantines[e]) {
         const failure: RowFailure = { column, expectation: evaluator.config.type, reason };
@@ -312,7 +340,12 @@ class ValidationRun {
 
   private quarantine(index: number, line: number, failures: RowFailure[], record: unknown): void {
     this.quarantined++;
-    const entry: QuarantineEntry = { row: line, index, failures, record };
+    let entry: QuarantineEntry;
+    if (this.options.origins === undefined) entry = { row: line, index, failures, record };
+    else {
+      const origin = this.options.origins.line(line);
+      entry = { file: origin.file, row: origin.line, index, failures, record };
+    }
     this.quarantineText += `${JSON.stringify(entry)}\n`;
     if (this.quarantineText.length > FLUSH_CHARS) this.writeNow();
   }
@@ -321,10 +354,10 @@ class ValidationRun {
     const seen = new Set<string>();
     for (const name of fields) {
       if (seen.has(name)) {
-        throw new MalformedInput(`${this.source}: line ${line}: the header names column '${name}' twice`);
+        throw new MalformedInput(`${this.at(line)}: the header names column '${name}' twice`);
       }
       if (name === '__proto__') {
-        throw new MalformedInput(`${this.source}: line ${line}: a column cannot be named '__proto__'`);
+        throw new MalformedInput(`${this.at(line)}: a column cannot be named '__proto__'`);
       }
       seen.add(name);
     }
@@ -334,7 +367,11 @@ class ValidationRun {
       coercerFor(Object.hasOwn(properties, name) ? properties[name] : undefined),
     );
     this.buildRecord = recordBuilder(fields, coercers, this.nullValues);
-    this.columnPositions = this.rowEvaluators.map((e) => (e.column === null ? -1 : fields.indexOf(e.column)));
+    this.csvChecks = rowChecks(
+      this.rowEvaluators,
+      this.rowEvaluators.map((e) => (e.column === null ? -1 : fields.indexOf(e.column))),
+      this.quarantines,
+    );
     this.values = new Array<unknown>(fields.length).fill(null);
     this.rowJson = new RowJson(fields);
     for (const evaluator of this.evaluators) evaluator.begin(fields);
@@ -377,16 +414,31 @@ class ValidationRun {
     if (waits.length > 0) await Promise.all(waits);
   }
 
+  /** `<source>: line <n>` for a line of the stream: in a joined stream, its file and its line there. */
+  private at(line: number): string {
+    const origins = this.options.origins;
+    if (origins === undefined) return `${this.source}: line ${line}`;
+    const origin = origins.line(line);
+    return `${origin.source}: line ${origin.line}`;
+  }
+
   private explain(error: unknown): unknown {
+    const origins = this.options.origins;
     if (error instanceof InvalidUtf8) {
       const line = this.reader.lineReached() + error.newlinesBefore;
+      const byte = origins?.byte(error.byteOffset).offset ?? error.byteOffset;
       return new MalformedInput(
-        `${this.source}: line ${line}, byte offset ${error.byteOffset}: not valid UTF-8 (${error.bytes}); the contract reads utf-8`,
+        `${this.at(line)}, byte offset ${byte}: not valid UTF-8 (${error.bytes}); the contract reads utf-8`,
         { cause: error },
       );
     }
     if (error instanceof CsvSyntaxError || error instanceof LineTooLong) {
-      return new MalformedInput(`${this.source}: ${error.message}`, { cause: error });
+      if (origins === undefined)
+        return new MalformedInput(`${this.source}: ${error.message}`, { cause: error });
+      // The readers number the lines of the joined stream: say the file and its own line instead.
+      const origin = origins.line(error.line);
+      const message = error.message.replace(`line ${error.line}`, `line ${origin.line}`);
+      return new MalformedInput(`${origin.source}: ${message}`, { cause: error });
     }
     return error;
   }
