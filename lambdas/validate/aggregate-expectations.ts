@@ -11,7 +11,15 @@ import type { ExpectationConfig } from '../shared/contract.js';
 import type { ExpectationKind } from '../shared/expectation-catalogue.js';
 import { parseDateTime } from './date-time.js';
 import { decimal } from './decimal.js';
-import { type Evaluator, type Finding, listed, notEvaluated, show, type TableFacts } from './evaluator.js';
+import {
+  type Evaluator,
+  type Finding,
+  listed,
+  notEvaluated,
+  type RowNamer,
+  show,
+  type TableFacts,
+} from './evaluator.js';
 import { countKey, keep, observedResult, parseResultFormat, type ResultFormat } from './result-format.js';
 
 export const AGGREGATE_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
@@ -60,10 +68,15 @@ abstract class AggregateEvaluator implements Evaluator {
   protected readonly format: ResultFormat;
   protected problem: string | undefined;
   protected count = 0;
+  protected rowName: RowNamer = String;
 
   constructor(readonly config: ExpectationConfig) {
     this.column = String(config.kwargs.column);
     this.format = parseResultFormat(config.kwargs);
+  }
+
+  nameRows(name: RowNamer): void {
+    this.rowName = name;
   }
 
   begin(columns: readonly string[] | undefined): void {
@@ -85,7 +98,7 @@ abstract class AggregateEvaluator implements Evaluator {
   protected numberOf(value: unknown, line: number): number | undefined {
     const n = typeof value === 'number' ? value : typeof value === 'string' ? decimal(value) : undefined;
     if (n === undefined) {
-      this.problem ??= `column '${this.column}' holds a value that is not a number on row ${line}: ${show(value)}`;
+      this.problem ??= `column '${this.column}' holds a value that is not a number on row ${this.rowName(line)}: ${show(value)}`;
     }
     return n;
   }
@@ -134,11 +147,11 @@ class Extreme extends AggregateEvaluator {
     let v: number | string | undefined;
     if (this.asDates) {
       v = typeof value === 'string' ? parseDateTime(value) : undefined;
-      if (v === undefined) this.problem ??= `row ${line}: ${show(value)} is not a date-time`;
+      if (v === undefined) this.problem ??= `row ${this.rowName(line)}: ${show(value)} is not a date-time`;
     } else if (typeof value === 'number') v = value;
     else if (typeof value === 'string') v = decimal(value) ?? value;
     if (v === undefined) {
-      this.problem ??= `row ${line}: ${show(value)} cannot be compared`;
+      this.problem ??= `row ${this.rowName(line)}: ${show(value)} cannot be compared`;
       return;
     }
     const best = this.best;
@@ -146,7 +159,7 @@ class Extreme extends AggregateEvaluator {
       this.best = keep(v);
       if (this.asDates) this.bestText = keep(value as string);
     } else if (typeof best !== typeof v)
-      this.problem ??= `row ${line}: ${show(value)} mixes text and numbers`;
+      this.problem ??= `row ${this.rowName(line)}: ${show(value)} mixes text and numbers`;
   }
 
   protected judge(): Finding {

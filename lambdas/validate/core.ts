@@ -38,8 +38,9 @@ export interface ValidatePorts {
 
 /**
  * Streams one raw batch through its contract: records that pass go to the validated zone as typed
- * JSON Lines, records that fail go to quarantine with row, column, expectation and reason, and the
- * GX-shaped result goes to the reports zone. Memory stays flat in the batch size.
+ * JSON Lines, records that fail go to quarantine with row, column, expectation and reason (and, in
+ * a batch of several objects, the object they are in), and the GX-shaped result goes to the
+ * reports zone. Memory stays flat in the batch size.
  */
 export async function validateBatch(input: ValidateInput, ports: ValidatePorts): Promise<ValidateOutput> {
   const contract = contractNamed(ports.contracts, input.dataset);
@@ -69,10 +70,15 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
   try {
     const raw = await openRawBatch(store, rawKeys, contract);
     outcome = await validateStream(
-      raw,
+      raw.stream,
       contract,
       { valid, quarantine },
-      { source, onProgress: ports.onProgress, sizeBytes: await batchSize(store, rawKeys) },
+      {
+        source,
+        onProgress: ports.onProgress,
+        sizeBytes: await batchSize(store, rawKeys),
+        origins: raw.origins,
+      },
     );
   } catch (error) {
     valid.destroy();

@@ -34,6 +34,9 @@ export interface Finding {
   summary: string;
 }
 
+/** The name of the row on a line of the input in messages: `17`, or `3 of part-2.csv` in a batch of files. */
+export type RowNamer = (line: number) => string;
+
 export interface Evaluator {
   readonly config: ExpectationConfig;
   readonly kind: ExpectationKind;
@@ -52,6 +55,12 @@ export interface Evaluator {
   observe?(value: unknown, index: number, line: number, row: Row): string | undefined;
   /** About this many records will be observed (an estimate, once, early): room can be made up front. */
   expectRecords?(records: number): void;
+  /**
+   * How a message names the row on a line of the input, for expectations whose messages name
+   * another row than the one observed (the first occurrence of a duplicate); called before any
+   * record, and only for input joined from several files. By default the line's number.
+   */
+  nameRows?(name: RowNamer): void;
   finish(table: TableFacts): Finding;
 }
 

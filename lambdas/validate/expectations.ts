@@ -19,6 +19,7 @@ import {
   listed,
   notEvaluated,
   type Row,
+  type RowNamer,
   show,
   TableEvaluator,
   type TableFacts,
@@ -106,6 +107,11 @@ class ValuesNotNull extends AllRowsColumnMapEvaluator {
 class ValuesUnique extends ColumnMapEvaluator {
   protected readonly expected = 'unique values';
   private readonly seen = new FirstOccurrences();
+  private rowName: RowNamer = String;
+
+  nameRows(name: RowNamer): void {
+    this.rowName = name;
+  }
 
   expectRecords(records: number): void {
     this.seen.reserve(records);
@@ -115,7 +121,7 @@ class ValuesUnique extends ColumnMapEvaluator {
     const first = this.seen.findOrAdd(value, index, line);
     if (first === -1) return undefined;
     if (this.seen.markRepeated(first)) this.unexpected.add(this.seen.firstIndex(first), value);
-    return `must be unique; the same value is on row ${this.seen.firstLine(first)}`;
+    return `must be unique; the same value is on row ${this.rowName(this.seen.firstLine(first))}`;
   }
 }
 

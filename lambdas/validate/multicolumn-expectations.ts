@@ -14,6 +14,7 @@ import {
   notEvaluated,
   percent,
   type Row,
+  type RowNamer,
   show,
   TableEvaluator,
   type TableFacts,
@@ -180,10 +181,15 @@ class PairGreater extends RowMapEvaluator {
 class CompoundUnique extends RowMapEvaluator {
   protected readonly expected: string;
   private readonly seen = new FirstOccurrences();
+  private rowName: RowNamer = String;
 
   constructor(config: ExpectationConfig) {
     super(config, 'all_values_are_missing');
     this.expected = `unique combinations of ${listed(this.columns)}`;
+  }
+
+  nameRows(name: RowNamer): void {
+    this.rowName = name;
   }
 
   expectRecords(records: number): void {
@@ -194,7 +200,7 @@ class CompoundUnique extends RowMapEvaluator {
     const first = this.seen.findOrAdd(JSON.stringify(values), index, line);
     if (first === -1) return undefined;
     if (this.seen.markRepeated(first)) this.unexpected.add(this.seen.firstIndex(first), this.shown(values));
-    return `${listed(this.columns)} must be unique together; the same values are on row ${this.seen.firstLine(first)}`;
+    return `${listed(this.columns)} must be unique together; the same values are on row ${this.rowName(this.seen.firstLine(first))}`;
   }
 }
 

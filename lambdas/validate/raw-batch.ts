@@ -3,6 +3,17 @@ import { type Contract, isJsonDocuments } from '../shared/contract.js';
 import { MalformedInput } from '../shared/errors.js';
 import { valueAt } from '../shared/json-path.js';
 import type { ObjectStore } from '../shared/object-store.js';
+import type { StreamOrigins } from './engine.js';
+
+/** The raw objects of one batch as one stream, and where each line of it comes from. */
+export interface RawBatch {
+  stream: Readable;
+  /**
+   * For a batch of several objects, the object and line each line (and byte) of the stream comes
+   * from; undefined for one object, whose lines are the stream's.
+   */
+  origins?: StreamOrigins;
+}
 
 /**
  * The raw objects of one batch as the one stream the validation engine reads. A batch is one
@@ -14,18 +25,24 @@ import type { ObjectStore } from '../shared/object-store.js';
  *   be the same as the first object's (else `MalformedInput` naming the object);
  * - JSON documents (`format: { type: json, records_path }`): each document parsed in turn, one
  *   at a time, and its records emitted as JSON Lines.
- * Line numbers in the validation result count lines of this stream.
+ * Lines of the stream are numbered across the objects; `origins` turns a line of the stream back
+ * into the object it is in and its line there (for JSON documents, the record's position in its
+ * document), so that quarantined rows and messages name the file and its own line.
  */
 export async function openRawBatch(
   store: ObjectStore,
   keys: readonly string[],
   contract: Contract,
-): Promise<Readable> {
+): Promise<RawBatch> {
   const { format } = contract;
-  if (isJsonDocuments(format))
-    return Readable.from(documentRecords(store, keys, format.documents.records_path));
-  if (keys.length === 1) return store.read('raw', keys[0]!);
-  return Readable.from(format.type === 'csv' ? csvFiles(store, keys) : concatenated(store, keys));
+  if (keys.length === 1 && !isJsonDocuments(format)) return { stream: await store.read('raw', keys[0]!) };
+  const map = new OriginMap(store);
+  const chunks = isJsonDocuments(format)
+    ? documentRecords(store, keys, format.documents.records_path, map)
+    : format.type === 'csv'
+      ? csvFiles(store, keys, map)
+      : concatenated(store, keys, map);
+  return { stream: Readable.from(chunks), ...(keys.length > 1 ? { origins: map } : {}) };
 }
 
 /** Where a batch's rows come from, for messages: its one object, or its first and how many more. */
@@ -38,26 +55,113 @@ export function describeBatch(store: ObjectStore, keys: readonly string[]): stri
 
 const NEWLINE = Buffer.from('\n');
 
-async function* concatenated(store: ObjectStore, keys: readonly string[]): AsyncGenerator<Buffer> {
+/**
+ * Where the lines and bytes of a joined stream come from, learnt as the stream is produced: each
+ * object starts a segment at the stream's line and byte it reached, with the object's own line
+ * and byte there (after a CSV header that was held back, line 2). The engine asks about a line
+ * only once the stream has passed it, so its segment is known by then.
+ */
+class OriginMap implements StreamOrigins {
+  private readonly segments: Array<{
+    key: string;
+    streamLine: number;
+    streamByte: number;
+    fileLine: number;
+    fileByte: number;
+  }> = [];
+  /** Line and byte of the stream the next byte is on / at. */
+  private streamLine = 1;
+  private streamByte = 0;
+
+  constructor(private readonly store: ObjectStore) {}
+
+  /** Marks the start of an object's bytes, at its own `fileLine` and `fileByte`. */
+  begin(key: string, fileLine: number, fileByte: number): void {
+    this.segments.push({
+      key,
+      streamLine: this.streamLine,
+      streamByte: this.streamByte,
+      fileLine,
+      fileByte,
+    });
+  }
+
+  /** Counts what goes into the stream. */
+  passed(bytes: Buffer): Buffer {
+    this.streamByte += bytes.length;
+    for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) this.streamLine++;
+    return bytes;
+  }
+
+  line(line: number): { file: string; source: string; line: number } {
+    const segment = this.find((s) => s.streamLine <= line);
+    return {
+      file: nameOf(segment.key),
+      source: this.store.describe('raw', segment.key),
+      line: segment.fileLine + (line - segment.streamLine),
+    };
+  }
+
+  byte(offset: number): { source: string; offset: number } {
+    const segment = this.find((s) => s.streamByte <= offset);
+    return {
+      source: this.store.describe('raw', segment.key),
+      offset: segment.fileByte + (offset - segment.streamByte),
+    };
+  }
+
+  /**
+   * The last segment that starts at or before a position (an object that added no line, such as
+   * a CSV file of only its header, starts where the next one does). Binary search: positions
+   * are asked in any order (a duplicate names the row of the first occurrence).
+   */
+  private find(startsBefore: (segment: OriginMap['segments'][number]) => boolean) {
+    let low = 0;
+    let high = this.segments.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (startsBefore(this.segments[middle]!)) low = middle;
+      else high = middle - 1;
+    }
+    return this.segments[low]!;
+  }
+}
+
+/** An object's name within its batch: the last part of its key (page-00002.json, part-2.csv). */
+function nameOf(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
+}
+
+async function* concatenated(
+  store: ObjectStore,
+  keys: readonly string[],
+  map: OriginMap,
+): AsyncGenerator<Buffer> {
   let endsWithNewline = true;
   for (const key of keys) {
-    if (!endsWithNewline) yield NEWLINE;
+    if (!endsWithNewline) yield map.passed(NEWLINE);
+    map.begin(key, 1, 0);
     for await (const chunk of (await store.read('raw', key)) as AsyncIterable<Buffer>) {
       if (chunk.length === 0) continue;
       endsWithNewline = chunk[chunk.length - 1] === 0x0a;
-      yield chunk;
+      yield map.passed(chunk);
     }
   }
 }
 
-async function* csvFiles(store: ObjectStore, keys: readonly string[]): AsyncGenerator<Buffer> {
+async function* csvFiles(
+  store: ObjectStore,
+  keys: readonly string[],
+  map: OriginMap,
+): AsyncGenerator<Buffer> {
   let header: string | undefined;
   let endsWithNewline = true;
   for (const [index, key] of keys.entries()) {
-    if (!endsWithNewline) yield NEWLINE;
+    if (!endsWithNewline) yield map.passed(NEWLINE);
     // The header line of this object, until it ends: passed on for the first object, held back
     // and compared with the first object's for the others.
     let headLine: Buffer | undefined = Buffer.alloc(0);
+    if (index === 0) map.begin(key, 1, 0);
     for await (const chunk of (await store.read('raw', key)) as AsyncIterable<Buffer>) {
       let bytes = chunk;
       if (headLine !== undefined) {
@@ -70,13 +174,14 @@ async function* csvFiles(store: ObjectStore, keys: readonly string[]): AsyncGene
           else {
             checkHeader(store, key, header!, headLine);
             bytes = bytes.subarray(end + 1);
+            map.begin(key, 2, headLine.length + 1);
           }
           headLine = undefined;
         }
       }
       if (bytes.length === 0) continue;
       endsWithNewline = bytes[bytes.length - 1] === 0x0a;
-      yield bytes;
+      yield map.passed(bytes);
     }
     if (index === 0) header ??= lineText(headLine ?? Buffer.alloc(0));
     else if (headLine !== undefined && headLine.length > 0) checkHeader(store, key, header!, headLine);
@@ -100,6 +205,7 @@ async function* documentRecords(
   store: ObjectStore,
   keys: readonly string[],
   path: string | undefined,
+  map: OriginMap,
 ): AsyncGenerator<Buffer> {
   for (const key of keys) {
     const text = await store.readText('raw', key);
@@ -117,8 +223,10 @@ async function* documentRecords(
         `${store.describe('raw', key)}: expected an array of records at ${path ? `'${path}'` : 'the top level'} (format records_path)`,
       );
     }
+    // One record per line: the line of a record in the stream is its position in the document.
+    map.begin(key, 1, 0);
     let lines = '';
     for (const record of records) lines += `${JSON.stringify(record)}\n`;
-    if (lines) yield Buffer.from(lines);
+    if (lines) yield map.passed(Buffer.from(lines));
   }
 }

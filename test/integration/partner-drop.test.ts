@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
@@ -12,10 +12,10 @@ const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 let datasets: string;
 let lake: string;
 
-const sluice = (args: string[]) =>
+const sluice = (args: string[], lakeDir = lake) =>
   spawnSync(
     process.execPath,
-    [join(root, 'bin', 'sluice.mjs'), '--datasets', datasets, '--lake', lake, ...args],
+    [join(root, 'bin', 'sluice.mjs'), '--datasets', datasets, '--lake', lakeDir, ...args],
     {
       cwd: root,
       encoding: 'utf8',
@@ -80,6 +80,48 @@ describe('sluice run of a partner drop', () => {
     expect(result.stdout).toMatch(/quarantined\s+1/);
     const runs = readdirSync(join(lake, 'lake', 'raw', 'acme-shipments'), { recursive: true }) as string[];
     expect(runs.filter((f) => f.endsWith('.csv'))).toHaveLength(2);
+  });
+
+  it("reports a bad row of the batch's second file with that file's name and its own line", () => {
+    // Prepare: S3 is on line 2 of part-2.csv, the third record of the batch
+    const manifest = JSON.stringify({
+      files: [
+        { name: 'part-1.csv', sha256: sha(part1) },
+        { name: 'part-2.csv', sha256: sha(part2) },
+      ],
+    });
+    const batch = folder('2026-11-28', {
+      'part-1.csv': part1,
+      'part-2.csv': part2,
+      'manifest.json': manifest,
+    });
+    const ownLake = mkdtempSync(join(tmpdir(), 'sluice-drop-lake-'));
+    // Act
+    const result = sluice(['run', 'acme-shipments', '--input', batch], ownLake);
+    // Assess
+    expect(result.status).toBe(0);
+    const only = (zone: string, file: string) => {
+      const dir = join(ownLake, 'lake', zone, 'acme-shipments');
+      const found = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith(file));
+      expect(found).toHaveLength(1);
+      return readFileSync(join(dir, found[0]!), 'utf8');
+    };
+    const rejected = only('quarantine', 'rejected-rows.jsonl')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rejected).toEqual([
+      expect.objectContaining({
+        file: 'part-2.csv',
+        row: 2,
+        index: 2,
+        record: { shipment_id: 'S3', weight_kg: -1 },
+      }),
+    ]);
+    const report = JSON.parse(only('reports', 'validation.json')) as {
+      results: Array<{ result: { partial_unexpected_index_list?: number[] } }>;
+    };
+    expect(report.results[0]!.result.partial_unexpected_index_list).toEqual([2]);
   });
 
   it('fails with ChecksumMismatch when a file differs from the manifest, and promotes nothing', () => {
