@@ -75,7 +75,9 @@ describe('FirstOccurrences', () => {
     // Prepare: line − index changes at index 3 (a record over two lines) and 6 (a new file).
     const lines = [2, 3, 4, 6, 7, 8, 2, 3];
     const seen = new FirstOccurrences();
-    lines.forEach((line, index) => seen.findOrAdd(`k${index}`, index, line));
+    lines.forEach((line, index) => {
+      seen.findOrAdd(`k${index}`, index, line);
+    });
     // Act
     const found = lines.map((_, index) => seen.firstLine(seen.findOrAdd(`k${index}`, 100 + index, 200)));
     // Assess
@@ -97,7 +99,11 @@ describe('FirstOccurrences', () => {
     seen.findOrAdd('before', 0, 2);
     // Act
     seen.reserve(100_000, 12);
-    const found = [seen.findOrAdd('before', 1, 3), seen.findOrAdd('after', 2, 4), seen.findOrAdd('after', 3, 5)];
+    const found = [
+      seen.findOrAdd('before', 1, 3),
+      seen.findOrAdd('after', 2, 4),
+      seen.findOrAdd('after', 3, 5),
+    ];
     // Assess
     expect([found, seen.firstLine(found[2]!)]).toEqual([[0, -1, 1], 4]);
   });
