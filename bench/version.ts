@@ -1,6 +1,6 @@
 // Times Sluice's Version step (the buildspec run locally: clone, sync, dvc add, dvc push, commit,
 // tag, push) against plain `dvc add && dvc push` of the same data to the same kind of remote.
-//   node --import tsx bench/version.ts [--case large|small|both] [--size-mb 1024] [--files 10000]
+//   node --import tsx bench/version.ts [--case large|small|both] [--size-mb 1024] [--files 10000] [--rounds 3]
 // Needs the project's .venv (npm test or `node scripts/setup.mjs --python` installs it).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,10 +15,20 @@ const { values } = parseArgs({
     case: { type: 'string', default: 'both' },
     'size-mb': { type: 'string', default: '1024' },
     files: { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const toolsBin = join(import.meta.dirname, '..', '.venv', 'bin');
 const env = { ...process.env, PATH: `${toolsBin}:${process.env.PATH}`, DVC_NO_ANALYTICS: '1' };
+
+/**
+ * Writes what the page cache still holds to disk before a timed section: otherwise the gigabyte
+ * written just before (the generated data, the other side's push) is flushed during it, and the
+ * side timed second pays for the first.
+ */
+function settle(): void {
+  execFileSync('sync');
+}
 
 function seconds(since: bigint): number {
   return Number(process.hrtime.bigint() - since) / 1e9;
@@ -57,6 +67,7 @@ async function sluiceVersion(
     curatedRoot,
     toolsBin,
   });
+  settle();
   const started = process.hrtime.bigint();
   let last = Date.now();
   const steps: string[] = [];
@@ -103,53 +114,90 @@ function plainDvc(work: string, curated: string, first: boolean): number {
   }
   rmSync(join(repo, 'data', 'bench'), { recursive: true, force: true });
   cpSync(curated, join(repo, 'data', 'bench'), { recursive: true });
+  settle();
   const started = process.hrtime.bigint();
   run('dvc', ['add', '--quiet', 'data/bench']);
   run('dvc', ['push', '--quiet']);
   return seconds(started);
 }
 
-async function bench(name: string, files: number, bytes: number): Promise<void> {
+interface Timed {
+  total: number;
+  steps: string[];
+}
+
+async function bench(name: string, files: number, bytes: number, rounds: number): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'sluice-bench-version-'));
   try {
     const curatedRoot = join(work, 'curated');
     const started = process.hrtime.bigint();
     generate(curatedRoot, files, bytes);
+    // The batch a later run adds: one more partition of the same size as the others.
+    generate(join(work, 'more'), 1, Math.max(1024, Math.floor(bytes / files)));
+    const extra = join(curatedRoot, 'bench', 'dt=2026-12-01');
     console.log(
-      `${name}: ${files.toLocaleString('en-US')} files, ${(bytes / 2 ** 20).toFixed(0)} MiB (generated in ${seconds(started).toFixed(1)} s)`,
+      `${name}: ${files.toLocaleString('en-US')} files, ${(bytes / 2 ** 20).toFixed(0)} MiB (generated in ${seconds(started).toFixed(1)} s), ${rounds} round${rounds === 1 ? '' : 's'}`,
     );
-    const report = (label: string, plain: number, sluice: { total: number; steps: string[] }) => {
+    // Each round versions the data twice on each side, in fresh repositories and remotes. The side
+    // that goes first alternates: the gigabytes one side writes are still being flushed while the
+    // other runs (sync before each timed part is not enough on this kind of disk), so one fixed
+    // order favours one side by up to 30%. Medians of the rounds are compared.
+    const results = {
+      first: { plain: [] as number[], sluice: [] as Timed[] },
+      next: { plain: [] as number[], sluice: [] as Timed[] },
+    };
+    for (let round = 0; round < rounds; round++) {
+      const dir = join(work, `round-${round}`);
+      mkdirSync(dir);
+      rmSync(extra, { recursive: true, force: true });
+      const plainFirst = round % 2 === 0;
+      const version = async (which: 'first' | 'next') => {
+        const tag = which === 'first' ? 'v1' : 'v2';
+        const doPlain = () =>
+          results[which].plain.push(plainDvc(dir, join(curatedRoot, 'bench'), which === 'first'));
+        const doSluice = async () => results[which].sluice.push(await sluiceVersion(dir, curatedRoot, tag));
+        if (plainFirst) {
+          doPlain();
+          await doSluice();
+        } else {
+          await doSluice();
+          doPlain();
+        }
+      };
+      await version('first');
+      cpSync(join(work, 'more', 'bench'), extra, { recursive: true });
+      await version('next');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const report = (label: string, plains: number[], sluices: Timed[]) => {
+      const plain = median(plains);
+      const sluice = median(sluices.map((t) => t.total));
+      const typical = sluices.find((t) => t.total === sluice)!;
       console.log(`  ${label}`);
-      console.log(`    plain dvc add + dvc push    ${plain.toFixed(2)} s`);
-      console.log(`    Sluice Version step         ${sluice.total.toFixed(2)} s, of which:`);
-      for (const step of sluice.steps) console.log(`      ${step}`);
-      const ratio = sluice.total / plain;
       console.log(
-        `    ratio Sluice / plain        ${ratio.toFixed(3)}  (overhead ${((ratio - 1) * 100).toFixed(1)} %)`,
+        `    plain dvc add + dvc push    ${plain.toFixed(2)} s  (rounds: ${plains.map((x) => x.toFixed(2)).join(', ')})`,
+      );
+      console.log(
+        `    Sluice Version step         ${sluice.toFixed(2)} s  (rounds: ${sluices.map((t) => t.total.toFixed(2)).join(', ')}); the median round:`,
+      );
+      for (const step of typical.steps) console.log(`      ${step}`);
+      const ratio = sluice / plain;
+      console.log(
+        `    ratio Sluice / plain        ${ratio.toFixed(3)}  (overhead ${((ratio - 1) * 100).toFixed(1)} %, medians)`,
       );
     };
     // First version: Sluice also initialises DVC, its remote and the prepare stage in the repository.
-    report(
-      'first version',
-      plainDvc(work, join(curatedRoot, 'bench'), true),
-      await sluiceVersion(work, curatedRoot, 'v1'),
-    );
+    report('first version', results.first.plain, results.first.sluice);
     // A later version after one more batch: what every recurring run pays.
-    generate(join(curatedRoot, 'more'), 1, Math.max(1024, Math.floor(bytes / files)));
-    cpSync(join(curatedRoot, 'more', 'bench'), join(curatedRoot, 'bench', 'dt=2026-12-01'), {
-      recursive: true,
-    });
-    report(
-      'next version (one more batch)',
-      plainDvc(work, join(curatedRoot, 'bench'), false),
-      await sluiceVersion(work, curatedRoot, 'v2'),
-    );
+    report('next version (one more batch)', results.next.plain, results.next.sluice);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
+const rounds = Number(values.rounds);
 if (values.case === 'large' || values.case === 'both')
-  await bench('large', 10, Number(values['size-mb']) * 2 ** 20);
+  await bench('large', 10, Number(values['size-mb']) * 2 ** 20, rounds);
 if (values.case === 'small' || values.case === 'both')
-  await bench('small', Number(values.files), Number(values.files) * 2048);
+  await bench('small', Number(values.files), Number(values.files) * 2048, rounds);
