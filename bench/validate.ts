@@ -180,6 +180,8 @@ async function bundle(dir: string): Promise<string> {
     target: 'node22',
     outfile,
     logLevel: 'error',
+    // Only the parent bundles; the child never loads esbuild, so it stays out of the child's memory.
+    external: ['esbuild'],
     // Some dependencies are CommonJS that call require(): give the ESM bundle one.
     banner: {
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",

@@ -206,6 +206,38 @@ describe('versioning the curated snapshot with DVC', () => {
     ).toHaveLength(2);
   });
 
+  it("keeps one prepare stage per dataset in the repository's dvc.yaml, and dvc repro runs each", async () => {
+    // Prepare
+    const { dir, store, versioning } = localLake();
+    const functions = coreFunctions({ store, contracts });
+    for (const dataset of ['orders', 'refunds']) {
+      await runUpload({
+        dataset,
+        inputFile: csv(dir, `${dataset}.csv`, [`${dataset}-1,1,paid`]),
+        store,
+        contracts,
+        functions,
+        versioning,
+      });
+    }
+    const work = checkoutVersion(
+      versioning,
+      listVersions(versioning, 'refunds')[0]!.tag,
+      join(dir, 'work'),
+    ).dir;
+    const env = { ...process.env, PATH: `${toolsBin}:${process.env.PATH}`, DVC_NO_ANALYTICS: '1' };
+    execFileSync(join(toolsBin, 'dvc'), ['pull', '--quiet', 'data/orders.dvc', 'data/refunds.dvc'], {
+      cwd: work,
+      env,
+    });
+    // Act
+    const repro = execFileSync(join(toolsBin, 'dvc'), ['repro'], { cwd: work, env, encoding: 'utf8' });
+    // Assess
+    expect(readFileSync(join(work, 'dvc.yaml'), 'utf8')).toMatch(/prepare-orders:[\s\S]*prepare-refunds:/);
+    expect(repro).toMatch(/Running stage 'prepare-orders'/);
+    expect(repro).toMatch(/Running stage 'prepare-refunds'/);
+  });
+
   it('versions to an S3 remote (moto) and restores from it with dvc pull', async () => {
     // Prepare
     const lake = await motoLake(datasetsDir);
