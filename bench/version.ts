@@ -1,6 +1,6 @@
 // Times Sluice's Version step (the buildspec run locally: clone, sync, dvc add, dvc push, commit,
 // tag, push) against plain `dvc add && dvc push` of the same data to the same kind of remote.
-//   node --import tsx bench/version.ts [--case large|small|both] [--size-mb 1024] [--files 10000] [--rounds 3]
+//   node --import tsx bench/version.ts [--case large|small|both] [--size-mb 1024] [--files 10000] [--rounds 3] [--kept-cache]
 // Needs the project's .venv (npm test or `node scripts/setup.mjs --python` installs it).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,8 @@ const { values } = parseArgs({
     'size-mb': { type: 'string', default: '1024' },
     files: { type: 'string', default: '10000' },
     rounds: { type: 'string', default: '3' },
+    /** Give the Version step a DVC cache kept between builds (SLUICE_DVC_CACHE). */
+    'kept-cache': { type: 'boolean', default: false },
   },
 });
 const toolsBin = join(import.meta.dirname, '..', '.venv', 'bin');
@@ -66,6 +68,8 @@ async function sluiceVersion(
     dvcRemote: join(work, 'remote-sluice'),
     curatedRoot,
     toolsBin,
+    // Kept between the versions of a round, as plain DVC's repository keeps its cache.
+    ...(values['kept-cache'] ? { dvcCache: join(work, 'dvc-cache') } : {}),
   });
   settle();
   const started = process.hrtime.bigint();

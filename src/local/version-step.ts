@@ -21,6 +21,12 @@ export interface LocalVersioning {
   s3Endpoint?: string;
   /** Directory holding the `dvc` command (the project's .venv/bin). */
   toolsBin: string;
+  /**
+   * A DVC cache directory kept between builds (default: SLUICE_DVC_CACHE in the environment): dvc
+   * add then copies in only files no earlier version had. Unset, each build's clone has a cache of
+   * its own.
+   */
+  dvcCache?: string;
 }
 
 interface StartBuildInput {
@@ -50,10 +56,12 @@ export function localVersionTask(versioning: LocalVersioning) {
       );
     }
     ensureBareRepository(versioning.gitRemote);
+    const dvcCache = versioning.dvcCache ?? process.env.SLUICE_DVC_CACHE;
     const env: Record<string, string> = {
       SLUICE_GIT_REMOTE: versioning.gitRemote,
       SLUICE_DVC_REMOTE: versioning.dvcRemote,
       SLUICE_CURATED_ROOT: versioning.curatedRoot,
+      ...(dvcCache ? { SLUICE_DVC_CACHE: dvcCache } : {}),
       ...(versioning.s3Endpoint
         ? { SLUICE_S3_ENDPOINT: versioning.s3Endpoint, AWS_ENDPOINT_URL_S3: versioning.s3Endpoint }
         : {}),

@@ -238,6 +238,44 @@ describe('versioning the curated snapshot with DVC', () => {
     expect(repro).toMatch(/Running stage 'prepare-refunds'/);
   });
 
+  it('keeps a DVC cache between builds when one is named, and each tag still restores its bytes', async () => {
+    // Prepare
+    const { dir, store, versioning } = localLake();
+    const kept = { ...versioning, dvcCache: join(dir, 'dvc-cache') };
+    const functions = coreFunctions({ store, contracts });
+    const objects = () =>
+      readdirSync(join(kept.dvcCache, 'files', 'md5'), { recursive: true, withFileTypes: true }).filter((e) =>
+        e.isFile(),
+      ).length;
+    // Act
+    await runUpload({
+      dataset: 'orders',
+      inputFile: csv(dir, 'a.csv', ['A1,1,paid']),
+      store,
+      contracts,
+      functions,
+      versioning: kept,
+    });
+    const afterFirst = objects();
+    await runUpload({
+      dataset: 'orders',
+      inputFile: csv(dir, 'b.csv', ['B1,2,paid']),
+      store,
+      contracts,
+      functions,
+      versioning: kept,
+    });
+    const afterSecond = objects();
+    const restored = listVersions(kept, 'orders').map(
+      (version) =>
+        checkoutVersion(kept, version.tag, join(dir, `work-${version.tag.replace(/\W/g, '-')}`)).files,
+    );
+    // Assess: a partition and a .dir manifest per version, the first partition kept once; the newest
+    // version restores two verified files, the first one.
+    expect([afterFirst, afterSecond]).toEqual([2, 4]);
+    expect(restored).toEqual([2, 1]);
+  });
+
   it('versions to an S3 remote (moto) and restores from it with dvc pull', async () => {
     // Prepare
     const lake = await motoLake(datasetsDir);
