@@ -68,6 +68,8 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
 
   let outcome: ValidationOutcome;
   try {
+    // Asked before the batch is opened: nothing waits between opening its stream and reading it.
+    const sizeBytes = await batchSize(store, rawKeys);
     const raw = await openRawBatch(store, rawKeys, contract);
     outcome = await validateStream(
       raw.stream,
@@ -76,7 +78,7 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
       {
         source,
         onProgress: ports.onProgress,
-        sizeBytes: await batchSize(store, rawKeys),
+        sizeBytes,
         origins: raw.origins,
       },
     );
