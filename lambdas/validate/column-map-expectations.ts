@@ -50,7 +50,8 @@ function codePoints(text: string): number {
   return n;
 }
 
-function compile(source: string): RegExp | string {
+/** A contract regex as a JavaScript RegExp with the u flag, or why it cannot be one. */
+export function compile(source: string): RegExp | string {
   try {
     return new RegExp(source, 'u');
   } catch (error) {
@@ -78,33 +79,62 @@ class ValuesNull extends AllRowsColumnMapEvaluator {
  */
 class ValuesNotInSet extends ColumnMapEvaluator {
   protected readonly expected: string;
-  private readonly set: Set<unknown>;
-  private readonly hasNumbers: boolean;
-  private readonly asDates: boolean;
+  private readonly set: ValueSet;
 
   constructor(config: ExpectationConfig) {
     super(config);
-    const values = (config.kwargs.value_set as unknown[] | undefined) ?? [];
-    this.asDates = config.kwargs.parse_strings_as_datetimes === true;
-    const instants = this.asDates ? dateSet(values) : undefined;
-    if (instants === null) this.problem = NOT_A_DATE_SET;
-    this.set = instants ?? new Set(values);
-    this.hasNumbers = !this.asDates && values.some((v) => typeof v === 'number');
-    this.expected = `values not in {${values.slice(0, 10).map(show).join(', ')}${values.length > 10 ? ', …' : ''}}${this.asDates ? ' (as date-times)' : ''}`;
+    this.set = new ValueSet(config.kwargs);
+    this.problem = this.set.problem;
+    const { values } = this.set;
+    this.expected = `values not in {${values.slice(0, 10).map(show).join(', ')}${values.length > 10 ? ', …' : ''}}${this.set.asDates ? ' (as date-times)' : ''}`;
   }
 
   protected test(value: unknown): string | undefined {
-    const v = this.asDates ? (typeof value === 'string' ? parseDateTime(value) : undefined) : value;
-    const inSet =
-      this.set.has(v) || (this.hasNumbers && typeof value === 'string' && this.set.has(decimal(value)));
-    return inSet ? `must not be one of the forbidden values, got ${show(value)}` : undefined;
+    // A value that is not a date-time (has: undefined) equals none of the set's instants.
+    return this.set.has(value) === true
+      ? `must not be one of the forbidden values, got ${show(value)}`
+      : undefined;
   }
 }
 
-export const NOT_A_DATE_SET = 'parse_strings_as_datetimes is set but a value_set entry is not a date-time';
+/**
+ * A value_set as in_set and not_in_set compare with it. With parse_strings_as_datetimes the set
+ * and the values are compared as instants (date-time.ts); otherwise a text value also matches a
+ * number of the set when it reads as that number.
+ */
+export class ValueSet {
+  readonly values: readonly unknown[];
+  readonly asDates: boolean;
+  /** Set when a value_set entry is not a date-time although parse_strings_as_datetimes is. */
+  readonly problem: string | undefined;
+  private readonly set: Set<unknown>;
+  private readonly hasNumbers: boolean;
+
+  constructor(kwargs: Record<string, unknown>) {
+    this.values = (kwargs.value_set as unknown[] | undefined) ?? [];
+    this.asDates = kwargs.parse_strings_as_datetimes === true;
+    const instants = this.asDates ? dateSet(this.values) : undefined;
+    if (instants === null) {
+      this.problem = 'parse_strings_as_datetimes is set but a value_set entry is not a date-time';
+    }
+    this.set = instants ?? new Set(this.values);
+    this.hasNumbers = !this.asDates && this.values.some((v) => typeof v === 'number');
+  }
+
+  /** Whether the value is in the set; undefined when compared as date-times and it is not one. */
+  has(value: unknown): boolean | undefined {
+    if (this.asDates) {
+      const instant = typeof value === 'string' ? parseDateTime(value) : undefined;
+      return instant === undefined ? undefined : this.set.has(instant);
+    }
+    return (
+      this.set.has(value) || (this.hasNumbers && typeof value === 'string' && this.set.has(decimal(value)))
+    );
+  }
+}
 
 /** The instants of a value set's date-time texts; null when an entry is not one. */
-export function dateSet(values: readonly unknown[]): Set<unknown> | null {
+function dateSet(values: readonly unknown[]): Set<unknown> | null {
   const instants = new Set<unknown>();
   for (const v of values) {
     const instant = typeof v === 'string' ? parseDateTime(v) : undefined;

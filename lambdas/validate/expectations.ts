@@ -8,7 +8,7 @@ import type { ExpectationConfig } from '../shared/contract.js';
 import { ExpectationRaised } from '../shared/errors.js';
 import { EXPECTATION_CATALOGUE, type ExpectationKind } from '../shared/expectation-catalogue.js';
 import { AGGREGATE_EVALUATORS } from './aggregate-expectations.js';
-import { COLUMN_MAP_EVALUATORS, dateSet, NOT_A_DATE_SET } from './column-map-expectations.js';
+import { COLUMN_MAP_EVALUATORS, compile, ValueSet } from './column-map-expectations.js';
 import { parseDateTime } from './date-time.js';
 import { decimal } from './decimal.js';
 import {
@@ -185,33 +185,24 @@ class ValuesBetween extends ColumnMapEvaluator {
  */
 class ValuesInSet extends ColumnMapEvaluator {
   protected readonly expected: string;
-  private readonly set: Set<unknown>;
-  private readonly hasNumbers: boolean;
-  private readonly asDates: boolean;
+  private readonly set: ValueSet;
 
   constructor(config: ExpectationConfig) {
     super(config);
-    const values = (config.kwargs.value_set as unknown[] | undefined) ?? [];
-    this.asDates = config.kwargs.parse_strings_as_datetimes === true;
-    const instants = this.asDates ? dateSet(values) : undefined;
-    if (instants === null) this.problem = NOT_A_DATE_SET;
-    this.set = instants ?? new Set(values);
-    this.hasNumbers = !this.asDates && values.some((v) => typeof v === 'number');
+    this.set = new ValueSet(config.kwargs);
+    this.problem = this.set.problem;
+    const { values } = this.set;
     const shown = values.slice(0, 10).map(show).join(', ');
-    this.expected = `values in {${shown}${values.length > 10 ? `, … ${values.length - 10} more` : ''}}${this.asDates ? ' (as date-times)' : ''}`;
+    this.expected = `values in {${shown}${values.length > 10 ? `, … ${values.length - 10} more` : ''}}${this.set.asDates ? ' (as date-times)' : ''}`;
   }
 
   protected test(value: unknown): string | undefined {
-    if (this.asDates) {
-      const instant = typeof value === 'string' ? parseDateTime(value) : undefined;
-      if (instant === undefined)
-        return `must be a date-time in ${this.expected.slice('values in '.length)}, got ${show(value)}`;
-      if (this.set.has(instant)) return undefined;
-    } else if (this.set.has(value)) return undefined;
-    if (this.hasNumbers && typeof value === 'string' && this.set.has(decimal(value))) {
-      return undefined;
-    }
-    return `must be one of ${this.expected.slice('values in '.length)}, got ${show(value)}`;
+    const found = this.set.has(value);
+    if (found === true) return undefined;
+    const set = this.expected.slice('values in '.length);
+    return found === undefined
+      ? `must be a date-time in ${set}, got ${show(value)}`
+      : `must be one of ${set}, got ${show(value)}`;
   }
 }
 
@@ -224,13 +215,9 @@ class ValuesMatchRegex extends ColumnMapEvaluator {
     super(config);
     const source = String(config.kwargs.regex);
     this.expected = `values matching /${source}/u`;
-    let regex = /(?:)/u;
-    try {
-      regex = new RegExp(source, 'u');
-    } catch (error) {
-      this.problem = `regex is not valid: ${(error as Error).message}`;
-    }
-    this.regex = regex;
+    const compiled = compile(source);
+    if (typeof compiled === 'string') this.problem = compiled;
+    this.regex = typeof compiled === 'string' ? /(?:)/u : compiled;
   }
 
   protected test(value: unknown): string | undefined {
