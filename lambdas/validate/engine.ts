@@ -29,7 +29,7 @@ import {
   NO_EXCEPTION,
   type SuiteValidationResult,
 } from './result-format.js';
-import { type RowChecks, rowChecks } from './row-checks.js';
+import { type RowChecks, rowChecks, withFailure } from './row-checks.js';
 import { RowJson } from './row-json.js';
 import { InvalidUtf8, StrictUtf8Decoder } from './utf8.js';
 
@@ -321,12 +321,7 @@ class ValidationRun {
       const column = evaluator.column;
       const value = column === null ? undefined : record[column];
       const reason = evaluator.observe!(value, index, line, record);
-      if (reason !== undefined && quarantines[e]) {
-        const failure: RowFailure = { column, expectation: evaluator.config.type, reason };
-        if (column !== null) failure.value = value ?? null;
-        if (failures === undefined) failures = [failure];
-        else failures.push(failure);
-      }
+      if (reason !== undefined && quarantines[e]) failures = withFailure(failures, evaluator, reason, value);
     }
     return failures;
   }

@@ -39,24 +39,27 @@ export function rowChecks(
     }
   });
   lines.push('return failures;');
-  const failed = (
-    failures: RowFailure[] | undefined,
-    e: number,
-    reason: string,
-    value: unknown,
-  ): RowFailure[] => {
-    const evaluator = evaluators[e]!;
-    const column = evaluator.column;
-    const failure: RowFailure = { column, expectation: evaluator.config.type, reason };
-    if (column !== null) failure.value = value ?? null;
-    if (failures === undefined) return [failure];
-    failures.push(failure);
-    return failures;
-  };
+  const failed = (failures: RowFailure[] | undefined, e: number, reason: string, value: unknown) =>
+    withFailure(failures, evaluators[e]!, reason, value);
   const make = new Function(
     'evaluators',
     'failed',
     `return (values, record, index, line, failures) => {\n${lines.join('\n')}\n};`,
   );
   return make(evaluators, failed) as RowChecks;
+}
+
+/** Adds the failure of one evaluator on a row to the row's failures (created when there are none yet). */
+export function withFailure(
+  failures: RowFailure[] | undefined,
+  evaluator: Evaluator,
+  reason: string,
+  value: unknown,
+): RowFailure[] {
+  const column = evaluator.column;
+  const failure: RowFailure = { column, expectation: evaluator.config.type, reason };
+  if (column !== null) failure.value = value ?? null;
+  if (failures === undefined) return [failure];
+  failures.push(failure);
+  return failures;
 }
