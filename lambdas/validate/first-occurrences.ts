@@ -7,6 +7,13 @@
  * not a string) plus its key's characters (one byte each while all are below 256) plus about 6
  * bytes of table: at 5M distinct 13-character keys, about 140 MB where a Map of strings takes
  * over 400.
+ *
+ * Keys that arrive in increasing order (the id column of an export sorted by it, an
+ * auto-increment key, a timestamp) need no table at all: while every key is greater than the one
+ * before, a key can only equal the last, so one comparison tells a new key from a repeat. The
+ * table is built from the kept keys, once, at the first key out of order; until then it takes no
+ * memory, and a key costs a comparison and a copy instead of a hash and a probe that misses the
+ * cache (about a fifth of the time at a million keys).
  */
 
 const STRING = 0;
@@ -26,8 +33,16 @@ export class FirstOccurrences {
    * byte per slot, mostly within one cache line, and looks at the entry (`slots`: entry + 1)
    * only when the byte matches: about one in 128 strangers gets that far.
    */
-  private tags = new Uint8Array(1024);
-  private slots = new Uint32Array(1024);
+  private tags = EMPTY_TAGS;
+  private slots = EMPTY_SLOTS;
+  /** Whether every key so far came in increasing order and the table has not been built. */
+  private ordered = true;
+  /** In order: the last key, as its kind compares (a number as a number, anything else as text). */
+  private lastKind = -1;
+  private lastText = '';
+  private lastNumber = 0;
+  /** Slots the table should have when it is built (what `reserve` asked for). */
+  private reservedSlots = 1024;
   private count = 0;
   // One element per entry (`starts` one more). Every key is kept as text: numbers as String(n),
   // which tells every double apart and makes -0 and 0, and NaN and NaN, the same (SameValueZero).
@@ -69,7 +84,8 @@ export class FirstOccurrences {
     const chars = Math.ceil(wanted * averageLength);
     if (chars > this.chars.length) this.chars = grown(this.chars, chars);
     const slots = Math.ceil(wanted / LOAD) + 1;
-    if (slots > this.tags.length) this.rehash(slots);
+    if (this.ordered) this.reservedSlots = Math.max(this.reservedSlots, slots);
+    else if (slots > this.tags.length) this.rehash(slots);
   }
 
   /**
@@ -92,6 +108,24 @@ export class FirstOccurrences {
       kind = JSON_TEXT;
       text = JSON.stringify(value) ?? String(value);
     }
+    if (this.ordered) {
+      if (this.count === 0 || kind === this.lastKind) {
+        const count = this.count;
+        if (count === 0 || (kind === NUMBER ? (value as number) > this.lastNumber : text > this.lastText)) {
+          this.append(kind, text, index, line);
+          this.lastKind = kind;
+          if (kind === NUMBER) this.lastNumber = value as number;
+          else this.lastText = text;
+          return -1;
+        }
+        // Equal to the last key (for numbers, 0 and -0 too): every earlier key is smaller.
+        if (kind === NUMBER ? value === this.lastNumber : text === this.lastText) return count - 1;
+      }
+      // Out of order (or NaN, or another kind): from here on the table finds keys.
+      this.ordered = false;
+      this.lastText = '';
+      this.rehash(Math.max(this.reservedSlots, Math.ceil(this.count / LOAD) + 1));
+    }
     const hash = hashText(text, kind);
     const tag = (hash & 0xff) | 1;
     const tags = this.tags;
@@ -99,8 +133,10 @@ export class FirstOccurrences {
     for (let slot = home(hash, size); ; slot = slot + 1 === size ? 0 : slot + 1) {
       const found = tags[slot]!;
       if (found === 0) {
-        if (kind !== STRING && this.kinds === undefined) this.kinds = new Uint8Array(this.capacity);
-        this.add(slot, tag, kind, text, index, line);
+        const entry = this.append(kind, text, index, line);
+        tags[slot] = tag;
+        this.slots[slot] = entry + 1;
+        if (this.count > size * LOAD) this.rehash(Math.ceil(size * 1.5));
         return -1;
       }
       if (found === tag) {
@@ -145,9 +181,11 @@ export class FirstOccurrences {
     return true;
   }
 
-  private add(slot: number, tag: number, kind: number, text: string, index: number, line: number): void {
+  /** Keeps a new key and its record; returns its entry. The table (if built) is the caller's. */
+  private append(kind: number, text: string, index: number, line: number): number {
     const entry = this.count++;
     if (entry === this.capacity) this.growEntries(Math.ceil(entry * 1.5));
+    if (kind !== STRING && this.kinds === undefined) this.kinds = new Uint8Array(this.capacity);
     if (this.kinds !== undefined) this.kinds[entry] = kind;
     this.indices[entry] = index;
     const offset = line - index;
@@ -173,9 +211,7 @@ export class FirstOccurrences {
       chars[start + i] = code;
     }
     this.starts[entry + 1] = end;
-    this.tags[slot] = tag;
-    this.slots[slot] = entry + 1;
-    if (this.count > this.tags.length * LOAD) this.rehash(Math.ceil(this.tags.length * 1.5));
+    return entry;
   }
 
   private growEntries(length: number): void {
@@ -207,6 +243,10 @@ export class FirstOccurrences {
     this.slots = slots;
   }
 }
+
+/** The table before it is built: no slots. */
+const EMPTY_TAGS = new Uint8Array(0);
+const EMPTY_SLOTS = new Uint32Array(0);
 
 /** FNV-1a over UTF-16 code units, finished with a mix so that linear probing sees spread-out slots. */
 function hashText(text: string, kind: number): number {

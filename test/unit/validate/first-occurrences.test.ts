@@ -107,4 +107,63 @@ describe('FirstOccurrences', () => {
     // Assess
     expect([found, seen.firstLine(found[2]!)]).toEqual([[0, -1, 1], 4]);
   });
+
+  describe('keys that arrive in increasing order', () => {
+    /** The keys findOrAdd misplaces: a new key reported as seen, or a repeat given the wrong first record. */
+    function mismatches(seen: FirstOccurrences, values: unknown[]): unknown[] {
+      const reference = new Map<unknown, number>();
+      return values.filter((value, index) => {
+        const entry = seen.findOrAdd(value, index, index + 2);
+        const first = reference.get(value);
+        if (first === undefined) reference.set(value, index);
+        return entry === -1 ? first !== undefined : seen.firstIndex(entry) !== first;
+      });
+    }
+
+    it('finds a repeat of the last key, then every earlier key once one comes out of order', () => {
+      // Prepare: sorted ids with a few repeated at once, then older ids again, then sorted again.
+      const sorted = Array.from({ length: 5000 }, (_, i) => `ORD-${String(i).padStart(6, '0')}`);
+      const values = [
+        ...sorted.flatMap((id, i) => (i % 97 === 0 ? [id, id] : [id])),
+        sorted[10],
+        sorted[4999],
+        'ORD-999999',
+        sorted[0],
+      ];
+      // Act
+      const seen = new FirstOccurrences();
+      // Assess
+      expect([mismatches(seen, values), seen.size]).toEqual([[], 5001]);
+    });
+
+    it('compares numbers as numbers: 9 then 10 is in order, -0 repeats 0, NaN ends the ordered run', () => {
+      // Prepare
+      const values = [1, 2, 9, 10, 10, 100, 0.5, 0, -0, Number.NaN, 2, Number.NaN, 1e21, 1e21];
+      // Act
+      const seen = new FirstOccurrences();
+      // Assess
+      expect(mismatches(seen, values)).toEqual([]);
+    });
+
+    it('keeps kinds apart when the kind changes within the run: "2" after 1 is a new key', () => {
+      // Prepare (one object twice: the Map that checks compares objects by identity)
+      const object = { a: 1 };
+      const values = [1, 2, '2', '3', 2, true, '3', object, object];
+      // Act
+      const seen = new FirstOccurrences();
+      // Assess
+      expect([mismatches(seen, values), seen.size]).toEqual([[], 6]);
+    });
+
+    it('builds the table of the reserved size at the first key out of order, and finds keys from then on', () => {
+      // Prepare
+      const seen = new FirstOccurrences();
+      seen.reserve(20_000, 8);
+      const values = Array.from({ length: 10_000 }, (_, i) => `k${String(i).padStart(7, '0')}`);
+      // Act: in order, then every key again in reverse, then new keys out of order.
+      const found = mismatches(seen, [...values, ...[...values].reverse(), 'a', 'b', 'a']);
+      // Assess
+      expect([found, seen.size]).toEqual([[], 10_002]);
+    });
+  });
 });
