@@ -8,7 +8,7 @@
  * function is (no TypeScript loader, no generator), so that its peak RSS (the kernel's maxRSS)
  * is what a Lambda would see. --repeat N validates N times and prints the best.
  *
- *   node --import tsx bench/validate.ts [--rows N] [--chunk BYTES] [--repeat N] [--reference] [--keep]
+ *   node --import tsx bench/validate.ts [--rows N] [--ids sorted|shuffled] [--chunk BYTES] [--repeat N] [--reference] [--keep]
  *
  * --reference also times papaparse reading the same file and doing nothing else (NOTES.md:
  * ~1.5M rows/s on the reference machine), to scale the figures on a slower or busier machine.
@@ -40,6 +40,11 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     reference: { type: 'boolean', default: false },
     repeat: { type: 'string', default: '1' },
+    /**
+     * Order of the unique order_id column: `sorted` (as an export ordered by its key usually is)
+     * or `shuffled` (the same ids in random order, which uniqueness pays more for).
+     */
+    ids: { type: 'string', default: 'sorted' },
     /** Internal: validate this file and print the figures as JSON (the bundled child). */
     child: { type: 'string' },
   },
@@ -97,11 +102,11 @@ function generate(file: string, count: number): void {
   const statuses = ['pending', 'paid', 'shipped', 'cancelled'];
   const fd = openSync(file, 'w');
   let batch = 'order_id,customer_id,amount,quantity,status,email,created_at,discount\n';
+  const ids = orderIds(count, args.ids, next);
   for (let i = 0; i < count; i++) {
     const r = next();
-    // About 3% of rows carry one problem each.
-    const orderId =
-      r < 0.002 && i > 0 ? `ORD-${String(i - 1).padStart(9, '0')}` : `ORD-${String(i).padStart(9, '0')}`;
+    // About 3% of rows carry one problem each; 0.2% repeat the id of the row before.
+    const orderId = `ORD-${String(r < 0.002 && i > 0 ? ids[i - 1]! : ids[i]!).padStart(9, '0')}`;
     const customer = r >= 0.002 && r < 0.005 ? '' : `C${Math.floor(next() * 50000)}`;
     const amount = r >= 0.005 && r < 0.015 ? `-${(next() * 100).toFixed(2)}` : (next() * 5000).toFixed(2);
     const quantity = r >= 0.015 && r < 0.017 ? 'many' : String(1 + Math.floor(next() * 20));
@@ -116,6 +121,22 @@ function generate(file: string, count: number): void {
     }
   }
   writeSync(fd, batch);
+}
+
+/** The number in each row's order id: 0, 1, 2, … or the same numbers shuffled. */
+function orderIds(count: number, order: string | undefined, next: () => number): Uint32Array {
+  if (order !== 'sorted' && order !== 'shuffled') throw new Error(`--ids: sorted or shuffled, not ${order}`);
+  const ids = new Uint32Array(count);
+  for (let i = 0; i < count; i++) ids[i] = i;
+  if (order === 'shuffled') {
+    for (let i = count - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      const swap = ids[i]!;
+      ids[i] = ids[j]!;
+      ids[j] = swap;
+    }
+  }
+  return ids;
 }
 
 /** What one validation in the child process measured. */
@@ -207,7 +228,7 @@ async function main(): Promise<void> {
     generate(input, rows);
     const bytes = statSync(input).size;
     console.log(
-      `generated ${rows.toLocaleString('en')} rows, ${(bytes / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `generated ${rows.toLocaleString('en')} rows (order ids ${args.ids}), ${(bytes / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
     const bundled = await bundle(dir);
     const runs: Measured[] = [];

@@ -120,6 +120,13 @@ export async function validateStream(
  */
 const FLUSH_CHARS = 16 * 1024;
 
+/**
+ * How much written output may wait in a stream before reading pauses for it to drain. Streams
+ * ask to wait at 16 KiB, less than one input chunk yields; waiting for each, the reader sat idle
+ * while the disk or the upload caught up. Up to this much per output is let through instead.
+ */
+const MAX_PENDING_BYTES = 1024 * 1024;
+
 class ValidationRun {
   private readonly source: string;
   private readonly evaluators: Evaluator[];
@@ -402,7 +409,8 @@ class ValidationRun {
       [this.validFull, this.outputs.valid],
       [this.quarantineFull, this.outputs.quarantine],
     ] as const) {
-      if (full && stream.writableNeedDrain) waits.push(once(stream, 'drain'));
+      if (full && stream.writableNeedDrain && stream.writableLength > MAX_PENDING_BYTES)
+        waits.push(once(stream, 'drain'));
     }
     this.validFull = false;
     this.quarantineFull = false;

@@ -29,4 +29,30 @@ describe('backpressure on both outputs', () => {
     // Assess
     expect(outcome.rows).toEqual({ read: 4000, valid: 2000, quarantined: 2000 });
   });
+
+  it('lets up to a mebibyte of output wait in a slow stream, and no more', async () => {
+    // Prepare: ~3.5 MB of valid output, in 64 KiB input chunks, to an output that takes its time.
+    const text = `order_id,amount\n${Array.from({ length: 100_000 }, (_, i) => `A${i},${i}`).join('\n')}\n`;
+    const bytes = Buffer.from(text);
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += 64 * 1024) chunks.push(bytes.subarray(at, at + 64 * 1024));
+    let mostPending = 0;
+    const valid = new Writable({
+      write(_chunk, _encoding, callback) {
+        mostPending = Math.max(mostPending, this.writableLength);
+        setTimeout(callback, 1);
+      },
+    });
+    // Act
+    const outcome = await validateStream(Readable.from(chunks), csvContract(ORDERS_SCHEMA), {
+      valid,
+      quarantine: slow(0),
+    });
+    // Assess: a chunk yields ~190 KB of output; half a mebibyte and more waits, never much over 1 MiB.
+    expect([outcome.rows.valid, mostPending > 512 * 1024, mostPending < 1024 * 1024 + 256 * 1024]).toEqual([
+      100_000,
+      true,
+      true,
+    ]);
+  });
 });

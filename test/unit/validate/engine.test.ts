@@ -365,9 +365,9 @@ describe('validateStream: JSON Lines', () => {
 
 describe('validateStream: streams', () => {
   it('waits for drain when an output is full, and loses nothing', async () => {
-    // Prepare
+    // Prepare: ~1.6 MB of output, more than the engine lets wait in a stream (1 MiB).
     const contract = csvContract('type: object\nproperties:\n  n: { type: integer }');
-    const csv = `n\n${Array.from({ length: 5000 }, (_, i) => i).join('\n')}\n`;
+    const csv = `n\n${Array.from({ length: 150_000 }, (_, i) => i).join('\n')}\n`;
     const received: Buffer[] = [];
     let waits = 0;
     const slow = new Writable({
@@ -386,9 +386,9 @@ describe('validateStream: streams', () => {
     });
     await new Promise((resolve) => slow.end(resolve));
     // Assess
-    expect(outcome.rows.valid).toBe(5000);
+    expect(outcome.rows.valid).toBe(150_000);
     expect(waits).toBeGreaterThan(0);
-    expect(Buffer.concat(received).toString().split('\n').length - 1).toBe(5000);
+    expect(Buffer.concat(received).toString().split('\n').length - 1).toBe(150_000);
   });
 
   it('does not end the output streams', async () => {
