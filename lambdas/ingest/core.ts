@@ -4,8 +4,9 @@ import { type Contract, contractNamed } from '../shared/contract.js';
 import { ObjectNotFound, RawObjectConflict, UnsupportedSource } from '../shared/errors.js';
 import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import { type RunRecord, readRunRecord, writeRunRecord } from '../shared/run-record.js';
+import { readRunRecord } from '../shared/run-record.js';
 import type { Interval } from '../shared/schedule.js';
+import { recordLanding } from './landing.js';
 import { ingestPartnerDrop, type PartnerDropTrigger, sweepPartnerDrops } from './partner-drop.js';
 import { ingestPulled, type PulledSource } from './pulled.js';
 import type { SecretReader } from './sources/credentials.js';
@@ -181,26 +182,19 @@ export async function ingest(input: IngestInput, ports: IngestPorts): Promise<In
     receivedAt: trigger.time ?? head.lastModified?.toISOString() ?? new Date().toISOString(),
     executionId: input.executionId,
   };
-  await store.putIfAbsent('raw', output.manifestKey, JSON.stringify(manifest, null, 2), {
-    contentType: 'application/json',
-  });
-
-  // The record is claimed now so that a repeated trigger finds this run's dt and raw key.
-  const record: RunRecord = {
-    ...(previous ?? {}),
+  const landed: IngestOutput = { ...output, duplicate: !created, alreadyProcessed: false };
+  await recordLanding(store, {
     dataset: contract.name,
-    runId,
-    dt,
-    status: 'RUNNING',
-    executionId: input.executionId,
-    startedAt: input.startedAt,
-    trigger,
-    source: { zone: 'landing', key: trigger.key, sha256, size },
-    raw: { key: rawObjectKey, manifestKey: output.manifestKey },
-  };
-  await writeRunRecord(store, record);
-
-  return { ...output, duplicate: !created, alreadyProcessed: false };
+    input,
+    output: landed,
+    manifest,
+    previous,
+    record: {
+      source: { zone: 'landing', key: trigger.key, sha256, size },
+      raw: { key: rawObjectKey, manifestKey: output.manifestKey },
+    },
+  });
+  return landed;
 }
 
 /** The source a schedule pulls from, for the source types that are pulled. */

@@ -12,6 +12,7 @@ import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey } from '../sh
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, readRunRecord, writeRunRecord } from '../shared/run-record.js';
 import type { IngestInput, IngestOutput } from './core.js';
+import { recordLanding } from './landing.js';
 
 /**
  * Partner drops: a partner writes the files of a batch into a folder of its own under the
@@ -358,32 +359,23 @@ async function landBatch(
     receivedAt: now.toISOString(),
     executionId: input.executionId,
   };
-  await store.putIfAbsent('raw', output.manifestKey, JSON.stringify(manifest, null, 2), {
-    contentType: 'application/json',
-  });
-
-  const record: RunRecord = {
-    ...(previous ?? {}),
-    dataset: contract.name,
-    runId,
-    dt,
-    status: mismatches.length > 0 ? 'FAILED' : 'RUNNING',
-    executionId: input.executionId,
-    startedAt: input.startedAt,
-    trigger: input.trigger,
-    raw: { key: output.rawKey, manifestKey: output.manifestKey, keys },
-  };
+  let failure: RunRecord['error'];
   if (mismatches.length > 0) {
     const message =
       `partner batch ${`${store.describe('landing', state.prefix.slice(0, -1))}/`}: ${mismatches.length} file(s) do not match the manifest ${state.completedBy!.name}: ` +
       mismatches.map((m) => `${m.name} (expected ${m.expected}, found ${m.actual})`).join('; ') +
       `. Nothing was promoted; what arrived is kept in ${`${store.describe('raw', `${contract.name}/dt=${dt}/run=${runId}`)}/`}. Ask the partner to send the batch again.`;
-    record.finishedAt = now.toISOString();
-    record.error = { name: 'ChecksumMismatch', message };
-    await writeRunRecord(store, record);
-    throw new ChecksumMismatch(message);
+    failure = { name: 'ChecksumMismatch', message };
   }
-  await writeRunRecord(store, record);
+  await recordLanding(store, {
+    dataset: contract.name,
+    input,
+    output,
+    manifest,
+    previous,
+    record: failure && { status: 'FAILED', finishedAt: now.toISOString(), error: failure },
+  });
+  if (failure) throw new ChecksumMismatch(failure.message);
   await store.put(
     'reports',
     batchStateKey(contract.name, batch),

@@ -7,10 +7,11 @@ import type { Contract } from '../shared/contract.js';
 import { ConfigurationError, RawObjectConflict, WatermarkConflict } from '../shared/errors.js';
 import { dateOf, intervalKey, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import { type RunRecord, readRunRecord, writeRunRecord } from '../shared/run-record.js';
+import { type RunRecord, readRunRecord } from '../shared/run-record.js';
 import { type Interval, intervalEndingBy, parseSchedule } from '../shared/schedule.js';
 import { commitWatermark, readWatermark, type WatermarkState } from '../shared/watermark.js';
 import type { IngestInput, IngestOutput, ScheduleTrigger } from './core.js';
+import { recordLanding, writeIntervalResult } from './landing.js';
 
 /** One file an extraction wrote to its temporary directory, ready to be landed in raw. */
 export interface ExtractedFile {
@@ -109,7 +110,7 @@ export async function ingestPulled(
     const committed = state?.history.find((commit) => sameInterval(commit.interval, interval));
     if (committed) {
       const output = committed.output as IngestOutput;
-      await finishCommitted(store, indexKey, output);
+      await writeIntervalResult(store, indexKey, output);
       return repeated(store, contract.name, output);
     }
 
@@ -143,13 +144,15 @@ export async function ingestPulled(
         // Another run of this interval committed first: its result stands.
         return repeated(store, contract.name, (await readJson<IngestOutput>(store, indexKey))!);
       }
-      if (landed.manifest) {
-        await store.putIfAbsent('raw', landed.output.manifestKey, JSON.stringify(landed.manifest, null, 2), {
-          contentType: 'application/json',
-        });
-      }
-      await finishCommitted(store, indexKey, landed.output);
-      await claimRun(store, contract.name, input, trigger, landed.output, landed.record);
+      await recordLanding(store, {
+        dataset: contract.name,
+        input,
+        output: landed.output,
+        manifest: landed.manifest,
+        intervalKey: indexKey,
+        previous: await readRunRecord(store, contract.name, landed.output.runId),
+        record: { pulled: landed.record },
+      });
       return landed.output;
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -258,40 +261,10 @@ export function runIdOfInterval(dataset: string, type: string, interval: Interva
     .slice(0, 16);
 }
 
-async function finishCommitted(store: ObjectStore, indexKey: string, output: IngestOutput): Promise<void> {
-  await store.put('reports', indexKey, JSON.stringify(output, null, 2), { contentType: 'application/json' });
-}
-
 /** An interval ingested before: nothing new is extracted; done when its run succeeded. */
 async function repeated(store: ObjectStore, dataset: string, output: IngestOutput): Promise<IngestOutput> {
   const record = await readRunRecord(store, dataset, output.runId);
   return { ...output, duplicate: true, alreadyProcessed: record?.status === 'SUCCEEDED' };
-}
-
-async function claimRun(
-  store: ObjectStore,
-  dataset: string,
-  input: IngestInput,
-  trigger: ScheduleTrigger,
-  output: IngestOutput,
-  pulled: NonNullable<RunRecord['pulled']>,
-): Promise<void> {
-  const previous = await readRunRecord(store, dataset, output.runId);
-  const record: RunRecord = {
-    ...(previous ?? {}),
-    dataset,
-    runId: output.runId,
-    dt: output.dt,
-    status: 'RUNNING',
-    executionId: input.executionId,
-    startedAt: input.startedAt,
-    trigger,
-    pulled,
-    ...(output.empty
-      ? {}
-      : { raw: { key: output.rawKey, manifestKey: output.manifestKey, keys: output.rawKeys } }),
-  };
-  await writeRunRecord(store, record);
 }
 
 function sameInterval(a: Interval, b: Interval): boolean {

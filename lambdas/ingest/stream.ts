@@ -3,9 +3,10 @@ import type { Contract, StreamSourceConfig } from '../shared/contract.js';
 import { WatermarkConflict } from '../shared/errors.js';
 import { dateOf, intervalKey, manifestKey, type RunLocation } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import { type RunRecord, readRunRecord, writeRunRecord } from '../shared/run-record.js';
+import { readRunRecord } from '../shared/run-record.js';
 import type { Interval } from '../shared/schedule.js';
 import type { IngestInput, IngestOutput, ScheduleTrigger } from './core.js';
+import { recordLanding, writeIntervalResult } from './landing.js';
 import { intervalOfTrigger } from './pulled.js';
 
 /**
@@ -61,8 +62,7 @@ export async function ingestStream(
     for (const partition of partitions) {
       const state = await readState(store, contract.name, partition.name);
       const claimed = state.value?.batches.find((b) => sameInterval(b.interval, interval));
-      if (claimed)
-        return finish(store, input, trigger, contract.name, partition.name, claimed, indexKey, now);
+      if (claimed) return finish(store, input, contract.name, partition.name, claimed, indexKey, now);
     }
     let lost = false;
     for (const partition of partitions) {
@@ -87,7 +87,7 @@ export async function ingestStream(
         state.etag,
         { contentType: 'application/json' },
       );
-      if (claimed) return finish(store, input, trigger, contract.name, partition.name, batch, indexKey, now);
+      if (claimed) return finish(store, input, contract.name, partition.name, batch, indexKey, now);
       // Another run claimed objects of this partition first: look at the partitions again.
       lost = true;
       break;
@@ -100,7 +100,7 @@ export async function ingestStream(
     }
   }
   const output = nothingNew(contract.name, interval);
-  await store.put('reports', indexKey, JSON.stringify(output, null, 2), { contentType: 'application/json' });
+  await writeIntervalResult(store, indexKey, output);
   return output;
 }
 
@@ -131,7 +131,6 @@ async function closedPartitions(
 async function finish(
   store: ObjectStore,
   input: IngestInput,
-  trigger: ScheduleTrigger,
   dataset: string,
   partition: string,
   batch: PartitionState['batches'][number],
@@ -165,23 +164,14 @@ async function finish(
     duplicate: false,
     alreadyProcessed: false,
   };
-  await store.putIfAbsent('raw', output.manifestKey, JSON.stringify(manifest, null, 2), {
-    contentType: 'application/json',
-  });
-  await store.put('reports', indexKey, JSON.stringify(output, null, 2), { contentType: 'application/json' });
-  const previous = await readRunRecord(store, dataset, batch.runId);
-  const record: RunRecord = {
-    ...(previous ?? {}),
+  await recordLanding(store, {
     dataset,
-    runId: batch.runId,
-    dt,
-    status: 'RUNNING',
-    executionId: input.executionId,
-    startedAt: input.startedAt,
-    trigger,
-    raw: { key: output.rawKey, manifestKey: output.manifestKey, keys: batch.keys },
-  };
-  await writeRunRecord(store, record);
+    input,
+    output,
+    manifest,
+    intervalKey: indexKey,
+    previous: await readRunRecord(store, dataset, batch.runId),
+  });
   return output;
 }
 

@@ -1,0 +1,61 @@
+import type { ObjectStore } from '../shared/object-store.js';
+import { type RunRecord, writeRunRecord } from '../shared/run-record.js';
+import type { IngestInput, IngestOutput } from './core.js';
+
+/** A run whose raw objects are in the raw zone, as each ingest path describes it. */
+export interface Landing {
+  dataset: string;
+  input: IngestInput;
+  /** What ingest returns for the run: its run id, dt, raw keys and manifest key. */
+  output: IngestOutput;
+  /** The manifest beside the raw objects; none when nothing was landed (then the record names no raw objects). */
+  manifest?: object;
+  /** For a source run by interval: where the interval's result is kept (`intervalKey`). */
+  intervalKey?: string;
+  /** The run's record as read before landing; undefined for a new run. */
+  previous: RunRecord | undefined;
+  /** What the source adds to the record (`source`, `pulled`, a failure), or raw keys of its own. */
+  record?: Partial<RunRecord>;
+}
+
+/**
+ * Records a landed run, in this order: the manifest beside the raw objects, write-once (a manifest
+ * an earlier attempt wrote is kept); the interval's result, for a source run by interval; then the
+ * run record, claimed as RUNNING on top of the previous one, so that a repeated trigger finds the
+ * run's dt and raw keys. A landing with a failure (`record.status` FAILED) is recorded as failed.
+ */
+export async function recordLanding(store: ObjectStore, landing: Landing): Promise<void> {
+  const { input, output, manifest } = landing;
+  if (manifest) {
+    await store.putIfAbsent('raw', output.manifestKey, JSON.stringify(manifest, null, 2), {
+      contentType: 'application/json',
+    });
+  }
+  if (landing.intervalKey) await writeIntervalResult(store, landing.intervalKey, output);
+  const record: RunRecord = {
+    ...(landing.previous ?? {}),
+    dataset: landing.dataset,
+    runId: output.runId,
+    dt: output.dt,
+    status: 'RUNNING',
+    executionId: input.executionId,
+    startedAt: input.startedAt,
+    trigger: input.trigger,
+    ...(manifest
+      ? { raw: { key: output.rawKey, manifestKey: output.manifestKey, keys: output.rawKeys } }
+      : {}),
+    ...landing.record,
+  };
+  await writeRunRecord(store, record);
+}
+
+/** The result of an interval's run, where a repeated trigger of the interval finds it. */
+export async function writeIntervalResult(
+  store: ObjectStore,
+  intervalKey: string,
+  output: IngestOutput,
+): Promise<void> {
+  await store.put('reports', intervalKey, JSON.stringify(output, null, 2), {
+    contentType: 'application/json',
+  });
+}
