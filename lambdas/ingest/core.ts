@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { type Contract, contractNamed } from '../shared/contract.js';
 import { ObjectNotFound, RawObjectConflict, UnsupportedSource } from '../shared/errors.js';
 import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { readRunRecord } from '../shared/run-record.js';
 import type { Interval } from '../shared/schedule.js';
-import { recordLanding } from './landing.js';
+import { hashStream, recordLanding } from './landing.js';
 import { ingestPartnerDrop, type PartnerDropTrigger, sweepPartnerDrops } from './partner-drop.js';
 import { ingestPulled, type PulledSource } from './pulled.js';
 import type { SecretReader } from './sources/credentials.js';
@@ -223,16 +222,6 @@ async function hashSource(
     return { sha256: createHash('sha256').update(body).digest('hex'), size: body.length, body };
   }
   return hashStream(stream);
-}
-
-async function hashStream(stream: Readable): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { sha256: hash.digest('hex'), size };
 }
 
 async function assertSameBytes(

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, writeRunRecord } from '../shared/run-record.js';
 import type { IngestInput, IngestOutput } from './core.js';
@@ -49,6 +51,15 @@ export async function recordLanding(store: ObjectStore, landing: Landing): Promi
   await writeRunRecord(store, record);
 }
 
+/** The result an earlier run of the interval wrote, if any. */
+export async function readIntervalResult(
+  store: ObjectStore,
+  intervalKey: string,
+): Promise<IngestOutput | undefined> {
+  const current = await store.readVersioned('reports', intervalKey);
+  return current ? (JSON.parse(current.text) as IngestOutput) : undefined;
+}
+
 /** The result of an interval's run, where a repeated trigger of the interval finds it. */
 export async function writeIntervalResult(
   store: ObjectStore,
@@ -58,4 +69,32 @@ export async function writeIntervalResult(
   await store.put('reports', intervalKey, JSON.stringify(output, null, 2), {
     contentType: 'application/json',
   });
+}
+
+/** The output of a run that lands nothing: nothing new in an interval, or a partner batch still waiting. */
+export function nothingLanded(runId: string, dt: string): IngestOutput {
+  return {
+    runId,
+    dt,
+    rawKey: '',
+    rawKeys: [],
+    manifestKey: '',
+    sha256: '',
+    size: 0,
+    empty: true,
+    waiting: false,
+    duplicate: false,
+    alreadyProcessed: false,
+  };
+}
+
+/** The sha256 and size of a stream's bytes, read once. */
+export async function hashStream(stream: Readable): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest('hex'), size };
 }

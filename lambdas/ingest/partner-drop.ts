@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { Contract, PartnerDropSourceConfig } from '../shared/contract.js';
 import {
   ChecksumMismatch,
@@ -12,7 +11,7 @@ import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey } from '../sh
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, readRunRecord, writeRunRecord } from '../shared/run-record.js';
 import type { IngestInput, IngestOutput } from './core.js';
-import { recordLanding } from './landing.js';
+import { hashStream, nothingLanded, recordLanding } from './landing.js';
 
 /**
  * Partner drops: a partner writes the files of a batch into a folder of its own under the
@@ -283,7 +282,8 @@ async function landBatch(
 ): Promise<IngestOutput> {
   // First pass: the hash of every file, for the run id and the checksums.
   const hashes = new Map<string, { sha256: string; size: number }>();
-  for (const file of state.files) hashes.set(file.key, await hashOf(await store.read('landing', file.key)));
+  for (const file of state.files)
+    hashes.set(file.key, await hashStream(await store.read('landing', file.key)));
   const listing = state.files.map((f) => `${hashes.get(f.key)!.sha256}  ${f.name}\n`).join('');
   const sha256 = createHash('sha256').update(listing).digest('hex');
   const size = state.files.reduce((sum, f) => sum + hashes.get(f.key)!.size, 0);
@@ -395,19 +395,7 @@ async function readBatchState(
 }
 
 function waiting(dataset: string, now: Date): IngestOutput {
-  return {
-    runId: `waiting-${dataset}`,
-    dt: dateOf(now),
-    rawKey: '',
-    rawKeys: [],
-    manifestKey: '',
-    sha256: '',
-    size: 0,
-    empty: true,
-    waiting: true,
-    duplicate: false,
-    alreadyProcessed: false,
-  };
+  return { ...nothingLanded(`waiting-${dataset}`, dateOf(now)), waiting: true };
 }
 
 /** Same dataset, batch folder and file hashes give the same run id. */
@@ -416,14 +404,4 @@ function batchRunId(dataset: string, prefix: string, sha256: string): string {
     .update(`${dataset}\npartner-drop:${prefix}\n${sha256}`)
     .digest('hex')
     .slice(0, 16);
-}
-
-async function hashOf(stream: Readable): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { sha256: hash.digest('hex'), size };
 }

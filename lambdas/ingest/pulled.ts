@@ -11,7 +11,7 @@ import { type RunRecord, readRunRecord } from '../shared/run-record.js';
 import { type Interval, intervalEndingBy, parseSchedule } from '../shared/schedule.js';
 import { commitWatermark, readWatermark, type WatermarkState } from '../shared/watermark.js';
 import type { IngestInput, IngestOutput, ScheduleTrigger } from './core.js';
-import { recordLanding, writeIntervalResult } from './landing.js';
+import { readIntervalResult, recordLanding, writeIntervalResult } from './landing.js';
 
 /** One file an extraction wrote to its temporary directory, ready to be landed in raw. */
 export interface ExtractedFile {
@@ -102,7 +102,7 @@ export async function ingestPulled(
 ): Promise<IngestOutput> {
   const interval = intervalOfTrigger(contract, trigger);
   const indexKey = intervalKey(contract.name, interval);
-  const done = await readJson<IngestOutput>(store, indexKey);
+  const done = await readIntervalResult(store, indexKey);
   if (done) return repeated(store, contract.name, done);
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -142,7 +142,7 @@ export async function ingestPulled(
         if (!(await commitWatermark(store, next, etag))) continue;
       } else if (!(await store.putIfAbsent('reports', indexKey, JSON.stringify(landed.output, null, 2)))) {
         // Another run of this interval committed first: its result stands.
-        return repeated(store, contract.name, (await readJson<IngestOutput>(store, indexKey))!);
+        return repeated(store, contract.name, (await readIntervalResult(store, indexKey))!);
       }
       await recordLanding(store, {
         dataset: contract.name,
@@ -267,11 +267,7 @@ async function repeated(store: ObjectStore, dataset: string, output: IngestOutpu
   return { ...output, duplicate: true, alreadyProcessed: record?.status === 'SUCCEEDED' };
 }
 
-function sameInterval(a: Interval, b: Interval): boolean {
+/** Whether two intervals are the same, however their instants are written. */
+export function sameInterval(a: Interval, b: Interval): boolean {
   return Date.parse(a.start) === Date.parse(b.start) && Date.parse(a.end) === Date.parse(b.end);
-}
-
-async function readJson<T>(store: ObjectStore, key: string): Promise<T | undefined> {
-  const current = await store.readVersioned('reports', key);
-  return current ? (JSON.parse(current.text) as T) : undefined;
 }

@@ -6,8 +6,8 @@ import type { ObjectStore } from '../shared/object-store.js';
 import { readRunRecord } from '../shared/run-record.js';
 import type { Interval } from '../shared/schedule.js';
 import type { IngestInput, IngestOutput, ScheduleTrigger } from './core.js';
-import { recordLanding, writeIntervalResult } from './landing.js';
-import { intervalOfTrigger } from './pulled.js';
+import { nothingLanded, readIntervalResult, recordLanding, writeIntervalResult } from './landing.js';
+import { intervalOfTrigger, sameInterval } from './pulled.js';
 
 /**
  * Micro-batches of a stream. Kinesis Data Firehose writes the records into the raw zone itself,
@@ -53,8 +53,8 @@ export async function ingestStream(
 ): Promise<IngestOutput> {
   const interval = intervalOfTrigger(contract, trigger);
   const indexKey = intervalKey(contract.name, interval);
-  const done = await store.readVersioned('reports', indexKey);
-  if (done) return repeated(store, contract.name, JSON.parse(done.text) as IngestOutput);
+  const done = await readIntervalResult(store, indexKey);
+  if (done) return repeated(store, contract.name, done);
 
   for (let attempt = 1; ; attempt++) {
     const partitions = await closedPartitions(store, contract.name, source, now);
@@ -191,20 +191,7 @@ async function repeated(store: ObjectStore, dataset: string, output: IngestOutpu
 }
 
 function nothingNew(dataset: string, interval: Interval): IngestOutput {
-  const runId = runIdOf(dataset, `interval ${interval.start}`, []);
-  return {
-    runId,
-    dt: dateOf(interval.start),
-    rawKey: '',
-    rawKeys: [],
-    manifestKey: '',
-    sha256: '',
-    size: 0,
-    empty: true,
-    waiting: false,
-    duplicate: false,
-    alreadyProcessed: false,
-  };
+  return nothingLanded(runIdOf(dataset, `interval ${interval.start}`, []), dateOf(interval.start));
 }
 
 function runIdOf(dataset: string, partition: string, keys: string[]): string {
@@ -212,8 +199,4 @@ function runIdOf(dataset: string, partition: string, keys: string[]): string {
     .update(`${dataset}\nstream:${partition}\n${keys.join('\n')}`)
     .digest('hex')
     .slice(0, 16);
-}
-
-function sameInterval(a: Interval, b: Interval): boolean {
-  return Date.parse(a.start) === Date.parse(b.start) && Date.parse(a.end) === Date.parse(b.end);
 }
