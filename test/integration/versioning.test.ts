@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -274,6 +274,56 @@ describe('versioning the curated snapshot with DVC', () => {
     // version restores two verified files, the first one.
     expect([afterFirst, afterSecond]).toEqual([2, 4]);
     expect(restored).toEqual([2, 1]);
+  });
+
+  it('never protects, links through or rewrites a curated file, which the snapshot hard-links', async () => {
+    // Prepare
+    const { dir, store, versioning } = localLake();
+    const kept = { ...versioning, dvcCache: join(dir, 'dvc-cache') };
+    const functions = coreFunctions({ store, contracts });
+    const curated = join(dir, 'lake', 'curated', 'orders');
+    const files = (root: string) =>
+      readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name));
+    const state = () =>
+      Object.fromEntries(
+        files(curated).map((file) => {
+          const { mode, ino, mtimeMs } = statSync(file);
+          return [
+            relative(curated, file),
+            { mode, ino, mtimeMs, sha256: hashes(curated)[relative(curated, file)] },
+          ];
+        }),
+      );
+    await runUpload({
+      dataset: 'orders',
+      inputFile: csv(dir, 'a.csv', ['A1,1,paid']),
+      store,
+      contracts,
+      functions,
+      versioning: kept,
+    });
+    const before = state();
+    // Act: a second version, whose snapshot hard-links the first partition again
+    await runUpload({
+      dataset: 'orders',
+      inputFile: csv(dir, 'b.csv', ['B1,2,paid']),
+      store,
+      contracts,
+      functions,
+      versioning: kept,
+    });
+    // Assess: the first partition as it was (writable, same inode, same bytes), and no DVC cache
+    // object (read-only, kept between builds) is one of the curated files.
+    const after = state();
+    expect(Object.keys(after)).toHaveLength(Object.keys(before).length + 1);
+    for (const [file, was] of Object.entries(before)) expect(after[file]).toEqual(was);
+    for (const { mode } of Object.values(after)) expect(mode & 0o200).toBe(0o200);
+    const curatedInodes = new Set(Object.values(after).map((f) => f.ino));
+    const cached = files(join(kept.dvcCache, 'files', 'md5')).map((file) => statSync(file));
+    expect(cached.length).toBeGreaterThan(0);
+    expect(cached.filter((object) => curatedInodes.has(object.ino))).toEqual([]);
   });
 
   it('versions to an S3 remote (moto) and restores from it with dvc pull', async () => {
