@@ -99,6 +99,9 @@ async function sluiceVersion(
               !line.startsWith('[build] #'),
           );
         steps.push(`${((now - last) / 1000).toFixed(2).padStart(7)} s  ${(command ?? '').slice(0, 80)}`);
+        // The times a command reports of its own parts ("... in 1.23 s"), e.g. sync, add and push.
+        for (const line of (event.detail ?? '').split('\n'))
+          if (/ in \d+\.\d+ s/.test(line)) steps.push(`             ${line.trim().slice(0, 100)}`);
         last = now;
       },
     },
