@@ -454,13 +454,17 @@ describe('versioning', () => {
     expect(parse(source.BuildSpec)).toEqual(parse(readFileSync(BUILDSPEC, 'utf8')));
   });
 
-  it('pushes the snapshot to the DVC remote in its build phase', () => {
+  it("adds the snapshot and pushes it to the DVC remote in its build phase, through DVC's API", () => {
     // Act
     const buildSpec = parse((project().Properties.Source as { BuildSpec: string }).BuildSpec) as {
       phases: { build: { commands: string[] } };
     };
     // Assess
-    expect(buildSpec.phases.build.commands).toContainEqual(expect.stringMatching(/^dvc push\b/));
+    expect(buildSpec.phases.build.commands).toContainEqual(
+      expect.stringMatching(
+        /repo\.add\(\[target\]\)[\s\S]*repo\.push\(\[f"\{target\}\.dvc"\], remote="lake"\)/,
+      ),
+    );
   });
 
   it('runs one build at a time', () => {
