@@ -1,6 +1,6 @@
 // Times Sluice's Version step (the buildspec run locally: clone, sync, dvc add, dvc push, commit,
 // tag, push) against plain `dvc add && dvc push` of the same data to the same kind of remote.
-//   node --import tsx bench/version.ts [--case large|small|both] [--size-mb 1024] [--files 10000] [--rounds 3] [--kept-cache]
+//   node --import tsx bench/version.ts [--case large|small|both] [--size-mb 1024] [--files 10000] [--rounds 3] [--fresh-cache]
 // Needs the project's .venv (npm test or `node scripts/setup.mjs --python` installs it).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,8 +16,11 @@ const { values } = parseArgs({
     'size-mb': { type: 'string', default: '1024' },
     files: { type: 'string', default: '10000' },
     rounds: { type: 'string', default: '3' },
-    /** Give the Version step a DVC cache kept between builds (SLUICE_DVC_CACHE). */
-    'kept-cache': { type: 'boolean', default: false },
+    /**
+     * Give each build an empty DVC cache, as a deployed CodeBuild build has. By default the
+     * Version step keeps one cache between builds, as `sluice run` does (`<lake>/dvc-cache`).
+     */
+    'fresh-cache': { type: 'boolean', default: false },
   },
 });
 const toolsBin = join(import.meta.dirname, '..', '.venv', 'bin');
@@ -68,8 +71,9 @@ async function sluiceVersion(
     dvcRemote: join(work, 'remote-sluice'),
     curatedRoot,
     toolsBin,
-    // Kept between the versions of a round, as plain DVC's repository keeps its cache.
-    ...(values['kept-cache'] ? { dvcCache: join(work, 'dvc-cache') } : {}),
+    // Kept between the versions of a round, as `sluice run` keeps it beside the local lake's
+    // repository and plain DVC's repository keeps its own.
+    ...(values['fresh-cache'] ? {} : { dvcCache: join(work, 'dvc-cache') }),
   });
   settle();
   const started = process.hrtime.bigint();
@@ -143,7 +147,7 @@ async function bench(name: string, files: number, bytes: number, rounds: number)
     generate(join(work, 'more'), 1, Math.max(1024, Math.floor(bytes / files)));
     const extra = join(curatedRoot, 'bench', 'dt=2026-12-01');
     console.log(
-      `${name}: ${files.toLocaleString('en-US')} files, ${(bytes / 2 ** 20).toFixed(0)} MiB (generated in ${seconds(started).toFixed(1)} s), ${rounds} round${rounds === 1 ? '' : 's'}`,
+      `${name}: ${files.toLocaleString('en-US')} files, ${(bytes / 2 ** 20).toFixed(0)} MiB (generated in ${seconds(started).toFixed(1)} s), ${rounds} round${rounds === 1 ? '' : 's'}; Sluice's DVC cache ${values['fresh-cache'] ? 'empty in each build (as deployed)' : 'kept between builds (as sluice run keeps it)'}`,
     );
     // Each round versions the data twice on each side, in fresh repositories and remotes. The side
     // that goes first alternates: the gigabytes one side writes are still being flushed while the

@@ -22,13 +22,17 @@ export interface LocalLake {
 
 /**
  * The local lake: a directory by default, or zone buckets on an S3 API when an endpoint is given.
- * The dataset git repository is a bare repository beside it (`<lake>/datasets.git`); DVC keeps
- * its data under the curated zone's `_dvc/` prefix, as the deployed stack does.
+ * The dataset git repository is a bare repository beside it (`<lake>/datasets.git`) with a DVC
+ * cache (`<lake>/dvc-cache`); DVC keeps its data under the curated zone's `_dvc/` prefix, as the
+ * deployed stack does.
  */
 export async function openLake(options: LakeOptions): Promise<LocalLake> {
   const lakeDir = resolve(options.lake);
   const toolsBin = join(projectRoot, '.venv', 'bin');
   const gitRemote = join(lakeDir, 'datasets.git');
+  // One DVC cache kept beside the repository, as a DVC user's repository keeps its own: a build
+  // copies in only the files no earlier version had. SLUICE_DVC_CACHE puts it elsewhere.
+  const dvcCache = process.env.SLUICE_DVC_CACHE || join(lakeDir, 'dvc-cache');
   if (!options.s3Endpoint) {
     const root = join(lakeDir, 'lake');
     const shown = relative(process.cwd(), root);
@@ -40,6 +44,7 @@ export async function openLake(options: LakeOptions): Promise<LocalLake> {
         dvcRemote: join(root, 'curated', '_dvc'),
         curatedRoot: join(root, 'curated'),
         toolsBin,
+        dvcCache,
       },
     };
   }
@@ -63,6 +68,7 @@ export async function openLake(options: LakeOptions): Promise<LocalLake> {
       curatedRoot: `s3://${buckets.curated}`,
       s3Endpoint: options.s3Endpoint,
       toolsBin,
+      dvcCache,
     },
   };
 }

@@ -462,7 +462,7 @@ describe('versioning', () => {
     // Assess
     expect(buildSpec.phases.build.commands).toContainEqual(
       expect.stringMatching(
-        /repo\.add\(\[target\]\)[\s\S]*repo\.push\(\[f"\{target\}\.dvc"\], remote="lake"\)/,
+        /repo\.add\(\[target\], relink=not linked\)[\s\S]*repo\.push\(\[f"\{target\}\.dvc"\], remote="lake"\)/,
       ),
     );
   });

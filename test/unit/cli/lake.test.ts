@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { openLake } from '../../../src/cli/lake.js';
+
+describe('openLake: the local lake', () => {
+  const dirs: string[] = [];
+  const saved = process.env.SLUICE_DVC_CACHE;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.SLUICE_DVC_CACHE;
+    else process.env.SLUICE_DVC_CACHE = saved;
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function lakeDir(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-lake-'));
+    dirs.push(dir);
+    return dir;
+  }
+
+  it('keeps one DVC cache beside the dataset repository, for every build of the lake', async () => {
+    // Prepare
+    delete process.env.SLUICE_DVC_CACHE;
+    const dir = lakeDir();
+    // Act
+    const { versioning } = await openLake({ lake: dir });
+    // Assess
+    expect([versioning.gitRemote, versioning.dvcCache]).toEqual([
+      join(dir, 'datasets.git'),
+      join(dir, 'dvc-cache'),
+    ]);
+  });
+
+  it('puts the DVC cache where SLUICE_DVC_CACHE says', async () => {
+    // Prepare
+    const dir = lakeDir();
+    process.env.SLUICE_DVC_CACHE = join(dir, 'elsewhere');
+    // Act
+    const { versioning } = await openLake({ lake: dir });
+    // Assess
+    expect(versioning.dvcCache).toBe(join(dir, 'elsewhere'));
+  });
+});
