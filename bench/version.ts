@@ -1,6 +1,6 @@
 // Times Sluice's Version step (the buildspec run locally: clone, sync, dvc add, dvc push, commit,
 // tag, push) against plain `dvc add && dvc push` of the same data to the same kind of remote.
-//   node --import tsx bench/version.ts [--case large|small|both] [--size-mb 1024] [--files 10000] [--rounds 3] [--fresh-cache]
+//   node --import tsx bench/version.ts [--case large|small|both] [--size-mb 1024] [--files 10000] [--rounds 3] [--as-deployed]
 // Needs the project's .venv (npm test or `node scripts/setup.mjs --python` installs it).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,10 +17,11 @@ const { values } = parseArgs({
     files: { type: 'string', default: '10000' },
     rounds: { type: 'string', default: '3' },
     /**
-     * Give each build an empty DVC cache, as a deployed CodeBuild build has. By default the
-     * Version step keeps one cache between builds, as `sluice run` does (`<lake>/dvc-cache`).
+     * Give each build a fresh clone and an empty DVC cache, as a deployed CodeBuild build has. By
+     * default the Version step keeps its clone and one DVC cache between builds, as `sluice run`
+     * does (`<lake>/version-workspace`, `<lake>/dvc-cache`).
      */
-    'fresh-cache': { type: 'boolean', default: false },
+    'as-deployed': { type: 'boolean', default: false },
   },
 });
 const toolsBin = join(import.meta.dirname, '..', '.venv', 'bin');
@@ -73,7 +74,9 @@ async function sluiceVersion(
     toolsBin,
     // Kept between the versions of a round, as `sluice run` keeps it beside the local lake's
     // repository and plain DVC's repository keeps its own.
-    ...(values['fresh-cache'] ? {} : { dvcCache: join(work, 'dvc-cache') }),
+    ...(values['as-deployed']
+      ? {}
+      : { dvcCache: join(work, 'dvc-cache'), workspace: join(work, 'version-workspace') }),
   });
   settle();
   const started = process.hrtime.bigint();
@@ -147,7 +150,7 @@ async function bench(name: string, files: number, bytes: number, rounds: number)
     generate(join(work, 'more'), 1, Math.max(1024, Math.floor(bytes / files)));
     const extra = join(curatedRoot, 'bench', 'dt=2026-12-01');
     console.log(
-      `${name}: ${files.toLocaleString('en-US')} files, ${(bytes / 2 ** 20).toFixed(0)} MiB (generated in ${seconds(started).toFixed(1)} s), ${rounds} round${rounds === 1 ? '' : 's'}; Sluice's DVC cache ${values['fresh-cache'] ? 'empty in each build (as deployed)' : 'kept between builds (as sluice run keeps it)'}`,
+      `${name}: ${files.toLocaleString('en-US')} files, ${(bytes / 2 ** 20).toFixed(0)} MiB (generated in ${seconds(started).toFixed(1)} s), ${rounds} round${rounds === 1 ? '' : 's'}; Sluice's clone and DVC cache ${values['as-deployed'] ? 'fresh in each build (as deployed)' : 'kept between builds (as sluice run keeps them)'}`,
     );
     // Each round versions the data twice on each side, in fresh repositories and remotes. The side
     // that goes first alternates: the gigabytes one side writes are still being flushed while the

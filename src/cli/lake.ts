@@ -33,6 +33,8 @@ export async function openLake(options: LakeOptions): Promise<LocalLake> {
   // One DVC cache kept beside the repository, as a DVC user's repository keeps its own: a build
   // copies in only the files no earlier version had. SLUICE_DVC_CACHE puts it elsewhere.
   const dvcCache = process.env.SLUICE_DVC_CACHE || join(lakeDir, 'dvc-cache');
+  // The Version step's clone, kept between builds with the snapshot's hard links in it.
+  const workspace = join(lakeDir, 'version-workspace');
   if (!options.s3Endpoint) {
     const root = join(lakeDir, 'lake');
     const shown = relative(process.cwd(), root);
@@ -45,6 +47,7 @@ export async function openLake(options: LakeOptions): Promise<LocalLake> {
         curatedRoot: join(root, 'curated'),
         toolsBin,
         dvcCache,
+        workspace,
       },
     };
   }
@@ -69,6 +72,7 @@ export async function openLake(options: LakeOptions): Promise<LocalLake> {
       s3Endpoint: options.s3Endpoint,
       toolsBin,
       dvcCache,
+      workspace,
     },
   };
 }

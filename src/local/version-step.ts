@@ -27,6 +27,12 @@ export interface LocalVersioning {
    * its own.
    */
   dvcCache?: string;
+  /**
+   * A directory where the build keeps its clone of the dataset repository between builds, with
+   * the snapshot's hard links: a build then links only what changed, and DVC does not hash again
+   * the files it has seen. Unset, each build clones afresh, as a deployed build does.
+   */
+  workspace?: string;
 }
 
 interface StartBuildInput {
@@ -62,6 +68,7 @@ export function localVersionTask(versioning: LocalVersioning) {
       SLUICE_DVC_REMOTE: versioning.dvcRemote,
       SLUICE_CURATED_ROOT: versioning.curatedRoot,
       ...(dvcCache ? { SLUICE_DVC_CACHE: dvcCache } : {}),
+      ...(versioning.workspace ? { SLUICE_WORKSPACE: versioning.workspace } : {}),
       ...(versioning.s3Endpoint
         ? { SLUICE_S3_ENDPOINT: versioning.s3Endpoint, AWS_ENDPOINT_URL_S3: versioning.s3Endpoint }
         : {}),

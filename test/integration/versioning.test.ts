@@ -276,6 +276,71 @@ describe('versioning the curated snapshot with DVC', () => {
     expect(restored).toEqual([2, 1]);
   });
 
+  it('keeps its clone between builds when a workspace is named: a build links only the new partition', async () => {
+    // Prepare
+    const { dir, store, versioning } = localLake();
+    const kept = { ...versioning, dvcCache: join(dir, 'dvc-cache'), workspace: join(dir, 'workspace') };
+    const functions = coreFunctions({ store, contracts });
+    const curated = join(dir, 'lake', 'curated', 'orders');
+    const upload = (name: string, rows: string[]) =>
+      runUpload({
+        dataset: 'orders',
+        inputFile: csv(dir, name, rows),
+        store,
+        contracts,
+        functions,
+        versioning: kept,
+      });
+    await upload('a.csv', ['A1,1,paid']);
+    // Act
+    const second = await upload('b.csv', ['B1,2,paid']);
+    // Assess: one partition was already there, one was linked; each tag restores its bytes.
+    const synced = second.report.events.find((e) => e.detail?.includes('synced 2 files'));
+    expect(synced?.detail).toContain('(1 already there, 1 hard-linked, 0 copied)');
+    const newest = listVersions(kept, 'orders')[0]!;
+    const restored = checkoutVersion(kept, newest.tag, join(dir, 'checkout'));
+    expect(hashes(join(restored.dir, 'data', 'orders'))).toEqual(hashes(curated));
+  });
+
+  it('drops what a failed build committed and tagged in a kept clone, and the next build versions everything', async () => {
+    // Prepare: a first version lands, then the remote refuses pushes for one run.
+    const { dir, store, versioning } = localLake();
+    const kept = { ...versioning, dvcCache: join(dir, 'dvc-cache'), workspace: join(dir, 'workspace') };
+    const functions = coreFunctions({ store, contracts });
+    const curated = join(dir, 'lake', 'curated', 'orders');
+    const upload = (name: string, rows: string[]) =>
+      runUpload({
+        dataset: 'orders',
+        inputFile: csv(dir, name, rows),
+        store,
+        contracts,
+        functions,
+        versioning: kept,
+      });
+    await upload('a.csv', ['A1,1,paid']);
+    const hook = join(versioning.gitRemote, 'hooks', 'pre-receive');
+    writeFileSync(hook, '#!/bin/sh\necho "pushes are closed for maintenance" >&2\nexit 1\n');
+    chmodSync(hook, 0o755);
+    const refused = await upload('b.csv', ['B1,2,paid']);
+    rmSync(hook);
+    // Act
+    const next = await upload('c.csv', ['C1,3,paid']);
+    // Assess: the refused run failed; the next one tagged all three partitions; the clone holds
+    // the remote's tags and no other.
+    expect([refused.report.status, next.report.status]).toEqual(['FAILED', 'SUCCEEDED']);
+    const tags = remoteTags(versioning.gitRemote);
+    expect(tags).toHaveLength(2);
+    expect(
+      execFileSync('git', ['tag', '--list'], { cwd: kept.workspace, encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean),
+    ).toEqual(tags);
+    const newest = listVersions(kept, 'orders')[0]!;
+    const restored = checkoutVersion(kept, newest.tag, join(dir, 'checkout'));
+    expect(Object.keys(hashes(join(restored.dir, 'data', 'orders')))).toHaveLength(3);
+    expect(hashes(join(restored.dir, 'data', 'orders'))).toEqual(hashes(curated));
+  });
+
   it('never protects, links through or rewrites a curated file, which the snapshot hard-links', async () => {
     // Prepare
     const { dir, store, versioning } = localLake();

@@ -19,16 +19,17 @@ describe('openLake: the local lake', () => {
     return dir;
   }
 
-  it('keeps one DVC cache beside the dataset repository, for every build of the lake', async () => {
+  it('keeps one DVC cache and the Version step clone beside the dataset repository, for every build of the lake', async () => {
     // Prepare
     delete process.env.SLUICE_DVC_CACHE;
     const dir = lakeDir();
     // Act
     const { versioning } = await openLake({ lake: dir });
     // Assess
-    expect([versioning.gitRemote, versioning.dvcCache]).toEqual([
+    expect([versioning.gitRemote, versioning.dvcCache, versioning.workspace]).toEqual([
       join(dir, 'datasets.git'),
       join(dir, 'dvc-cache'),
+      join(dir, 'version-workspace'),
     ]);
   });
 
