@@ -22,9 +22,9 @@ export interface LocalVersioning {
   /** Directory holding the `dvc` command (the project's .venv/bin). */
   toolsBin: string;
   /**
-   * A DVC cache directory kept between builds (default: SLUICE_DVC_CACHE in the environment): dvc
-   * add then copies in only files no earlier version had. Unset, each build's clone has a cache of
-   * its own.
+   * A DVC cache directory kept between builds (`sluice run`: `<lake>/dvc-cache` or
+   * SLUICE_DVC_CACHE, chosen by openLake): dvc add then copies in only files no earlier version
+   * had. Unset, each build's clone has a cache of its own.
    */
   dvcCache?: string;
   /**
@@ -62,12 +62,11 @@ export function localVersionTask(versioning: LocalVersioning) {
       );
     }
     ensureBareRepository(versioning.gitRemote);
-    const dvcCache = versioning.dvcCache ?? process.env.SLUICE_DVC_CACHE;
     const env: Record<string, string> = {
       SLUICE_GIT_REMOTE: versioning.gitRemote,
       SLUICE_DVC_REMOTE: versioning.dvcRemote,
       SLUICE_CURATED_ROOT: versioning.curatedRoot,
-      ...(dvcCache ? { SLUICE_DVC_CACHE: dvcCache } : {}),
+      ...(versioning.dvcCache ? { SLUICE_DVC_CACHE: versioning.dvcCache } : {}),
       ...(versioning.workspace ? { SLUICE_WORKSPACE: versioning.workspace } : {}),
       ...(versioning.s3Endpoint
         ? { SLUICE_S3_ENDPOINT: versioning.s3Endpoint, AWS_ENDPOINT_URL_S3: versioning.s3Endpoint }

@@ -32,6 +32,28 @@ function localLake() {
   return { dir, store, versioning };
 }
 
+/**
+ * A local lake whose Version step keeps a DVC cache (and, with `workspace`, its clone) between
+ * builds, as `sluice run` does, and `upload`, which runs a CSV of orders through its pipeline.
+ */
+function keptLake(options: { workspace?: boolean } = {}) {
+  const { dir, store, versioning: fresh } = localLake();
+  const dvcCache = join(dir, 'dvc-cache');
+  const workspace = join(dir, 'workspace');
+  const versioning: LocalVersioning = { ...fresh, dvcCache, ...(options.workspace ? { workspace } : {}) };
+  const functions = coreFunctions({ store, contracts });
+  const upload = (name: string, rows: string[]) =>
+    runUpload({
+      dataset: 'orders',
+      inputFile: csv(dir, name, rows),
+      store,
+      contracts,
+      functions,
+      versioning,
+    });
+  return { dir, versioning, dvcCache, workspace, upload, curated: join(dir, 'lake', 'curated', 'orders') };
+}
+
 function csv(dir: string, name: string, rows: string[]): string {
   const file = join(dir, name);
   writeFileSync(file, `order_id,amount,status\n${rows.join('\n')}\n`);
@@ -240,31 +262,15 @@ describe('versioning the curated snapshot with DVC', () => {
 
   it('keeps a DVC cache between builds when one is named, and each tag still restores its bytes', async () => {
     // Prepare
-    const { dir, store, versioning } = localLake();
-    const kept = { ...versioning, dvcCache: join(dir, 'dvc-cache') };
-    const functions = coreFunctions({ store, contracts });
+    const { dir, versioning: kept, dvcCache, upload } = keptLake();
     const objects = () =>
-      readdirSync(join(kept.dvcCache, 'files', 'md5'), { recursive: true, withFileTypes: true }).filter((e) =>
+      readdirSync(join(dvcCache, 'files', 'md5'), { recursive: true, withFileTypes: true }).filter((e) =>
         e.isFile(),
       ).length;
     // Act
-    await runUpload({
-      dataset: 'orders',
-      inputFile: csv(dir, 'a.csv', ['A1,1,paid']),
-      store,
-      contracts,
-      functions,
-      versioning: kept,
-    });
+    await upload('a.csv', ['A1,1,paid']);
     const afterFirst = objects();
-    await runUpload({
-      dataset: 'orders',
-      inputFile: csv(dir, 'b.csv', ['B1,2,paid']),
-      store,
-      contracts,
-      functions,
-      versioning: kept,
-    });
+    await upload('b.csv', ['B1,2,paid']);
     const afterSecond = objects();
     const restored = listVersions(kept, 'orders').map(
       (version) =>
@@ -278,19 +284,7 @@ describe('versioning the curated snapshot with DVC', () => {
 
   it('keeps its clone between builds when a workspace is named: a build links only the new partition', async () => {
     // Prepare
-    const { dir, store, versioning } = localLake();
-    const kept = { ...versioning, dvcCache: join(dir, 'dvc-cache'), workspace: join(dir, 'workspace') };
-    const functions = coreFunctions({ store, contracts });
-    const curated = join(dir, 'lake', 'curated', 'orders');
-    const upload = (name: string, rows: string[]) =>
-      runUpload({
-        dataset: 'orders',
-        inputFile: csv(dir, name, rows),
-        store,
-        contracts,
-        functions,
-        versioning: kept,
-      });
+    const { dir, versioning: kept, upload, curated } = keptLake({ workspace: true });
     await upload('a.csv', ['A1,1,paid']);
     // Act
     const second = await upload('b.csv', ['B1,2,paid']);
@@ -304,19 +298,7 @@ describe('versioning the curated snapshot with DVC', () => {
 
   it('drops what a failed build committed and tagged in a kept clone, and the next build versions everything', async () => {
     // Prepare: a first version lands, then the remote refuses pushes for one run.
-    const { dir, store, versioning } = localLake();
-    const kept = { ...versioning, dvcCache: join(dir, 'dvc-cache'), workspace: join(dir, 'workspace') };
-    const functions = coreFunctions({ store, contracts });
-    const curated = join(dir, 'lake', 'curated', 'orders');
-    const upload = (name: string, rows: string[]) =>
-      runUpload({
-        dataset: 'orders',
-        inputFile: csv(dir, name, rows),
-        store,
-        contracts,
-        functions,
-        versioning: kept,
-      });
+    const { dir, versioning, workspace, upload, curated } = keptLake({ workspace: true });
     await upload('a.csv', ['A1,1,paid']);
     const hook = join(versioning.gitRemote, 'hooks', 'pre-receive');
     writeFileSync(hook, '#!/bin/sh\necho "pushes are closed for maintenance" >&2\nexit 1\n');
@@ -331,22 +313,19 @@ describe('versioning the curated snapshot with DVC', () => {
     const tags = remoteTags(versioning.gitRemote);
     expect(tags).toHaveLength(2);
     expect(
-      execFileSync('git', ['tag', '--list'], { cwd: kept.workspace, encoding: 'utf8' })
+      execFileSync('git', ['tag', '--list'], { cwd: workspace, encoding: 'utf8' })
         .split('\n')
         .filter(Boolean),
     ).toEqual(tags);
-    const newest = listVersions(kept, 'orders')[0]!;
-    const restored = checkoutVersion(kept, newest.tag, join(dir, 'checkout'));
+    const newest = listVersions(versioning, 'orders')[0]!;
+    const restored = checkoutVersion(versioning, newest.tag, join(dir, 'checkout'));
     expect(Object.keys(hashes(join(restored.dir, 'data', 'orders')))).toHaveLength(3);
     expect(hashes(join(restored.dir, 'data', 'orders'))).toEqual(hashes(curated));
   });
 
   it('never protects, links through or rewrites a curated file, which the snapshot hard-links', async () => {
     // Prepare
-    const { dir, store, versioning } = localLake();
-    const kept = { ...versioning, dvcCache: join(dir, 'dvc-cache') };
-    const functions = coreFunctions({ store, contracts });
-    const curated = join(dir, 'lake', 'curated', 'orders');
+    const { dvcCache, upload, curated } = keptLake();
     const files = (root: string) =>
       readdirSync(root, { recursive: true, withFileTypes: true })
         .filter((e) => e.isFile())
@@ -361,24 +340,10 @@ describe('versioning the curated snapshot with DVC', () => {
           ];
         }),
       );
-    await runUpload({
-      dataset: 'orders',
-      inputFile: csv(dir, 'a.csv', ['A1,1,paid']),
-      store,
-      contracts,
-      functions,
-      versioning: kept,
-    });
+    await upload('a.csv', ['A1,1,paid']);
     const before = state();
     // Act: a second version, whose snapshot hard-links the first partition again
-    await runUpload({
-      dataset: 'orders',
-      inputFile: csv(dir, 'b.csv', ['B1,2,paid']),
-      store,
-      contracts,
-      functions,
-      versioning: kept,
-    });
+    await upload('b.csv', ['B1,2,paid']);
     // Assess: the first partition as it was (writable, same inode, same bytes), and no DVC cache
     // object (read-only, kept between builds) is one of the curated files.
     const after = state();
@@ -386,7 +351,7 @@ describe('versioning the curated snapshot with DVC', () => {
     for (const [file, was] of Object.entries(before)) expect(after[file]).toEqual(was);
     for (const { mode } of Object.values(after)) expect(mode & 0o200).toBe(0o200);
     const curatedInodes = new Set(Object.values(after).map((f) => f.ino));
-    const cached = files(join(kept.dvcCache, 'files', 'md5')).map((file) => statSync(file));
+    const cached = files(join(dvcCache, 'files', 'md5')).map((file) => statSync(file));
     expect(cached.length).toBeGreaterThan(0);
     expect(cached.filter((object) => curatedInodes.has(object.ino))).toEqual([]);
   });
