@@ -8,17 +8,8 @@
  * the reader fast. A record with a quote takes the careful path.
  */
 
-/**
- * Receives a record: its fields, the 1-based line it starts on, what is wrong with its quoting
- * (if anything), and whether it is plain: no field holds a character JSON must escape
- * (quote, backslash, control character), so a writer may quote the fields as they are.
- */
-export type CsvRecordSink = (
-  fields: string[],
-  line: number,
-  problem: string | undefined,
-  plain: boolean,
-) => void;
+/** Receives a record: its fields, the 1-based line it starts on, and what is wrong with its quoting (if anything). */
+export type CsvRecordSink = (fields: string[], line: number, problem: string | undefined) => void;
 
 /** Thrown when the text cannot be read as CSV at all: the caller adds the source name. */
 export class CsvSyntaxError extends Error {
@@ -48,8 +39,6 @@ export class CsvReader {
   private readonly delimiterCode: number;
   /** Where the record being delivered sits, for `recordText()`. */
   private current = { text: '', start: 0, end: 0 };
-  /** Finds characters JSON must escape: backslash, controls other than LF, and the quote character when it is not '"'. */
-  private readonly escapes: RegExp;
 
   constructor(
     private readonly delimiter: string,
@@ -57,8 +46,6 @@ export class CsvReader {
   ) {
     this.quoteCode = quote.charCodeAt(0);
     this.delimiterCode = delimiter.charCodeAt(0);
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON must escape
-    this.escapes = quote === '"' ? /[\\\x00-\x09\x0b-\x1f]/g : /[\\\x00-\x09\x0b-\x1f"]/g;
   }
 
   /** Reads every record the text received so far completes. */
@@ -103,8 +90,6 @@ export class CsvReader {
     this.retryAt = 0;
     let pos = 0;
     let quoteAt = text.indexOf(quote);
-    // The next character JSON must escape, found once per stretch of text like the next quote.
-    let escapeAt = -2;
     while (pos < length) {
       let newline = text.indexOf('\n', pos);
       if (quoteAt !== -1 && quoteAt < pos) quoteAt = text.indexOf(quote, pos);
@@ -117,10 +102,6 @@ export class CsvReader {
         let end = newline;
         if (end > pos && text.charCodeAt(end - 1) === CR) end--;
         if (end > pos) {
-          if (escapeAt !== -1 && escapeAt < pos) {
-            this.escapes.lastIndex = pos;
-            escapeAt = this.escapes.exec(text)?.index ?? -1;
-          }
           current.start = pos;
           current.end = newline;
           const fields: string[] = [];
@@ -133,7 +114,7 @@ export class CsvReader {
             fields.push(text.slice(from, at));
             from = at + 1;
           }
-          sink(fields, this.line, undefined, escapeAt === -1 || escapeAt >= end);
+          sink(fields, this.line, undefined);
         }
         this.line++;
         pos = newline + 1;
@@ -218,7 +199,7 @@ export class CsvReader {
     }
     this.current.start = start;
     this.current.end = i;
-    sink(fields, this.line, problem, false);
+    sink(fields, this.line, problem);
     this.line += 1 + newlines;
     return i;
   }

@@ -30,7 +30,7 @@ import {
   type SuiteValidationResult,
 } from './result-format.js';
 import { type RowChecks, rowChecks, withFailure } from './row-checks.js';
-import { RowJson } from './row-json.js';
+import { JsonLinesBuffer } from './row-json.js';
 import { InvalidUtf8, StrictUtf8Decoder } from './utf8.js';
 
 export type { Decision } from './decision.js';
@@ -115,10 +115,11 @@ export async function validateStream(
 }
 
 /**
- * Output text goes to the streams in pieces of about this many characters, not once per input
- * chunk: turning one long concatenated string into bytes costs more than several short ones.
+ * Output goes to the streams in pieces of about this many bytes (characters, for the quarantine's
+ * text), not once per input chunk: turning one long concatenated string into bytes costs more
+ * than several short ones, and a small piece is copied out of the valid records' buffer cheaply.
  */
-const FLUSH_CHARS = 16 * 1024;
+const FLUSH_SIZE = 16 * 1024;
 
 /**
  * How much written output may wait in a stream before reading pauses for it to drain. Streams
@@ -139,16 +140,15 @@ class ValidationRun {
   private readonly nullValues: Set<string> | undefined;
   private header: string[] | undefined;
   private buildRecord: RecordBuilder = () => ({});
-  /** For CSV: the row-level expectations as one function, the row's typed values, its JSON writer. */
+  /** For CSV: the row-level expectations as one function, and the row's typed values. */
   private csvChecks: RowChecks = (_values, _record, _index, _line, failures) => failures;
   private values: unknown[] = [];
-  private rowJson: RowJson | undefined;
   /** JSON Lines keys seen, kept only when an expectation asks for the table's columns. */
   private readonly keysSeen: Set<string> | undefined;
   private read = 0;
   private valid = 0;
   private quarantined = 0;
-  private validText = '';
+  private readonly validLines = new JsonLinesBuffer();
   private quarantineText = '';
   private validFull = false;
   private quarantineFull = false;
@@ -237,12 +237,7 @@ class ValidationRun {
     else this.reader.push(text, this.onJsonLine);
   }
 
-  private readonly onCsvRecord = (
-    fields: string[],
-    line: number,
-    problem: string | undefined,
-    plain: boolean,
-  ): void => {
+  private readonly onCsvRecord = (fields: string[], line: number, problem: string | undefined): void => {
     if (this.stoppedBecause !== undefined) return;
     const header = this.header;
     if (header === undefined) {
@@ -264,8 +259,8 @@ class ValidationRun {
     const failures = this.check(record, index, line, values);
     if (failures === undefined) {
       this.valid++;
-      this.validText += `${this.rowJson!.write(values, fields, plain)}\n`;
-      if (this.validText.length > FLUSH_CHARS) this.writeNow();
+      this.validLines.writeRow(values, fields);
+      if (this.validLines.size > FLUSH_SIZE) this.writeNow();
     } else {
       const written: Row = {};
       for (let c = 0; c < header.length; c++) written[header[c]!] = values[c];
@@ -300,8 +295,8 @@ class ValidationRun {
     const failures = this.check(record, index, line, undefined);
     if (failures === undefined) {
       this.valid++;
-      this.validText += `${JSON.stringify(written)}\n`;
-      if (this.validText.length > FLUSH_CHARS) this.writeNow();
+      this.validLines.writeLine(JSON.stringify(written));
+      if (this.validLines.size > FLUSH_SIZE) this.writeNow();
     } else {
       this.quarantine(index, line, failures, written);
     }
@@ -349,7 +344,7 @@ class ValidationRun {
       entry = { file: origin.file, row: origin.line, index, failures, record };
     }
     this.quarantineText += `${JSON.stringify(entry)}\n`;
-    if (this.quarantineText.length > FLUSH_CHARS) this.writeNow();
+    if (this.quarantineText.length > FLUSH_SIZE) this.writeNow();
   }
 
   private useHeader(fields: string[], line: number): void {
@@ -375,7 +370,7 @@ class ValidationRun {
       this.quarantines,
     );
     this.values = new Array<unknown>(fields.length).fill(null);
-    this.rowJson = new RowJson(fields);
+    this.validLines.columns(fields);
     for (const evaluator of this.evaluators) evaluator.begin(fields);
     const missing = (this.contract.schema.required ?? []).filter((name) => !seen.has(name));
     if (missing.length > 0) {
@@ -389,10 +384,7 @@ class ValidationRun {
   /** Hands the pending output text to the streams; a stream that asks to wait is waited for in flush(). */
   private writeNow(): void {
     const { valid, quarantine } = this.outputs;
-    if (this.validText.length > 0) {
-      if (!valid.write(this.validText)) this.validFull = true;
-      this.validText = '';
-    }
+    if (this.validLines.size > 0 && !valid.write(this.validLines.take())) this.validFull = true;
     if (this.quarantineText.length > 0) {
       if (!quarantine.write(this.quarantineText)) this.quarantineFull = true;
       this.quarantineText = '';

@@ -5,7 +5,6 @@ interface Read {
   fields: string[];
   line: number;
   problem: string | undefined;
-  plain: boolean;
   text: string;
 }
 
@@ -13,8 +12,8 @@ interface Read {
 function read(pieces: string[], delimiter = ',', quote = '"'): Read[] {
   const reader = new CsvReader(delimiter, quote);
   const records: Read[] = [];
-  const sink = (fields: string[], line: number, problem: string | undefined, plain: boolean) => {
-    records.push({ fields, line, problem, plain, text: reader.recordText() });
+  const sink = (fields: string[], line: number, problem: string | undefined) => {
+    records.push({ fields, line, problem, text: reader.recordText() });
   };
   for (const piece of pieces) reader.push(piece, sink);
   reader.end(sink);
@@ -172,24 +171,6 @@ describe('CsvReader', () => {
     const records = read([text]);
     // Assess
     expect(records.map((r) => r.text)).toEqual(['a,b', '1,"x\ny",z']);
-  });
-
-  it('marks records plain only when no field needs a JSON escape', () => {
-    // Prepare
-    const text = 'a,b\nx,y\nback\\slash,y\ntab\there,y\n"quoted",y\nx,y\r\n';
-    // Act
-    const records = read([text]);
-    // Assess
-    expect(records.map((r) => r.plain)).toEqual([true, true, false, false, false, true]);
-  });
-
-  it('marks a record with a double quote not plain when the quote character is another', () => {
-    // Prepare
-    const text = 'a,b\nsay "hi",y\n\'x\',y\nx,y\n';
-    // Act
-    const records = read([text], ',', "'");
-    // Assess
-    expect(records.map((r) => r.plain)).toEqual([true, false, false, true]);
   });
 
   it('says which line it has reached for text not yet read as records', () => {
