@@ -1,8 +1,10 @@
 /**
  * Validation throughput: generates a CSV of N rows × 8 columns (a few percent deliberately bad),
  * validates it from disk through `validateStream` with a 12-entry suite (the schema,
- * not_null ×3, unique, between ×2, in_set, match_regex, value_lengths_between, mean_between, row count), writes the outputs to
- * files, and prints rows/s, MB/s, peak RSS and the row counts.
+ * not_null ×3, unique, between ×2, in_set, match_regex, value_lengths_between, mean_between, row
+ * count), and prints rows/s, MB/s, peak RSS and the row counts, two ways: validating only, as
+ * `sluice validate` does (the result, no rows written), and validating and writing the valid
+ * records and the quarantine as JSON Lines files, as the validate Lambda does.
  *
  * The validation runs in a process of its own, from this file bundled by esbuild as the Lambda
  * function is (no TypeScript loader, no generator), so that its peak RSS (the kernel's maxRSS)
@@ -47,6 +49,8 @@ const { values: args } = parseArgs({
     ids: { type: 'string', default: 'sorted' },
     /** Internal: validate this file and print the figures as JSON (the bundled child). */
     child: { type: 'string' },
+    /** Internal, for the child: `files` writes the outputs, `none` validates only. */
+    outputs: { type: 'string', default: 'files' },
   },
 });
 const rows = Number(args.rows);
@@ -154,23 +158,27 @@ interface Measured {
 }
 
 /** The child: validates `input` once and prints what it measured as one line of JSON. */
-async function validateOnce(input: string): Promise<void> {
+async function validateOnce(input: string, writes: boolean): Promise<void> {
   const startRss = process.memoryUsage().rss;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-out-'));
   try {
-    const valid = createWriteStream(join(dir, 'valid.jsonl'));
-    const quarantine = createWriteStream(join(dir, 'quarantine.jsonl'));
+    const outputs = writes
+      ? {
+          valid: createWriteStream(join(dir, 'valid.jsonl')),
+          quarantine: createWriteStream(join(dir, 'quarantine.jsonl')),
+        }
+      : {};
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     const outcome = await validateStream(
       createReadStream(input, { highWaterMark: chunkSize }),
       contract,
-      { valid, quarantine },
+      outputs,
       { source: input, sizeBytes: statSync(input).size },
     );
-    valid.end();
-    quarantine.end();
-    await Promise.all([finished(valid), finished(quarantine)]);
+    const streams = Object.values(outputs);
+    for (const stream of streams) stream.end();
+    await Promise.all(streams.map((stream) => finished(stream)));
     const cpu = process.cpuUsage(cpuBefore);
     const { statistics } = outcome.result;
     const measured: Measured = {
@@ -187,6 +195,28 @@ async function validateOnce(input: string): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Prints the best of one kind's runs. */
+function report(title: string, runs: Measured[], bytes: number): void {
+  const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const mib = (n: number) => (n / 1024 / 1024).toFixed(0);
+  console.log(`${title}: ${best.seconds.toFixed(2)} s`);
+  if (runs.length > 1)
+    console.log(`  runs: ${runs.map((m) => `${m.seconds.toFixed(2)} s`).join(', ')}; best shown`);
+  console.log(
+    `  ${Math.round(best.rows.read / best.seconds).toLocaleString('en')} rows/s` +
+      ` (${Math.round(best.rows.read / best.cpuSeconds).toLocaleString('en')} per CPU-second: ${best.cpuSeconds.toFixed(2)} s CPU)`,
+  );
+  console.log(`  ${(bytes / 1e6 / best.seconds).toFixed(1)} MB/s`);
+  console.log(
+    `  peak RSS ${mib(Math.max(...runs.map((m) => m.peakRss)))} MiB, whole process (${mib(best.startRss)} MiB loaded, before validating)`,
+  );
+  console.log(
+    `  rows read ${best.rows.read}, valid ${best.rows.valid}, quarantined ${best.rows.quarantined}`,
+  );
+  console.log(`  expectations ${best.passed} passed; promote: ${best.promote}`);
+  for (const reason of best.reasons) console.log(`    ${reason}`);
 }
 
 /** Bundles this file as the Lambda functions are bundled: one ESM file for plain `node`. */
@@ -211,8 +241,9 @@ async function bundle(dir: string): Promise<string> {
   return outfile;
 }
 
-function measure(bundled: string, input: string): Measured {
-  const child = spawnSync(process.execPath, [bundled, '--child', input, '--chunk', String(chunkSize)], {
+function measure(bundled: string, input: string, outputs: 'files' | 'none'): Measured {
+  const childArgs = [bundled, '--child', input, '--chunk', String(chunkSize), '--outputs', outputs];
+  const child = spawnSync(process.execPath, childArgs, {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -231,29 +262,17 @@ async function main(): Promise<void> {
       `generated ${rows.toLocaleString('en')} rows (order ids ${args.ids}), ${(bytes / 1e6).toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
     const bundled = await bundle(dir);
-    const runs: Measured[] = [];
-    for (let i = 0; i < Math.max(1, Number(args.repeat)); i++) runs.push(measure(bundled, input));
-    const best = runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-    const mib = (n: number) => (n / 1024 / 1024).toFixed(0);
-    const rate = (m: Measured) => Math.round(m.rows.read / m.seconds).toLocaleString('en');
-    console.log(
-      `validated in ${best.seconds.toFixed(2)} s (node ${process.version}, chunk ${chunkSize} bytes)`,
-    );
-    if (runs.length > 1)
-      console.log(`  runs: ${runs.map((m) => `${m.seconds.toFixed(2)} s`).join(', ')}; best shown`);
-    console.log(
-      `  ${rate(best)} rows/s` +
-        ` (${Math.round(best.rows.read / best.cpuSeconds).toLocaleString('en')} per CPU-second: ${best.cpuSeconds.toFixed(2)} s CPU)`,
-    );
-    console.log(`  ${(bytes / 1e6 / best.seconds).toFixed(1)} MB/s`);
-    console.log(
-      `  peak RSS ${mib(Math.max(...runs.map((m) => m.peakRss)))} MiB, whole process (${mib(best.startRss)} MiB loaded, before validating)`,
-    );
-    console.log(
-      `  rows read ${best.rows.read}, valid ${best.rows.valid}, quarantined ${best.rows.quarantined}`,
-    );
-    console.log(`  expectations ${best.passed} passed; promote: ${best.promote}`);
-    for (const reason of best.reasons) console.log(`    ${reason}`);
+    const kinds = [
+      { outputs: 'none', title: 'validate only, as sluice validate (no rows written)' },
+      { outputs: 'files', title: 'validate and write valid + quarantine JSON Lines, as the validate Lambda' },
+    ] as const;
+    const runs: Measured[][] = kinds.map(() => []);
+    // Alternated, so that a slow minute of a shared machine does not fall on one kind only.
+    for (let i = 0; i < Math.max(1, Number(args.repeat)); i++) {
+      for (const [k, kind] of kinds.entries()) runs[k]!.push(measure(bundled, input, kind.outputs));
+    }
+    console.log(`node ${process.version}, chunk ${chunkSize} bytes`);
+    for (const [k, kind] of kinds.entries()) report(kind.title, runs[k]!, bytes);
 
     if (args.reference) {
       const before = process.cpuUsage();
@@ -279,5 +298,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (args.child !== undefined) await validateOnce(args.child);
+if (args.child !== undefined) await validateOnce(args.child, args.outputs !== 'none');
 else await main();

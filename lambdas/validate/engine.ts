@@ -42,10 +42,13 @@ export type {
   SuiteValidationResult,
 } from './result-format.js';
 
-/** Where records go: typed JSON Lines. The engine writes and waits for 'drain'; it does not end them. */
+/**
+ * Where records go: typed JSON Lines. The engine writes and waits for 'drain'; it does not end
+ * them. An output left out is not produced at all (`sluice validate` reports and writes no rows).
+ */
 export interface ValidationOutputs {
-  valid: Writable;
-  quarantine: Writable;
+  valid?: Writable;
+  quarantine?: Writable;
 }
 
 export interface ValidateOptions {
@@ -259,9 +262,11 @@ class ValidationRun {
     const failures = this.check(record, index, line, values);
     if (failures === undefined) {
       this.valid++;
+      if (this.outputs.valid === undefined) return;
       this.validLines.writeRow(values, fields);
       if (this.validLines.size > FLUSH_SIZE) this.writeNow();
-    } else {
+    } else if (this.outputs.quarantine === undefined) this.quarantined++;
+    else {
       const written: Row = {};
       for (let c = 0; c < header.length; c++) written[header[c]!] = values[c];
       this.quarantine(index, line, failures, written);
@@ -295,6 +300,7 @@ class ValidationRun {
     const failures = this.check(record, index, line, undefined);
     if (failures === undefined) {
       this.valid++;
+      if (this.outputs.valid === undefined) return;
       this.validLines.writeLine(JSON.stringify(written));
       if (this.validLines.size > FLUSH_SIZE) this.writeNow();
     } else {
@@ -337,6 +343,7 @@ class ValidationRun {
 
   private quarantine(index: number, line: number, failures: RowFailure[], record: unknown): void {
     this.quarantined++;
+    if (this.outputs.quarantine === undefined) return;
     let entry: QuarantineEntry;
     if (this.options.origins === undefined) entry = { row: line, index, failures, record };
     else {
@@ -384,9 +391,9 @@ class ValidationRun {
   /** Hands the pending output text to the streams; a stream that asks to wait is waited for in flush(). */
   private writeNow(): void {
     const { valid, quarantine } = this.outputs;
-    if (this.validLines.size > 0 && !valid.write(this.validLines.take())) this.validFull = true;
+    if (this.validLines.size > 0 && !valid!.write(this.validLines.take())) this.validFull = true;
     if (this.quarantineText.length > 0) {
-      if (!quarantine.write(this.quarantineText)) this.quarantineFull = true;
+      if (!quarantine!.write(this.quarantineText)) this.quarantineFull = true;
       this.quarantineText = '';
     }
   }
@@ -401,7 +408,7 @@ class ValidationRun {
       [this.validFull, this.outputs.valid],
       [this.quarantineFull, this.outputs.quarantine],
     ] as const) {
-      if (full && stream.writableNeedDrain && stream.writableLength > MAX_PENDING_BYTES)
+      if (full && stream?.writableNeedDrain && stream.writableLength > MAX_PENDING_BYTES)
         waits.push(once(stream, 'drain'));
     }
     this.validFull = false;

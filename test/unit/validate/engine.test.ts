@@ -404,6 +404,25 @@ describe('validateStream: streams', () => {
     expect([valid.writableEnded, quarantine.writableEnded]).toEqual([false, false]);
   });
 
+  it('without outputs writes nothing and finds the same as with them, for CSV and JSON Lines', async () => {
+    // Prepare
+    const cases = [
+      { contract: orders, text: 'order_id,amount\nA,1\nB,-2\nC,x\nD,4\n' },
+      { contract: jsonlContract, text: '{"id":1,"kind":"click"}\nnot json\n{"id":2,"kind":"buy"}\n' },
+    ];
+    for (const { contract, text } of cases) {
+      const at = () => new Date('2026-11-25T10:00:00Z');
+      // Act
+      const withOutputs = await validate(text, contract);
+      const without = await validateStream(Readable.from([Buffer.from(text)]), contract, {}, { now: at });
+      // Assess
+      expect(without.rows).toEqual(withOutputs.outcome.rows);
+      expect(without.rows.valid * without.rows.quarantined).toBeGreaterThan(0);
+      expect(without.result).toEqual(withOutputs.outcome.result);
+      expect(without.decision).toEqual(withOutputs.outcome.decision);
+    }
+  });
+
   it('reports progress in bytes and rows', async () => {
     // Prepare
     const progress: Array<{ bytesRead: number; rowsRead: number }> = [];
