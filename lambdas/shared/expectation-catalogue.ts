@@ -428,10 +428,8 @@ export interface KwargProblem {
 /**
  * What the kwargs' JSON Schema cannot say, checked once the kwargs match it: regular expressions
  * and strftime formats this validator can read, a usable json_schema, one value range per
- * quantile and no approximate quantiles, date-time bounds and value sets under
- * parse_strings_as_datetimes, and include_config.
- * GX raises for each of these when it validates, or (include_config) leaves out what Sluice's
- * decision and reports need.
+ * quantile and no approximate quantiles, and date-time bounds and value sets under
+ * parse_strings_as_datetimes. GX raises for each of these when it validates.
  */
 export function kwargProblems(type: string, kwargs: Record<string, unknown>): KwargProblem[] {
   const spec = EXPECTATION_CATALOGUE[type];
@@ -440,14 +438,6 @@ export function kwargProblems(type: string, kwargs: Record<string, unknown>): Kw
   const refuse = (pointer: string, message: string) =>
     problems.push({ pointer, message: `${type}: ${message}` });
 
-  if (kwargs.include_config === false) {
-    refuse(
-      '/include_config',
-      'include_config: false is not supported: every result carries its expectation_config, as in a GX ' +
-        'suite validation, because the decision, the data docs and `sluice validate` read it; leave ' +
-        'include_config out or set it to true',
-    );
-  }
   for (const arg of spec.regexArgs ?? []) {
     const value = kwargs[arg];
     const sources: Array<[string, unknown]> =

@@ -5,6 +5,7 @@ import type { ObjectStore } from '../shared/object-store.js';
 import { writeDataDocs } from './data-docs.js';
 import { type ValidationOutcome, validateStream } from './engine.js';
 import { describeBatch, openRawBatch } from './raw-batch.js';
+import { publishedResult } from './result-format.js';
 
 export interface ValidateInput {
   dataset: string;
@@ -93,7 +94,7 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
   await uploads;
 
   const report = {
-    ...outcome.result,
+    ...publishedResult(outcome.result),
     meta: {
       ...outcome.result.meta,
       run_id: input.runId,

@@ -76,6 +76,30 @@ export interface SuiteValidationResult {
   };
 }
 
+/** An expectation's result as published: without its config when the expectation says include_config: false. */
+export type PublishedExpectationResult = Omit<ExpectationValidationResult, 'expectation_config'> &
+  Partial<Pick<ExpectationValidationResult, 'expectation_config'>>;
+
+export interface PublishedSuiteResult extends Omit<SuiteValidationResult, 'results'> {
+  results: PublishedExpectationResult[];
+}
+
+/**
+ * The suite result as written for readers (the report JSON, `sluice validate --json`): as GX
+ * does, a result leaves out its expectation_config when the expectation's kwargs say
+ * include_config: false. Sluice itself (the decision, data docs, the summary) reads the whole result.
+ */
+export function publishedResult(result: SuiteValidationResult): PublishedSuiteResult {
+  return {
+    ...result,
+    results: result.results.map((entry) => {
+      if (entry.expectation_config.kwargs.include_config !== false) return entry;
+      const { expectation_config: _left, ...rest } = entry;
+      return rest;
+    }),
+  };
+}
+
 const LEVELS: readonly ResultFormatLevel[] = ['BOOLEAN_ONLY', 'BASIC', 'SUMMARY', 'COMPLETE'];
 
 /** Reads kwargs.result_format (a level name or GX's object form); GX's default is SUMMARY. */

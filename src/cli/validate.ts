@@ -7,7 +7,11 @@ import { createReadStream, statSync, writeFileSync } from 'node:fs';
 import { type Contract, loadContractFile } from '../../lambdas/shared/contract.js';
 import { renderValidationHtml } from '../../lambdas/validate/data-docs.js';
 import { type ValidationOutcome, validateStream } from '../../lambdas/validate/engine.js';
-import type { ExpectationValidationResult, ResultFormatLevel } from '../../lambdas/validate/result-format.js';
+import {
+  type ExpectationValidationResult,
+  publishedResult,
+  type ResultFormatLevel,
+} from '../../lambdas/validate/result-format.js';
 import { table } from '../local/history.js';
 
 export interface ValidateCommandOptions {
@@ -40,7 +44,7 @@ export async function validateCommand(
     );
     progress?.done();
     const report = {
-      ...outcome.result,
+      ...publishedResult(outcome.result),
       meta: { ...outcome.result.meta, dataset: contract.name, decision: outcome.decision },
     };
     if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -98,29 +98,35 @@ describe('regular expressions in kwargs', () => {
 });
 
 describe('include_config and catch_exceptions', () => {
-  it('refuses include_config: false, saying that every result carries its config', () => {
-    // Act
-    const message = problems(
-      contract('expect_column_values_to_not_be_null', ['column: id', 'include_config: false']),
-    );
-    // Assess
-    expect(message).toContain('datasets/orders.yaml:13 at /expectations/0/kwargs/include_config');
-    expect(message).toContain('every result carries its expectation_config');
-    expect(message).toContain('leave include_config out or set it to true');
+  it('accepts include_config and catch_exceptions either way', () => {
+    for (const [include, caught] of [
+      [true, false],
+      [false, true],
+    ]) {
+      // Act
+      const parsed = parseContract(
+        contract('expect_column_values_to_not_be_null', [
+          'column: id',
+          `include_config: ${include}`,
+          `catch_exceptions: ${caught}`,
+        ]),
+        'datasets/orders.yaml',
+      );
+      // Assess
+      expect(parsed.expectations[0]?.kwargs).toMatchObject({
+        include_config: include,
+        catch_exceptions: caught,
+      });
+    }
   });
 
-  it('accepts include_config: true and catch_exceptions either way', () => {
+  it('refuses an include_config that is not a boolean', () => {
     // Act
-    const parsed = parseContract(
-      contract('expect_column_values_to_not_be_null', [
-        'column: id',
-        'include_config: true',
-        'catch_exceptions: false',
-      ]),
-      'datasets/orders.yaml',
+    const message = problems(
+      contract('expect_column_values_to_not_be_null', ['column: id', 'include_config: no-thanks']),
     );
     // Assess
-    expect(parsed.expectations[0]?.kwargs).toMatchObject({ include_config: true, catch_exceptions: false });
+    expect(message).toContain('/expectations/0/kwargs/include_config');
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
@@ -75,6 +75,34 @@ describe('sluice validate', () => {
     const result = JSON.parse(readFileSync(json, 'utf8'));
     expect(result.results[2]).toMatchObject({ success: false, result: { observed_value: 85 } });
     expect(result.results[1].expectation_config.kwargs.result_format).toBe('COMPLETE');
+    expect(readFileSync(html, 'utf8')).toContain('expect_column_mean_to_be_between');
+  });
+
+  it('writes a result without its expectation_config when the expectation says include_config: false', async () => {
+    // Prepare
+    mkdirSync(join(dir, 'quiet'));
+    writeFileSync(
+      join(dir, 'quiet', 'people.yaml'),
+      CONTRACT.replace(
+        'kwargs: { column: age, max_value: 50 }',
+        'kwargs: { column: age, max_value: 50, include_config: false }',
+      ),
+    );
+    writeFileSync(join(dir, 'old.csv'), 'id,age\n1,90\n2,80\n');
+    const json = join(dir, 'r.json');
+    const html = join(dir, 'r.html');
+    // Act
+    const code = await validateCommand(join(dir, 'quiet', 'people.yaml'), join(dir, 'old.csv'), {
+      json,
+      html,
+    });
+    // Assess
+    expect(code).toBe(1);
+    const result = JSON.parse(readFileSync(json, 'utf8'));
+    expect(result.results[2]).not.toHaveProperty('expectation_config');
+    expect(result.results[2]).toMatchObject({ success: false, result: { observed_value: 85 } });
+    expect(result.results[1].expectation_config.type).toBe('expect_column_values_to_be_unique');
+    expect(out).toMatch(/✗\s+expect_column_mean_to_be_between\s+age/);
     expect(readFileSync(html, 'utf8')).toContain('expect_column_mean_to_be_between');
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { SCHEMA_EXPECTATION } from '../../../lambdas/validate/engine.js';
+import { publishedResult } from '../../../lambdas/validate/result-format.js';
 import { csvContract, resultOf, validate } from './support.js';
 
 const IN_SET = 'expect_column_values_to_be_in_set';
@@ -212,5 +213,29 @@ describe('the suite result', () => {
       exception_message: null,
       exception_traceback: null,
     });
+  });
+});
+
+describe('publishedResult', () => {
+  it('leaves out expectation_config only where the expectation says include_config: false', async () => {
+    // Prepare
+    const contract = csvContract(
+      'type: object\nproperties:\n  x: { type: string }',
+      `- type: ${IN_SET}\n  kwargs: { column: x, value_set: [a], include_config: false }\n` +
+        `- type: ${IN_SET}\n  kwargs: { column: x, value_set: [a, b, c], include_config: true }`,
+    );
+    const run = await validate(CSV, contract);
+    // Act
+    const published = publishedResult(run.outcome.result);
+    // Assess
+    expect(published.results.map((r) => r.expectation_config?.type)).toEqual([
+      SCHEMA_EXPECTATION,
+      undefined,
+      IN_SET,
+    ]);
+    expect(published.results[1]).toEqual({ ...run.outcome.result.results[1], expectation_config: undefined });
+    expect(published.results[1]).not.toHaveProperty('expectation_config');
+    expect(run.outcome.result.results[1]?.expectation_config.type).toBe(IN_SET);
+    expect(published.statistics).toEqual(run.outcome.result.statistics);
   });
 });
