@@ -37,9 +37,11 @@ export class FirstOccurrences {
   private slots = EMPTY_SLOTS;
   /** Whether every key so far came in increasing order and the table has not been built. */
   private ordered = true;
-  /** In order: the last key, as its kind compares (a number as a number, anything else as text). */
+  /**
+   * In order: the last key's kind, and a number key as a number (other keys compare as text,
+   * against the last entry's kept characters).
+   */
   private lastKind = -1;
-  private lastText = '';
   private lastNumber = 0;
   /** Slots the table should have when it is built (what `reserve` asked for). */
   private reservedSlots = 1024;
@@ -109,21 +111,28 @@ export class FirstOccurrences {
       text = JSON.stringify(value) ?? String(value);
     }
     if (this.ordered) {
-      if (this.count === 0 || kind === this.lastKind) {
-        const count = this.count;
-        if (count === 0 || (kind === NUMBER ? (value as number) > this.lastNumber : text > this.lastText)) {
-          this.append(kind, text, index, line);
+      const count = this.count;
+      if (count === 0 || kind === this.lastKind) {
+        // Text is copied in place first and compared with the last key's characters as it goes:
+        // one pass, and no comparison of strings cut from the file (which V8 does slowly).
+        const order =
+          count === 0
+            ? 1
+            : kind === NUMBER
+              ? compareNumbers(value as number, this.lastNumber)
+              : this.stage(text);
+        if (order > 0) {
+          if (kind === NUMBER || count === 0) this.append(kind, text, index, line);
+          else this.commit(kind, text.length, index, line);
           this.lastKind = kind;
           if (kind === NUMBER) this.lastNumber = value as number;
-          else this.lastText = text;
           return -1;
         }
         // Equal to the last key (for numbers, 0 and -0 too): every earlier key is smaller.
-        if (kind === NUMBER ? value === this.lastNumber : text === this.lastText) return count - 1;
+        if (order === 0) return count - 1;
       }
       // Out of order (or NaN, or another kind): from here on the table finds keys.
       this.ordered = false;
-      this.lastText = '';
       this.rehash(Math.max(this.reservedSlots, Math.ceil(this.count / LOAD) + 1));
     }
     const hash = hashText(text, kind);
@@ -181,8 +190,58 @@ export class FirstOccurrences {
     return true;
   }
 
+  /**
+   * Copies `text` to where the next entry's characters go, without keeping it, and compares it
+   * with the last entry's characters as JS compares strings (by UTF-16 code unit): positive when
+   * it is greater, 0 when equal, negative when smaller. `commit` then keeps it as an entry.
+   */
+  private stage(text: string): number {
+    const { starts } = this;
+    const start = starts[this.count]!;
+    const previous = starts[this.count - 1]!;
+    const previousLength = start - previous;
+    const length = text.length;
+    if (start + length > this.chars.length) {
+      this.chars = grown(this.chars, Math.max(Math.ceil(this.chars.length * 1.5), start + length));
+    }
+    let chars = this.chars;
+    let order = 0;
+    for (let i = 0; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code > 255 && !this.wide) chars = this.widen();
+      chars[start + i] = code;
+      if (order === 0 && i < previousLength) order = code - chars[previous + i]!;
+    }
+    return order !== 0 ? order : length - previousLength;
+  }
+
   /** Keeps a new key and its record; returns its entry. The table (if built) is the caller's. */
   private append(kind: number, text: string, index: number, line: number): number {
+    const start = this.starts[this.count]!;
+    const end = start + text.length;
+    if (end > this.chars.length) {
+      this.chars = grown(this.chars, Math.max(Math.ceil(this.chars.length * 1.5), end));
+    }
+    let chars = this.chars;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code > 255 && !this.wide) chars = this.widen();
+      chars[start + i] = code;
+    }
+    return this.commit(kind, text.length, index, line);
+  }
+
+  /** Two bytes a character from here on: the first key character over 255 needs them. */
+  private widen(): Uint16Array {
+    const wider = new Uint16Array(this.chars.length);
+    wider.set(this.chars);
+    this.chars = wider;
+    this.wide = true;
+    return wider;
+  }
+
+  /** Keeps the key of `length` characters already copied to the next entry's place, and its record. */
+  private commit(kind: number, length: number, index: number, line: number): number {
     const entry = this.count++;
     if (entry === this.capacity) this.growEntries(Math.ceil(entry * 1.5));
     if (kind !== STRING && this.kinds === undefined) this.kinds = new Uint8Array(this.capacity);
@@ -194,23 +253,7 @@ export class FirstOccurrences {
       this.lineChangeEntries.push(entry);
       changes.push(offset);
     }
-    const start = this.starts[entry]!;
-    const end = start + text.length;
-    if (end > this.chars.length) {
-      this.chars = grown(this.chars, Math.max(Math.ceil(this.chars.length * 1.5), end));
-    }
-    let chars = this.chars;
-    for (let i = 0; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      if (code > 255 && !this.wide) {
-        const wider = new Uint16Array(chars.length);
-        wider.set(chars);
-        this.chars = chars = wider;
-        this.wide = true;
-      }
-      chars[start + i] = code;
-    }
-    this.starts[entry + 1] = end;
+    this.starts[entry + 1] = this.starts[entry]! + length;
     return entry;
   }
 
@@ -242,6 +285,11 @@ export class FirstOccurrences {
     this.tags = tags;
     this.slots = slots;
   }
+}
+
+/** Numbers as keys in order compare: positive when `a` is greater, 0 when equal (0 and -0 too), negative otherwise (or NaN). */
+function compareNumbers(a: number, b: number): number {
+  return a > b ? 1 : a === b ? 0 : -1;
 }
 
 /** The table before it is built: no slots. */

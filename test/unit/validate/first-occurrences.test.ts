@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { FirstOccurrences } from '../../../lambdas/validate/first-occurrences.js';
+import { random } from '../../support/random.js';
 
 describe('FirstOccurrences', () => {
   it('returns -1 for a new value and the first record for a value seen before', () => {
@@ -153,6 +154,26 @@ describe('FirstOccurrences', () => {
       const seen = new FirstOccurrences();
       // Assess
       expect([mismatches(seen, values), seen.size]).toEqual([[], 6]);
+    });
+
+    it('orders text as JS compares strings: prefixes, characters over 255 and surrogates, widening on the way', () => {
+      // Prepare: sorted by UTF-16 code unit (JS's default sort), some repeated at once, then all again shuffled.
+      const next = random(11);
+      const alphabet = ['a', 'b', 'é', 'ÿ', '中', '😀', '\ud83d'];
+      const keys = new Set<string>();
+      while (keys.size < 3000) {
+        let key = '';
+        for (let n = 1 + Math.floor(next() * 5); n > 0; n--)
+          key += alphabet[Math.floor(next() * alphabet.length)];
+        keys.add(key);
+      }
+      const sorted = [...keys].sort();
+      const shuffled = [...sorted].sort(() => next() - 0.5);
+      const values = [...sorted.flatMap((key, i) => (i % 7 === 0 ? [key, key] : [key])), ...shuffled];
+      // Act
+      const seen = new FirstOccurrences();
+      // Assess
+      expect([mismatches(seen, values), seen.size]).toEqual([[], 3000]);
     });
 
     it('builds the table of the reserved size at the first key out of order, and finds keys from then on', () => {
