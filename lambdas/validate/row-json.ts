@@ -4,8 +4,8 @@
  * bytes as JSON.stringify of the record followed by UTF-8 encoding, without either. Building a
  * string per row and turning the joined strings into bytes cost about a microsecond a row (a
  * quarter of validating one), most of it flattening the joined strings and allocating; here a
- * row costs a store per byte. A number reuses its cell when the cell is already the plain JSON
- * for it; a string is escaped as it is copied, so the reader need not look for escapes.
+ * row costs about a store per byte. A number reuses its cell when the cell is already the plain
+ * JSON for it; a string is escaped as it is copied, so the reader need not look for escapes.
  */
 
 const QUOTE = 0x22;
@@ -16,11 +16,25 @@ const HEX = '0123456789abcdef';
 /** The most bytes one UTF-16 code unit can become: a control character as \u00xx. */
 const MAX_BYTES_PER_UNIT = 6;
 
+/** Writes one CSV row's JSON and line feed at `at`; returns where the next byte goes. */
+type RowWriter = (
+  bytes: Uint8Array,
+  at: number,
+  values: readonly unknown[],
+  cells: readonly string[],
+) => number;
+
+/** The most bytes a number, null, true or false takes as JSON ("-1.2345678901234567e-308"). */
+const MAX_SCALAR_BYTES = 24;
+
 export class JsonLinesBuffer {
   private bytes: Uint8Array;
   private length = 0;
-  /** Per column of the header: `{"name":` for the first, `,"name":` for the others, as UTF-8. */
-  private prefixes: Uint8Array[] = [];
+  private writer: RowWriter = () => {
+    throw new Error('JsonLinesBuffer: columns() was not called before writeRow()');
+  };
+  /** Bytes of the column names' parts of a row, with the braces and the line feed. */
+  private fixedBytes = 0;
 
   constructor(capacity = 32 * 1024) {
     this.bytes = new Uint8Array(capacity);
@@ -31,10 +45,32 @@ export class JsonLinesBuffer {
     return this.length;
   }
 
-  /** Sets the columns of the CSV rows that `writeRow` writes. */
+  /**
+   * Sets the columns of the CSV rows that `writeRow` writes. The writer is generated for them,
+   * as the record builder is: each column's `{"name":` or `,"name":` is a run of constant byte
+   * stores, and every column's value a call site of its own.
+   */
   columns(header: readonly string[]): void {
     const encoder = new TextEncoder();
-    this.prefixes = header.map((name, c) => encoder.encode(`${c === 0 ? '{' : ','}${JSON.stringify(name)}:`));
+    const lines: string[] = ['let value;'];
+    this.fixedBytes = 2;
+    header.forEach((name, c) => {
+      const prefix = encoder.encode(`${c === 0 ? '{' : ','}${JSON.stringify(name)}:`);
+      this.fixedBytes += prefix.length;
+      lines.push(
+        `${[...prefix].map((byte, i) => `bytes[at + ${i}] = ${byte};`).join(' ')} at += ${prefix.length};`,
+        `value = values[${c}];`,
+        `if (typeof value === 'string') at = writeString(bytes, at, value);`,
+        `else at = writeScalar(bytes, at, value, cells[${c}]);`,
+      );
+    });
+    lines.push('bytes[at] = 0x7d; bytes[at + 1] = 0x0a;', 'return at + 2;');
+    const make = new Function(
+      'writeString',
+      'writeScalar',
+      `return (bytes, at, values, cells) => {\n${lines.join('\n')}\n};`,
+    );
+    this.writer = make(writeString, writeScalar) as RowWriter;
   }
 
   /**
@@ -42,38 +78,11 @@ export class JsonLinesBuffer {
    * number or boolean), or null for a null cell.
    */
   writeRow(values: readonly unknown[], cells: readonly string[]): void {
-    const { prefixes } = this;
-    for (let c = 0; c < prefixes.length; c++) {
-      const prefix = prefixes[c]!;
-      const value = values[c];
-      if (typeof value === 'string') {
-        this.room(prefix.length + 2 + MAX_BYTES_PER_UNIT * value.length);
-        this.copy(prefix);
-        this.bytes[this.length++] = QUOTE;
-        this.string(value);
-        this.bytes[this.length++] = QUOTE;
-      } else {
-        const cell = cells[c]!;
-        const text =
-          typeof value === 'number'
-            ? plainNumber(cell)
-              ? cell
-              : JSON.stringify(value)
-            : value === null || value === undefined
-              ? 'null'
-              : String(value);
-        this.room(prefix.length + text.length);
-        this.copy(prefix);
-        // Numbers, null, true and false are ASCII.
-        const bytes = this.bytes;
-        let at = this.length;
-        for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
-        this.length = at;
-      }
-    }
-    this.room(2);
-    this.bytes[this.length++] = 0x7d; // }
-    this.bytes[this.length++] = 0x0a;
+    let most = this.fixedBytes;
+    for (let c = 0; c < cells.length; c++)
+      most += 2 + MAX_BYTES_PER_UNIT * cells[c]!.length + MAX_SCALAR_BYTES;
+    this.room(most);
+    this.length = this.writer(this.bytes, this.length, values, cells);
   }
 
   /** Appends one line of JSON text (already escaped: well-formed, as JSON.stringify gives it). */
@@ -107,32 +116,39 @@ export class JsonLinesBuffer {
     bigger.set(this.bytes.subarray(0, this.length));
     this.bytes = bigger;
   }
+}
 
-  private copy(part: Uint8Array): void {
-    const bytes = this.bytes;
-    let at = this.length;
-    for (let i = 0; i < part.length; i++) bytes[at++] = part[i]!;
-    this.length = at;
+/** A string in quotes, its characters escaped as JSON.stringify escapes them, in UTF-8. */
+function writeString(bytes: Uint8Array, at: number, value: string): number {
+  bytes[at++] = QUOTE;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 0x20 && code < 0x80 && code !== QUOTE && code !== BACKSLASH) bytes[at++] = code;
+    else if (code < 0x80) at = escapeAscii(bytes, at, code);
+    else if (isHighSurrogate(code) && isLowSurrogate(value.charCodeAt(i + 1))) {
+      at = encodeWide(bytes, at, value, i, code);
+      i++;
+    } else if (isHighSurrogate(code) || isLowSurrogate(code)) {
+      // A lone surrogate (a low one here is lone: a paired one was written with its high half).
+      at = escapeUnit(bytes, at, code);
+    } else at = encodeWide(bytes, at, value, i, code);
   }
+  bytes[at] = QUOTE;
+  return at + 1;
+}
 
-  /** A string's characters as JSON.stringify escapes them, in UTF-8. Room is the caller's. */
-  private string(value: string): void {
-    const bytes = this.bytes;
-    let at = this.length;
-    for (let i = 0; i < value.length; i++) {
-      const code = value.charCodeAt(i);
-      if (code >= 0x20 && code < 0x80 && code !== QUOTE && code !== BACKSLASH) bytes[at++] = code;
-      else if (code < 0x80) at = escapeAscii(bytes, at, code);
-      else if (isHighSurrogate(code) && isLowSurrogate(value.charCodeAt(i + 1))) {
-        at = encodeWide(bytes, at, value, i, code);
-        i++;
-      } else if (isHighSurrogate(code) || isLowSurrogate(code)) {
-        // A lone surrogate (a low one here is lone: a paired one was written with its high half).
-        at = escapeUnit(bytes, at, code);
-      } else at = encodeWide(bytes, at, value, i, code);
-    }
-    this.length = at;
-  }
+/** A number (its cell when that is already its plain JSON), true, false or null: ASCII. */
+function writeScalar(bytes: Uint8Array, at: number, value: unknown, cell: string): number {
+  const text =
+    typeof value === 'number'
+      ? plainNumber(cell)
+        ? cell
+        : JSON.stringify(value)
+      : value === null || value === undefined
+        ? 'null'
+        : String(value);
+  for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
+  return at;
 }
 
 /** Writes the escape of '"', '\' or a control character; returns where the next byte goes. */
