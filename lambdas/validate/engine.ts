@@ -118,11 +118,16 @@ export async function validateStream(
 }
 
 /**
- * Output goes to the streams in pieces of about this many bytes (characters, for the quarantine's
- * text), not once per input chunk: turning one long concatenated string into bytes costs more
- * than several short ones, and a small piece is copied out of the valid records' buffer cheaply.
+ * The quarantine's text goes to its stream in pieces of about this many characters, not once per
+ * input chunk: turning one long concatenated string into bytes costs more than several short ones.
  */
-const FLUSH_SIZE = 16 * 1024;
+const FLUSH_CHARS = 16 * 1024;
+
+/**
+ * The valid records' bytes go to their stream in pieces of about this size: each write is a
+ * stream operation and, to a file, a system call, so fewer and larger ones cost less.
+ */
+const FLUSH_BYTES = 128 * 1024;
 
 /**
  * How much written output may wait in a stream before reading pauses for it to drain. Streams
@@ -151,7 +156,7 @@ class ValidationRun {
   private read = 0;
   private valid = 0;
   private quarantined = 0;
-  private readonly validLines = new JsonLinesBuffer();
+  private readonly validLines = new JsonLinesBuffer(FLUSH_BYTES + 32 * 1024);
   private quarantineText = '';
   private validFull = false;
   private quarantineFull = false;
@@ -264,7 +269,7 @@ class ValidationRun {
       this.valid++;
       if (this.outputs.valid === undefined) return;
       this.validLines.writeRow(values, fields);
-      if (this.validLines.size > FLUSH_SIZE) this.writeNow();
+      if (this.validLines.size > FLUSH_BYTES) this.writeNow();
     } else if (this.outputs.quarantine === undefined) this.quarantined++;
     else {
       const written: Row = {};
@@ -302,7 +307,7 @@ class ValidationRun {
       this.valid++;
       if (this.outputs.valid === undefined) return;
       this.validLines.writeLine(JSON.stringify(written));
-      if (this.validLines.size > FLUSH_SIZE) this.writeNow();
+      if (this.validLines.size > FLUSH_BYTES) this.writeNow();
     } else {
       this.quarantine(index, line, failures, written);
     }
@@ -351,7 +356,7 @@ class ValidationRun {
       entry = { file: origin.file, row: origin.line, index, failures, record };
     }
     this.quarantineText += `${JSON.stringify(entry)}\n`;
-    if (this.quarantineText.length > FLUSH_SIZE) this.writeNow();
+    if (this.quarantineText.length > FLUSH_CHARS) this.writeNow();
   }
 
   private useHeader(fields: string[], line: number): void {
