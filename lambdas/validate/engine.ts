@@ -5,8 +5,8 @@
  * promotion decision. No AWS here: the handler passes streams in and out.
  *
  * Memory stays flat in the size of the file: the reader keeps only the unfinished record,
- * output is written per input chunk, and expectations keep accumulators (a value → first-row
- * map for uniqueness is the one that grows with the number of distinct values).
+ * output is handed to the streams in pieces as it is made, and expectations keep accumulators
+ * (uniqueness's index of values is the one that grows with the number of distinct values).
  */
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
@@ -393,7 +393,7 @@ class ValidationRun {
     }
   }
 
-  /** Hands the pending output text to the streams; a stream that asks to wait is waited for in flush(). */
+  /** Hands the pending output to the streams; a stream that asks to wait is waited for in flush(). */
   private writeNow(): void {
     const { valid, quarantine } = this.outputs;
     if (this.validLines.size > 0 && !valid!.write(this.validLines.take())) this.validFull = true;
