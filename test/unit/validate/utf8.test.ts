@@ -35,6 +35,31 @@ describe('StrictUtf8Decoder', () => {
     expect(text).toBe('a,b');
   });
 
+  it('keeps U+FEFF that is not the first character, after pieces of ASCII or not', () => {
+    // Prepare
+    const mark = [0xef, 0xbb, 0xbf];
+    // Act
+    const texts = [
+      decode([bytes('a,b\n'), [...mark, ...bytes('c')]]),
+      decode([bytes('a'), mark]),
+      decode([[0xc3, 0xa9], mark]),
+      decode([[], mark, mark, bytes('x')]),
+    ];
+    // Assess
+    expect(texts).toEqual(['a,b\n\ufeffc', 'a\ufeff', 'é\ufeff', '\ufeffx']);
+  });
+
+  it('decodes pieces of ASCII between multi-byte ones, and one cut after a lead byte', () => {
+    // Prepare
+    const all = bytes('ab€cd😀ef é');
+    // Act
+    const whole = decode([all]);
+    const cut = [1, 2, 3, 5, 8, 11].map((at) => decode([all.slice(0, at), all.slice(at)]));
+    // Assess
+    expect(whole).toBe('ab€cd😀ef é');
+    expect(cut).toEqual(Array(6).fill('ab€cd😀ef é'));
+  });
+
   it('reports the byte offset of an invalid byte and the line breaks before it in its piece', () => {
     // Prepare
     const pieces = [bytes('ab\n'), [...bytes('cd\nef'), 0xff, ...bytes('gh')]];
