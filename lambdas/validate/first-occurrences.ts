@@ -3,10 +3,10 @@
  * millions of values. Keys are copied into typed arrays rather than kept as JS strings in a Map:
  * at a million distinct values that is about three times faster (no runtime call to hash each
  * new string, nothing for the garbage collector to trace or promote), a kept key never shares
- * memory with the piece of the file it was cut from, and an entry costs 8 bytes (9 once a key is
- * not a string) plus its key's characters (one byte each while all are below 256) plus about 6
- * bytes of table: at 5M distinct 13-character keys, about 140 MB where a Map of strings takes
- * over 400.
+ * memory with the piece of the file it was cut from, and an entry costs 4 bytes (8 once keys
+ * differ in length, 9 once a key is not a string) plus its key's characters (one byte each while
+ * all are below 256) plus about 6 bytes of table: at 5M distinct 13-character keys, about 120 MB
+ * where a Map of strings takes over 400.
  *
  * Keys that arrive in increasing order (the id column of an export sorted by it, an
  * auto-increment key, a timestamp) need no table at all: while every key is greater than the one
@@ -46,13 +46,19 @@ export class FirstOccurrences {
   /** Slots the table should have when it is built (what `reserve` asked for). */
   private reservedSlots = 1024;
   private count = 0;
+  /**
+   * While every key has the same number of characters, that number (−1 before the first key):
+   * entry e's characters start at e × width and `starts` is not needed (ids, codes and
+   * timestamps of one format are all as long). −2 once keys differ in length.
+   */
+  private width = -1;
   // One element per entry (`starts` one more). Every key is kept as text: numbers as String(n),
   // which tells every double apart and makes -0 and 0, and NaN and NaN, the same (SameValueZero).
   /** Each entry's kind; allocated at the first key that is not a string (until then all are). */
   private kinds: Uint8Array | undefined;
   private capacity = 512;
   /** Where each entry's characters start in `chars`; entry e's end where entry e + 1's start. */
-  private starts = new Uint32Array(513);
+  private starts = EMPTY_STARTS;
   /** Record index as unsigned 32-bit: up to 4,294,967,295 rows. */
   private indices = new Uint32Array(512);
   /** One bit per entry: seen more than once. */
@@ -77,10 +83,7 @@ export class FirstOccurrences {
    * copied) on the way there. A guess that is too small only means growing later; one that is
    * too large holds memory unused.
    */
-  reserve(
-    entries: number,
-    averageLength = this.count > 0 ? this.starts[this.count]! / this.count : 16,
-  ): void {
+  reserve(entries: number, averageLength = this.count > 0 ? this.start(this.count) / this.count : 16): void {
     const wanted = Math.ceil(entries);
     if (wanted > this.capacity) this.growEntries(wanted);
     const chars = Math.ceil(wanted * averageLength);
@@ -182,9 +185,9 @@ export class FirstOccurrences {
   }
 
   private equals(entry: number, text: string): boolean {
-    const start = this.starts[entry]!;
+    const start = this.start(entry);
     const length = text.length;
-    if (this.starts[entry + 1]! - start !== length) return false;
+    if (this.start(entry + 1) - start !== length) return false;
     const chars = this.chars;
     for (let i = 0; i < length; i++) if (chars[start + i] !== text.charCodeAt(i)) return false;
     return true;
@@ -196,9 +199,8 @@ export class FirstOccurrences {
    * it is greater, 0 when equal, negative when smaller. `commit` then keeps it as an entry.
    */
   private stage(text: string): number {
-    const { starts } = this;
-    const start = starts[this.count]!;
-    const previous = starts[this.count - 1]!;
+    const start = this.start(this.count);
+    const previous = this.start(this.count - 1);
     const previousLength = start - previous;
     const length = text.length;
     if (start + length > this.chars.length) {
@@ -217,7 +219,7 @@ export class FirstOccurrences {
 
   /** Keeps a new key and its record; returns its entry. The table (if built) is the caller's. */
   private append(kind: number, text: string, index: number, line: number): number {
-    const start = this.starts[this.count]!;
+    const start = this.start(this.count);
     const end = start + text.length;
     if (end > this.chars.length) {
       this.chars = grown(this.chars, Math.max(Math.ceil(this.chars.length * 1.5), end));
@@ -253,15 +255,30 @@ export class FirstOccurrences {
       this.lineChangeEntries.push(entry);
       changes.push(offset);
     }
-    this.starts[entry + 1] = this.starts[entry]! + length;
+    if (this.width === -1) this.width = length;
+    else if (this.width >= 0 && length !== this.width) {
+      // The first key of another length: from here on each entry's start is kept.
+      const starts = new Uint32Array(this.capacity + 1);
+      for (let e = 0; e <= entry; e++) starts[e] = e * this.width;
+      this.starts = starts;
+      this.width = -2;
+    }
+    if (this.width === -2) this.starts[entry + 1] = this.starts[entry]! + length;
     return entry;
+  }
+
+  /** Where entry e's characters start (for e = count, where the next key's will). */
+  private start(entry: number): number {
+    const width = this.width;
+    if (width >= 0) return entry * width;
+    return width === -1 ? 0 : this.starts[entry]!;
   }
 
   private growEntries(length: number): void {
     // Grown by half rather than doubled: less room unused (and copied) at millions of entries.
     this.capacity = length;
     if (this.kinds !== undefined) this.kinds = grown(this.kinds, length);
-    this.starts = grown(this.starts, length + 1);
+    if (this.width === -2) this.starts = grown(this.starts, length + 1);
     this.indices = grown(this.indices, length);
     this.repeated = grown(this.repeated, Math.ceil(length / 8));
   }
@@ -270,10 +287,10 @@ export class FirstOccurrences {
   private rehash(size: number): void {
     const tags = new Uint8Array(size);
     const slots = new Uint32Array(size);
-    const { chars, starts, kinds } = this;
+    const { chars, kinds } = this;
     for (let entry = 0; entry < this.count; entry++) {
       let hash = 0x811c9dc5 ^ (kinds?.[entry] ?? STRING);
-      for (let i = starts[entry]!, end = starts[entry + 1]!; i < end; i++) {
+      for (let i = this.start(entry), end = this.start(entry + 1); i < end; i++) {
         hash = Math.imul(hash ^ chars[i]!, 0x01000193);
       }
       hash = mix(hash);
@@ -291,6 +308,9 @@ export class FirstOccurrences {
 function compareNumbers(a: number, b: number): number {
   return a > b ? 1 : a === b ? 0 : -1;
 }
+
+/** `starts` while every key has the same length: not needed. */
+const EMPTY_STARTS = new Uint32Array(0);
 
 /** The table before it is built: no slots. */
 const EMPTY_TAGS = new Uint8Array(0);

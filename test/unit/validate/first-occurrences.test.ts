@@ -109,6 +109,25 @@ describe('FirstOccurrences', () => {
     expect([found, seen.firstLine(found[2]!)]).toEqual([[0, -1, 1], 4]);
   });
 
+  it('finds keys of one length, and keeps finding them once a key of another length comes', () => {
+    // Prepare: 6-character keys (some repeated, out of order), then shorter and longer ones, then all again.
+    const next = random(5);
+    const same = Array.from({ length: 3000 }, () => `K${String(Math.floor(next() * 2000)).padStart(5, '0')}`);
+    const mixed = ['', 'x', 'K00001', 'longer-key-here', ...same.slice(0, 50), 7, true];
+    const values = [...same, ...mixed, ...same.slice().reverse(), ...mixed];
+    const reference = new Map<unknown, number>();
+    const seen = new FirstOccurrences();
+    // Act
+    const wrong = values.filter((value, index) => {
+      const entry = seen.findOrAdd(value, index, index + 2);
+      const first = reference.get(value);
+      if (first === undefined) reference.set(value, index);
+      return entry === -1 ? first !== undefined : seen.firstIndex(entry) !== first;
+    });
+    // Assess
+    expect([wrong, seen.size]).toEqual([[], reference.size]);
+  });
+
   describe('keys that arrive in increasing order', () => {
     /** The keys findOrAdd misplaces: a new key reported as seen, or a repeat given the wrong first record. */
     function mismatches(seen: FirstOccurrences, values: unknown[]): unknown[] {
