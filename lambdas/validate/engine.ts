@@ -270,8 +270,7 @@ class ValidationRun {
       if (this.outputs.valid === undefined) return;
       this.validLines.writeRow(values, fields);
       if (this.validLines.size > FLUSH_BYTES) this.writeNow();
-    } else if (this.outputs.quarantine === undefined) this.quarantined++;
-    else {
+    } else {
       const written: Row = {};
       for (let c = 0; c < header.length; c++) written[header[c]!] = values[c];
       this.quarantine(index, line, failures, written);

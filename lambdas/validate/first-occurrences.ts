@@ -203,10 +203,7 @@ export class FirstOccurrences {
     const previous = this.start(this.count - 1);
     const previousLength = start - previous;
     const length = text.length;
-    if (start + length > this.chars.length) {
-      this.chars = grown(this.chars, Math.max(Math.ceil(this.chars.length * 1.5), start + length));
-    }
-    let chars = this.chars;
+    let chars = this.charsUpTo(start + length);
     let order = 0;
     for (let i = 0; i < length; i++) {
       const code = text.charCodeAt(i);
@@ -220,17 +217,21 @@ export class FirstOccurrences {
   /** Keeps a new key and its record; returns its entry. The table (if built) is the caller's. */
   private append(kind: number, text: string, index: number, line: number): number {
     const start = this.start(this.count);
-    const end = start + text.length;
-    if (end > this.chars.length) {
-      this.chars = grown(this.chars, Math.max(Math.ceil(this.chars.length * 1.5), end));
-    }
-    let chars = this.chars;
+    let chars = this.charsUpTo(start + text.length);
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
       if (code > 255 && !this.wide) chars = this.widen();
       chars[start + i] = code;
     }
     return this.commit(kind, text.length, index, line);
+  }
+
+  /** The key characters' array, grown (by half, or to `end`) when it ends before `end`. */
+  private charsUpTo(end: number): Uint8Array | Uint16Array {
+    if (end > this.chars.length) {
+      this.chars = grown(this.chars, Math.max(Math.ceil(this.chars.length * 1.5), end));
+    }
+    return this.chars;
   }
 
   /** Two bytes a character from here on: the first key character over 255 needs them. */
