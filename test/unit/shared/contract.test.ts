@@ -99,6 +99,17 @@ describe('contract loader', () => {
     expect(message).toContain('not a valid regular expression');
   });
 
+  // The validator compiles the schema without checking it against the meta-schema again: this is where it is checked.
+  it.each([
+    ['    quantity: { type: numeric }', 'data/properties/quantity/type must be equal to one of the allowed values'],
+    ['    quantity: { type: integer, minimum: "1" }', 'data/properties/quantity/minimum must be number'],
+    ['    quantity: { type: string, maxLength: -1 }', 'data/properties/quantity/maxLength must be >= 0'],
+  ])('refuses a schema the JSON Schema meta-schema refuses: %s', (property, why) => {
+    const message = problems([...base, property]);
+    expect(message).toContain('datasets/orders.yaml:5 at /schema: not a usable JSON Schema');
+    expect(message).toContain(why);
+  });
+
   it('refuses a name that does not match the file name', () => {
     expect(() => parseContract(base.join('\n'), 'datasets/payments.yaml')).toThrow(
       /must match the file name 'payments'/,
