@@ -283,7 +283,8 @@ function child(bundled: string, input: string, outputs: 'files' | 'none' | 'papa
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  if (run.status !== 0) throw new Error(`the ${outputs} process failed (exit ${run.status})`);
+  const what = outputs === 'papaparse' ? 'papaparse' : 'validation';
+  if (run.status !== 0) throw new Error(`the ${what} process failed (exit ${run.status})`);
   return run.stdout.trim().split('\n').at(-1)!;
 }
 
