@@ -101,7 +101,10 @@ describe('contract loader', () => {
 
   // The validator compiles the schema without checking it against the meta-schema again: this is where it is checked.
   it.each([
-    ['    quantity: { type: numeric }', 'data/properties/quantity/type must be equal to one of the allowed values'],
+    [
+      '    quantity: { type: numeric }',
+      'data/properties/quantity/type must be equal to one of the allowed values',
+    ],
     ['    quantity: { type: integer, minimum: "1" }', 'data/properties/quantity/minimum must be number'],
     ['    quantity: { type: string, maxLength: -1 }', 'data/properties/quantity/maxLength must be >= 0'],
   ])('refuses a schema the JSON Schema meta-schema refuses: %s', (property, why) => {
