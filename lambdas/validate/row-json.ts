@@ -3,8 +3,9 @@
  * from its cells, columns in header order, character by character into a byte array: the same
  * bytes as JSON.stringify of the record followed by UTF-8 encoding, without either. Building a
  * string per row and turning the joined strings into bytes cost about a microsecond a row, most
- * of it flattening the joined strings and allocating; here a row costs about a store per byte. A number reuses its cell when the cell is already the plain
- * JSON for it; a string is escaped as it is copied, so the reader need not look for escapes.
+ * of it flattening the joined strings and allocating; here a row costs about a store per byte.
+ * A number reuses its cell when the cell is already the plain JSON for it; a string is escaped
+ * as it is copied, so the reader need not look for escapes.
  */
 
 const QUOTE = 0x22;
