@@ -282,6 +282,11 @@ export async function suggest(file: string, options: SuggestOptions = {}): Promi
     throw new ConfigurationError(`--delimiter is for CSV files; ${file} is read as ${format}`);
   }
   const { columns, rows, unreadable } = await profile(file, format, delimiter);
+  if (columns.length === 0) {
+    throw new MalformedInput(
+      `${file}: no record with a field was read: a contract needs at least one column`,
+    );
+  }
   if (unreadable.count > 0) {
     notes.push(
       `${unreadable.count} row${unreadable.count === 1 ? '' : 's'} of ${basename(file)} could not be read and ` +
