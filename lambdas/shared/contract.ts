@@ -175,11 +175,20 @@ function kwargsValidator(type: string, spec: { kwargs: object }): ValidateFuncti
   return validate;
 }
 
+export interface ParseOptions {
+  /**
+   * Receives the problem of a `name` that differs from the file name instead of refusing the
+   * contract: for a contract used on its own (`sluice validate`), outside datasets/, where that
+   * rule keeps one contract per dataset name.
+   */
+  onNameMismatch?: (message: string) => void;
+}
+
 /**
  * Parses and checks one contract. `where` names the file in messages.
  * Throws `ContractInvalid` listing every problem, each with its path and line.
  */
-export function parseContract(text: string, where: string): Contract {
+export function parseContract(text: string, where: string, options: ParseOptions = {}): Contract {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -232,11 +241,9 @@ export function parseContract(text: string, where: string): Contract {
 
   const expectedName = basename(where, extname(where));
   if (where !== '<inline>' && contract.name !== expectedName) {
-    problems.push({
-      path: '/name',
-      line: lineOf(['name']),
-      message: `dataset name '${contract.name}' must match the file name '${expectedName}'`,
-    });
+    const message = `dataset name '${contract.name}' must match the file name '${expectedName}'`;
+    if (options.onNameMismatch) options.onNameMismatch(`${where}: ${message}`);
+    else problems.push({ path: '/name', line: lineOf(['name']), message });
   }
   problems.push(...checkSemantics(contract).map((p) => ({ ...p, line: lineOf(pointerToPath(p.path)) })));
   if (problems.length > 0) throw contractError(where, problems);
@@ -363,10 +370,10 @@ function checkSource(contract: Contract): ContractProblem[] {
       });
     }
   }
-  if (isJsonDocuments(contract.format) && source.type !== 'http') {
+  if (isJsonDocuments(contract.format) && (source.type === 'postgres' || source.type === 'stream')) {
     problems.push({
       path: '/format/type',
-      message: `format json (documents holding arrays of records) is read from http sources; a ${source.type} source is csv or jsonl`,
+      message: `format json (documents holding arrays of records) is read from uploads, partner drops and http sources; a ${source.type} source is jsonl`,
     });
   }
   return problems;
@@ -422,15 +429,25 @@ export function isJsonDocuments(
 
 /** Loads one contract file (YAML or JSON). */
 export function loadContractFile(file: string): Contract {
-  let text: string;
+  return parseContract(contractText(file), file);
+}
+
+/**
+ * Loads a contract file used on its own to validate a file, as GX users validate with any suite
+ * file: a `name` that differs from the file name is passed to `warn`, not refused.
+ */
+export function loadStandaloneContractFile(file: string, warn: (message: string) => void): Contract {
+  return parseContract(contractText(file), file, { onNameMismatch: warn });
+}
+
+function contractText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (error) {
     throw new ContractInvalid(`${file}: cannot read the contract: ${(error as Error).message}`, {
       cause: error,
     });
   }
-  return parseContract(text, file);
 }
 
 /** Loads every contract in a directory (`*.yaml`, `*.yml`, `*.json` except JSON Schemas), keyed by name. */

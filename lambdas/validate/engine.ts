@@ -10,12 +10,12 @@
  */
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import type { Contract } from '../shared/contract.js';
+import { type Contract, isJsonDocuments } from '../shared/contract.js';
 import { MalformedInput } from '../shared/errors.js';
 import { CsvReader, CsvSyntaxError } from './csv-reader.js';
 import { type Decision, decide, type Judged } from './decision.js';
 import { createEvaluator, type Evaluator, type Finding, notEvaluated, type Row } from './expectations.js';
-import { JsonLinesReader, LineTooLong } from './jsonl-reader.js';
+import { JsonLinesReader, LineTooLong, refuseJsonArray } from './jsonl-reader.js';
 import { type RecordBuilder, recordBuilder } from './record-builder.js';
 import {
   coercerFor,
@@ -278,6 +278,9 @@ class ValidationRun {
   };
 
   private readonly onJsonLine = (text: string, line: number): void => {
+    // The records of JSON documents come as lines already; a record there that is an array is
+    // one malformed row.
+    if (this.read === 0 && !isJsonDocuments(this.contract.format)) refuseJsonArray(text, this.at(line));
     const index = this.read++;
     let parsed: unknown;
     try {

@@ -3,6 +3,7 @@
  * lines skipped (they still count as lines). Only the unfinished line is kept between pieces.
  */
 
+import { MalformedInput } from '../shared/errors.js';
 import { MAX_RECORD_CHARS } from './csv-reader.js';
 
 /** Receives one non-blank line, without its line break, and its 1-based line number. */
@@ -62,4 +63,31 @@ function isBlank(text: string): boolean {
   const first = text.charCodeAt(0);
   // Only a line that starts with white space can be blank; skip the trim for the rest.
   return (first === 32 || first === 9 || first === 13) && text.trim().length === 0;
+}
+
+/**
+ * Refuses JSON Lines that are a JSON array of records: read as JSON Lines, each line of a
+ * pretty-printed array (or the one line of a compact one) would be a malformed row. The first line
+ * tells: it opens an array and does not parse (`[`, `[{"id":1},`), or it is a whole array that is
+ * empty or holds objects. A first line such as `[1,2]` is left to be one malformed row.
+ * `at` names the file and line.
+ */
+export function refuseJsonArray(firstLine: string, at: string): void {
+  const text = firstLine.trimStart();
+  if (text.charCodeAt(0) !== 91) return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const records =
+    parsed === undefined ||
+    (Array.isArray(parsed) &&
+      (parsed.length === 0 || parsed.some((v) => v !== null && typeof v === 'object' && !Array.isArray(v))));
+  if (!records) return;
+  throw new MalformedInput(
+    `${at}: this is a JSON array, not JSON Lines (one JSON object per line): declare format { type: json } ` +
+      `in the contract to read a file holding an array of records, or convert it with jq -c '.[]'`,
+  );
 }

@@ -208,25 +208,32 @@ async function* documentRecords(
   map: OriginMap,
 ): AsyncGenerator<Buffer> {
   for (const key of keys) {
-    const text = await store.readText('raw', key);
-    let document: unknown;
-    try {
-      document = JSON.parse(text);
-    } catch (error) {
-      throw new MalformedInput(`${store.describe('raw', key)}: not valid JSON: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    const records = valueAt(document, path);
-    if (!Array.isArray(records)) {
-      throw new MalformedInput(
-        `${store.describe('raw', key)}: expected an array of records at ${path ? `'${path}'` : 'the top level'} (format records_path)`,
-      );
-    }
-    // One record per line: the line of a record in the stream is its position in the document.
+    const lines = documentLines(await store.readText('raw', key), store.describe('raw', key), path);
     map.begin(key, 1, 0);
-    let lines = '';
-    for (const record of records) lines += `${JSON.stringify(record)}\n`;
     if (lines) yield map.passed(Buffer.from(lines));
   }
+}
+
+/**
+ * The records of one JSON document (`format: { type: json, records_path }`) as JSON Lines, one
+ * record per line: the line of a record is its position in the document. `where` names the
+ * document in messages. The document is parsed whole.
+ */
+export function documentLines(text: string, where: string, path: string | undefined): string {
+  let document: unknown;
+  try {
+    // A byte order mark is not JSON; a file saved by some editors starts with one.
+    document = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (error) {
+    throw new MalformedInput(`${where}: not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const records = valueAt(document, path);
+  if (!Array.isArray(records)) {
+    throw new MalformedInput(
+      `${where}: expected an array of records at ${path ? `'${path}'` : 'the top level'} (format records_path)`,
+    );
+  }
+  let lines = '';
+  for (const record of records) lines += `${JSON.stringify(record)}\n`;
+  return lines;
 }

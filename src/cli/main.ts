@@ -52,10 +52,10 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('validate')
     .description(
-      'validate a local CSV or JSON Lines file against a contract, without the lake; exits 1 if it would not be promoted',
+      'validate a local CSV, JSON Lines or JSON array file against a contract, without the lake; exits 1 if it would not be promoted',
     )
-    .argument('<contract>', 'contract file (YAML or JSON)')
-    .argument('<file>', 'CSV or JSON Lines file')
+    .argument('<contract>', "contract file (YAML or JSON); a name other than the file's is a warning here")
+    .argument('<file>', "CSV, JSON Lines or JSON file, read as the contract's format says")
     .option('--result-format <level>', 'BOOLEAN_ONLY, BASIC, SUMMARY or COMPLETE for every expectation')
     .option('--json <file>', 'write the GX-shaped validation result as JSON')
     .option('--html <file>', 'write the data docs as a self-contained HTML page')
@@ -66,10 +66,19 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('suggest')
-    .description('profile a CSV or JSON Lines file in one pass and print a starting contract (YAML)')
-    .argument('<file>', 'CSV or JSON Lines file')
-    .option('--name <name>', 'dataset name (default: from the file name)')
-    .option('--format <format>', 'csv or jsonl (default: from the extension)')
+    .description(
+      'profile a CSV, JSON Lines or JSON array file in one pass and print a starting contract (YAML) that accepts it',
+    )
+    .argument('<file>', 'CSV, JSON Lines or JSON array file')
+    .option(
+      '--name <name>',
+      'dataset name: a-z, 0-9, - and _, starting with a letter (default: from the file name)',
+    )
+    .option(
+      '--format <format>',
+      'csv, jsonl or json (a JSON array of records); default: a file starting with [ is json, with { jsonl, else csv',
+    )
+    .option('--delimiter <char>', "CSV delimiter, e.g. ';' or tab (default: detected among , ; tab |)")
     .action(async (file: string, options) => {
       const { suggestCommand } = await import('./suggest.js');
       exitCode = await suggestCommand(file, options);

@@ -1,70 +1,112 @@
 /**
- * `sluice suggest <file>`: profiles a CSV or JSON Lines file in one pass and prints a starting
- * contract (types, required columns, ranges, small value sets, unique keys) that `sluice check`
- * accepts. A starting point to edit, not a finished contract.
+ * `sluice suggest <file>`: profiles a CSV, JSON Lines or JSON array file in one pass and prints a
+ * starting contract (types, required columns, ranges, small value sets, unique keys) that
+ * `sluice check` accepts. A starting point to edit, not a finished contract.
+ *
+ * The contract must accept the file it was suggested from, as the validator reads it, without
+ * changing a value: a CSV cell is typed as a number or boolean only when the validator's
+ * conversion writes it back as the same text (`02134`, `1.50` or `1e3` stay strings), and a
+ * JSON column gets every JSON type it holds (a type list when there are several), since the
+ * validator does not convert JSON values.
  */
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { stringify } from 'yaml';
-import { CsvReader } from '../../lambdas/validate/csv-reader.js';
+import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
+import { ConfigurationError, MalformedInput } from '../../lambdas/shared/errors.js';
+import { CsvReader, CsvSyntaxError } from '../../lambdas/validate/csv-reader.js';
 import { decimal } from '../../lambdas/validate/decimal.js';
-import { JsonLinesReader } from '../../lambdas/validate/jsonl-reader.js';
+import { JsonLinesReader, LineTooLong, refuseJsonArray } from '../../lambdas/validate/jsonl-reader.js';
+import { documentLines } from '../../lambdas/validate/raw-batch.js';
+import { InvalidUtf8, StrictUtf8Decoder } from '../../lambdas/validate/utf8.js';
+import { readUtf8 } from './validate.js';
 
 export interface SuggestOptions {
   name?: string;
-  /** csv or jsonl; by default from the file's extension. */
+  /** csv, jsonl or json (a JSON array of records); by default from the file's content and extension. */
   format?: string;
+  /** The CSV delimiter; by default detected from the first lines. */
+  delimiter?: string;
 }
+
+type InputFormat = 'csv' | 'jsonl' | 'json';
+const FORMATS: readonly InputFormat[] = ['csv', 'jsonl', 'json'];
+/** Delimiters tried when none is given, in the order a tie is settled. */
+const DELIMITERS = [',', ';', '\t', '|'];
+/** How much of the file's start is read to detect its format and delimiter. */
+const SAMPLE_BYTES = 64 * 1024;
+const NAME_PATTERN = new RegExp(contractSchema.properties.name.pattern);
 
 /** Distinct values kept per column to offer an in_set; past this, the column is not a set. */
 const SET_LIMIT = 12;
 /** Distinct values kept per column to judge it a key; past this, uniqueness is not suggested. */
 const KEY_LIMIT = 1_000_000;
 
+/** The JSON Schema types a value can have, in the order a type list names them. */
+const TYPES = ['string', 'integer', 'number', 'boolean', 'object', 'array'] as const;
+type ValueType = (typeof TYPES)[number];
+
+/**
+ * The type of a CSV cell, as the validator would write it back unchanged: a number only when the
+ * number's text is the cell (so `02134`, `1.50`, `+3`, `1e3`, ` 7` and `-0` stay text), an
+ * integer only within ±2^53, a boolean only as `true` or `false` (the validator would write
+ * `TRUE` as `true`). Undefined for an empty cell, which the validator reads as null.
+ */
+export function csvCellType(cell: string): ValueType | undefined {
+  if (cell === '') return undefined;
+  if (cell === 'true' || cell === 'false') return 'boolean';
+  const number = decimal(cell);
+  if (number !== undefined && String(number) === cell) {
+    if (!Number.isInteger(number)) return 'number';
+    if (Number.isSafeInteger(number)) return 'integer';
+  }
+  return 'string';
+}
+
+/** The type of a JSON value; undefined for null, which the validator reads as absent. */
+function jsonValueType(value: unknown): ValueType | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'string') return 'string';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  if (typeof value === 'boolean') return 'boolean';
+  return Array.isArray(value) ? 'array' : 'object';
+}
+
 /** What one pass learns about a column. */
 class ColumnProfile {
   count = 0;
   nulls = 0;
-  integers = 0;
-  numbers = 0;
-  booleans = 0;
-  strings = 0;
-  others = 0;
+  readonly types = new Set<ValueType>();
   min = Number.POSITIVE_INFINITY;
   max = Number.NEGATIVE_INFINITY;
-  maxLength = 0;
-  small: Set<unknown> | undefined = new Set();
-  seen: Set<unknown> | undefined = new Set();
+  /** Distinct values as read (a CSV cell's text, a JSON value), by a key that tells types apart. */
+  small: Map<string, unknown> | undefined = new Map();
+  seen: Set<string> | undefined = new Set();
   duplicated = false;
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    private readonly csv: boolean,
+  ) {}
 
   add(value: unknown): void {
     this.count++;
-    if (value === null || value === undefined || value === '') {
+    const type = this.csv ? csvCellType(value as string) : jsonValueType(value);
+    if (type === undefined) {
       this.nulls++;
       return;
     }
-    let typed = value;
-    if (typeof value === 'string') {
-      const n = decimal(value);
-      const lower = value.length <= 5 ? value.toLowerCase() : '';
-      if (n !== undefined) typed = n;
-      else if (lower === 'true' || lower === 'false') typed = lower === 'true';
-      this.maxLength = Math.max(this.maxLength, value.length);
+    this.types.add(type);
+    if (type === 'integer' || type === 'number') {
+      const number = this.csv ? decimal(value as string)! : (value as number);
+      if (number < this.min) this.min = number;
+      if (number > this.max) this.max = number;
     }
-    if (typeof typed === 'number') {
-      this.numbers++;
-      if (Number.isSafeInteger(typed)) this.integers++;
-      if (typed < this.min) this.min = typed;
-      if (typed > this.max) this.max = typed;
-    } else if (typeof typed === 'boolean') this.booleans++;
-    else if (typeof typed === 'string') this.strings++;
-    else this.others++;
-    const key = typeof typed === 'object' ? JSON.stringify(typed) : typed;
+    // A CSV column has one type in the end, and its cells' texts are then its values one to one;
+    // JSON values of different types are different values ("1" and 1), as for the validator.
+    const key = this.csv ? (value as string) : `${type}:${JSON.stringify(value)}`;
     if (this.small) {
-      // The cell as read: a text column keeps "1" and "two" alike; typed columns convert later.
-      this.small.add(typeof value === 'string' ? value : key);
+      this.small.set(key, value);
       if (this.small.size > SET_LIMIT) this.small = undefined;
     }
     if (this.seen && !this.duplicated) {
@@ -80,29 +122,56 @@ class ColumnProfile {
     return this.count - this.nulls;
   }
 
-  /** The JSON Schema type the values fit. */
-  type(): string | undefined {
-    const p = this.present;
-    if (p === 0) return undefined;
-    if (this.integers === p) return 'integer';
-    if (this.numbers === p) return 'number';
-    if (this.booleans === p) return 'boolean';
-    if (this.others > 0) return undefined;
-    return 'string';
+  /**
+   * The JSON Schema type that accepts every value seen: integers in a column with fractions are
+   * numbers; a CSV column of mixed kinds is text (every cell is); a JSON column of mixed kinds
+   * gets a type list. Undefined when every value is null.
+   */
+  type(): string | string[] | undefined {
+    const seen = new Set(this.types);
+    if (seen.has('number')) seen.delete('integer');
+    if (seen.size === 0) return undefined;
+    if (this.csv && seen.size > 1) return 'string';
+    const list = TYPES.filter((t) => seen.has(t));
+    return list.length === 1 ? list[0] : list;
+  }
+
+  /** The distinct values in the column's type, for an in_set. */
+  values(type: string): unknown[] {
+    const values = [...(this.small?.values() ?? [])].map((v) => {
+      if (!this.csv) return v;
+      if (type === 'integer' || type === 'number') return decimal(v as string);
+      if (type === 'boolean') return v === 'true';
+      return v;
+    });
+    return values.sort((a, b) =>
+      typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)),
+    );
   }
 }
 
-export async function profile(
-  file: string,
-  format: 'csv' | 'jsonl',
-): Promise<{ columns: ColumnProfile[]; rows: number }> {
+export interface Profile {
+  columns: ColumnProfile[];
+  rows: number;
+  /** Rows that could not be read as records (the validator quarantines them): how many, and the first. */
+  unreadable: { count: number; first?: string };
+}
+
+/** Profiles a file's records in one pass; `delimiter` is for CSV. */
+export async function profile(file: string, format: InputFormat, delimiter = ','): Promise<Profile> {
+  const csvFormat = format === 'csv';
   const columns = new Map<string, ColumnProfile>();
   let header: string[] | undefined;
   let rows = 0;
+  const unreadable: Profile['unreadable'] = { count: 0 };
+  const skip = (line: number, reason: string) => {
+    unreadable.count++;
+    unreadable.first ??= `line ${line}: ${reason}`;
+  };
   const column = (name: string) => {
     let p = columns.get(name);
     if (!p) {
-      p = new ColumnProfile(name);
+      p = new ColumnProfile(name, csvFormat);
       // A column first seen in a later JSON line was null in the rows before it.
       p.count = Math.max(0, rows - 1);
       p.nulls = p.count;
@@ -110,56 +179,120 @@ export async function profile(
     }
     return p;
   };
-  const csv = new CsvReader(',', '"');
-  const jsonl = new JsonLinesReader();
-  const onRecord = (fields: string[], _line: number, problem: string | undefined) => {
+  const onRecord = (fields: string[], line: number, problem: string | undefined) => {
     if (header === undefined) {
+      if (problem !== undefined)
+        throw new MalformedInput(`${file}: line ${line}: the header is malformed: ${problem}`);
+      for (const name of fields) {
+        if (columns.has(name))
+          throw new MalformedInput(`${file}: line ${line}: the header names column '${name}' twice`);
+        column(name);
+      }
       header = fields;
-      for (const name of fields) column(name);
       return;
     }
-    if (problem !== undefined || fields.length !== header.length) return;
+    if (problem !== undefined || fields.length !== header.length) {
+      skip(line, problem ?? `the row has ${fields.length} fields, the header has ${header.length}`);
+      return;
+    }
     rows++;
     for (let c = 0; c < fields.length; c++) columns.get(header[c]!)!.add(fields[c]);
   };
-  const onLine = (text: string) => {
+  let lines = 0;
+  const onLine = (text: string, line: number) => {
+    if (lines++ === 0 && format === 'jsonl') refuseJsonArray(text, `${file}: line ${line}`);
     let record: unknown;
     try {
       record = JSON.parse(text);
-    } catch {
+    } catch (error) {
+      skip(line, `not valid JSON: ${(error as Error).message}`);
       return;
     }
-    if (record === null || typeof record !== 'object' || Array.isArray(record)) return;
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+      skip(line, 'not a JSON object');
+      return;
+    }
     rows++;
     const values = record as Record<string, unknown>;
     for (const key of Object.keys(values)) column(key);
     for (const p of columns.values()) p.add(values[p.name]);
   };
-  const input = createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
-  let first = true;
-  for await (const chunk of input) {
-    let text = chunk as string;
-    if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    first = false;
-    if (format === 'csv') csv.push(text, onRecord);
-    else jsonl.push(text, onLine);
+  const csv = new CsvReader(delimiter, '"');
+  const jsonl = new JsonLinesReader();
+  try {
+    for await (const text of format === 'json' ? documentText(file) : fileText(file)) {
+      if (csvFormat) csv.push(text, onRecord);
+      else jsonl.push(text, onLine);
+    }
+    if (csvFormat) csv.end(onRecord);
+    else jsonl.end(onLine);
+  } catch (error) {
+    if (error instanceof CsvSyntaxError || error instanceof LineTooLong) {
+      throw new MalformedInput(`${file}: ${error.message}`, { cause: error });
+    }
+    throw error;
   }
-  if (format === 'csv') csv.end(onRecord);
-  else jsonl.end(onLine);
-  return { columns: [...columns.values()], rows };
+  if (csvFormat && header === undefined) {
+    throw new MalformedInput(`${file}: no header row: the file is empty, and CSV contracts need a header`);
+  }
+  return { columns: [...columns.values()], rows, unreadable };
+}
+
+/** A file's text, decoded strictly as the validator decodes it. */
+async function* fileText(file: string): AsyncGenerator<string> {
+  const decoder = new StrictUtf8Decoder();
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
+      yield decoder.decode(chunk as Buffer);
+    }
+    yield decoder.end();
+  } catch (error) {
+    if (error instanceof InvalidUtf8) {
+      throw new MalformedInput(`${file}: byte offset ${error.byteOffset}: not valid UTF-8 (${error.bytes})`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/** A JSON document's records as JSON Lines, as the validator reads `format: { type: json }`. */
+async function* documentText(file: string): AsyncGenerator<string> {
+  yield documentLines(readUtf8(file), file, undefined);
+}
+
+/** A suggested contract (YAML), and what was chosen without being asked, to tell the user. */
+export interface Suggestion {
+  yaml: string;
+  notes: string[];
 }
 
 /** A contract, as YAML text, from a file's profile. */
 export async function suggestContract(file: string, options: SuggestOptions = {}): Promise<string> {
-  const format = (options.format ?? (/\.(jsonl|ndjson)$/i.test(file) ? 'jsonl' : 'csv')) as 'csv' | 'jsonl';
-  const name =
-    options.name ??
-    (basename(file, extname(file))
-      .toLowerCase()
-      .replace(/[^a-z0-9-]+/g, '-')
-      .replace(/^-+|-+$/g, '') ||
-      'dataset');
-  const { columns, rows } = await profile(file, format);
+  return (await suggest(file, options)).yaml;
+}
+
+export async function suggest(file: string, options: SuggestOptions = {}): Promise<Suggestion> {
+  const notes: string[] = [];
+  const name = datasetName(file, options.name);
+  const sample = readSample(file);
+  const format = formatOf(file, options.format, sample, notes);
+  const delimiter = format === 'csv' ? delimiterOf(file, options.delimiter, sample, notes) : ',';
+  if (format !== 'csv' && options.delimiter !== undefined) {
+    throw new ConfigurationError(`--delimiter is for CSV files; ${file} is read as ${format}`);
+  }
+  const { columns, rows, unreadable } = await profile(file, format, delimiter);
+  if (columns.length === 0) {
+    throw new MalformedInput(
+      `${file}: no record with a field was read: a contract needs at least one column`,
+    );
+  }
+  if (unreadable.count > 0) {
+    notes.push(
+      `${unreadable.count} row${unreadable.count === 1 ? '' : 's'} of ${basename(file)} could not be read and ` +
+        `${unreadable.count === 1 ? 'is' : 'are'} not profiled (first: ${unreadable.first}); validation quarantines them`,
+    );
+  }
   const properties: Record<string, Record<string, unknown>> = {};
   const required: string[] = [];
   const expectations: Array<{ type: string; kwargs: Record<string, unknown> }> = [];
@@ -180,20 +313,21 @@ export async function suggestContract(file: string, options: SuggestOptions = {}
     const keyLike = c.seen !== undefined && !c.duplicated && c.nulls === 0 && c.present >= 2;
     if (keyLike && (type === 'string' || type === 'integer')) {
       expectations.push({ type: 'expect_column_values_to_be_unique', kwargs: { column: c.name } });
-    } else if (c.small && distinct >= 1 && c.present >= distinct * 2 && type !== 'number') {
-      const values = [...c.small]
-        .map((v) => (type === 'integer' && typeof v === 'string' ? decimal(v) : v))
-        .map((v) => (type === 'boolean' && typeof v === 'string' ? v.toLowerCase() === 'true' : v))
-        .sort((a, b) =>
-          typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)),
-        );
+    } else if (
+      c.small &&
+      distinct >= 1 &&
+      c.present >= distinct * 2 &&
+      (type === 'string' || type === 'integer' || type === 'boolean')
+    ) {
       expectations.push({
         type: 'expect_column_values_to_be_in_set',
-        kwargs: { column: c.name, value_set: values },
+        kwargs: { column: c.name, value_set: c.values(type) },
       });
     }
   }
-  expectations.push({ type: 'expect_table_row_count_to_be_between', kwargs: { min_value: 1 } });
+  if (rows > 0) {
+    expectations.push({ type: 'expect_table_row_count_to_be_between', kwargs: { min_value: 1 } });
+  }
   if (format === 'csv') {
     expectations.push({
       type: 'expect_table_columns_to_match_ordered_list',
@@ -204,18 +338,133 @@ export async function suggestContract(file: string, options: SuggestOptions = {}
     name,
     description: `Suggested by sluice suggest from ${basename(file)} (${rows} rows); review before use`,
     source: { type: 's3-upload', prefix: `landing/${name}/` },
-    format: format === 'csv' ? { type: 'csv', header: true, delimiter: ',' } : { type: 'jsonl' },
+    format: format === 'csv' ? { type: 'csv', header: true, delimiter } : { type: format },
     schema: { type: 'object', required, properties },
     expectations,
     on_failure: 'quarantine',
   };
   const text = stringify(contract, { lineWidth: 120 });
-  return text.endsWith('\n') ? text : `${text}\n`;
+  return { yaml: text.endsWith('\n') ? text : `${text}\n`, notes };
+}
+
+/**
+ * The dataset name: the one given, which must be valid (it names lake keys, tags and the
+ * contract's file), or one made from the file name.
+ */
+function datasetName(file: string, given: string | undefined): string {
+  if (given === undefined) return nameFrom(basename(file, extname(file)));
+  if (NAME_PATTERN.test(given)) return given;
+  throw new ConfigurationError(
+    `--name '${given}' is not a dataset name: a name has lower-case letters, digits, '-' and '_', ` +
+      `starts with a letter and has at most 63 characters (it names lake keys, version tags and ` +
+      `the contract's file); e.g. --name ${nameFrom(given)}`,
+  );
+}
+
+/** A valid dataset name made from any text: `My Penguins (2026)` → `my-penguins-2026`. */
+export function nameFrom(text: string): string {
+  let name = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[-_]+|[-_]+$/g, '');
+  if (!/^[a-z]/.test(name)) name = name ? `dataset-${name}` : 'dataset';
+  return name.slice(0, 63).replace(/[-_]+$/, '');
+}
+
+/** The first bytes of the file as text (lenient: only to look at), and whether that is all of it. */
+function readSample(file: string): { text: string; whole: boolean } {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(SAMPLE_BYTES);
+    const length = readSync(fd, buffer, 0, SAMPLE_BYTES, 0);
+    let text = buffer.subarray(0, length).toString('utf8');
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    return { text, whole: length < SAMPLE_BYTES };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The format given, or the file's: a JSON array when its text starts with `[`, JSON Lines when
+ * with `{`, else CSV; a .csv or .tsv file is CSV whatever it starts with.
+ */
+function formatOf(
+  file: string,
+  given: string | undefined,
+  sample: { text: string },
+  notes: string[],
+): InputFormat {
+  if (given !== undefined) {
+    if ((FORMATS as readonly string[]).includes(given)) return given as InputFormat;
+    throw new ConfigurationError(
+      `--format must be csv, jsonl (JSON Lines) or json (a JSON array of records), got '${given}'`,
+    );
+  }
+  if (/\.(csv|tsv)$/i.test(file)) return 'csv';
+  const first = sample.text.trimStart().charAt(0);
+  if (first === '[') {
+    notes.push(`read ${basename(file)} as a JSON array of records (format json; --format sets it)`);
+    return 'json';
+  }
+  if (first === '{') {
+    if (!/\.(jsonl|ndjson)$/i.test(file)) {
+      notes.push(
+        `read ${basename(file)} as JSON Lines, one object per line (format jsonl; --format sets it)`,
+      );
+    }
+    return 'jsonl';
+  }
+  return 'csv';
+}
+
+/**
+ * The delimiter given, or the one of `, ; tab |` that splits the first lines into the same number
+ * of fields, the most of them (a header of one column is read with ',').
+ */
+function delimiterOf(
+  file: string,
+  given: string | undefined,
+  sample: { text: string; whole: boolean },
+  notes: string[],
+): string {
+  if (given !== undefined) {
+    const delimiter = given === '\\t' || given.toLowerCase() === 'tab' ? '\t' : given;
+    if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+      throw new ConfigurationError(
+        `--delimiter must be one character other than a quote or a line break (tab: --delimiter tab), got '${given}'`,
+      );
+    }
+    return delimiter;
+  }
+  let best = { delimiter: ',', score: 0 };
+  for (const delimiter of DELIMITERS) {
+    const counts: number[] = [];
+    const reader = new CsvReader(delimiter, '"');
+    try {
+      reader.push(sample.text, (fields) => counts.push(fields.length));
+      if (sample.whole) reader.end((fields) => counts.push(fields.length));
+    } catch {
+      continue;
+    }
+    const columns = counts[0] ?? 0;
+    if (columns < 2) continue;
+    // Lines that all split alike outweigh any count of fields that varies from line to line.
+    const score = counts.every((n) => n === columns) ? columns + 1_000_000 : columns;
+    if (score > best.score) best = { delimiter, score };
+  }
+  const shown = best.delimiter === '\t' ? 'tab' : `'${best.delimiter}'`;
+  notes.push(`read ${basename(file)} as CSV delimited by ${shown} (detected; --delimiter sets it)`);
+  return best.delimiter;
 }
 
 export async function suggestCommand(file: string, options: SuggestOptions): Promise<number> {
   try {
-    process.stdout.write(await suggestContract(file, options));
+    const { yaml, notes } = await suggest(file, options);
+    for (const note of notes) process.stderr.write(`sluice: ${note}\n`);
+    process.stdout.write(yaml);
     return 0;
   } catch (error) {
     process.stderr.write(`sluice: ${(error as Error).name}: ${(error as Error).message}\n`);

@@ -3,10 +3,13 @@
  * the lake. Prints a per-expectation summary, writes GX-shaped JSON and HTML data docs on request,
  * and exits 1 when the batch would not be promoted.
  */
-import { createReadStream, statSync, writeFileSync } from 'node:fs';
-import { type Contract, loadContractFile } from '../../lambdas/shared/contract.js';
+import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { type Contract, isJsonDocuments, loadStandaloneContractFile } from '../../lambdas/shared/contract.js';
+import { MalformedInput } from '../../lambdas/shared/errors.js';
 import { renderValidationHtml } from '../../lambdas/validate/data-docs.js';
 import { type ValidationOutcome, validateStream } from '../../lambdas/validate/engine.js';
+import { documentLines } from '../../lambdas/validate/raw-batch.js';
 import {
   type ExpectationValidationResult,
   publishedResult,
@@ -31,12 +34,19 @@ export async function validateCommand(
   options: ValidateCommandOptions = {},
 ): Promise<number> {
   try {
-    let contract = loadContractFile(contractFile);
+    // The file validated here is not in the lake: a contract named otherwise still applies to it.
+    let contract = loadStandaloneContractFile(contractFile, (message) =>
+      process.stderr.write(`sluice: warning: ${message} (sluice check and sluice run refuse this)\n`),
+    );
     if (options.resultFormat !== undefined) contract = withResultFormat(contract, options.resultFormat);
     const size = statSync(file).size;
     const progress = size >= (options.progressFrom ?? PROGRESS_FROM) ? progressBar(size) : undefined;
     const outcome = await validateStream(
-      createReadStream(file, { highWaterMark: 256 * 1024 }),
+      isJsonDocuments(contract.format)
+        ? Readable.from([
+            Buffer.from(documentLines(readUtf8(file), file, contract.format.documents.records_path)),
+          ])
+        : createReadStream(file, { highWaterMark: 256 * 1024 }),
       contract,
       // No rows are written here: the engine skips producing them.
       {},
@@ -63,6 +73,18 @@ export async function validateCommand(
   } catch (error) {
     process.stderr.write(`sluice: ${(error as Error).name}: ${(error as Error).message}\n`);
     return 2;
+  }
+}
+
+/** A whole file as text; bytes that are not UTF-8 are refused, as the engine refuses them in a stream. */
+export function readUtf8(file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(file));
+  } catch (error) {
+    if (error instanceof TypeError) {
+      throw new MalformedInput(`${file}: not valid UTF-8; the contract reads utf-8`, { cause: error });
+    }
+    throw error;
   }
 }
 

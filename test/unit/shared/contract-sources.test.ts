@@ -181,7 +181,7 @@ describe('source options in contracts', () => {
     ).toMatch(/shop\.yaml:2 at \/source: unexpected property 'network'/);
   });
 
-  it('reads format json as the JSON Lines of documents, for http sources only', () => {
+  it('reads format json as the JSON Lines of documents, for http sources, uploads and partner drops', () => {
     const contract = parseContract(
       [
         'name: shop',
@@ -205,11 +205,26 @@ describe('source options in contracts', () => {
     expect(
       problems([
         'name: shop',
-        'source: { type: s3-upload, prefix: landing/shop/ }',
+        'source: { type: postgres, connection_secret: shop/db, table: public.orders, watermark_column: id }',
         'format: { type: json }',
         rest[1]!,
       ]),
-    ).toMatch(/at \/format\/type: format json .* is read from http sources/);
+    ).toMatch(/at \/format\/type: format json .* is read from uploads, partner drops and http sources/);
+  });
+
+  it('accepts format json for an uploaded file: a JSON array of records', () => {
+    // Act
+    const contract = parseContract(
+      [
+        'name: shop',
+        'source: { type: s3-upload, prefix: landing/shop/ }',
+        'format: { type: json }',
+        rest[1]!,
+      ].join('\n'),
+      '<inline>',
+    );
+    // Assess
+    expect(contract.format).toEqual({ type: 'jsonl', encoding: 'utf-8', documents: {} });
   });
 
   it('names what an http source lacks: cursor settings, an auth credential, a JSON page for a cursor', () => {

@@ -119,6 +119,20 @@ describe('contract loader', () => {
     );
   });
 
+  it('passes a name that does not match the file name to onNameMismatch, for a contract used on its own', () => {
+    // Prepare
+    const warnings: string[] = [];
+    // Act
+    const contract = parseContract(base.join('\n'), 'suites/payments.yaml', {
+      onNameMismatch: (message) => warnings.push(message),
+    });
+    // Assess
+    expect(contract.name).toBe('orders');
+    expect(warnings).toEqual([
+      "suites/payments.yaml: dataset name 'orders' must match the file name 'payments'",
+    ]);
+  });
+
   it('refuses broken YAML with its line', () => {
     expect(() => parseContract('name: [orders\nsource: {', 'datasets/orders.yaml')).toThrow(
       /datasets\/orders.yaml:\d+:\d+: not valid YAML/,

@@ -333,6 +333,32 @@ describe('validateStream: JSON Lines', () => {
     expect(run.quarantine[0]?.failures[0]?.reason).toBe('not a JSON object: a record must be {…}');
   });
 
+  it.each([
+    ['a pretty-printed JSON array', '[\n  {"id": 1},\n  {"id": 2}\n]\n'],
+    ['a JSON array on one line', '[{"id":1},{"id":2}]\n'],
+    ['an empty JSON array', '  []\n'],
+  ])('refuses %s with MalformedInput saying it is not JSON Lines and what to do', async (_what, text) => {
+    // Act
+    const run = validate(text, jsonlContract);
+    // Assess
+    await expect(run).rejects.toThrow(MalformedInput);
+    await expect(run).rejects.toThrow(
+      /^<input>: line 1: this is a JSON array, not JSON Lines .*declare format \{ type: json \}.*jq -c '\.\[\]'/,
+    );
+  });
+
+  it('reads the records of a JSON document one per line, where a record that is an array is one bad row', async () => {
+    // Prepare
+    const documents = contractFrom(
+      'name: events\nsource: { type: s3-upload, prefix: landing/events/ }\nformat: { type: json }\n' +
+        'schema: { type: object, properties: { id: { type: integer } } }\n',
+    );
+    // Act
+    const run = await validate('[{"id":1}]\n{"id":2}\n', documents);
+    // Assess
+    expect(run.outcome.rows).toEqual({ read: 2, valid: 1, quarantined: 1 });
+  });
+
   it('treats a null value as absent, as an empty CSV cell is, and keeps it in the output', async () => {
     // Prepare
     const jsonl = '{"id":1,"kind":null}\n{"id":null}\n';
