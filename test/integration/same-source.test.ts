@@ -181,4 +181,38 @@ describe('a corrected file uploaded under the same landing key', () => {
     ]);
     expect(filesUnder(join(lake, 'lake', 'raw', 'acme'), 'part-1.csv')).toHaveLength(2);
   });
+
+  it('versions with DVC only the corrected rows once the corrected file replaces the first', () => {
+    // Prepare
+    const lake = mkdtempSync(join(tmpdir(), 'sluice-lake-'));
+    const datasets = contractsWith({ batches: 'batches: { same_source: replace }\nversion: { dvc: true }' });
+    const { first, corrected } = uploads(lake);
+    const run = (input: string) =>
+      sluice(['--lake', lake, '--datasets', datasets, 'run', 'orders', '-i', input]);
+    const tagOf = (stdout: string) => /^version\s+(orders@\S+)/m.exec(stdout)?.[1];
+    const firstTag = tagOf(run(first).stdout);
+    // Act
+    const secondTag = tagOf(run(corrected).stdout);
+    // Assess
+    expect(firstTag).toBeDefined();
+    expect(secondTag).toBeDefined();
+    const restored = (tag: string) => {
+      const dir = join(lake, `checkout-${tag.replace(/\W/g, '-')}`);
+      expect(sluice(['--lake', lake, '--datasets', datasets, 'checkout', tag, dir]).status).toBe(0);
+      return filesUnder(join(dir, 'data', 'orders'), 'part-00000.jsonl').map((f) => readFileSync(f, 'utf8'));
+    };
+    expect(restored(secondTag!)).toEqual([
+      [
+        ['ORD-1', 15.5],
+        ['ORD-2', 25.5],
+        ['ORD-3', 35.5],
+        ['ORD-4', 45.5],
+      ]
+        .map(([id, amount]) => `{"order_id":"${id}","amount":${amount}}\n`)
+        .join(''),
+    ]);
+    const before = restored(firstTag!);
+    expect(before).toHaveLength(1);
+    expect(before[0]).toContain('{"order_id":"ORD-1","amount":10}');
+  });
 });
