@@ -71,7 +71,9 @@ describe('batches from the same source on moto S3, through the deployed handlers
     expect(await lake.store.readText('curated', curated[0]!)).toBe(
       '{"order_id":"A","amount":1.5}\n{"order_id":"B","amount":2.5}\n',
     );
-    expect((await lake.store.list('raw', 'orders/')).filter((k) => k.endsWith('/orders.csv'))).toHaveLength(2);
+    expect((await lake.store.list('raw', 'orders/')).filter((k) => k.endsWith('/orders.csv'))).toHaveLength(
+      2,
+    );
     expect(other.report.status).toBe('FAILED');
     expect(other.report.error).toBe('ValidationFailed');
     expect(other.report.cause).toContain('order_id "A" must be unique');
