@@ -221,6 +221,9 @@ export class PipelineFunctions extends Construct {
       recordRun: recordRun.logGroup,
     };
 
+    const contracts = [...props.contracts.values()];
+    const snapshotChecked = contracts.some((c) => c.expectations.some((e) => e.scope === 'snapshot'));
+    const replacing = contracts.filter((c) => c.batches.same_source === 'replace').map((c) => c.name);
     // Ingest reads landing, writes raw (never deletes) and reads it back to spot a batch already
     // ingested, and reads and writes run records to know whether a run already happened.
     const access: ReadonlyArray<{ fn: NodejsFunction; read: Bucket[]; put: Bucket[] }> = [
@@ -231,10 +234,16 @@ export class PipelineFunctions extends Construct {
       },
       {
         fn: this.validate,
-        read: [lake.rawBucket],
+        // Curated only where a contract has `scope: snapshot` expectations: they are evaluated over it.
+        read: [lake.rawBucket, ...(snapshotChecked ? [lake.curatedBucket] : [])],
         put: [lake.validatedBucket, lake.quarantineBucket, lake.reportsBucket],
       },
-      { fn: this.promote, read: [lake.validatedBucket], put: [lake.curatedBucket] },
+      {
+        fn: this.promote,
+        // With `same_source: replace`, promote finds the earlier batches' sources in their raw manifests.
+        read: [lake.validatedBucket, ...(replacing.length > 0 ? [lake.curatedBucket, lake.rawBucket] : [])],
+        put: [lake.curatedBucket],
+      },
       { fn: this.recordRun, read: [lake.reportsBucket], put: [lake.reportsBucket] },
       ...networkIngests.map(({ fn }) => ({
         fn,
@@ -294,6 +303,30 @@ export class PipelineFunctions extends Construct {
         });
       }
     }
+    if (replacing.length > 0) this.allowReplacing(lake, replacing);
+  }
+
+  /**
+   * Promote removes the curated batches a newer batch from the same source replaces: s3:DeleteObject
+   * alone (not the grant's s3:DeleteObject*, which would include deleting versions), on the curated
+   * prefixes of the datasets whose contracts say `same_source: replace`. The bucket keeps the
+   * removed batch as a noncurrent version, and the DVC versions that held it keep their copy.
+   */
+  private allowReplacing(lake: Lake, datasets: readonly string[]): void {
+    const prefixes = datasets.map((name) => `${name}/*`);
+    this.promote.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:DeleteObject'],
+        resources: prefixes.map((prefix) => lake.curatedBucket.arnForObjects(prefix)),
+      }),
+    );
+    const bucket = Stack.of(this).getLogicalId(lake.curatedBucket.node.defaultChild as CfnBucket);
+    acknowledgeFindings(
+      this.promote.role!,
+      'AwsSolutions-IAM5',
+      prefixes.map((prefix) => `Resource::<${bucket}.Arn>/${prefix}`),
+      'Removing the curated batches that a newer batch from the same source replaces: their keys (<dataset>/dt=/run=) are only known at run time, so the grant names the prefix of each dataset whose contract asks for it.',
+    );
   }
 }
 

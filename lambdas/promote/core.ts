@@ -1,3 +1,4 @@
+import { supersededRuns } from '../shared/batches.js';
 import { type Contract, contractNamed } from '../shared/contract.js';
 import { curatedKey, type RunLocation } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
@@ -19,6 +20,8 @@ export interface PromoteOutput {
   tag: string;
   /** What the version's tag records about validation. */
   outcome: 'passed' | 'quarantined';
+  /** Curated part files of earlier batches from the same source that this one replaced (`same_source: replace`). */
+  superseded: string[];
 }
 
 export interface PromotePorts {
@@ -29,6 +32,10 @@ export interface PromotePorts {
 /**
  * Copies this run's validated records into the curated zone, the snapshot that is versioned and
  * trained on. A repeated run of the same run id rewrites the same key with the same bytes.
+ * With `batches: { same_source: replace }`, the curated batches of earlier runs from the same
+ * source are then removed, so that the snapshot (and its DVC version) holds this batch's rows for
+ * that source; raw keeps every batch. The new batch is written first: a promotion that stops
+ * half-way leaves both, and its retry removes the earlier one.
  */
 export async function promote(input: PromoteInput, ports: PromotePorts): Promise<PromoteOutput> {
   const contract = contractNamed(ports.contracts, input.dataset);
@@ -39,12 +46,15 @@ export async function promote(input: PromoteInput, ports: PromotePorts): Promise
     contentType: 'application/x-ndjson',
     metadata: { 'run-id': input.runId },
   });
+  const superseded = await supersededRuns(ports.store, contract, run);
+  for (const earlier of superseded) await ports.store.delete('curated', earlier.key);
   return {
     curatedKey: key,
     size: info?.size ?? 0,
     version: contract.version.dvc,
     tag: versionTag(contract.version.tag, run),
     outcome: (input.rowsQuarantined ?? 0) > 0 ? 'quarantined' : 'passed',
+    superseded: superseded.map((earlier) => earlier.key),
   };
 }
 

@@ -5,7 +5,12 @@ import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
 import { addFormats } from './ajv-formats.js';
 import { ContractInvalid } from './errors.js';
-import { EXPECTATION_CATALOGUE, kwargProblems, notTakenBecause } from './expectation-catalogue.js';
+import {
+  EXPECTATION_CATALOGUE,
+  kwargProblems,
+  notTakenBecause,
+  snapshotScopeRefusal,
+} from './expectation-catalogue.js';
 
 /** A PostgreSQL table or query extracted incrementally by a watermark column (docs/sources.md). */
 export interface PostgresSourceConfig {
@@ -121,11 +126,19 @@ export type FormatConfig =
 
 export type Severity = 'error' | 'warning';
 
+/**
+ * What an expectation is evaluated over: each batch as it is validated, or the curated snapshot as
+ * it would be after promoting the batch (docs/validation.md, "Snapshot checks").
+ */
+export type ExpectationScope = 'batch' | 'snapshot';
+
 export interface ExpectationConfig {
   type: string;
   kwargs: Record<string, unknown>;
   meta?: Record<string, unknown>;
   severity: Severity;
+  /** Set by the loader (batch unless the contract says snapshot); absent in configs built in code, which are batch. */
+  scope?: ExpectationScope;
 }
 
 export interface RecordSchema {
@@ -146,6 +159,11 @@ export interface Contract {
   schema: RecordSchema;
   expectations: ExpectationConfig[];
   on_failure: 'quarantine' | 'reject';
+  /**
+   * What a new batch from the same source (landing key, partner batch folder, data interval)
+   * means for the curated snapshot: added to it, or superseding the earlier batch's rows there.
+   */
+  batches: { same_source: 'append' | 'replace' };
   version: { dvc: boolean; tag: string };
 }
 
@@ -281,6 +299,12 @@ function checkSemantics(contract: Contract): ContractProblem[] {
     });
   }
   problems.push(...checkSource(contract));
+  if (contract.batches.same_source === 'replace' && contract.source.type === 'stream') {
+    problems.push({
+      path: '/batches/same_source',
+      message: `a stream's micro-batches each carry records not seen before, and none corrects an earlier one; a stream appends (same_source: append)`,
+    });
+  }
   try {
     ajv.compile(contract.schema);
   } catch (error) {
@@ -319,6 +343,10 @@ function checkSemantics(contract: Contract): ContractProblem[] {
     }
     for (const { pointer, message } of kwargProblems(expectation.type, expectation.kwargs)) {
       problems.push({ path: `${at}/kwargs${pointer}`, message });
+    }
+    const refusal = expectation.scope === 'snapshot' ? snapshotScopeRefusal(expectation.type) : undefined;
+    if (refusal !== undefined) {
+      problems.push({ path: `${at}/scope`, message: `scope snapshot is not available: ${refusal}` });
     }
   });
   return problems;

@@ -398,6 +398,36 @@ export const DATE_TIME_EXPECTATIONS: readonly string[] = Object.entries(EXPECTAT
   .filter(([, spec]) => 'parse_strings_as_datetimes' in (spec.kwargs.properties as object))
   .map(([name]) => name);
 
+/** Cross-row expectations that read the same over one batch as over many: keys must be unique. */
+const SNAPSHOT_UNIQUENESS = new Set([
+  'expect_column_values_to_be_unique',
+  'expect_compound_columns_to_be_unique',
+]);
+const SNAPSHOT_ROW_COUNTS = new Set([
+  'expect_table_row_count_to_be_between',
+  'expect_table_row_count_to_equal',
+]);
+const ORDERED = new Set(['expect_column_values_to_be_increasing', 'expect_column_values_to_be_decreasing']);
+
+/**
+ * Why an expectation cannot be given `scope: snapshot`, or undefined when it can. Over a snapshot
+ * means over the curated rows of every promoted batch: what is told by the rows together (unique
+ * keys, row counts, aggregates) reads the same there; what one row tells alone was checked when
+ * its batch was validated, the snapshot has no row order, and its JSON Lines have no header.
+ */
+export function snapshotScopeRefusal(type: string): string | undefined {
+  const spec = EXPECTATION_CATALOGUE[type];
+  if (!spec || SNAPSHOT_UNIQUENESS.has(type) || SNAPSHOT_ROW_COUNTS.has(type)) return undefined;
+  if (spec.kind === 'column_aggregate') return undefined;
+  if (ORDERED.has(type)) {
+    return `${type} compares each row with the one before, and the curated snapshot's rows have no order across batches`;
+  }
+  if (spec.kind === 'table') {
+    return `${type} checks the columns of a batch's file, and the curated snapshot is JSON Lines records without a header; keep it on each batch (scope: batch)`;
+  }
+  return `${type} checks each row on its own, and every curated row was checked when its batch was validated; keep it on each batch (scope: batch)`;
+}
+
 /**
  * kwargs GX has had that this validator does not take, and why: the contract loader adds the reason
  * to its "unexpected property" message, so that a suite carried over from GX says what to change.

@@ -12,6 +12,7 @@ import {
   type ObjectInfo,
   type ObjectStore,
   type PutOptions,
+  refuseRawDelete,
   type SizedStream,
   type Zone,
 } from './object-store.js';
@@ -151,6 +152,16 @@ export class FsObjectStore implements ObjectStore {
     };
     await walk(base);
     return keys.sort();
+  }
+
+  async delete(zone: Zone, key: string): Promise<void> {
+    const path = this.pathOf(zone, key);
+    refuseRawDelete(zone, path);
+    for (const file of [path, this.metadataPath(zone, key)]) {
+      await unlink(file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
   }
 
   private pathOf(zone: Zone, key: string): string {

@@ -63,6 +63,16 @@ export interface ObjectStore {
   put(zone: Zone, key: string, body: Body | Readable, options?: PutOptions): Promise<void>;
   /** Keys under a prefix, in lexical order. */
   list(zone: Zone, prefix: string): Promise<string[]>;
+  /**
+   * Removes the object; nothing happens when there is none. Only for a curated batch that a newer
+   * batch from the same source replaces; never used on the raw zone, and refused there.
+   */
+  delete(zone: Zone, key: string): Promise<void>;
+}
+
+/** Raw is write-once: a store refuses to delete from it, whatever asks. */
+export function refuseRawDelete(zone: Zone, where: string): void {
+  if (zone === 'raw') throw new TypeError(`refusing to delete ${where}: the raw zone is write-once`);
 }
 
 export function isSizedStream(body: Body | SizedStream | Readable): body is SizedStream {

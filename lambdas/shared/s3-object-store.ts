@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -14,6 +15,7 @@ import {
   type ObjectInfo,
   type ObjectStore,
   type PutOptions,
+  refuseRawDelete,
   type SizedStream,
   type Zone,
 } from './object-store.js';
@@ -178,5 +180,11 @@ export class S3ObjectStore implements ObjectStore {
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
     return keys.sort();
+  }
+
+  async delete(zone: Zone, key: string): Promise<void> {
+    refuseRawDelete(zone, this.describe(zone, key));
+    // On a versioned bucket this adds a delete marker; the earlier version stays until lifecycle expires it.
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.buckets[zone], Key: key }));
   }
 }

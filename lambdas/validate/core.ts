@@ -6,6 +6,7 @@ import { writeDataDocs } from './data-docs.js';
 import { type ValidationOutcome, validateStream } from './engine.js';
 import { describeBatch, openRawBatch } from './raw-batch.js';
 import { publishedResult } from './result-format.js';
+import { checkSnapshot, withSnapshot } from './snapshot.js';
 
 export interface ValidateInput {
   dataset: string;
@@ -92,6 +93,11 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
   valid.end();
   quarantine.end();
   await uploads;
+  // Only a batch that may be promoted is checked against the snapshot it would join.
+  if (outcome.decision.promote) {
+    const check = await checkSnapshot(store, contract, run, keys.validated);
+    if (check) outcome = withSnapshot(outcome, check);
+  }
 
   const report = {
     ...publishedResult(outcome.result),

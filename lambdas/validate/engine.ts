@@ -10,7 +10,7 @@
  */
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { type Contract, isJsonDocuments } from '../shared/contract.js';
+import { type Contract, type ExpectationScope, isJsonDocuments } from '../shared/contract.js';
 import { MalformedInput } from '../shared/errors.js';
 import { CsvReader, CsvSyntaxError } from './csv-reader.js';
 import { type Decision, decide, type Judged } from './decision.js';
@@ -70,6 +70,11 @@ export interface ValidateOptions {
    * line within it, while `index` still counts the records of the whole stream.
    */
   origins?: StreamOrigins;
+  /**
+   * Which of the contract's expectations to evaluate: those of each batch (the default), or those
+   * marked `scope: snapshot`, over a stream of the curated snapshot's records (snapshot.ts).
+   */
+  scope?: ExpectationScope;
 }
 
 /** Where the lines and bytes of a stream joined from several files come from (raw-batch.ts). */
@@ -84,6 +89,8 @@ export interface ValidationOutcome {
   result: SuiteValidationResult;
   rows: { read: number; valid: number; quarantined: number };
   decision: Decision;
+  /** One sentence per entry of result.results, in its order: the expectation, what was observed and expected. */
+  summaries: string[];
 }
 
 /** One line of the quarantine output. */
@@ -170,7 +177,10 @@ class ValidationRun {
     this.source = options.source ?? '<input>';
     this.validate = recordValidator(contract);
     this.schema = new SchemaConformance(contract);
-    this.evaluators = contract.expectations.map(createEvaluator);
+    const snapshot = options.scope === 'snapshot';
+    this.evaluators = contract.expectations
+      .filter((expectation) => (expectation.scope === 'snapshot') === snapshot)
+      .map(createEvaluator);
     const origins = options.origins;
     if (origins !== undefined) {
       const name = (line: number) => {
@@ -511,7 +521,7 @@ class ValidationRun {
       finding,
     }));
     const decision = decide(this.contract.on_failure ?? 'quarantine', judged, rows, stopped);
-    return { result, rows, decision };
+    return { result, rows, decision, summaries: entries.map(({ finding }) => finding.summary) };
   }
 }
 

@@ -73,6 +73,8 @@ export interface SuiteValidationResult {
     on_failure: 'quarantine' | 'reject';
     /** Set when validation stopped before the end of the file, and why. */
     stopped_early?: string;
+    /** Set when `scope: snapshot` expectations were evaluated: the curated batches read, those replaced, rows. */
+    snapshot?: { batches: number; replaced: string[]; rows: number };
   };
 }
 

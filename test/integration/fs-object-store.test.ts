@@ -60,4 +60,33 @@ describe('the local lake directory', () => {
     await expect(store.read('raw', 'nope')).rejects.toThrow(ObjectNotFound);
     await expect(store.put('raw', '../outside', 'x')).rejects.toThrow(ConfigurationError);
   });
+
+  it('deletes a curated object with its metadata, and an absent one without complaint', async () => {
+    // Prepare
+    const store = fresh();
+    await store.put('curated', 'd/dt=2026-11-25/run=1/part-00000.jsonl', '{}\n', {
+      metadata: { 'run-id': '1' },
+    });
+    // Act
+    await store.delete('curated', 'd/dt=2026-11-25/run=1/part-00000.jsonl');
+    await store.delete('curated', 'd/dt=2026-11-25/run=1/part-00000.jsonl');
+    // Assess
+    expect(await store.list('curated', 'd/')).toEqual([]);
+    expect(
+      readdirSync(join(store.root, '.meta', 'curated'), { recursive: true }).filter((f) =>
+        String(f).endsWith('.json'),
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses to delete from raw, which is write-once', async () => {
+    // Prepare
+    const store = fresh();
+    await store.putIfAbsent('raw', 'd/dt=2026-11-25/run=1/a.csv', 'one');
+    // Act
+    const act = store.delete('raw', 'd/dt=2026-11-25/run=1/a.csv');
+    // Assess
+    await expect(act).rejects.toThrow(TypeError);
+    expect(await store.readText('raw', 'd/dt=2026-11-25/run=1/a.csv')).toBe('one');
+  });
 });

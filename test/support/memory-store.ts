@@ -6,6 +6,7 @@ import {
   type ObjectInfo,
   type ObjectStore,
   type PutOptions,
+  refuseRawDelete,
   type SizedStream,
   type Zone,
 } from '../../lambdas/shared/object-store.js';
@@ -72,6 +73,11 @@ export class MemoryStore implements ObjectStore {
       .filter((k) => k.startsWith(`${zone}/${prefix}`))
       .map((k) => k.slice(zone.length + 1))
       .sort();
+  }
+
+  async delete(zone: Zone, key: string): Promise<void> {
+    refuseRawDelete(zone, this.describe(zone, key));
+    this.objects.delete(`${zone}/${key}`);
   }
 
   bytes(zone: Zone, key: string): Buffer {
