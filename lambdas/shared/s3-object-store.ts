@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -165,6 +166,10 @@ export class S3ObjectStore implements ObjectStore {
       return;
     }
     await this.s3.send(new PutObjectCommand({ ...params, Body: body }));
+  }
+
+  async delete(zone: Zone, key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.buckets[zone], Key: key }));
   }
 
   async list(zone: Zone, prefix: string): Promise<string[]> {

@@ -10,6 +10,7 @@ import {
   UnsupportedSource,
 } from '../../../lambdas/shared/errors.js';
 import { runRecordKey } from '../../../lambdas/shared/keys.js';
+import { readBatchKeys } from '../../../lambdas/shared/raw-manifest.js';
 import type { RunRecord } from '../../../lambdas/shared/run-record.js';
 import { MemoryStore } from '../../support/memory-store.js';
 
@@ -54,7 +55,7 @@ describe('partner drops', () => {
     // Act
     const out = await run(store);
     // Assess
-    expect(out).toMatchObject({ waiting: true, empty: true, rawKeys: [] });
+    expect(out).toMatchObject({ waiting: true, empty: true, files: 0 });
     expect(await store.list('raw', '')).toEqual([]);
     expect(await store.list('reports', '')).toEqual([]);
   });
@@ -67,8 +68,9 @@ describe('partner drops', () => {
     const out = await run(store, withMarker, { key: `${batch}_SUCCESS` });
     // Assess
     expect(out).toMatchObject({ waiting: false, empty: false, dt: '1970-01-01' });
-    expect(out.rawKeys.map((k) => k.split('/').at(-1))).toEqual(['a.csv', 'b.csv']);
-    expect(store.bytes('raw', out.rawKeys[1]!).toString()).toBe('id\n2\n');
+    const rawKeys = await readBatchKeys(store, out.manifestKey);
+    expect(rawKeys.map((k) => k.split('/').at(-1))).toEqual(['a.csv', 'b.csv']);
+    expect(store.bytes('raw', rawKeys[1]!).toString()).toBe('id\n2\n');
     expect(JSON.parse(store.bytes('raw', out.manifestKey).toString())).toMatchObject({
       source: { type: 'partner-drop', batch: '2026-11-25', completedBy: `${batch}_SUCCESS` },
       files: [{ name: 'a.csv', sha256: sha('id\n1\n') }, { name: 'b.csv' }],
@@ -98,7 +100,10 @@ describe('partner drops', () => {
     // Act
     const out = await run(store, withManifest, { key: `${batch}manifest.json` });
     // Assess
-    expect(out.rawKeys.map((k) => k.split('/').at(-1))).toEqual(['z.csv', 'a.csv']);
+    expect((await readBatchKeys(store, out.manifestKey)).map((k) => k.split('/').at(-1))).toEqual([
+      'z.csv',
+      'a.csv',
+    ]);
     expect(JSON.parse(store.bytes('raw', out.manifestKey).toString()).checksums).toEqual({
       verified: true,
       mismatches: [],
