@@ -148,7 +148,7 @@ export async function ingestPartnerDrop(
     await failIfOverdue(store, contract, source, batch, state, record, now, input);
     return waiting(contract.name, now, state);
   }
-  return landBatch(input, contract, source, batch, state, record, store, now);
+  return landBatch(input, contract, source, batch, state, store, now);
 }
 
 /** A scheduled run: fails with IncompleteBatch when a batch is overdue (once per batch), otherwise waits. */
@@ -368,7 +368,6 @@ async function landBatch(
   source: PartnerDropSourceConfig,
   batch: string,
   state: BatchState,
-  record: BatchRecord | undefined,
   store: ObjectStore,
   now: Date,
 ): Promise<IngestOutput> {
