@@ -166,21 +166,23 @@ export async function sweepPartnerDrops(
       .map((rest) => rest.split('/')[0]!),
   );
   let incomplete = 0;
+  let reported = 0;
   for (const batch of [...batches].sort()) {
     const record = await readBatchRecord(store, contract.name, batch);
-    if (record?.status === 'overdue') continue;
     const state = await batchState(store, source, batch, record);
     if (!state.delivered || state.complete) continue;
     incomplete++;
-    await failIfOverdue(store, contract, source, batch, state, record, now, input);
+    if (record?.status === 'overdue') reported++;
+    else await failIfOverdue(store, contract, source, batch, state, record, now, input);
   }
+  const batchCount = `${incomplete} incomplete batch${incomplete === 1 ? '' : 'es'}`;
   return {
     ...nothingLanded(`waiting-${contract.name}`, dateOf(now)),
     waiting: true,
     waitingFor:
       incomplete === 0
         ? 'no incomplete batch'
-        : `${incomplete} incomplete batch${incomplete === 1 ? '' : 'es'}, none overdue`,
+        : `${batchCount}, ${reported === 0 ? 'none' : reported} reported overdue${reported === 0 ? '' : ' before'}`,
   };
 }
 
