@@ -56,7 +56,7 @@ async function child(kind: string, url: string): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   rmSync(lake, { recursive: true, force: true });
   process.stdout.write(
-    `${JSON.stringify({ records: out.records, bytes: out.size, files: out.rawKeys.length, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+    `${JSON.stringify({ records: out.records, bytes: out.size, files: out.files, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
   );
 }
 

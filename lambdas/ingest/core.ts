@@ -51,8 +51,12 @@ export interface IngestOutput {
   dt: string;
   /** The first raw object of the batch (the only one for an upload). */
   rawKey: string;
-  /** Every raw object of the batch, in order: the pages of an HTTP pull, the files of a partner batch. */
-  rawKeys: string[];
+  /**
+   * How many raw objects the batch has: the pages of an HTTP pull, the files of a partner batch.
+   * Their keys are in the manifest (`readBatchKeys`), never in the result: it is the execution
+   * state, which Step Functions stops at 256 KiB.
+   */
+  files: number;
   manifestKey: string;
   sha256: string;
   size: number;
@@ -62,6 +66,8 @@ export interface IngestOutput {
   empty: boolean;
   /** A partner batch that is not complete yet: nothing was landed or recorded; a later file's run ingests it. */
   waiting: boolean;
+  /** What a waiting batch lacks, in a few words (the marker, or files its manifest lists); '' otherwise. */
+  waitingFor: string;
   /** The raw object already held these bytes (a repeated or duplicated trigger). */
   duplicate: boolean;
   /** A run of these bytes already succeeded: nothing more to do. */
@@ -145,12 +151,13 @@ export async function ingest(input: IngestInput, ports: IngestPorts): Promise<In
     runId,
     dt,
     rawKey: rawObjectKey,
-    rawKeys: [rawObjectKey],
+    files: 1,
     manifestKey: manifestKey(run),
     sha256,
     size,
     empty: false,
     waiting: false,
+    waitingFor: '',
   };
 
   if (previous?.status === 'SUCCEEDED') {

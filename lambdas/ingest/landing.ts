@@ -44,7 +44,7 @@ export async function recordLanding(store: ObjectStore, landing: Landing): Promi
     startedAt: input.startedAt,
     trigger: input.trigger,
     ...(manifest
-      ? { raw: { key: output.rawKey, manifestKey: output.manifestKey, keys: output.rawKeys } }
+      ? { raw: { key: output.rawKey, manifestKey: output.manifestKey, files: output.files } }
       : {}),
     ...landing.record,
   };
@@ -57,7 +57,15 @@ export async function readIntervalResult(
   intervalKey: string,
 ): Promise<IngestOutput | undefined> {
   const current = await store.readVersioned('reports', intervalKey);
-  return current ? (JSON.parse(current.text) as IngestOutput) : undefined;
+  if (!current) return undefined;
+  // Results written before the state carried a count instead of the keys list every raw key: what
+  // ingest returns becomes the execution state, so the list is dropped and counted.
+  const { rawKeys, ...stored } = JSON.parse(current.text) as Partial<IngestOutput> & { rawKeys?: string[] };
+  return {
+    ...(stored as IngestOutput),
+    files: stored.files ?? rawKeys?.length ?? 0,
+    waitingFor: stored.waitingFor ?? '',
+  };
 }
 
 /** The result of an interval's run, where a repeated trigger of the interval finds it. */
@@ -77,12 +85,13 @@ export function nothingLanded(runId: string, dt: string): IngestOutput {
     runId,
     dt,
     rawKey: '',
-    rawKeys: [],
+    files: 0,
     manifestKey: '',
     sha256: '',
     size: 0,
     empty: true,
     waiting: false,
+    waitingFor: '',
     duplicate: false,
     alreadyProcessed: false,
   };

@@ -23,6 +23,12 @@ import { hashStream, nothingLanded, recordLanding } from './landing.js';
  * checksums are verified; a mismatch fails the run with `ChecksumMismatch`, keeps in raw what
  * arrived, and promotes nothing. A scheduled run (the contract's `schedule`) finds batches that
  * are overdue although no file arrived since.
+ *
+ * A folder may be used again for a later batch. A batch is what was delivered for its completion:
+ * once a batch is landed, the objects it settled (its files, its marker or manifest, and the older
+ * files it left out) are remembered by version in the folder's batch state, and a later completion
+ * takes only objects delivered since. A file left over from an earlier delivery never joins a new
+ * batch, and does not start a new batch's deadline.
  */
 
 /**
@@ -36,9 +42,27 @@ export interface PartnerDropTrigger {
   time?: string;
 }
 
-/** One batch's state in the reports zone, so that an overdue batch is reported once. */
+/**
+ * One batch folder's state in the reports zone: the last batch landed from it and the objects that
+ * batch settled, or an overdue batch reported (once) since.
+ */
 export function batchStateKey(dataset: string, batch: string): string {
   return `${dataset}/batches/${batch}.json`;
+}
+
+/** What the reports zone keeps about a batch folder. */
+export interface BatchRecord {
+  batch: string;
+  /** `landed`: the last completion was landed; `overdue`: the batch delivered since is overdue and was reported. */
+  status: 'landed' | 'overdue';
+  at: string;
+  runId: string;
+  /** The raw manifest of the last landed batch. */
+  manifestKey?: string;
+  /** Versions (`versionOf`) of the folder's objects that earlier deliveries settled, by file name. */
+  settled?: Record<string, string>;
+  /** What the overdue batch lacked when it was reported. */
+  missing?: string[];
 }
 
 interface Listed {
@@ -46,6 +70,27 @@ interface Listed {
   name: string;
   size: number;
   lastModified?: Date;
+  /** Which version of the object this is (`versionOf`). */
+  version: string;
+}
+
+/**
+ * One version of an object: its S3 version id when the bucket keeps versions (the deployed landing
+ * bucket does), else its ETag, time and size. A file delivered again is a new version even when
+ * its bytes are the same.
+ */
+function versionOf(info: { size: number; etag?: string; versionId?: string; lastModified?: Date }): string {
+  if (info.versionId && info.versionId !== 'null') return `v:${info.versionId}`;
+  return `${info.etag ?? ''}@${info.lastModified?.getTime() ?? ''}/${info.size}`;
+}
+
+/** At most this many names in a message or in the state; the rest are counted. */
+const NAMES_SHOWN = 10;
+
+/** A list of names for a message, bounded: the first few and how many more. */
+export function nameList(names: readonly string[]): string {
+  const shown = names.slice(0, NAMES_SHOWN).join(', ');
+  return names.length > NAMES_SHOWN ? `${shown} and ${names.length - NAMES_SHOWN} more` : shown;
 }
 
 interface DeclaredFile {
@@ -96,10 +141,12 @@ export async function ingestPartnerDrop(
     );
   }
   const batch = rest.split('/')[0]!;
-  const state = await batchState(store, source, batch);
+  const record = await readBatchRecord(store, contract.name, batch);
+  const state = await batchState(store, source, batch, record);
+  if (!state.delivered && record?.manifestKey) return landedBefore(store, contract.name, record.manifestKey);
   if (!state.complete) {
-    await failIfOverdue(store, contract, source, batch, state, now, input);
-    return waiting(contract.name, now);
+    await failIfOverdue(store, contract, source, batch, state, record, now, input);
+    return waiting(contract.name, now, state);
   }
   return landBatch(input, contract, source, batch, state, store, now);
 }
@@ -118,18 +165,33 @@ export async function sweepPartnerDrops(
       .filter((rest) => rest.includes('/'))
       .map((rest) => rest.split('/')[0]!),
   );
+  let incomplete = 0;
+  let reported = 0;
   for (const batch of [...batches].sort()) {
-    const previous = await readBatchState(store, contract.name, batch);
-    if (previous) continue;
-    const state = await batchState(store, source, batch);
-    if (!state.complete) await failIfOverdue(store, contract, source, batch, state, now, input);
+    const record = await readBatchRecord(store, contract.name, batch);
+    const state = await batchState(store, source, batch, record);
+    if (!state.delivered || state.complete) continue;
+    incomplete++;
+    if (record?.status === 'overdue') reported++;
+    else await failIfOverdue(store, contract, source, batch, state, record, now, input);
   }
-  return waiting(contract.name, now);
+  const batchCount = `${incomplete} incomplete batch${incomplete === 1 ? '' : 'es'}`;
+  return {
+    ...nothingLanded(`waiting-${contract.name}`, dateOf(now)),
+    waiting: true,
+    waitingFor:
+      incomplete === 0
+        ? 'no incomplete batch'
+        : `${batchCount}, ${reported === 0 ? 'none' : reported} reported overdue${reported === 0 ? '' : ' before'}`,
+  };
 }
 
 interface BatchState {
   prefix: string;
+  /** The batch's files, in batch order (manifest order, or name order with a marker). */
   files: Listed[];
+  /** Whether anything arrived since the folder's last landed batch. */
+  delivered: boolean;
   complete: boolean;
   /** The marker or manifest that completed the batch. */
   completedBy?: Listed;
@@ -137,40 +199,62 @@ interface BatchState {
   /** Why it is not complete yet. */
   missing: string[];
   firstArrivedAt?: Date;
+  /** What the batch settles once landed: the versions earlier batches settled that are still there, and its own. */
+  settles: Record<string, string>;
 }
 
+/**
+ * The batch delivered in a folder since its last landed batch: the objects whose version no
+ * earlier batch settled.
+ */
 async function batchState(
   store: ObjectStore,
   source: PartnerDropSourceConfig,
   batch: string,
+  record: BatchRecord | undefined,
 ): Promise<BatchState> {
   const prefix = `${source.prefix}${batch}/`;
-  const listed: Listed[] = [];
+  const settledBefore = record?.settled ?? {};
+  const settles: Record<string, string> = {};
+  const fresh: Listed[] = [];
   for (const key of await store.list('landing', prefix)) {
     const name = key.slice(prefix.length);
     if (name.includes('/')) continue;
     const head = await store.head('landing', key);
-    if (head) listed.push({ key, name, size: head.size, lastModified: head.lastModified });
+    if (!head) continue;
+    const listed = { key, name, size: head.size, lastModified: head.lastModified, version: versionOf(head) };
+    if (settledBefore[name] === listed.version) settles[name] = listed.version;
+    else fresh.push(listed);
   }
-  const firstArrivedAt = listed.reduce<Date | undefined>(
+  const firstArrivedAt = fresh.reduce<Date | undefined>(
     (first, f) => (f.lastModified && (!first || f.lastModified < first) ? f.lastModified : first),
     undefined,
   );
   const completionName = source.complete_when.marker ?? source.complete_when.manifest!;
-  const completedBy = listed.find((f) => f.name === completionName);
-  const data = listed.filter(
+  const completedBy = fresh.find((f) => f.name === completionName);
+  const data = fresh.filter(
     (f) =>
       f !== completedBy &&
       !f.name.startsWith('_') &&
       !f.name.startsWith('.') &&
       (source.suffix === undefined || f.name.endsWith(source.suffix)),
   );
+  const common = { prefix, delivered: fresh.length > 0, firstArrivedAt, settles };
   if (!completedBy) {
-    return { prefix, files: data, complete: false, missing: [completionName], firstArrivedAt };
+    return { ...common, files: data, complete: false, missing: [completionName] };
   }
+  // Files that arrived with or before the completion are settled with it, in the batch or not (a
+  // file the manifest does not list): a later delivery to the folder starts after them.
+  const settle = (files: Listed[]) => {
+    for (const f of [completedBy, ...files]) settles[f.name] = f.version;
+  };
+  const delivered = data.filter(
+    (f) => !f.lastModified || !completedBy.lastModified || f.lastModified <= completedBy.lastModified,
+  );
   if (source.complete_when.marker !== undefined) {
     const files = data.sort((a, b) => (a.name < b.name ? -1 : 1));
-    return { prefix, files, complete: true, completedBy, missing: [], firstArrivedAt };
+    settle([...delivered, ...files]);
+    return { ...common, files, complete: true, completedBy, missing: [] };
   }
   const declared = parseManifest(
     await store.readText('landing', completedBy.key),
@@ -179,7 +263,8 @@ async function batchState(
   const byName = new Map(data.map((f) => [f.name, f]));
   const missing = declared.filter((d) => !byName.has(d.name)).map((d) => d.name);
   const files = declared.flatMap((d) => (byName.has(d.name) ? [byName.get(d.name)!] : []));
-  return { prefix, files, complete: missing.length === 0, completedBy, declared, missing, firstArrivedAt };
+  settle([...delivered, ...files]);
+  return { ...common, files, complete: missing.length === 0, completedBy, declared, missing };
 }
 
 /**
@@ -210,7 +295,7 @@ export function parseManifest(text: string, where: string): DeclaredFile[] {
         throw new MalformedInput(`${where}: files[${i}] needs a name and a sha256 of 64 hex digits`);
       }
       return {
-        name: file.name,
+        name: nameInFolder(file.name),
         sha256: file.sha256.toLowerCase(),
         size: typeof file.size === 'number' ? file.size : undefined,
       };
@@ -223,10 +308,18 @@ export function parseManifest(text: string, where: string): DeclaredFile[] {
         `${where}: line ${i + 1}: expected '<sha256>  <file name>' (sha256sum output) or a JSON manifest, found '${line.slice(0, 80)}'`,
       );
     }
-    return { name: match[2]!.trim(), sha256: match[1]!.toLowerCase() };
+    return { name: nameInFolder(match[2]!.trim()), sha256: match[1]!.toLowerCase() };
   });
   if (files.length === 0) throw new MalformedInput(`${where}: the batch manifest lists no file`);
   return files;
+}
+
+/**
+ * A manifest names files relative to the batch folder; `sha256sum` run over `find .` writes them
+ * as `./part-1.csv`, which is the file `part-1.csv`.
+ */
+function nameInFolder(name: string): string {
+  return name.replace(/^(?:\.\/)+/, '');
 }
 
 async function failIfOverdue(
@@ -235,18 +328,20 @@ async function failIfOverdue(
   source: PartnerDropSourceConfig,
   batch: string,
   state: BatchState,
+  record: BatchRecord | undefined,
   now: Date,
   input: IngestInput,
 ): Promise<void> {
   const since = state.firstArrivedAt;
   if (!since || now.getTime() - since.getTime() <= source.deadline_minutes * 60_000) return;
-  if ((await readBatchState(store, contract.name, batch))?.status === 'overdue') return;
+  if (record?.status === 'overdue') return;
   const message =
     `partner batch ${`${store.describe('landing', state.prefix.slice(0, -1))}/`} is incomplete ${Math.round((now.getTime() - since.getTime()) / 60_000)} min after its first file arrived ` +
-    `(deadline_minutes ${source.deadline_minutes}): missing ${state.missing.join(', ')}; ` +
+    `(deadline_minutes ${source.deadline_minutes}): missing ${nameList(state.missing)}; ` +
     `${state.files.length} file(s) arrived. Nothing was landed; the batch is ingested when it completes.`;
-  const runId = batchRunId(contract.name, state.prefix, 'incomplete');
-  const record: RunRecord = {
+  // A folder used again can have a batch overdue more than once: each is its own run.
+  const runId = batchRunId(contract.name, state.prefix, `incomplete@${since.toISOString()}`);
+  const failed: RunRecord = {
     dataset: contract.name,
     runId,
     dt: dateOf(since),
@@ -257,17 +352,15 @@ async function failIfOverdue(
     trigger: input.trigger,
     error: { name: 'IncompleteBatch', message },
   };
-  await writeRunRecord(store, record);
-  await store.put(
-    'reports',
-    batchStateKey(contract.name, batch),
-    JSON.stringify(
-      { batch, status: 'overdue', at: now.toISOString(), missing: state.missing, runId },
-      null,
-      2,
-    ),
-    { contentType: 'application/json' },
-  );
+  await writeRunRecord(store, failed);
+  await writeBatchRecord(store, contract.name, {
+    ...record,
+    batch,
+    status: 'overdue',
+    at: now.toISOString(),
+    runId,
+    missing: state.missing,
+  });
   throw new IncompleteBatch(message);
 }
 
@@ -296,17 +389,31 @@ async function landBatch(
     runId,
     dt,
     rawKey: keys[0] ?? '',
-    rawKeys: keys,
+    files: keys.length,
     manifestKey: manifestKey(run),
     sha256,
     size,
     records: undefined,
     empty: state.files.length === 0,
     waiting: false,
+    waitingFor: '',
     duplicate: false,
     alreadyProcessed: false,
   };
-  if (previous?.status === 'SUCCEEDED') return { ...output, duplicate: true, alreadyProcessed: true };
+  const landed = () =>
+    writeBatchRecord(store, contract.name, {
+      batch,
+      status: 'landed',
+      at: now.toISOString(),
+      runId,
+      manifestKey: output.manifestKey,
+      settled: state.settles,
+    });
+  if (previous?.status === 'SUCCEEDED') {
+    // The same bytes delivered again: nothing more to do, and this delivery is settled too.
+    await landed();
+    return { ...output, duplicate: true, alreadyProcessed: true };
+  }
 
   // Second pass: land every file as it arrived, then check what the manifest promised.
   let duplicate = false;
@@ -361,9 +468,13 @@ async function landBatch(
   };
   let failure: RunRecord['error'];
   if (mismatches.length > 0) {
+    const shown = mismatches.slice(0, NAMES_SHOWN);
     const message =
       `partner batch ${`${store.describe('landing', state.prefix.slice(0, -1))}/`}: ${mismatches.length} file(s) do not match the manifest ${state.completedBy!.name}: ` +
-      mismatches.map((m) => `${m.name} (expected ${m.expected}, found ${m.actual})`).join('; ') +
+      shown.map((m) => `${m.name} (expected ${m.expected}, found ${m.actual})`).join('; ') +
+      (mismatches.length > shown.length
+        ? `; and ${mismatches.length - shown.length} more (the raw manifest lists each)`
+        : '') +
       `. Nothing was promoted; what arrived is kept in ${`${store.describe('raw', `${contract.name}/dt=${dt}/run=${runId}`)}/`}. Ask the partner to send the batch again.`;
     failure = { name: 'ChecksumMismatch', message };
   }
@@ -375,27 +486,55 @@ async function landBatch(
     previous,
     record: failure && { status: 'FAILED', finishedAt: now.toISOString(), error: failure },
   });
+  // A batch that does not match its manifest is not settled: the partner sends it again, and
+  // its files that were right count again.
   if (failure) throw new ChecksumMismatch(failure.message);
-  await store.put(
-    'reports',
-    batchStateKey(contract.name, batch),
-    JSON.stringify({ batch, status: 'landed', at: now.toISOString(), runId }, null, 2),
-    { contentType: 'application/json' },
-  );
+  await landed();
   return { ...output, duplicate };
 }
 
-async function readBatchState(
+/** The last batch landed from a folder where nothing was delivered since (another event of that batch). */
+async function landedBefore(store: ObjectStore, dataset: string, key: string): Promise<IngestOutput> {
+  const manifest = JSON.parse(await store.readText('raw', key)) as PartnerManifest;
+  const previous = await readRunRecord(store, dataset, manifest.runId);
+  return {
+    runId: manifest.runId,
+    dt: previous?.dt ?? /\/dt=(\d{4}-\d\d-\d\d)\//.exec(key)?.[1] ?? dateOf(manifest.receivedAt),
+    rawKey: manifest.files[0]?.key ?? '',
+    files: manifest.files.length,
+    manifestKey: key,
+    sha256: manifest.sha256,
+    size: manifest.size,
+    empty: manifest.files.length === 0,
+    waiting: false,
+    waitingFor: '',
+    duplicate: true,
+    alreadyProcessed: previous?.status === 'SUCCEEDED',
+  };
+}
+
+async function readBatchRecord(
   store: ObjectStore,
   dataset: string,
   batch: string,
-): Promise<{ status: string } | undefined> {
+): Promise<BatchRecord | undefined> {
   const current = await store.readVersioned('reports', batchStateKey(dataset, batch));
-  return current ? (JSON.parse(current.text) as { status: string }) : undefined;
+  return current ? (JSON.parse(current.text) as BatchRecord) : undefined;
 }
 
-function waiting(dataset: string, now: Date): IngestOutput {
-  return { ...nothingLanded(`waiting-${dataset}`, dateOf(now)), waiting: true };
+async function writeBatchRecord(store: ObjectStore, dataset: string, record: BatchRecord): Promise<void> {
+  await store.put('reports', batchStateKey(dataset, record.batch), JSON.stringify(record, null, 2), {
+    contentType: 'application/json',
+  });
+}
+
+/** The output of a run whose batch is not complete, saying what it lacks. */
+function waiting(dataset: string, now: Date, state: BatchState): IngestOutput {
+  return {
+    ...nothingLanded(`waiting-${dataset}`, dateOf(now)),
+    waiting: true,
+    waitingFor: `${nameList(state.missing)} (${state.files.length} file${state.files.length === 1 ? '' : 's'} arrived)`,
+  };
 }
 
 /** Same dataset, batch folder and file hashes give the same run id. */

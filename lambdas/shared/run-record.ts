@@ -14,7 +14,8 @@ export interface RunRecord {
   finishedAt?: string;
   trigger?: unknown;
   source?: { zone: 'landing'; key: string; sha256: string; size: number };
-  raw?: { key: string; manifestKey: string; keys?: string[] };
+  /** The batch's first raw object, its manifest (which lists every object) and how many objects it has. */
+  raw?: { key: string; manifestKey: string; files?: number };
   /** A run of a pulled source: its data interval, the watermark it moved, what it extracted. */
   pulled?: {
     type: string;

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { type Contract, contractNamed } from '../shared/contract.js';
 import { quarantineKey, type RunLocation, validatedKey, validationReportKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
+import { readBatchKeys } from '../shared/raw-manifest.js';
 import { writeDataDocs } from './data-docs.js';
 import { type ValidationOutcome, validateStream } from './engine.js';
 import { describeBatch, openRawBatch } from './raw-batch.js';
@@ -13,8 +14,12 @@ export interface ValidateInput {
   runId: string;
   dt: string;
   rawKey: string;
-  /** Every raw object of the batch, when there are several (HTTP pages, partner files); rawKey is the first. */
-  rawKeys?: string[];
+  /**
+   * The batch's raw manifest, which lists its objects in order (HTTP pages, partner files); without
+   * it, the batch is `rawKey` alone. The state machine passes this key, never the list: a list
+   * grows with the batch, and a state stops at 256 KiB.
+   */
+  manifestKey?: string;
 }
 
 export interface ValidateOutput {
@@ -53,7 +58,7 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
     quarantine: quarantineKey(run),
     report: validationReportKey(run),
   };
-  const rawKeys = input.rawKeys?.length ? input.rawKeys : [input.rawKey];
+  const rawKeys = input.manifestKey ? await readBatchKeys(store, input.manifestKey) : [input.rawKey];
   const source = describeBatch(store, rawKeys);
 
   const valid = new PassThrough();

@@ -19,7 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<dataset>', 'dataset name (a contract in --datasets)')
     .option(
       '-i, --input <path>',
-      'file to upload to the dataset landing prefix (s3-upload), or a folder of files to drop (partner-drop)',
+      'file to upload to the dataset landing prefix (s3-upload), or a folder of files to drop (partner-drop; without it, the scheduled deadline check)',
     )
     .option(
       '--interval-start <time>',

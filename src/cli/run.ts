@@ -5,7 +5,7 @@ import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import type { Interval } from '../../lambdas/shared/schedule.js';
 import type { ExecutionReport, HistoryEvent } from '../local/asl-runner.js';
 import { renderEvents, renderSteps, table } from '../local/history.js';
-import { coreFunctions, runInterval, runPartnerDrop, runUpload } from '../local/pipeline.js';
+import { coreFunctions, runInterval, runPartnerDrop, runSchedule, runUpload } from '../local/pipeline.js';
 import { intervalToRun } from './deployed.js';
 import { type LakeOptions, openLake } from './lake.js';
 
@@ -28,7 +28,9 @@ interface PipelineOutput {
     alreadyProcessed: boolean;
     empty?: boolean;
     waiting?: boolean;
-    rawKeys?: string[];
+    waitingFor?: string;
+    files?: number;
+    manifestKey?: string;
   };
   validation?: {
     promote: boolean;
@@ -60,6 +62,10 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
     interval = intervalToRun(contract, options);
     err.write(
       `sluice: running '${dataset}' for ${interval.start} – ${interval.end} from its ${contract.source.type} source (lake: ${where})\n`,
+    );
+  } else if (!options.input && contract.source.type === 'partner-drop') {
+    err.write(
+      `sluice: checking the deadlines of '${dataset}' partner batches, as its schedule does (lake: ${where})\n`,
     );
   } else {
     if (!options.input) {
@@ -97,7 +103,9 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
   const result = interval
     ? await runInterval({ ...common, interval })
     : contract.source.type === 'partner-drop'
-      ? await runPartnerDrop({ ...common, inputDir: options.input! })
+      ? options.input
+        ? await runPartnerDrop({ ...common, inputDir: options.input })
+        : await runSchedule(common)
       : await runUpload({ ...common, inputFile: options.input! });
   const { report } = result;
 
@@ -139,9 +147,16 @@ function summary(report: ExecutionReport, store: ObjectStore): string[] {
       '',
     ];
   }
+  if (
+    ingest.waiting &&
+    report.input &&
+    (report.input as { trigger?: { type?: string } }).trigger?.type === 'schedule'
+  ) {
+    return [`Deadlines checked: ${ingest.waitingFor}. Nothing was landed.`, ''];
+  }
   if (ingest.waiting) {
     return [
-      'Waiting: the partner batch is not complete yet (its marker or manifest, or a file the manifest lists, has not arrived).',
+      `Waiting: the partner batch is not complete yet; missing ${ingest.waitingFor}.`,
       'Nothing was landed; the run of the file that completes it ingests the batch.',
       '',
     ];
@@ -154,12 +169,12 @@ function summary(report: ExecutionReport, store: ObjectStore): string[] {
     ];
   }
   const v = output.validation!;
-  const rawKeys = ingest.rawKeys ?? [ingest.rawKey];
+  const files = ingest.files ?? 1;
   const rows = [
     ['run', `${ingest.runId}  (dt=${ingest.dt})`],
     [
       'raw',
-      `${store.describe('raw', ingest.rawKey)}${rawKeys.length > 1 ? ` and ${rawKeys.length - 1} more` : ''}  (${ingest.size.toLocaleString('en-US')} bytes)`,
+      `${store.describe('raw', ingest.rawKey)}${files > 1 ? ` and ${(files - 1).toLocaleString('en-US')} more` : ''}  (${files.toLocaleString('en-US')} file${files === 1 ? '' : 's'}, ${ingest.size.toLocaleString('en-US')} bytes)`,
     ],
     ['rows read', v.rows.read.toLocaleString('en-US')],
     ['validated', `${v.rows.valid.toLocaleString('en-US')}  ${store.describe('validated', v.validatedKey)}`],

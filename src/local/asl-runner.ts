@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
 import { ConfigurationError } from '../../lambdas/shared/errors.js';
 
 /** A Lambda-backed Task's implementation: receives the Payload, returns the function's result. */
@@ -18,6 +23,10 @@ export interface HistoryEvent {
   retryAttempt?: number;
   /** More lines to show under the event, e.g. a build command and its output. */
   detail?: string;
+  /** Size in bytes of the JSON the event carries in (a state's input, a task's parameters), as Step Functions counts it. */
+  inputBytes?: number;
+  /** Size in bytes of the JSON the event carries out (a state's output, a task's result). */
+  outputBytes?: number;
 }
 
 /** What a local Task implementation may do besides returning its result. */
@@ -55,6 +64,37 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function'
 }
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+
+/**
+ * Step Functions' quota on the input and output of a state, the parameters and result of a task,
+ * and an execution's input and output: 256 KiB of UTF-8 JSON.
+ */
+export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+
+/** The size of a payload as Step Functions counts it: its JSON in UTF-8. */
+export function payloadBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
+}
+
+/**
+ * `States.DataLimitExceeded`, as Step Functions raises it: terminal, so that no Retry and no Catch
+ * (not even `States.ALL`) handles it, and the execution fails at once. The interpreter reads
+ * `isRetryable` and `isCatchable`.
+ */
+class DataLimitExceeded extends Error {
+  readonly isRetryable = false;
+  readonly isCatchable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'States.DataLimitExceeded';
+  }
+}
+
+function tooLarge(what: string, bytes: number): DataLimitExceeded {
+  return new DataLimitExceeded(
+    `${what} is ${bytes.toLocaleString('en-US')} bytes, over the ${PAYLOAD_LIMIT_BYTES.toLocaleString('en-US')}-byte payload quota of Step Functions; pass S3 keys (a manifest), not lists that grow with the data`,
+  );
+}
 const LOCAL_ACCOUNT = '000000000000';
 const LOCAL_REGION = 'us-east-1';
 
@@ -124,6 +164,18 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
     pending.delete(step);
   };
 
+  // The first payload found over the quota: it fails the execution, as in Step Functions, where
+  // the task or state that produced it fails with an error no Retry or Catch handles.
+  let overLimit: DataLimitExceeded | undefined;
+  const withinLimit = (what: string, value: unknown): number => {
+    const bytes = payloadBytes(value);
+    if (bytes > PAYLOAD_LIMIT_BYTES) {
+      overLimit ??= tooLarge(what, bytes);
+      throw overLimit;
+    }
+    return bytes;
+  };
+
   const states = options.definition.States as Record<string, TaskStateShape>;
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const resources: Record<string, string> = {};
@@ -133,8 +185,15 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
     if (override) {
       const resource = state.Resource ?? '';
       resources[stateName] = resource;
-      handlers[stateName] = (input) =>
-        override(input, { emit: (event) => record({ ...event, step: stateName, resource }) });
+      handlers[stateName] = async (input) => {
+        if (overLimit) throw overLimit;
+        withinLimit(`the parameters of state '${stateName}'`, input);
+        const result = await override(input, {
+          emit: (event) => record({ ...event, step: stateName, resource }),
+        });
+        withinLimit(`the result of state '${stateName}'`, result);
+        return result;
+      };
       continue;
     }
     if (state.Resource !== LAMBDA_INVOKE) {
@@ -157,17 +216,22 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
       const fn = options.functions.get(arn);
       if (!fn) throw new ConfigurationError(`state '${stateName}': no local function for ${arn}`);
       resources[stateName] = arn;
-      record({ type: 'LambdaFunctionScheduled', step: stateName, resource: arn });
+      if (overLimit) throw overLimit;
+      const inputBytes = withinLimit(`the parameters of state '${stateName}'`, input);
+      record({ type: 'LambdaFunctionScheduled', step: stateName, resource: arn, inputBytes });
       record({ type: 'LambdaFunctionStarted', step: stateName, resource: arn });
+      let response: { Payload: unknown; StatusCode: number; ExecutedVersion: string };
       try {
-        const result = await fn(payload);
-        record({ type: 'LambdaFunctionSucceeded', step: stateName, resource: arn });
-        return { Payload: result ?? null, StatusCode: 200, ExecutedVersion: '$LATEST' };
+        response = { Payload: (await fn(payload)) ?? null, StatusCode: 200, ExecutedVersion: '$LATEST' };
       } catch (error) {
         const { name, message } = error as Error;
         record({ type: 'LambdaFunctionFailed', step: stateName, resource: arn, error: name, cause: message });
         throw error;
       }
+      const outputBytes = payloadBytes(response);
+      record({ type: 'LambdaFunctionSucceeded', step: stateName, resource: arn, outputBytes });
+      withinLimit(`the result of state '${stateName}'`, response);
+      return response;
     };
   }
 
@@ -213,15 +277,25 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
           emit({ ...base, type: 'ExecutionFailed', error: log.Error, cause: String(log.Cause ?? '') });
           break;
         case 'StateEntered':
-        case 'StateExited':
+        case 'StateExited': {
+          const entered = log.type === 'StateEntered';
+          const bytes = payloadBytes(entered ? log.state.input : log.state.output);
           emit({
             ...base,
-            type: `${log.state.type}State${log.type === 'StateEntered' ? 'Entered' : 'Exited'}`,
+            type: `${log.state.type}State${entered ? 'Entered' : 'Exited'}`,
             step: log.state.name,
             stateType: log.state.type,
             resource: resources[log.state.name],
+            ...(entered ? { inputBytes: bytes } : { outputBytes: bytes }),
           });
+          // A state's whole input or output (not only a task's parameters and result) is bounded
+          // too; seen here, after the state ran, so the execution is stopped before the next one.
+          if (bytes > PAYLOAD_LIMIT_BYTES && !overLimit) {
+            overLimit = tooLarge(`the ${entered ? 'input' : 'output'} of state '${log.state.name}'`, bytes);
+            execution.abort();
+          }
           break;
+        }
         case 'StateFailed':
           emit({
             ...base,
@@ -255,10 +329,14 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
   try {
     output = await execution.result;
   } catch (error) {
-    if (!(error instanceof ExecutionError)) throw error;
-    failure = { error: 'States.Runtime', cause: error.message };
+    if (!(error instanceof ExecutionError) && !(overLimit && error instanceof ExecutionAbortedError))
+      throw error;
+    failure = { error: 'States.Runtime', cause: (error as Error).message };
   }
   await collecting;
+  if (overLimit && !events.some((event) => event.type === 'ExecutionFailed')) {
+    emit({ type: 'ExecutionFailed', error: overLimit.name, cause: overLimit.message });
+  }
   const failed = events.findLast((event) => event.type === 'ExecutionFailed');
   if (failure && failed)
     failure = { error: failed.error ?? failure.error, cause: failed.cause ?? failure.cause };

@@ -3,6 +3,7 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { ingest } from '../../lambdas/ingest/core.js';
+import { hashStream } from '../../lambdas/ingest/landing.js';
 import { promote } from '../../lambdas/promote/core.js';
 import { recordRun } from '../../lambdas/record-run/core.js';
 import { type Contract, contractNamed } from '../../lambdas/shared/contract.js';
@@ -133,9 +134,15 @@ export interface DropRunOptions extends Omit<UploadRunOptions, 'inputFile' | 'la
 }
 
 /**
- * Does locally what a partner does in AWS: copies the folder's files into a batch folder under the
- * dataset's partner prefix (`<prefix><folder name>/`), the marker or manifest last, then runs the
- * pipeline with the Object Created trigger of the last file, as EventBridge would.
+ * Does locally what a partner does in AWS: delivers the folder's files into a batch folder under
+ * the dataset's partner prefix (`<prefix><folder name>/`), the marker or manifest last, then runs
+ * the pipeline with the Object Created trigger of the last file, as EventBridge would.
+ *
+ * The batch folder is made to hold exactly the folder given: a file the folder no longer has (left
+ * by an earlier run of another folder of the same name) is removed, and a file whose bytes are
+ * already there is not written again, so that it keeps its arrival time and `deadline_minutes`
+ * counts from the first run that brought it. When anything changed, the marker or manifest is
+ * written again, last, as a partner completing a new delivery does.
  */
 export async function runPartnerDrop(options: DropRunOptions): Promise<UploadRunResult> {
   const contract = contractNamed(options.contracts, options.dataset);
@@ -156,19 +163,62 @@ export async function runPartnerDrop(options: DropRunOptions): Promise<UploadRun
   }
   if (names.length === 0) throw new ConfigurationError(`input folder ${options.inputDir} holds no file`);
   const completion = source.complete_when.marker ?? source.complete_when.manifest;
-  const ordered = [...names.filter((n) => n !== completion), ...names.filter((n) => n === completion)];
+  const data = names.filter((n) => n !== completion);
   const batch = `${source.prefix}${basename(resolve(options.inputDir))}/`;
-  for (const name of ordered) {
-    await options.store.put('landing', `${batch}${name}`, createReadStream(join(options.inputDir, name)));
+  const { store } = options;
+
+  let changed = false;
+  const given = new Set(names);
+  for (const key of await store.list('landing', batch)) {
+    const name = key.slice(batch.length);
+    if (name.includes('/') || given.has(name)) continue;
+    await store.delete('landing', key);
+    changed = true;
   }
-  const landingKey = `${batch}${ordered.at(-1)!}`;
+  const deliver = async (name: string, always: boolean) => {
+    const key = `${batch}${name}`;
+    const file = join(options.inputDir, name);
+    if (!always && (await sameBytes(store, key, file))) return;
+    await store.put('landing', key, createReadStream(file));
+    changed = true;
+  };
+  for (const name of data) await deliver(name, false);
+  if (completion !== undefined && given.has(completion)) await deliver(completion, changed);
+
+  const landingKey = `${batch}${given.has(completion ?? '') ? completion : data.at(-1)!}`;
   const name = localExecutionName(contract.name);
   const input = {
     dataset: contract.name,
     trigger: { type: 'partner-drop', bucket: 'landing', key: landingKey, time: new Date().toISOString() },
   };
   const report = await runPipeline({ ...options, input, name });
-  return { landingKey, report, historyKey: await saveReport(options.store, contract.name, report) };
+  return { landingKey, report, historyKey: await saveReport(store, contract.name, report) };
+}
+
+/** Whether the landing object already holds the file's bytes. */
+async function sameBytes(store: ObjectStore, key: string, file: string): Promise<boolean> {
+  const head = await store.head('landing', key);
+  if (!head || head.size !== statSync(file).size) return false;
+  const [landed, local] = await Promise.all([
+    hashStream(await store.read('landing', key)),
+    hashStream(createReadStream(file)),
+  ]);
+  return landed.sha256 === local.sha256;
+}
+
+export type ScheduleRunOptions = Omit<IntervalRunOptions, 'interval'>;
+
+/**
+ * Does locally what a dataset's schedule does in AWS for a source that is not pulled: a partner
+ * drop's scheduled run, which fails with `IncompleteBatch` for a batch past its deadline although
+ * no file arrived since.
+ */
+export async function runSchedule(options: ScheduleRunOptions): Promise<UploadRunResult> {
+  const contract = contractNamed(options.contracts, options.dataset);
+  const name = localExecutionName(contract.name);
+  const input = { dataset: contract.name, trigger: { type: 'schedule', time: new Date().toISOString() } };
+  const report = await runPipeline({ ...options, input, name });
+  return { landingKey: '', report, historyKey: await saveReport(options.store, contract.name, report) };
 }
 
 export interface IntervalRunOptions {

@@ -302,12 +302,13 @@ describe('the state machine with ingest functions in VPCs', () => {
           runId: 'r1',
           dt: '2026-11-25',
           rawKey: null,
-          rawKeys: [],
+          files: 0,
           manifestKey: null,
           sha256: null,
           size: 0,
           empty: false,
           waiting: false,
+          waitingFor: '',
           alreadyProcessed: true,
         };
       };

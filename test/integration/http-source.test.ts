@@ -9,6 +9,7 @@ import { type Contract, parseContract } from '../../lambdas/shared/contract.js';
 import { SourceRefused, SourceUnavailable } from '../../lambdas/shared/errors.js';
 import { FsObjectStore } from '../../lambdas/shared/fs-object-store.js';
 import { runRecordKey, watermarkKey } from '../../lambdas/shared/keys.js';
+import { readBatchKeys } from '../../lambdas/shared/raw-manifest.js';
 import type { RunRecord } from '../../lambdas/shared/run-record.js';
 import { coreFunctions, runInterval } from '../../src/local/pipeline.js';
 
@@ -174,20 +175,22 @@ describe('the http source', () => {
     expect(report.status).toBe('SUCCEEDED');
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     const out = report.output as {
-      ingest: { rawKeys: string[]; runId: string };
+      ingest: { manifestKey: string; runId: string };
       validation: { rows: unknown };
     };
-    expect(out.ingest.rawKeys.map((k) => k.split('/').at(-1))).toEqual([
+    const rawKeys = await readBatchKeys(store, out.ingest.manifestKey);
+    expect(rawKeys.map((k) => k.split('/').at(-1))).toEqual([
       'page-00001.json',
       'page-00002.json',
       'page-00003.json',
       'page-00004.json',
     ]);
-    expect(await store.readText('raw', out.ingest.rawKeys[2]!)).toBe(served.get('/orders?cursor=4'));
+    expect(await store.readText('raw', rawKeys[2]!)).toBe(served.get('/orders?cursor=4'));
     expect(out.validation.rows).toEqual({ read: 7, valid: 6, quarantined: 1 });
-    const manifest = JSON.parse(
-      await store.readText('raw', out.ingest.rawKeys[0]!.replace('page-00001.json', '_manifest.json')),
-    ) as { details: { retries: number; pages: number }; files: unknown[] };
+    const manifest = JSON.parse(await store.readText('raw', out.ingest.manifestKey)) as {
+      details: { retries: number; pages: number };
+      files: unknown[];
+    };
     expect(manifest.details).toMatchObject({ retries: 2, pages: 4 });
     expect(manifest.files).toHaveLength(4);
     expect(JSON.parse(await store.readText('reports', watermarkKey('shop-api')))).toMatchObject({
@@ -241,7 +244,7 @@ describe('the http source', () => {
     };
     const second = await pull(11);
     // Assess
-    expect(first.rawKeys).toHaveLength(3);
+    expect(first.files).toBe(3);
     expect(stopped.cursor).toBe(`${base}/orders?cursor=6`);
     expect(second.records).toBe(1);
     expect(await store.readText('raw', second.rawKey)).toMatch(/"id":7/);
@@ -269,10 +272,10 @@ describe('the http source', () => {
     // Assess
     for (const { report } of [jsonl, csvRun]) {
       expect(report.status).toBe('SUCCEEDED');
-      const out = report.output as { ingest: { rawKeys: string[] }; validation: { rows: unknown } };
+      const out = report.output as { validation: { rows: unknown } };
       expect(out.validation.rows).toEqual({ read: 7, valid: 6, quarantined: 1 });
     }
-    expect((csvRun.report.output as { ingest: { rawKeys: string[] } }).ingest.rawKeys).toHaveLength(3);
+    expect((csvRun.report.output as { ingest: { files: number } }).ingest.files).toBe(3);
   });
 
   it('fails with SourceUnavailable after its retries, recorded with the URL and the last status', async () => {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
@@ -54,7 +54,37 @@ beforeAll(() => {
       '    weight_kg: { type: number, minimum: 0 }',
     ].join('\n'),
   );
+  writeFileSync(
+    join(datasets, 'acme-marker.yaml'),
+    [
+      'name: acme-marker',
+      'source:',
+      '  type: partner-drop',
+      '  prefix: landing/partners/acme-marker/',
+      '  complete_when: { marker: _SUCCESS }',
+      '  deadline_minutes: 60',
+      'format: { type: csv }',
+      'schema:',
+      '  type: object',
+      '  required: [shipment_id, weight_kg]',
+      '  properties:',
+      '    shipment_id: { type: string }',
+      '    weight_kg: { type: number }',
+    ].join('\n'),
+  );
 });
+
+/** Dates every file of a batch folder in the local lake's landing zone `minutes` back, as if delivered then. */
+function deliveredAgo(lakeDir: string, batch: string, minutes: number): void {
+  const dir = join(lakeDir, 'lake', 'landing', 'landing', 'partners', 'acme-marker', batch);
+  const then = new Date(Date.now() - minutes * 60_000);
+  for (const file of readdirSync(dir)) utimesSync(join(dir, file), then, then);
+}
+
+const rawFiles = (lakeDir: string) =>
+  (readdirSync(join(lakeDir, 'lake', 'raw', 'acme-marker'), { recursive: true }) as string[]).filter((f) =>
+    f.endsWith('.csv'),
+  );
 
 describe('sluice run of a partner drop', () => {
   it('lands a batch completed by its manifest, verifies it and validates its files as one batch', () => {
@@ -146,5 +176,75 @@ describe('sluice run of a partner drop', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/BatchNotComplete\s+Succeed\s+Succeeded/);
     expect(result.stdout).toMatch(/Waiting: the partner batch is not complete yet/);
+  });
+
+  it('ingests exactly the folder given, not files an earlier folder of the same name left', () => {
+    // Prepare: drops/marker has two files; other/marker, later, one file of one row
+    const ownLake = mkdtempSync(join(tmpdir(), 'sluice-drop-lake-'));
+    const first = folder('marker', { 'part-1.csv': part1, 'part-2.csv': part2, _SUCCESS: '' });
+    const second = folder('marker', { 'part-1.csv': 'shipment_id,weight_kg\nS9,1\n', _SUCCESS: '' });
+    expect(sluice(['run', 'acme-marker', '--input', first], ownLake).status).toBe(0);
+    // Act
+    const result = sluice(['run', 'acme-marker', '--input', second], ownLake);
+    // Assess
+    expect(result.stderr).not.toMatch(/Error:/);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/rows read\s+1\n/);
+    expect(result.stdout).toMatch(/raw\s+\S+\/part-1\.csv\s+\(1 file, 27 bytes\)/);
+    expect(rawFiles(ownLake)).toHaveLength(3);
+  });
+
+  it('fails a batch with IncompleteBatch when run again with its folder past the deadline', () => {
+    // Prepare: the batch's one file was delivered 2 hours ago; the deadline is 60 minutes
+    const ownLake = mkdtempSync(join(tmpdir(), 'sluice-drop-lake-'));
+    const batch = folder('late', { 'part-1.csv': part1 });
+    const waiting = sluice(['run', 'acme-marker', '--input', batch], ownLake);
+    deliveredAgo(ownLake, 'late', 120);
+    // Act
+    const result = sluice(['run', 'acme-marker', '--input', batch], ownLake);
+    // Assess
+    expect(waiting.status).toBe(0);
+    expect(waiting.stdout).toMatch(
+      /Waiting: the partner batch is not complete yet; missing _SUCCESS \(1 file arrived\)/,
+    );
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/Run failed: IncompleteBatch/);
+    expect(result.stdout).toMatch(
+      /incomplete 120 min after its first file arrived \(deadline_minutes 60\): missing _SUCCESS/,
+    );
+  });
+
+  it('checks the deadlines without --input, as the schedule does, and reports an overdue batch once', () => {
+    // Prepare
+    const ownLake = mkdtempSync(join(tmpdir(), 'sluice-drop-lake-'));
+    sluice(['run', 'acme-marker', '--input', folder('stalled', { 'part-1.csv': part1 })], ownLake);
+    deliveredAgo(ownLake, 'stalled', 90);
+    // Act
+    const overdue = sluice(['run', 'acme-marker'], ownLake);
+    const again = sluice(['run', 'acme-marker'], ownLake);
+    // Assess
+    expect(overdue.status).toBe(1);
+    expect(overdue.stdout).toMatch(/Run failed: IncompleteBatch/);
+    expect(overdue.stdout).toMatch(/stalled\/ is incomplete 90 min after its first file arrived/);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/Deadlines checked: 1 incomplete batch, 1 reported overdue before/);
+  });
+
+  it('takes a sha256sum manifest made with `find .`, whose names start with ./', () => {
+    // Prepare
+    const manifest = `${sha(part1)}  ./part-1.csv\n${sha(part2)}  ./part-2.csv\n`;
+    const batch = folder('2026-11-29', {
+      'part-1.csv': part1,
+      'part-2.csv': part2,
+      'manifest.json': manifest,
+    });
+    // Act
+    const result = sluice(
+      ['run', 'acme-shipments', '--input', batch],
+      mkdtempSync(join(tmpdir(), 'sluice-drop-lake-')),
+    );
+    // Assess
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/rows read\s+4/);
   });
 });

@@ -89,7 +89,6 @@ describe('a postgres dataset on moto S3, through the deployed handlers', () => {
     // Assess
     expect(first.report.status).toBe('SUCCEEDED');
     const out = first.report.output as {
-      ingest: { rawKeys: string[] };
       validation: { rows: unknown };
       promotion: { curatedKey: string };
     };

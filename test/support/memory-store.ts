@@ -22,7 +22,14 @@ export class MemoryStore implements ObjectStore {
 
   async head(zone: Zone, key: string): Promise<ObjectInfo | undefined> {
     const object = this.objects.get(`${zone}/${key}`);
-    return object && { size: object.bytes.length, metadata: object.metadata, lastModified: new Date(0) };
+    return (
+      object && {
+        size: object.bytes.length,
+        metadata: object.metadata,
+        lastModified: new Date(0),
+        etag: object.etag,
+      }
+    );
   }
 
   async read(zone: Zone, key: string): Promise<Readable> {
@@ -66,6 +73,10 @@ export class MemoryStore implements ObjectStore {
     const bytes = body instanceof Readable ? Buffer.concat(await body.toArray()) : Buffer.from(body);
     this.writes += 1;
     this.objects.set(`${zone}/${key}`, { bytes, metadata: options.metadata ?? {}, etag: `"${this.writes}"` });
+  }
+
+  async delete(zone: Zone, key: string): Promise<void> {
+    this.objects.delete(`${zone}/${key}`);
   }
 
   async list(zone: Zone, prefix: string): Promise<string[]> {

@@ -9,12 +9,13 @@ const output: IngestOutput = {
   runId: 'r1',
   dt: '2026-11-25',
   rawKey: 'orders/dt=2026-11-25/run=r1/a.csv',
-  rawKeys: ['orders/dt=2026-11-25/run=r1/a.csv', 'orders/dt=2026-11-25/run=r1/b.csv'],
+  files: 2,
   manifestKey: 'orders/dt=2026-11-25/run=r1/_manifest.json',
   sha256: 'abc',
   size: 3,
   empty: false,
   waiting: false,
+  waitingFor: '',
   duplicate: false,
   alreadyProcessed: false,
 };
@@ -47,7 +48,7 @@ describe('recordLanding', () => {
       executionId: 'e2',
       startedAt: '2026-11-25T10:00:01Z',
       trigger: input.trigger,
-      raw: { key: output.rawKey, manifestKey: output.manifestKey, keys: output.rawKeys },
+      raw: { key: output.rawKey, manifestKey: output.manifestKey, files: 2 },
     });
   });
 
@@ -73,7 +74,7 @@ describe('recordLanding', () => {
 
   it('names no raw objects when nothing was landed, and records a failure as given', async () => {
     const store = new MemoryStore();
-    const empty = { ...output, rawKey: '', rawKeys: [], manifestKey: '', empty: true };
+    const empty = { ...output, rawKey: '', files: 0, manifestKey: '', empty: true };
     await recordLanding(store, {
       dataset: 'orders',
       input,

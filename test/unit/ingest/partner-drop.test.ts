@@ -10,6 +10,7 @@ import {
   UnsupportedSource,
 } from '../../../lambdas/shared/errors.js';
 import { runRecordKey } from '../../../lambdas/shared/keys.js';
+import { readBatchKeys } from '../../../lambdas/shared/raw-manifest.js';
 import type { RunRecord } from '../../../lambdas/shared/run-record.js';
 import { MemoryStore } from '../../support/memory-store.js';
 
@@ -54,7 +55,7 @@ describe('partner drops', () => {
     // Act
     const out = await run(store);
     // Assess
-    expect(out).toMatchObject({ waiting: true, empty: true, rawKeys: [] });
+    expect(out).toMatchObject({ waiting: true, empty: true, files: 0 });
     expect(await store.list('raw', '')).toEqual([]);
     expect(await store.list('reports', '')).toEqual([]);
   });
@@ -67,8 +68,9 @@ describe('partner drops', () => {
     const out = await run(store, withMarker, { key: `${batch}_SUCCESS` });
     // Assess
     expect(out).toMatchObject({ waiting: false, empty: false, dt: '1970-01-01' });
-    expect(out.rawKeys.map((k) => k.split('/').at(-1))).toEqual(['a.csv', 'b.csv']);
-    expect(store.bytes('raw', out.rawKeys[1]!).toString()).toBe('id\n2\n');
+    const rawKeys = await readBatchKeys(store, out.manifestKey);
+    expect(rawKeys.map((k) => k.split('/').at(-1))).toEqual(['a.csv', 'b.csv']);
+    expect(store.bytes('raw', rawKeys[1]!).toString()).toBe('id\n2\n');
     expect(JSON.parse(store.bytes('raw', out.manifestKey).toString())).toMatchObject({
       source: { type: 'partner-drop', batch: '2026-11-25', completedBy: `${batch}_SUCCESS` },
       files: [{ name: 'a.csv', sha256: sha('id\n1\n') }, { name: 'b.csv' }],
@@ -98,7 +100,10 @@ describe('partner drops', () => {
     // Act
     const out = await run(store, withManifest, { key: `${batch}manifest.json` });
     // Assess
-    expect(out.rawKeys.map((k) => k.split('/').at(-1))).toEqual(['z.csv', 'a.csv']);
+    expect((await readBatchKeys(store, out.manifestKey)).map((k) => k.split('/').at(-1))).toEqual([
+      'z.csv',
+      'a.csv',
+    ]);
     expect(JSON.parse(store.bytes('raw', out.manifestKey).toString()).checksums).toEqual({
       verified: true,
       mismatches: [],
@@ -221,5 +226,96 @@ describe('partner drops', () => {
     expect(() => parseManifest('a.csv 123', 'landing/x/manifest.txt')).toThrow(
       /landing\/x\/manifest\.txt: line 1/,
     );
+  });
+
+  it('takes, from a folder used again, only the files delivered since its last landed batch', async () => {
+    // Prepare: a first batch a.csv + b.csv is landed; then a.csv and the marker are delivered again
+    const store = new MemoryStore();
+    await drop(store, { 'a.csv': 'id\n1\n', 'b.csv': 'id\n2\n', _SUCCESS: '' });
+    const first = await run(store, withMarker, { key: `${batch}_SUCCESS` });
+    await drop(store, { 'a.csv': 'id\n3\n', _SUCCESS: '' });
+    // Act
+    const second = await run(store, withMarker, { key: `${batch}_SUCCESS` });
+    // Assess
+    expect(second.runId).not.toBe(first.runId);
+    expect(second.files).toBe(1);
+    const [only] = await readBatchKeys(store, second.manifestKey);
+    expect(store.bytes('raw', only!).toString()).toBe('id\n3\n');
+  });
+
+  it('gives another event of a landed batch that batch, when nothing was delivered since', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    await drop(store, { 'a.csv': 'id\n1\n', _SUCCESS: '' });
+    const first = await run(store, withMarker, { key: `${batch}_SUCCESS` });
+    // Act
+    const again = await run(store, withMarker, { key: `${batch}a.csv` });
+    // Assess
+    expect(again).toMatchObject({
+      runId: first.runId,
+      manifestKey: first.manifestKey,
+      files: 1,
+      duplicate: true,
+      waiting: false,
+    });
+  });
+
+  it('counts a file its manifest lists as missing when only an earlier delivery brought it', async () => {
+    // Prepare: the second manifest lists b.csv, which was not delivered again
+    const store = new MemoryStore();
+    const manifest = (files: Record<string, string>) =>
+      JSON.stringify({ files: Object.entries(files).map(([name, text]) => ({ name, sha256: sha(text) })) });
+    await drop(store, {
+      'a.csv': 'id\n1\n',
+      'b.csv': 'id\n2\n',
+      'manifest.json': manifest({ 'a.csv': 'id\n1\n', 'b.csv': 'id\n2\n' }),
+    });
+    await run(store, withManifest, { key: `${batch}manifest.json` });
+    await drop(store, {
+      'a.csv': 'id\n3\n',
+      'manifest.json': manifest({ 'a.csv': 'id\n3\n', 'b.csv': 'id\n2\n' }),
+    });
+    // Act
+    const out = await run(store, withManifest, { key: `${batch}manifest.json` });
+    // Assess
+    expect(out).toMatchObject({ waiting: true, waitingFor: 'b.csv (1 file arrived)' });
+  });
+
+  it('says what a waiting batch lacks, naming at most ten files', async () => {
+    // Prepare: the manifest lists 12 files, none of which arrived
+    const store = new MemoryStore();
+    const names = Array.from({ length: 12 }, (_, i) => `p${String(i).padStart(2, '0')}.csv`);
+    await drop(store, {
+      'manifest.json': JSON.stringify({ files: names.map((name) => ({ name, sha256: sha(name) })) }),
+    });
+    // Act
+    const out = await run(store, withManifest, { key: `${batch}manifest.json` });
+    // Assess
+    expect(out.waitingFor).toBe(`${names.slice(0, 10).join(', ')} and 2 more (0 files arrived)`);
+  });
+
+  it('finds on a scheduled run an overdue batch in a folder that had a batch landed before', async () => {
+    // Prepare: a first batch is landed; a second delivery has no marker
+    const store = new MemoryStore();
+    await drop(store, { 'a.csv': 'id\n1\n', _SUCCESS: '' });
+    await run(store, withMarker, { key: `${batch}_SUCCESS` });
+    await drop(store, { 'b.csv': 'id\n2\n' });
+    const schedule: Trigger = { type: 'schedule', time: minutes(90).toISOString() };
+    // Act
+    const error = await run(store, withMarker, { now: minutes(90), trigger: schedule }).catch((e) => e);
+    const again = await run(store, withMarker, { now: minutes(91), trigger: schedule });
+    // Assess
+    expect(error).toBeInstanceOf(IncompleteBatch);
+    expect((error as Error).message).toMatch(/missing _SUCCESS; 1 file\(s\) arrived/);
+    expect(again).toMatchObject({ waiting: true });
+  });
+
+  it('reads the ./ names that sha256sum writes for `find .` as the files of the folder', () => {
+    expect(parseManifest(`${sha('a')}  ./part-1.csv\n`, 'm')).toEqual([
+      { name: 'part-1.csv', sha256: sha('a') },
+    ]);
+    expect(parseManifest(JSON.stringify({ files: [{ name: './b.csv', sha256: sha('b') }] }), 'm')).toEqual([
+      { name: 'b.csv', sha256: sha('b'), size: undefined },
+    ]);
   });
 });

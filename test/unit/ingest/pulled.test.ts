@@ -13,6 +13,7 @@ import {
 import { parseContract } from '../../../lambdas/shared/contract.js';
 import { WatermarkConflict } from '../../../lambdas/shared/errors.js';
 import { intervalKey, runRecordKey, watermarkKey } from '../../../lambdas/shared/keys.js';
+import { readBatchKeys } from '../../../lambdas/shared/raw-manifest.js';
 import { readWatermark } from '../../../lambdas/shared/watermark.js';
 import { MemoryStore } from '../../support/memory-store.js';
 
@@ -86,7 +87,9 @@ describe('ingest of a pulled source', () => {
     const out = await run(store, source, hour(10));
     // Assess
     expect(out).toMatchObject({ dt: '2026-11-25', records: 3, empty: false, duplicate: false });
-    expect(out.rawKeys).toEqual([`ticks/dt=2026-11-25/run=${out.runId}/extract.jsonl`]);
+    expect(await readBatchKeys(store, out.manifestKey)).toEqual([
+      `ticks/dt=2026-11-25/run=${out.runId}/extract.jsonl`,
+    ]);
     expect(store.bytes('raw', out.rawKey).toString()).toBe('{"id":1}\n{"id":2}\n{"id":3}\n');
     expect(JSON.parse(store.bytes('raw', out.manifestKey).toString())).toMatchObject({
       source: { type: 'postgres', table: 'ticks' },
@@ -212,7 +215,7 @@ describe('ingest of a pulled source', () => {
     // Act
     const out = await run(store, source, hour(10));
     // Assess
-    expect(out).toMatchObject({ empty: true, rawKey: '', rawKeys: [], records: 0 });
+    expect(out).toMatchObject({ empty: true, rawKey: '', files: 0, records: 0 });
     expect(await store.list('raw', '')).toEqual([]);
   });
 

@@ -3,6 +3,7 @@ import { type IngestOutput, ingest } from '../../../lambdas/ingest/core.js';
 import { partitionStateKey } from '../../../lambdas/ingest/stream.js';
 import { parseContract } from '../../../lambdas/shared/contract.js';
 import { runRecordKey } from '../../../lambdas/shared/keys.js';
+import { readBatchKeys } from '../../../lambdas/shared/raw-manifest.js';
 import { MemoryStore } from '../../support/memory-store.js';
 
 const contract = parseContract(
@@ -39,13 +40,10 @@ describe('stream micro-batches', () => {
     const second = await run(store, '2026-11-25T12:15:00Z');
     const third = await run(store, '2026-11-25T12:30:00Z');
     // Assess
-    expect(first).toMatchObject({
-      dt: '2026-11-25',
-      rawKeys: [firehose('10', 'a'), firehose('10', 'b')],
-      empty: false,
-    });
-    expect(second).toMatchObject({ empty: true, rawKeys: [] });
-    expect(third.rawKeys).toEqual([firehose('11', 'c')]);
+    expect(first).toMatchObject({ dt: '2026-11-25', files: 2, empty: false });
+    expect(await readBatchKeys(store, first.manifestKey)).toEqual([firehose('10', 'a'), firehose('10', 'b')]);
+    expect(second).toMatchObject({ empty: true, files: 0 });
+    expect(await readBatchKeys(store, third.manifestKey)).toEqual([firehose('11', 'c')]);
     expect(JSON.parse(store.bytes('raw', first.manifestKey).toString())).toMatchObject({
       source: { type: 'stream', partition: 'dt=2026-11-25/hour=10' },
       files: [{ key: firehose('10', 'a') }, { key: firehose('10', 'b') }],
@@ -64,8 +62,8 @@ describe('stream micro-batches', () => {
     // Act
     const late = await run(store, '2026-11-25T11:45:00Z');
     // Assess
-    expect(first.rawKeys).toEqual([firehose('10', 'a')]);
-    expect(late.rawKeys).toEqual([firehose('10', 'late')]);
+    expect(await readBatchKeys(store, first.manifestKey)).toEqual([firehose('10', 'a')]);
+    expect(await readBatchKeys(store, late.manifestKey)).toEqual([firehose('10', 'late')]);
     const state = JSON.parse(
       store.bytes('reports', partitionStateKey('clicks', 'dt=2026-11-25/hour=10')).toString(),
     );
@@ -84,7 +82,7 @@ describe('stream micro-batches', () => {
     // Act
     const again = await run(store, '2026-11-25T11:31:00Z');
     // Assess
-    expect(again).toMatchObject({ runId: first.runId, rawKeys: first.rawKeys, duplicate: true });
+    expect(again).toMatchObject({ runId: first.runId, manifestKey: first.manifestKey, duplicate: true });
   });
 
   it('refuses a stream contract without a schedule or read as CSV', () => {

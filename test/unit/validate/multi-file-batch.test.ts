@@ -30,12 +30,13 @@ async function run(files: Record<string, string | Buffer>) {
   const store = new MemoryStore();
   const keys = Object.keys(files).map((name) => `${prefix}${name}`);
   for (const [name, text] of Object.entries(files)) await store.put('raw', `${prefix}${name}`, text);
+  await store.put('raw', `${prefix}_manifest.json`, JSON.stringify({ files: keys.map((key) => ({ key })) }));
   const input: ValidateInput = {
     dataset: 'acme',
     runId: 'r1',
     dt: '2026-11-25',
     rawKey: keys[0]!,
-    rawKeys: keys,
+    manifestKey: `${prefix}_manifest.json`,
   };
   const output = await validateBatch(input, { store, contracts: new Map([['acme', contract]]) });
   const quarantine = (await store.readText('quarantine', output.quarantineKey))
