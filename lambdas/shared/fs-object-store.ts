@@ -129,14 +129,6 @@ export class FsObjectStore implements ObjectStore {
     await this.writeMetadata(zone, key, options);
   }
 
-  async delete(zone: Zone, key: string): Promise<void> {
-    for (const path of [this.pathOf(zone, key), this.metadataPath(zone, key)]) {
-      await unlink(path).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
-    }
-  }
-
   async list(zone: Zone, prefix: string): Promise<string[]> {
     const base = join(this.root, zone);
     const keys: string[] = [];

@@ -61,17 +61,12 @@ export interface ObjectStore {
   ): Promise<boolean>;
   /** Creates or replaces the object. Never used on the raw zone. */
   put(zone: Zone, key: string, body: Body | Readable, options?: PutOptions): Promise<void>;
-  /**
-   * Removes an object; nothing happens when there is none. Only for the landing zone, where a
-   * local run makes a partner's batch folder hold exactly the folder it was given. Never used on
-   * the raw zone.
-   */
-  delete(zone: Zone, key: string): Promise<void>;
   /** Keys under a prefix, in lexical order. */
   list(zone: Zone, prefix: string): Promise<string[]>;
   /**
-   * Removes the object; nothing happens when there is none. Only for a curated batch that a newer
-   * batch from the same source replaces; never used on the raw zone, and refused there.
+   * Removes the object; nothing happens when there is none. For a curated batch that a newer
+   * batch from the same source replaces, and for the landing zone, where a local run makes a
+   * partner's batch folder hold exactly the folder it was given. Refused on the raw zone.
    */
   delete(zone: Zone, key: string): Promise<void>;
 }

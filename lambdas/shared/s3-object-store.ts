@@ -169,10 +169,6 @@ export class S3ObjectStore implements ObjectStore {
     await this.s3.send(new PutObjectCommand({ ...params, Body: body }));
   }
 
-  async delete(zone: Zone, key: string): Promise<void> {
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.buckets[zone], Key: key }));
-  }
-
   async list(zone: Zone, prefix: string): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;

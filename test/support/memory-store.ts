@@ -75,10 +75,6 @@ export class MemoryStore implements ObjectStore {
     this.objects.set(`${zone}/${key}`, { bytes, metadata: options.metadata ?? {}, etag: `"${this.writes}"` });
   }
 
-  async delete(zone: Zone, key: string): Promise<void> {
-    this.objects.delete(`${zone}/${key}`);
-  }
-
   async list(zone: Zone, prefix: string): Promise<string[]> {
     return [...this.objects.keys()]
       .filter((k) => k.startsWith(`${zone}/${prefix}`))
