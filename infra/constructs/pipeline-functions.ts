@@ -141,6 +141,9 @@ export class PipelineFunctions extends Construct {
         environment,
         bundling: {
           minify: true,
+          // Error names are what the Lambda runtime reports as errorType and what the state
+          // machine's Retry and Catch match: a minified class name (`Hn`) would match none of them.
+          keepNames: true,
           sourceMap: true,
           // Stack traces need the mappings, not a copy of every source file: a third of the size.
           sourcesContent: false,

@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -78,7 +78,7 @@ export class StreamIngest extends Construct {
       description: `Sluice: Firehose delivery of stream dataset ${dataset} into the raw zone`,
     });
     this.stream.grantRead(this.deliveryRole);
-    props.rawBucket.grantPut(this.deliveryRole, `${dataset}/*`);
+    allowS3Delivery(this.deliveryRole, props.rawBucket, `${dataset}/`, props.encryptionKey);
     this.logGroup.grantWrite(this.deliveryRole);
 
     const time = `.${source.time_field}`;
@@ -131,13 +131,8 @@ export class StreamIngest extends Construct {
     acknowledgeFindings(
       this.deliveryRole,
       'AwsSolutions-IAM5',
-      [
-        `Resource::<${stack.getLogicalId(props.rawBucket.node.defaultChild as CfnBucket)}.Arn>/${dataset}/*`,
-        'Action::s3:Abort*',
-        'Action::kms:GenerateDataKey*',
-        'Action::kms:ReEncrypt*',
-      ],
-      'Firehose writes objects it names itself (partition prefix, then delivery stream, time and a UUID) under this one dataset prefix of the raw bucket, encrypted with the one lake key; the CDK grant adds s3:Abort* for its own multipart uploads and the data-key actions on that key.',
+      [`Resource::<${stack.getLogicalId(props.rawBucket.node.defaultChild as CfnBucket)}.Arn>/${dataset}/*`],
+      'Firehose writes, reads back and cleans up the multipart uploads of objects it names itself (partition prefix, then delivery stream, time and a UUID), only under this one dataset prefix of the raw bucket.',
     );
     Validations.of(this.deliveryStream).acknowledge({
       id: 'AwsSolutions-KDF1',
@@ -145,4 +140,37 @@ export class StreamIngest extends Construct {
         'The delivery stream reads from a Kinesis stream encrypted with the lake key and writes objects encrypted with that key; Firehose server-side encryption cannot be set on a delivery stream whose source is a Kinesis stream.',
     });
   }
+}
+
+/**
+ * The S3 and KMS permissions of AWS's documented policy for a Firehose S3 destination ("Grant
+ * Firehose access to an Amazon S3 destination" in the Firehose developer guide): the bucket-level
+ * actions on the bucket, the object-level ones only under `prefix`, and the data key for objects
+ * encrypted with `key` only through S3. No action groups: exactly the documented actions, among
+ * them the bucket-level and read actions that CDK's `grantPut` does not give.
+ *
+ * The documented policy also limits the key to an encryption context of the object's ARN; the lake
+ * buckets use S3 Bucket Keys, whose encryption context is the bucket's ARN, so that condition
+ * would refuse every delivery and is left out.
+ */
+function allowS3Delivery(role: Role, bucket: IBucket, prefix: string, key: IKey): void {
+  role.addToPolicy(
+    new PolicyStatement({
+      actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+      resources: [bucket.bucketArn],
+    }),
+  );
+  role.addToPolicy(
+    new PolicyStatement({
+      actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+      resources: [bucket.arnForObjects(`${prefix}*`)],
+    }),
+  );
+  role.addToPolicy(
+    new PolicyStatement({
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(role).region}.amazonaws.com` } },
+    }),
+  );
 }

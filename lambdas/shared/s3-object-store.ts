@@ -8,7 +8,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ObjectNotFound } from './errors.js';
+import { ConfigurationError, ObjectNotFound } from './errors.js';
 import {
   type Body,
   isSizedStream,
@@ -21,6 +21,34 @@ import {
 } from './object-store.js';
 
 export type LakeBuckets = Record<Zone, string>;
+
+const MiB = 1024 * 1024;
+/** S3 takes at most 5 GiB in one PutObject, and at most 10,000 parts in a multipart upload of parts of at least 5 MiB. */
+const MAX_PUT_BYTES = 5 * 1024 * MiB;
+const MAX_PARTS = 10_000;
+const MIN_PART_BYTES = 5 * MiB;
+
+export interface S3ObjectStoreOptions {
+  /**
+   * Write-once bodies larger than this many bytes, and streams of unknown length, are landed with a
+   * multipart upload; others with one PutObject. Either way the write is conditional
+   * (`If-None-Match: *`, on CompleteMultipartUpload for a multipart upload). Above 5 GiB, the most
+   * one PutObject takes, multipart is used whatever this says.
+   * @default 100 MiB, the size from which AWS suggests multipart uploads
+   */
+  readonly multipartThreshold?: number;
+  /**
+   * Bytes in each part of a multipart upload, at least 5 MiB; raised for a body of known length
+   * that would otherwise need more than 10,000 parts. Two parts are in memory at a time.
+   * @default 8 MiB
+   */
+  readonly partSize?: number;
+}
+
+/** The part size a body of `length` bytes needs to fit S3's 10,000 parts, at least `partSize`. */
+export function partSizeFor(length: number | undefined, partSize: number): number {
+  return length === undefined ? partSize : Math.max(partSize, Math.ceil(length / MAX_PARTS));
+}
 
 interface AwsError {
   name?: string;
@@ -38,10 +66,22 @@ function isNotFound(error: unknown): boolean {
 
 /** The lake on S3: one bucket per zone. Works against AWS, moto and LocalStack alike. */
 export class S3ObjectStore implements ObjectStore {
+  private readonly multipartThreshold: number;
+  private readonly partSize: number;
+
   constructor(
     private readonly s3: S3Client,
     private readonly buckets: LakeBuckets,
-  ) {}
+    options: S3ObjectStoreOptions = {},
+  ) {
+    this.multipartThreshold = Math.min(options.multipartThreshold ?? 100 * MiB, MAX_PUT_BYTES);
+    this.partSize = options.partSize ?? 8 * MiB;
+    if (!(this.partSize >= MIN_PART_BYTES)) {
+      throw new ConfigurationError(
+        `S3ObjectStore partSize ${options.partSize}: expected at least ${MIN_PART_BYTES} bytes (5 MiB), the smallest part S3 takes`,
+      );
+    }
+  }
 
   describe(zone: Zone, key: string): string {
     return `s3://${this.buckets[zone]}/${key}`;
@@ -82,25 +122,41 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * A stream of unknown length may be given here too: it is landed with a multipart upload, which
+   * is completed only if the key is still free.
+   */
   async putIfAbsent(
     zone: Zone,
     key: string,
-    body: Body | SizedStream,
+    body: Body | SizedStream | Readable,
     options: PutOptions = {},
   ): Promise<boolean> {
+    const params = {
+      Bucket: this.buckets[zone],
+      Key: key,
+      ContentType: options.contentType,
+      Metadata: options.metadata,
+      IfNoneMatch: '*',
+    };
     const sized = isSizedStream(body);
+    const data = sized ? body.stream : body;
+    const length = sized ? body.length : body instanceof Readable ? undefined : Buffer.byteLength(body);
     try {
-      await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.buckets[zone],
-          Key: key,
-          Body: sized ? body.stream : body,
-          ContentLength: sized ? body.length : undefined,
-          ContentType: options.contentType,
-          Metadata: options.metadata,
-          IfNoneMatch: '*',
-        }),
-      );
+      if (length !== undefined && length <= this.multipartThreshold) {
+        await this.s3.send(new PutObjectCommand({ ...params, Body: data, ContentLength: length }));
+      } else {
+        // lib-storage sends the params with CompleteMultipartUpload too, so the object appears only
+        // when the upload completes and only if no object is there by then; on any failure it
+        // aborts the upload, so no parts are left behind (and billed).
+        await new Upload({
+          client: this.s3,
+          params: { ...params, Body: data, ContentLength: length },
+          partSize: partSizeFor(length, this.partSize),
+          queueSize: 2,
+          leavePartsOnError: false,
+        }).done();
+      }
       return true;
     } catch (error) {
       // 412: an object exists. 409: a concurrent conditional write to the same key is in flight;

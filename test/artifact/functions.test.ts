@@ -1,0 +1,238 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { runIdOf } from '../../lambdas/ingest/core.js';
+import {
+  artifactDatasets,
+  type DeployedApp,
+  type DeployedFunction,
+  LambdaFunctionError,
+  loadDeployedFunction,
+  synthDeployedApp,
+  type TestLake,
+  testLake,
+  type UnavailableFeed,
+  unavailableFeed,
+} from '../support/deployed-app.js';
+
+// Each Lambda function as deployed: the bundle CDK uploads, loaded in this process with the
+// environment the template gives it, invoked against moto. A failure is judged by the errorType
+// the Lambda runtime would report, which is what the state machine's Retry and Catch match.
+
+const root = join(import.meta.dirname, '..', '..');
+const ordersCsv = join(root, 'examples', 'orders.csv');
+const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+let feed: UnavailableFeed;
+let app: DeployedApp;
+
+beforeAll(async () => {
+  feed = await unavailableFeed();
+  app = synthDeployedApp({ datasetsDir: artifactDatasets(feed.url) });
+});
+
+afterAll(async () => {
+  await feed.close();
+  rmSync(app.outdir, { recursive: true, force: true });
+});
+
+async function load(path: string, lake: TestLake) {
+  return loadDeployedFunction(app, app.functionAt(path), lake);
+}
+
+async function putLanding(lake: TestLake, key: string, body: Buffer | string) {
+  await lake.s3.send(new PutObjectCommand({ Bucket: lake.buckets.landing, Key: key, Body: body }));
+}
+
+async function rawBytes(lake: TestLake, key: string): Promise<Buffer> {
+  const out = await lake.s3.send(new GetObjectCommand({ Bucket: lake.buckets.raw, Key: key }));
+  return Buffer.from(await out.Body!.transformToByteArray());
+}
+
+function uploadEvent(lake: TestLake, key: string) {
+  return {
+    dataset: 'orders',
+    trigger: { type: 's3-upload', bucket: lake.buckets.landing, key, time: '2026-11-25T13:30:00.000Z' },
+    executionId: 'arn:aws:states:us-east-1:000000000000:execution:SluiceArtifact:test',
+    startedAt: '2026-11-25T13:30:00.000Z',
+  };
+}
+
+/** The errorType of a failed invocation; fails the test when the invocation succeeded. */
+async function errorTypeOf(
+  invocation: Promise<unknown>,
+): Promise<{ errorType: string; errorMessage: string }> {
+  const error = await invocation.then(
+    (result) => {
+      throw new Error(`expected the invocation to fail, it returned ${JSON.stringify(result)}`);
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(LambdaFunctionError);
+  const { errorType, errorMessage } = error as LambdaFunctionError;
+  return { errorType, errorMessage };
+}
+
+describe('the bundled ingest function', () => {
+  it('lands an upload in raw byte for byte, with the environment the template deploys', async () => {
+    // Prepare
+    const lake = await testLake();
+    const key = 'landing/orders/orders.csv';
+    const bytes = readFileSync(ordersCsv);
+    await putLanding(lake, key, bytes);
+    const ingest = await load('Functions/Ingest', lake);
+    // Act
+    const result = (await ingest(uploadEvent(lake, key))) as { runId: string; rawKey: string };
+    // Assess
+    expect(result.runId).toBe(runIdOf('orders', key, sha256(bytes)));
+    expect(result.rawKey).toMatch(/^orders\/dt=2026-11-25\/run=[0-9a-f]{16}\/orders\.csv$/);
+    expect(sha256(await rawBytes(lake, result.rawKey))).toBe(sha256(bytes));
+  });
+
+  it('reports ObjectNotFound as the errorType of an upload that is no longer in landing', async () => {
+    // Prepare
+    const lake = await testLake();
+    const ingest = await load('Functions/Ingest', lake);
+    // Act
+    const failure = await errorTypeOf(ingest(uploadEvent(lake, 'landing/orders/gone.csv')));
+    // Assess
+    expect(failure.errorType).toBe('ObjectNotFound');
+    expect(failure.errorMessage).toContain('landing/orders/gone.csv');
+  });
+
+  it('reports SourceUnavailable, the name the state machine retries, when the HTTP source answers 503', async () => {
+    // Prepare
+    const lake = await testLake();
+    const ingest = await load('Functions/Ingest', lake);
+    const before = feed.requests();
+    // Act
+    const failure = await errorTypeOf(
+      ingest({
+        dataset: 'feed',
+        trigger: {
+          type: 'schedule',
+          time: '2026-11-25T11:00:00.000Z',
+          interval: { start: '2026-11-25T10:00:00.000Z', end: '2026-11-25T11:00:00.000Z' },
+        },
+      }),
+    );
+    // Assess
+    expect(failure.errorType).toBe('SourceUnavailable');
+    expect(failure.errorMessage).toContain('HTTP 503');
+    expect(feed.requests() - before).toBe(1);
+  });
+});
+
+describe('the bundled validate function', () => {
+  it('reports MalformedInput as the errorType of a CSV whose header names a column twice', async () => {
+    // Prepare
+    const lake = await testLake();
+    const key = 'landing/orders/twice.csv';
+    await putLanding(lake, key, 'order_id,order_id\nORD-000001,ORD-000002\n');
+    const ingest = await load('Functions/Ingest', lake);
+    const validate = await load('Functions/Validate', lake);
+    const landed = (await ingest(uploadEvent(lake, key))) as Record<string, unknown>;
+    // Act
+    const failure = await errorTypeOf(
+      validate({
+        dataset: 'orders',
+        runId: landed.runId,
+        dt: landed.dt,
+        rawKey: landed.rawKey,
+        rawKeys: landed.rawKeys,
+      }),
+    );
+    // Assess
+    expect(failure.errorType).toBe('MalformedInput');
+    expect(failure.errorMessage).toContain("'order_id' twice");
+  });
+});
+
+describe('error names in the bundles', () => {
+  const errorsFile = join(root, 'lambdas', 'shared', 'errors.ts');
+
+  /** Each class of errors.ts with the 0-based lines it spans. */
+  function errorClasses(): Array<{ name: string; first: number; last: number }> {
+    const lines = readFileSync(errorsFile, 'utf8').split('\n');
+    const starts = lines.flatMap((line, index) => {
+      const match = /^export (?:abstract )?class (\w+)/.exec(line);
+      return match ? [{ name: match[1]!, first: index }] : [];
+    });
+    return starts.map((start, i) => ({ ...start, last: (starts[i + 1]?.first ?? lines.length) - 1 }));
+  }
+
+  /**
+   * The error classes a bundle holds, found through its source map (the minifier renamed them),
+   * each with its generated code.
+   */
+  function bundledErrorClasses(fn: DeployedFunction): Map<string, string> {
+    const code = readFileSync(fn.entry, 'utf8');
+    const map = new SourceMap(JSON.parse(readFileSync(`${fn.entry}.map`, 'utf8')));
+    const classes = errorClasses();
+    const found = new Map<string, string>();
+    for (const [lineIndex, line] of code.split('\n').entries()) {
+      for (const match of line.matchAll(/\bclass\b/g)) {
+        const origin = map.findEntry(lineIndex, match.index) as {
+          originalSource?: string;
+          originalLine?: number;
+        };
+        if (!origin.originalSource?.endsWith('lambdas/shared/errors.ts')) continue;
+        const declared = classes.find(
+          (c) => c.first <= origin.originalLine! && origin.originalLine! <= c.last,
+        );
+        if (declared) found.set(declared.name, classText(line, match.index));
+      }
+    }
+    return found;
+  }
+
+  /** From `class` to its closing brace; the error classes hold no braces inside strings. */
+  function classText(line: string, from: number): string {
+    let depth = 0;
+    for (let i = line.indexOf('{', from); i < line.length; i++) {
+      if (line[i] === '{') depth += 1;
+      if (line[i] === '}' && --depth === 0) return line.slice(from, i + 1);
+    }
+    throw new Error(`unbalanced class at column ${from}`);
+  }
+
+  it('every error class a bundle holds sets its own name as a literal', () => {
+    for (const fn of app.functions) {
+      // Act
+      const bundled = bundledErrorClasses(fn);
+      // Assess
+      expect(bundled.size).toBeGreaterThan(0);
+      for (const [name, text] of bundled) {
+        if (name === 'SluiceError') continue;
+        expect({ bundle: fn.path, name, sets: text.includes(`name="${name}"`) }).toEqual({
+          bundle: fn.path,
+          name,
+          sets: true,
+        });
+      }
+    }
+  });
+
+  it('the ingest bundle holds the errors the state machine retries, under their own names', () => {
+    // Act
+    const bundled = bundledErrorClasses(app.functionAt('Functions/Ingest'));
+    // Assess
+    expect(bundled.get('SourceUnavailable')).toContain('name="SourceUnavailable"');
+    expect(bundled.get('WatermarkConflict')).toContain('name="WatermarkConflict"');
+  });
+
+  it('the bundles keep class names, so even the base class without a literal is named', () => {
+    for (const fn of app.functions) {
+      // Act
+      const base = bundledErrorClasses(fn).get('SluiceError');
+      // Assess
+      expect({ bundle: fn.path, base }).toEqual({
+        bundle: fn.path,
+        base: expect.stringContaining('"SluiceError"'),
+      });
+    }
+  });
+});

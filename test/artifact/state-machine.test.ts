@@ -1,0 +1,189 @@
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { runRecordKey } from '../../lambdas/shared/keys.js';
+import type { RunRecord } from '../../lambdas/shared/run-record.js';
+import { type LocalFunction, runExecution } from '../../src/local/asl-runner.js';
+import {
+  artifactDatasets,
+  type DeployedApp,
+  deployedDefinition,
+  deployedFunctionArn,
+  loadDeployedFunction,
+  synthDeployedApp,
+  type TestLake,
+  testLake,
+  type UnavailableFeed,
+  unavailableFeed,
+} from '../support/deployed-app.js';
+
+// The state machine as deployed: the template's DefinitionString after its substitutions, each
+// Lambda task mapped to the bundle CDK uploads for the function it names, run by the local runner
+// against moto. Retry and Catch see the errorType the Lambda runtime would report.
+
+const ordersCsv = join(import.meta.dirname, '..', '..', 'examples', 'orders.csv');
+
+type TaskState = {
+  Type: string;
+  Parameters?: { FunctionName?: string };
+  Retry?: Array<{ ErrorEquals: string[]; MaxAttempts?: number }>;
+};
+
+let feed: UnavailableFeed;
+let app: DeployedApp;
+let definition: StateMachineDefinition;
+
+beforeAll(async () => {
+  feed = await unavailableFeed();
+  app = synthDeployedApp({ datasetsDir: artifactDatasets(feed.url) });
+  definition = deployedDefinition(app);
+});
+
+afterAll(async () => {
+  await feed.close();
+  rmSync(app.outdir, { recursive: true, force: true });
+});
+
+const states = () => definition.States as Record<string, TaskState>;
+
+/** Each function the definition invokes, by the ARN it names, as its bundle. */
+async function bundledFunctions(lake: TestLake): Promise<Map<string, LocalFunction>> {
+  const named = new Set(
+    Object.values(states()).flatMap((s) => (s.Parameters?.FunctionName ? [s.Parameters.FunctionName] : [])),
+  );
+  const functions = new Map<string, LocalFunction>();
+  for (const fn of app.functions) {
+    const arn = deployedFunctionArn(fn.logicalId);
+    if (named.has(arn)) functions.set(arn, await loadDeployedFunction(app, fn, lake));
+  }
+  expect(functions.size).toBe(named.size);
+  return functions;
+}
+
+/**
+ * CodeBuild runs the Version step, not a bundle (its buildspec runs for real in
+ * test/integration/versioning.test.ts): here a build that succeeds and keeps what it was started with.
+ */
+function versionBuild() {
+  const started: Array<{
+    ProjectName: string;
+    EnvironmentVariablesOverride: Array<{ Name: string; Value: string }>;
+  }> = [];
+  const task = async (input: unknown) => {
+    started.push(input as (typeof started)[number]);
+    return {
+      Build: { Id: `${(input as { ProjectName: string }).ProjectName}:1`, ExportedEnvironmentVariables: [] },
+    };
+  };
+  return { started, task };
+}
+
+async function text(lake: TestLake, zone: keyof TestLake['buckets'], key: string): Promise<string> {
+  const out = await lake.s3.send(new GetObjectCommand({ Bucket: lake.buckets[zone], Key: key }));
+  return out.Body!.transformToString('utf-8');
+}
+
+describe('the deployed state machine with the bundled functions', () => {
+  it('runs examples/orders.csv from landing to a recorded, versioned run', async () => {
+    // Prepare
+    const lake = await testLake();
+    const key = 'landing/orders/orders.csv';
+    await lake.s3.send(
+      new PutObjectCommand({ Bucket: lake.buckets.landing, Key: key, Body: readFileSync(ordersCsv) }),
+    );
+    const build = versionBuild();
+    const input = {
+      dataset: 'orders',
+      trigger: {
+        type: 's3-upload',
+        bucket: lake.buckets.landing,
+        key,
+        size: statSync(ordersCsv).size,
+        time: '2026-11-25T13:30:00Z',
+      },
+    };
+    // Act
+    const report = await runExecution({
+      definition,
+      functions: await bundledFunctions(lake),
+      tasks: { VersionWithDvc: build.task },
+      input,
+      name: 'orders-artifact',
+      retryIntervalMs: 0,
+    });
+    // Assess
+    expect({ status: report.status, error: report.error, cause: report.cause }).toEqual({
+      status: 'SUCCEEDED',
+      error: undefined,
+      cause: undefined,
+    });
+    const entered = report.events.filter((e) => e.type.endsWith('Entered')).map((e) => e.step);
+    expect(entered).toEqual([
+      'Ingest',
+      'IsAlreadyProcessed',
+      'ValidateBatch',
+      'Decide',
+      'PromoteToCurated',
+      'ShouldVersion',
+      'VersionWithDvc',
+      'RecordRun',
+      'Succeeded',
+    ]);
+    const out = report.output as {
+      ingest: { runId: string };
+      validation: { rows: unknown };
+      promotion: { curatedKey: string };
+    };
+    expect(out.validation.rows).toEqual({ read: 300, valid: 290, quarantined: 10 });
+    expect((await text(lake, 'curated', out.promotion.curatedKey)).trim().split('\n')).toHaveLength(290);
+    const versionProject = Object.entries(app.template.Resources).find(
+      ([, r]) => r.Type === 'AWS::CodeBuild::Project',
+    )![0];
+    expect(build.started).toHaveLength(1);
+    expect(build.started[0]!.ProjectName).toBe(versionProject);
+    expect(build.started[0]!.EnvironmentVariablesOverride).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Name: 'SLUICE_DATASET', Value: 'orders' }),
+        expect.objectContaining({ Name: 'SLUICE_RUN_ID', Value: out.ingest.runId }),
+      ]),
+    );
+    const record = JSON.parse(
+      await text(lake, 'reports', runRecordKey('orders', out.ingest.runId)),
+    ) as RunRecord;
+    expect(record.status).toBe('SUCCEEDED');
+  });
+
+  it('retries SourceUnavailable from the bundled ingest, then records the run and fails with that name', async () => {
+    // Prepare
+    const lake = await testLake();
+    const retries = states().Ingest!.Retry!.find((r) => r.ErrorEquals.includes('SourceUnavailable'))!;
+    const before = feed.requests();
+    // Act
+    const report = await runExecution({
+      definition,
+      functions: await bundledFunctions(lake),
+      tasks: { VersionWithDvc: versionBuild().task },
+      input: { dataset: 'feed', trigger: { type: 'schedule', time: '2026-11-25T11:00:00Z' } },
+      name: 'feed-artifact',
+      retryIntervalMs: 0,
+    });
+    // Assess
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toBe('SourceUnavailable');
+    const retried = report.events.filter((e) => e.type === 'TaskStateRetried' && e.step === 'Ingest');
+    expect(retried).toHaveLength(retries.MaxAttempts!);
+    expect(feed.requests() - before).toBe(1 + retries.MaxAttempts!);
+    const caught = report.events.filter((e) => e.type === 'TaskStateCaught').map((e) => e.step);
+    expect(caught).toEqual(['Ingest']);
+    const records = (await lake.store.list('reports', 'feed/runs/')).filter((k) =>
+      /^feed\/runs\/[^/]+\.json$/.test(k),
+    );
+    expect(records).toHaveLength(1);
+    const record = JSON.parse(await text(lake, 'reports', records[0]!)) as RunRecord;
+    expect(record.status).toBe('FAILED');
+    expect(record.error?.name).toBe('SourceUnavailable');
+    expect(record.error?.message).toContain('HTTP 503');
+  });
+});
