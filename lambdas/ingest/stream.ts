@@ -51,7 +51,7 @@ export async function ingestStream(
   store: ObjectStore,
   now: Date,
 ): Promise<IngestOutput> {
-  const interval = intervalOfTrigger(contract, trigger);
+  const interval = intervalOfTrigger(contract, trigger, now);
   const indexKey = intervalKey(contract.name, interval);
   const done = await readIntervalResult(store, indexKey);
   if (done) return repeated(store, contract.name, done);

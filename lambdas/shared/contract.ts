@@ -6,6 +6,7 @@ import contractSchema from '../../datasets/contract.schema.json' with { type: 'j
 import { addFormats } from './ajv-formats.js';
 import { ContractInvalid } from './errors.js';
 import { EXPECTATION_CATALOGUE, kwargProblems, notTakenBecause } from './expectation-catalogue.js';
+import { parseSchedule } from './schedule.js';
 
 /** A PostgreSQL table or query extracted incrementally by a watermark column (docs/sources.md). */
 export interface PostgresSourceConfig {
@@ -272,6 +273,13 @@ function checkSemantics(contract: Contract): ContractProblem[] {
       path: '/version/tag',
       message: `'${contract.version.tag}' does not make a valid git tag (e.g. '${sampleTag}'); use letters, digits, . _ @ / - and {dataset}, {date}, {run}`,
     });
+  }
+  if (contract.schedule !== null) {
+    try {
+      parseSchedule(contract.schedule);
+    } catch (error) {
+      problems.push({ path: '/schedule', message: (error as Error).message });
+    }
   }
   problems.push(...checkSource(contract));
   try {

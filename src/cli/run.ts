@@ -16,6 +16,10 @@ export interface RunCommandOptions extends LakeOptions {
   intervalEnd?: string;
   events?: boolean;
   json?: boolean;
+  /** Take an interval off the schedule's grid or not ended yet. */
+  force?: boolean;
+  /** Seconds between progress lines (1 by default). */
+  progressSeconds?: string | number;
 }
 
 interface PipelineOutput {
@@ -70,6 +74,12 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
     err.write(`sluice: running '${dataset}' on ${options.input} (lake: ${where})\n`);
   }
 
+  const progressEveryMs = Number(options.progressSeconds ?? 1) * 1000;
+  if (!(progressEveryMs >= 0)) {
+    throw new ConfigurationError(
+      `--progress-seconds must be a number of seconds, not '${options.progressSeconds}'`,
+    );
+  }
   let lastProgress = Date.now();
   const common = {
     dataset,
@@ -80,7 +90,7 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
       store,
       contracts,
       onProgress: ({ rowsRead, bytesRead }) => {
-        if (Date.now() - lastProgress < 1000) return;
+        if (Date.now() - lastProgress < progressEveryMs) return;
         lastProgress = Date.now();
         err.write(`    … ${rowsRead.toLocaleString('en-US')} rows, ${(bytesRead / 1e6).toFixed(1)} MB\n`);
       },
@@ -95,7 +105,7 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
     },
   };
   const result = interval
-    ? await runInterval({ ...common, interval })
+    ? await runInterval({ ...common, interval, force: options.force })
     : contract.source.type === 'partner-drop'
       ? await runPartnerDrop({ ...common, inputDir: options.input! })
       : await runUpload({ ...common, inputFile: options.input! });

@@ -73,8 +73,10 @@ class FakeSource implements PulledSource {
   }
 }
 
+/** The clock of these runs: after every interval they take. */
+const now = new Date('2026-11-26T00:00:00Z');
 const run = (store: MemoryStore, source: PulledSource, trigger: ScheduleTrigger) =>
-  ingestPulled({ dataset: 'ticks', trigger }, contract, trigger, store, source);
+  ingestPulled({ dataset: 'ticks', trigger }, contract, trigger, store, source, now);
 
 describe('ingest of a pulled source', () => {
   it('lands the extraction in raw, moves the watermark and records the run and its interval', async () => {
@@ -217,7 +219,13 @@ describe('ingest of a pulled source', () => {
   });
 
   it('derives the interval from the schedule when the deployed rule names none', () => {
-    expect(intervalOfTrigger(contract, { type: 'schedule', time: '2026-11-25T13:00:02Z' })).toEqual({
+    expect(
+      intervalOfTrigger(
+        contract,
+        { type: 'schedule', time: '2026-11-25T13:00:02Z' },
+        new Date('2026-11-25T13:00:02Z'),
+      ),
+    ).toEqual({
       start: '2026-11-25T12:00:00.000Z',
       end: '2026-11-25T13:00:00.000Z',
     });
