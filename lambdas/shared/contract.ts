@@ -204,7 +204,14 @@ export function parseContract(text: string, where: string): Contract {
 
   const problems: ContractProblem[] = [];
   if (!validateContractShape(data)) {
+    // A schedule is explained by what EventBridge refuses in it, rather than by the schema's pattern.
+    const schedule = (data as { schedule?: unknown } | null)?.schedule;
+    const scheduleProblem = typeof schedule === 'string' ? scheduleProblemOf(schedule) : undefined;
+    if (scheduleProblem) {
+      problems.push({ path: '/schedule', line: lineOf(['schedule']), message: scheduleProblem });
+    }
     for (const error of relevantErrors(validateContractShape.errors ?? [])) {
+      if (scheduleProblem && error.instancePath === '/schedule') continue;
       const path = pointerToPath(error.instancePath);
       problems.push({
         path: error.instancePath || '/',
@@ -274,13 +281,8 @@ function checkSemantics(contract: Contract): ContractProblem[] {
       message: `'${contract.version.tag}' does not make a valid git tag (e.g. '${sampleTag}'); use letters, digits, . _ @ / - and {dataset}, {date}, {run}`,
     });
   }
-  if (contract.schedule !== null) {
-    try {
-      parseSchedule(contract.schedule);
-    } catch (error) {
-      problems.push({ path: '/schedule', message: (error as Error).message });
-    }
-  }
+  const scheduleProblem = contract.schedule === null ? undefined : scheduleProblemOf(contract.schedule);
+  if (scheduleProblem) problems.push({ path: '/schedule', message: scheduleProblem });
   problems.push(...checkSource(contract));
   try {
     ajv.compile(contract.schema);
@@ -323,6 +325,16 @@ function checkSemantics(contract: Contract): ContractProblem[] {
     }
   });
   return problems;
+}
+
+/** What EventBridge would refuse in a schedule expression (it fails to create the rule at deploy). */
+function scheduleProblemOf(schedule: string): string | undefined {
+  try {
+    parseSchedule(schedule);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 /** Source options that depend on each other, which the JSON Schema does not express readably. */
