@@ -38,7 +38,8 @@ export async function main(argv: string[]): Promise<number> {
     .addHelpText(
       'after',
       '\nExamples:\n  sluice run orders --input examples/orders.csv\n  sluice run orders -i orders.csv --events\n' +
-        '  sluice run shop-orders --interval-start 2026-11-25T12:00:00Z --interval-end 2026-11-25T13:00:00Z\n',
+        '  sluice run shop-orders --interval-start 2026-11-25T12:00:00Z --interval-end 2026-11-25T13:00:00Z\n' +
+        '  sluice run shop-orders --interval-start 2026-11-25T12:00:00Z --interval-end 2026-11-25T12:30:00Z --force\n',
     )
     .action(async (dataset: string, options) => {
       const { runCommand } = await import('./run.js');
