@@ -78,6 +78,12 @@ export interface IngestOutput {
   duplicate: boolean;
   /** A run of these bytes already succeeded: nothing more to do. */
   alreadyProcessed: boolean;
+  /**
+   * A stream run: the closed hour it took (`dt=…/hour=…`; none when it found nothing new), and
+   * the closed hours that still hold objects no run has taken, oldest first (each later run of the
+   * schedule takes the oldest).
+   */
+  stream?: { partition?: string; backlog: string[] };
 }
 
 export interface IngestPorts {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -170,6 +170,57 @@ describe('sluice check of schedules', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(
       `${join(dir, 'hourly.yaml')}:4 at /schedule: schedule 'rate(5 hour)': EventBridge wants the unit 'hours' with the value 5, as in rate(5 hours)`,
+    );
+  });
+});
+
+describe('sluice run of a stream dataset twice in one interval', () => {
+  it('says which hour the interval took, and when the next closed hour is taken', async () => {
+    // Prepare: two closed hours delivered (hours ended long enough ago to be closed whenever this runs)
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-stream-contracts-'));
+    writeFileSync(
+      join(dir, 'clicks.yaml'),
+      [
+        'name: clicks',
+        'source: { type: stream, time_field: event_time, close_after_minutes: 20 }',
+        'format: { type: jsonl }',
+        'schedule: rate(15 minutes)',
+        'schema: { type: object, required: [id], properties: { id: { type: integer } } }',
+      ].join('\n'),
+    );
+    const lake = mkdtempSync(join(tmpdir(), 'sluice-lake-'));
+    const hourAgo = (n: number) => new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - n * 3_600_000);
+    const partitionOf = (date: Date) =>
+      `dt=${date.toISOString().slice(0, 10)}/hour=${date.toISOString().slice(11, 13)}`;
+    const [older, newer] = [hourAgo(6), hourAgo(5)];
+    for (const hour of [older, newer]) {
+      const folder = join(lake, 'lake', 'raw', 'clicks', ...partitionOf(hour).split('/'));
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, 'clicks-stream-1'), '{"id":1}\n');
+    }
+    const interval = ['--interval-start', '2026-11-25T12:00:00Z', '--interval-end', '2026-11-25T12:15:00Z'];
+    const run = () =>
+      new Promise<{ status: number; stdout: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [join(root, 'bin', 'sluice.mjs'), '--datasets', dir, '--lake', lake, 'run', 'clicks', ...interval],
+          { cwd: root, encoding: 'utf8', timeout: 60_000 },
+          (error, stdout) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout }),
+        ),
+      );
+    // Act
+    const first = await run();
+    const again = await run();
+    // Assess
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(new RegExp(`hour\\s+${partitionOf(older)}`));
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain(
+      `Already processed: interval 2026-11-25T12:00:00.000Z – 2026-11-25T12:15:00.000Z took hour ${partitionOf(older)}`,
+    );
+    expect(again.stdout).toContain(
+      `Waiting: closed hour ${partitionOf(newer)} holds objects not validated yet; the run of the next interval, ` +
+        '2026-11-25T12:15:00.000Z – 2026-11-25T12:30:00.000Z, takes it from 2026-11-25T12:30:00.000Z',
     );
   });
 });
