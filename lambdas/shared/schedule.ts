@@ -221,7 +221,7 @@ export function intervalAfter(schedule: Schedule, interval: Interval): Interval 
 export function isOnGrid(schedule: Schedule, interval: Interval): boolean {
   const grid = intervalEndingBy(schedule, new Date(interval.end));
   return (
-    Date.parse(grid.start) === Date.parse(interval.start) && grid.end === new Date(interval.end).toISOString()
+    Date.parse(grid.start) === Date.parse(interval.start) && Date.parse(grid.end) === Date.parse(interval.end)
   );
 }
 
