@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
 import { type Contract, contractNamed } from '../shared/contract.js';
-import { ObjectNotFound, RawObjectConflict, UnsupportedSource } from '../shared/errors.js';
+import {
+  InternalError,
+  isProgrammingError,
+  ObjectNotFound,
+  RawObjectConflict,
+  UnsupportedSource,
+} from '../shared/errors.js';
 import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
+import type { ProgressListener } from '../shared/progress.js';
 import { readRunRecord } from '../shared/run-record.js';
 import type { Interval } from '../shared/schedule.js';
 import { hashStream, recordLanding } from './landing.js';
@@ -35,6 +42,11 @@ export interface ScheduleTrigger {
   type: 'schedule';
   time: string;
   interval?: Interval;
+  /**
+   * Take the interval even if it has not ended or is off the schedule's grid (`--force`); without
+   * it such an interval is refused (`IntervalNotClosed`, `IntervalNotAllowed`).
+   */
+  force?: boolean;
 }
 
 export type Trigger = S3UploadTrigger | ScheduleTrigger | PartnerDropTrigger;
@@ -72,6 +84,12 @@ export interface IngestOutput {
   duplicate: boolean;
   /** A run of these bytes already succeeded: nothing more to do. */
   alreadyProcessed: boolean;
+  /**
+   * A stream run: the closed hour it took (`dt=…/hour=…`; none when it found nothing new), and
+   * the closed hours that still hold objects no run has taken, oldest first (each later run of the
+   * schedule takes the oldest).
+   */
+  stream?: { partition?: string; backlog: string[] };
 }
 
 export interface IngestPorts {
@@ -82,6 +100,10 @@ export interface IngestPorts {
   secrets?: SecretReader;
   /** Where credentials named by environment variable are read; process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** Told how far an extraction has read (the rows and bytes of a postgres extraction so far). */
+  onProgress?: ProgressListener;
+  /** The HTTP client of http sources; the global fetch by default. */
+  fetch?: typeof fetch;
 }
 
 /** The manifest written beside the raw bytes. */
@@ -104,20 +126,33 @@ const IN_MEMORY_LIMIT = 64 * 1024 * 1024;
  * The run id is derived from dataset, source key and content hash, so the same object arriving
  * twice maps to the same run: a no-op once that run has succeeded. Different bytes under an
  * existing raw key are refused with `RawObjectConflict`; raw is never overwritten.
+ * Pulled, stream and partner sources are dispatched to their own paths. A programming error on any
+ * path fails as `InternalError`, which the state machine does not retry.
  */
 export async function ingest(input: IngestInput, ports: IngestPorts): Promise<IngestOutput> {
+  try {
+    return await ingestTrigger(input, ports);
+  } catch (error) {
+    // A bug must not pass for a failure of the source: named, and not retried by the state machine.
+    if (isProgrammingError(error)) {
+      throw InternalError.wrapping(error, `ingesting dataset '${input.dataset}' (${input.trigger.type})`);
+    }
+    throw error;
+  }
+}
+
+async function ingestTrigger(input: IngestInput, ports: IngestPorts): Promise<IngestOutput> {
   const contract = contractNamed(ports.contracts, input.dataset);
   const { trigger } = input;
+  const now = (ports.clock ?? (() => new Date()))();
   const pulled = trigger.type === 'schedule' ? pulledSource(contract, ports) : undefined;
   if (pulled && trigger.type === 'schedule') {
-    return ingestPulled(input, contract, trigger, ports.store, pulled);
+    return ingestPulled(input, contract, trigger, ports.store, pulled, now);
   }
   if (contract.source.type === 'stream' && trigger.type === 'schedule') {
-    const now = (ports.clock ?? (() => new Date()))();
     return ingestStream(input, contract, contract.source, trigger, ports.store, now);
   }
   if (contract.source.type === 'partner-drop') {
-    const now = (ports.clock ?? (() => new Date()))();
     if (trigger.type === 'schedule')
       return sweepPartnerDrops(input, contract, contract.source, ports.store, now);
     return ingestPartnerDrop(input, contract, contract.source, trigger, ports.store, now);

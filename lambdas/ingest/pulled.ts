@@ -8,7 +8,7 @@ import { ConfigurationError, RawObjectConflict, WatermarkConflict } from '../sha
 import { dateOf, intervalKey, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, readRunRecord } from '../shared/run-record.js';
-import { type Interval, intervalEndingBy, parseSchedule } from '../shared/schedule.js';
+import { checkInterval, type Interval, intervalEndingBy, parseSchedule } from '../shared/schedule.js';
 import { commitWatermark, readWatermark, type WatermarkState } from '../shared/watermark.js';
 import type { IngestInput, IngestOutput, ScheduleTrigger } from './core.js';
 import { readIntervalResult, recordLanding, writeIntervalResult } from './landing.js';
@@ -72,15 +72,21 @@ export interface PulledManifest {
 /** How often an extraction that lost the watermark race starts again before giving up. */
 const MAX_ATTEMPTS = 4;
 
-/** The interval a schedule trigger names, or the one its schedule implies at `time`. */
-export function intervalOfTrigger(contract: Contract, trigger: ScheduleTrigger): Interval {
-  if (trigger.interval) return trigger.interval;
-  if (!contract.schedule) {
+/**
+ * The interval a schedule trigger names, or the one its schedule implies at `time`. Refused,
+ * unless the trigger is forced, when it is off the schedule's grid or has not ended at `now`
+ * (`checkInterval`): a deployed `sluice start` or backfill is held to the same rules as the CLI.
+ */
+export function intervalOfTrigger(contract: Contract, trigger: ScheduleTrigger, now: Date): Interval {
+  const schedule = contract.schedule ? parseSchedule(contract.schedule) : undefined;
+  if (!trigger.interval && !schedule) {
     throw new ConfigurationError(
       `dataset '${contract.name}' has no schedule, and its trigger names no interval; start it with an interval (sluice start --interval-start … --interval-end …)`,
     );
   }
-  return intervalEndingBy(parseSchedule(contract.schedule), new Date(trigger.time));
+  const interval = trigger.interval ?? intervalEndingBy(schedule!, new Date(trigger.time));
+  checkInterval(schedule, interval, now, { force: trigger.force, dataset: contract.name });
+  return interval;
 }
 
 /**
@@ -99,8 +105,9 @@ export async function ingestPulled(
   trigger: ScheduleTrigger,
   store: ObjectStore,
   source: PulledSource,
+  now: Date,
 ): Promise<IngestOutput> {
-  const interval = intervalOfTrigger(contract, trigger);
+  const interval = intervalOfTrigger(contract, trigger, now);
   const indexKey = intervalKey(contract.name, interval);
   const done = await readIntervalResult(store, indexKey);
   if (done) return repeated(store, contract.name, done);

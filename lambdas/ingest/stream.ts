@@ -51,10 +51,13 @@ export async function ingestStream(
   store: ObjectStore,
   now: Date,
 ): Promise<IngestOutput> {
-  const interval = intervalOfTrigger(contract, trigger);
+  const interval = intervalOfTrigger(contract, trigger, now);
   const indexKey = intervalKey(contract.name, interval);
   const done = await readIntervalResult(store, indexKey);
-  if (done) return repeated(store, contract.name, done);
+  if (done) {
+    const partitions = await closedPartitions(store, contract.name, source, now);
+    return withBacklog(store, contract.name, partitions, await repeated(store, contract.name, done));
+  }
 
   for (let attempt = 1; ; attempt++) {
     const partitions = await closedPartitions(store, contract.name, source, now);
@@ -62,7 +65,10 @@ export async function ingestStream(
     for (const partition of partitions) {
       const state = await readState(store, contract.name, partition.name);
       const claimed = state.value?.batches.find((b) => sameInterval(b.interval, interval));
-      if (claimed) return finish(store, input, contract.name, partition.name, claimed, indexKey, now);
+      if (claimed) {
+        const output = await finish(store, input, contract.name, partition.name, claimed, indexKey, now);
+        return withBacklog(store, contract.name, partitions, output);
+      }
     }
     let lost = false;
     for (const partition of partitions) {
@@ -87,7 +93,10 @@ export async function ingestStream(
         state.etag,
         { contentType: 'application/json' },
       );
-      if (claimed) return finish(store, input, contract.name, partition.name, batch, indexKey, now);
+      if (claimed) {
+        const output = await finish(store, input, contract.name, partition.name, batch, indexKey, now);
+        return withBacklog(store, contract.name, partitions, output);
+      }
       // Another run claimed objects of this partition first: look at the partitions again.
       lost = true;
       break;
@@ -101,7 +110,7 @@ export async function ingestStream(
   }
   const output = nothingNew(contract.name, interval);
   await writeIntervalResult(store, indexKey, output);
-  return output;
+  return { ...output, stream: { backlog: [] } };
 }
 
 /** Hour partitions in the look-back window whose hour ended `close_after_minutes` ago or more. */
@@ -153,6 +162,7 @@ async function finish(
   };
   const output: IngestOutput = {
     runId: batch.runId,
+    stream: { partition, backlog: [] },
     dt,
     rawKey: batch.keys[0]!,
     files: batch.keys.length,
@@ -174,6 +184,53 @@ async function finish(
     previous: await readRunRecord(store, dataset, batch.runId),
   });
   return output;
+}
+
+/**
+ * The output with the closed hours that still hold objects no run has taken, oldest first: each
+ * later run of the schedule takes the oldest of them, so the caller can say when they are taken.
+ */
+async function withBacklog(
+  store: ObjectStore,
+  dataset: string,
+  partitions: Array<{ name: string; keys: string[] }>,
+  output: IngestOutput,
+): Promise<IngestOutput> {
+  return {
+    ...output,
+    stream: { partition: output.stream?.partition, backlog: await backlogOf(store, dataset, partitions) },
+  };
+}
+
+async function backlogOf(
+  store: ObjectStore,
+  dataset: string,
+  partitions: Array<{ name: string; keys: string[] }>,
+): Promise<string[]> {
+  const backlog: string[] = [];
+  for (const partition of partitions) {
+    const state = await readState(store, dataset, partition.name);
+    const taken = new Set(state.value?.batches.flatMap((b) => b.keys) ?? []);
+    if (partition.keys.some((key) => !taken.has(key))) backlog.push(partition.name);
+  }
+  return backlog;
+}
+
+/**
+ * For `sluice run`: the hour an interval's run took (none when it found nothing new), and the
+ * closed hours that still wait at `now`, oldest first. The state machine passes on only the
+ * fields every source returns, so the CLI reads this from the lake after the run.
+ */
+export async function streamIntervalStatus(
+  store: ObjectStore,
+  contract: Contract,
+  source: StreamSourceConfig,
+  interval: Interval,
+  now: Date,
+): Promise<{ partition?: string; backlog: string[] }> {
+  const done = await readIntervalResult(store, intervalKey(contract.name, interval));
+  const partitions = await closedPartitions(store, contract.name, source, now);
+  return { partition: done?.stream?.partition, backlog: await backlogOf(store, contract.name, partitions) };
 }
 
 async function readState(

@@ -11,6 +11,7 @@ import {
   notTakenBecause,
   snapshotScopeRefusal,
 } from './expectation-catalogue.js';
+import { parseSchedule } from './schedule.js';
 
 /** A PostgreSQL table or query extracted incrementally by a watermark column (docs/sources.md). */
 export interface PostgresSourceConfig {
@@ -230,7 +231,14 @@ export function parseContract(text: string, where: string, options: ParseOptions
 
   const problems: ContractProblem[] = [];
   if (!validateContractShape(data)) {
+    // A schedule is explained by what EventBridge refuses in it, rather than by the schema's pattern.
+    const schedule = (data as { schedule?: unknown } | null)?.schedule;
+    const scheduleProblem = typeof schedule === 'string' ? scheduleProblemOf(schedule) : undefined;
+    if (scheduleProblem) {
+      problems.push({ path: '/schedule', line: lineOf(['schedule']), message: scheduleProblem });
+    }
     for (const error of relevantErrors(validateContractShape.errors ?? [])) {
+      if (scheduleProblem && error.instancePath === '/schedule') continue;
       const path = pointerToPath(error.instancePath);
       problems.push({
         path: error.instancePath || '/',
@@ -298,6 +306,8 @@ function checkSemantics(contract: Contract): ContractProblem[] {
       message: `'${contract.version.tag}' does not make a valid git tag (e.g. '${sampleTag}'); use letters, digits, . _ @ / - and {dataset}, {date}, {run}`,
     });
   }
+  const scheduleProblem = contract.schedule === null ? undefined : scheduleProblemOf(contract.schedule);
+  if (scheduleProblem) problems.push({ path: '/schedule', message: scheduleProblem });
   problems.push(...checkSource(contract));
   if (contract.batches.same_source === 'replace' && contract.source.type === 'stream') {
     problems.push({
@@ -350,6 +360,16 @@ function checkSemantics(contract: Contract): ContractProblem[] {
     }
   });
   return problems;
+}
+
+/** What EventBridge would refuse in a schedule expression (it fails to create the rule at deploy). */
+function scheduleProblemOf(schedule: string): string | undefined {
+  try {
+    parseSchedule(schedule);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 /** Source options that depend on each other, which the JSON Schema does not express readably. */

@@ -91,6 +91,61 @@ export class ChecksumMismatch extends SluiceError {
   override readonly name = 'ChecksumMismatch';
 }
 
+/**
+ * A data interval a pulled or stream run may not take: off its schedule's grid (it would overlap
+ * the intervals the schedule runs, and land their records twice). Refused unless forced.
+ */
+export class IntervalNotAllowed extends SluiceError {
+  override readonly name = 'IntervalNotAllowed';
+}
+
+/**
+ * A data interval that has not ended yet. An interval is pulled once, so pulling it early would
+ * keep a partial result for ever. Refused unless forced.
+ */
+export class IntervalNotClosed extends SluiceError {
+  override readonly name = 'IntervalNotClosed';
+}
+
+/**
+ * A programming error inside Sluice (a TypeError, a broken invariant), not a problem of the data
+ * or the source: never transient, so never retried. The message names the original error and the
+ * first place in the code it was thrown from; `cause` keeps its whole stack.
+ */
+export class InternalError extends SluiceError {
+  override readonly name = 'InternalError';
+
+  /** The InternalError that names `error`, thrown while `doing` (e.g. "ingesting dataset 'orders'"). */
+  static wrapping(error: Error, doing: string): InternalError {
+    const frame = error.stack
+      ?.split('\n')
+      .find((line) => line.trimStart().startsWith('at '))
+      ?.trim();
+    return new InternalError(
+      `a bug in Sluice while ${doing}: ${error.name}: ${error.message}${frame ? ` (${frame})` : ''}. ` +
+        `This is not a problem of the source or the data, and it is not retried; report it with this message.`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Whether an error is a programming error of JavaScript code (Sluice's or a library's) rather
+ * than a failure of I/O, the network or a database: a TypeError, RangeError, ReferenceError,
+ * SyntaxError, EvalError or URIError, or a failed assertion. Retrying cannot make it pass.
+ */
+export function isProgrammingError(error: unknown): error is Error {
+  return (
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof ReferenceError ||
+    error instanceof SyntaxError ||
+    error instanceof EvalError ||
+    error instanceof URIError ||
+    (error instanceof Error && error.name === 'AssertionError')
+  );
+}
+
 /** Every error name the state machine can see from a Sluice task. */
 export const SLUICE_ERROR_NAMES = [
   'ContractInvalid',
@@ -107,6 +162,9 @@ export const SLUICE_ERROR_NAMES = [
   'WatermarkConflict',
   'IncompleteBatch',
   'ChecksumMismatch',
+  'IntervalNotAllowed',
+  'IntervalNotClosed',
+  'InternalError',
 ] as const;
 
 export type SluiceErrorName = (typeof SLUICE_ERROR_NAMES)[number];

@@ -1,4 +1,4 @@
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError, IntervalNotAllowed, IntervalNotClosed } from './errors.js';
 
 /**
  * Data intervals of scheduled datasets, as Airflow names them: each run of a pulled source covers
@@ -23,106 +23,130 @@ export interface Interval {
 
 export type Schedule = { kind: 'rate'; periodMs: number; expression: string } | CronSchedule;
 
+/** Day-of-month: listed days, the last day of the month (`L`), or the weekday nearest a day (`15W`). */
+type DaysOfMonth = { values: Set<number> } | { last: true } | { nearestWeekdayTo: number };
+/** Day-of-week (1 = Sunday … 7 = Saturday): listed days, the last given day of the month (`6L`), or its nth (`2#1`). */
+type DaysOfWeek = { values: Set<number> } | { lastOfMonth: number } | { nth: number; day: number };
+
 interface CronSchedule {
   kind: 'cron';
   expression: string;
   minutes: Set<number>;
   hours: Set<number>;
-  daysOfMonth: Set<number> | 'any';
+  daysOfMonth: DaysOfMonth | 'any';
   months: Set<number>;
-  /** 1 = Sunday … 7 = Saturday, as EventBridge counts. */
-  daysOfWeek: Set<number> | 'any';
+  daysOfWeek: DaysOfWeek | 'any';
   years: Set<number> | 'any';
 }
 
 const MINUTE = 60_000;
-const UNITS: Record<string, number> = {
-  minute: MINUTE,
-  minutes: MINUTE,
-  hour: 60 * MINUTE,
-  hours: 60 * MINUTE,
-  day: 24 * 60 * MINUTE,
-  days: 24 * 60 * MINUTE,
-};
+const UNIT_MS: Record<string, number> = { minute: MINUTE, hour: 60 * MINUTE, day: 24 * 60 * MINUTE };
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 
-/** Parses an EventBridge schedule expression; throws `ConfigurationError` naming what is not supported. */
+/**
+ * Parses an EventBridge schedule expression, accepting exactly what EventBridge accepts (its
+ * "Rate expressions" and "Cron expressions" references), so that a schedule `cdk deploy` would
+ * fail to create is refused at `sluice check`, synth and load instead. Throws `ConfigurationError`
+ * naming the part that is wrong and what was expected.
+ */
 export function parseSchedule(expression: string): Schedule {
-  const rate = /^rate\((\d+) (minutes?|hours?|days?)\)$/.exec(expression.trim());
-  if (rate) {
-    const count = Number(rate[1]);
-    if (count < 1) throw new ConfigurationError(`schedule '${expression}': the rate must be at least 1`);
-    return { kind: 'rate', periodMs: count * UNITS[rate[2]!]!, expression };
+  const problem = (what: string) => new ConfigurationError(`schedule '${expression}': ${what}`);
+  if (expression.startsWith('rate(')) {
+    const rate = /^rate\((\d+) ([a-z]+)\)$/.exec(expression);
+    if (!rate) throw problem('expected rate(<value> <unit>), e.g. rate(1 hour) or rate(15 minutes)');
+    const value = rate[1]!;
+    const unit = rate[2]!;
+    const singular = unit.replace(/s$/, '');
+    if (UNIT_MS[singular] === undefined) {
+      throw problem(`unknown unit '${unit}'; expected minute(s), hour(s) or day(s)`);
+    }
+    if (!/^[1-9]\d*$/.test(value)) throw problem(`the value '${value}' must be a whole number of at least 1`);
+    const count = Number(value);
+    // EventBridge refuses rate(1 hours) and rate(5 hour): the unit agrees with the value.
+    const expected = count === 1 ? singular : `${singular}s`;
+    if (unit !== expected) {
+      throw problem(
+        `EventBridge wants the unit '${expected}' with the value ${count}, as in rate(${count} ${expected})`,
+      );
+    }
+    return { kind: 'rate', periodMs: count * UNIT_MS[singular]!, expression };
   }
-  const cron = /^cron\((.+)\)$/.exec(expression.trim());
+  const cron = /^cron\((.*)\)$/.exec(expression);
   if (!cron) {
-    throw new ConfigurationError(
-      `schedule '${expression}' is not an EventBridge expression; expected rate(N minutes|hours|days) or cron(min hour day month weekday year)`,
+    throw problem(
+      'not an EventBridge expression; expected rate(<value> <unit>) or cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>)',
     );
   }
   const fields = cron[1]!.trim().split(/\s+/);
   if (fields.length !== 6) {
-    throw new ConfigurationError(
-      `schedule '${expression}': a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), found ${fields.length}`,
+    throw problem(
+      `a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), found ${fields.length}` +
+        (fields.length === 7 ? '; EventBridge has no seconds field' : ''),
     );
   }
   const [min, hour, dom, month, dow, year] = fields as [string, string, string, string, string, string];
-  const field = (text: string, what: string, lo: number, hi: number, names?: string[]) =>
-    parseField(expression, text, what, lo, hi, names);
-  const daysOfMonth = dom === '?' ? 'any' : field(dom, 'day-of-month', 1, 31);
-  const daysOfWeek = dow === '?' ? 'any' : field(dow, 'day-of-week', 1, 7, WEEKDAYS);
   if ((dom === '?') === (dow === '?')) {
-    throw new ConfigurationError(
-      `schedule '${expression}': exactly one of day-of-month and day-of-week must be '?', as EventBridge requires`,
+    throw problem(
+      `exactly one of day-of-month ('${dom}') and day-of-week ('${dow}') must be '?', as EventBridge requires (e.g. cron(0 2 * * ? *) or cron(0 2 ? * MON-FRI *))`,
     );
   }
+  const field = (text: string, name: string, lo: number, hi: number, names?: string[]) =>
+    numericField(problem, text, name, lo, hi, names);
   return {
     kind: 'cron',
     expression,
     minutes: field(min, 'minutes', 0, 59),
     hours: field(hour, 'hours', 0, 23),
-    daysOfMonth: dom === '*' ? 'any' : daysOfMonth,
+    daysOfMonth: dom === '?' || dom === '*' ? 'any' : dayOfMonthField(problem, dom),
     months: field(month, 'month', 1, 12, MONTHS),
-    daysOfWeek: dow === '*' ? 'any' : daysOfWeek,
+    daysOfWeek: dow === '?' || dow === '*' ? 'any' : dayOfWeekField(problem, dow),
     years: year === '*' ? 'any' : field(year, 'year', 1970, 2199),
   };
 }
 
-function parseField(
-  expression: string,
+type Problem = (what: string) => ConfigurationError;
+
+/** A field of `,` lists, `-` ranges, `*` and `/` increments (minutes, hours, day-of-month, month, year). */
+function numericField(
+  problem: Problem,
   text: string,
-  what: string,
+  name: string,
   lo: number,
   hi: number,
   names?: string[],
+  steps = true,
 ): Set<number> {
-  const values = new Set<number>();
+  const allowed = `${lo}-${hi}${names ? ` or ${names[0]}-${names.at(-1)}` : ''}`;
   const value = (token: string): number => {
     const named = names?.indexOf(token.toUpperCase()) ?? -1;
-    const n = named >= 0 ? named + (names === MONTHS || names === WEEKDAYS ? 1 : 0) : Number(token);
-    if (!Number.isInteger(n) || n < lo || n > hi) {
-      throw new ConfigurationError(
-        `schedule '${expression}': '${token}' in the ${what} field is not supported; expected ${lo}-${hi}${names ? ` or ${names[0]}-${names.at(-1)}` : ''} (L, W and # are not supported)`,
-      );
+    const n = named >= 0 ? named + 1 : /^\d+$/.test(token) ? Number(token) : Number.NaN;
+    if (!(n >= lo && n <= hi)) {
+      throw problem(`'${token}' in the ${name} field is not a value; expected ${allowed}`);
     }
     return n;
   };
+  const values = new Set<number>();
   for (const part of text.split(',')) {
-    const [range, stepText] = part.split('/') as [string, string | undefined];
-    const step = stepText === undefined ? 1 : Number(stepText);
-    if (!Number.isInteger(step) || step < 1) {
-      throw new ConfigurationError(`schedule '${expression}': bad step '/${stepText}' in the ${what} field`);
+    const [range, stepText, extra] = part.split('/') as [string, string | undefined, string | undefined];
+    if (stepText !== undefined && !steps) {
+      throw problem(`'${part}': the ${name} field takes no '/' increment`);
     }
+    if (extra !== undefined || (stepText !== undefined && !/^[1-9]\d*$/.test(stepText))) {
+      throw problem(`'${part}' in the ${name} field: an increment is /<whole number of at least 1>`);
+    }
+    const step = stepText === undefined ? 1 : Number(stepText);
     let from: number;
     let to: number;
     if (range === '*') {
       from = lo;
       to = hi;
     } else if (range.includes('-')) {
-      const [a, b] = range.split('-') as [string, string];
+      const [a, b, more] = range.split('-') as [string, string, string | undefined];
+      if (more !== undefined) throw problem(`'${range}' in the ${name} field is not a range a-b`);
       from = value(a);
       to = value(b);
+      if (from > to) throw problem(`the range '${range}' in the ${name} field runs backwards`);
     } else {
       from = value(range);
       to = stepText === undefined ? from : hi;
@@ -130,6 +154,49 @@ function parseField(
     for (let n = from; n <= to; n += step) values.add(n);
   }
   return values;
+}
+
+/** Day-of-month: the numeric forms, or `L` (the last day) or `<day>W` (the weekday nearest it), alone. */
+function dayOfMonthField(problem: Problem, text: string): DaysOfMonth {
+  if (text === 'L') return { last: true };
+  const weekday = /^(\d+)W$/.exec(text);
+  if (weekday) {
+    const day = Number(weekday[1]);
+    if (!(day >= 1 && day <= 31)) throw problem(`'${text}': the day before W must be 1-31`);
+    return { nearestWeekdayTo: day };
+  }
+  if (/[LW]/i.test(text)) {
+    throw problem(
+      `'${text}' in the day-of-month field: L and W stand alone (L, or <day>W such as 15W), not in a list or range`,
+    );
+  }
+  return { values: numericField(problem, text, 'day-of-month', 1, 31) };
+}
+
+/**
+ * Day-of-week (1 = Sunday, or SUN-SAT): lists and ranges without increments, or alone `L` (the last
+ * day of the week, Saturday), `<day>L` (the last such day of the month) or `<day>#<n>` (its nth, 1-5).
+ */
+function dayOfWeekField(problem: Problem, text: string): DaysOfWeek {
+  const day = (token: string) => [...numericField(problem, token, 'day-of-week', 1, 7, WEEKDAYS, false)][0]!;
+  if (text === 'L') return { values: new Set([7]) };
+  const last = /^(\w+)L$/.exec(text);
+  if (last) return { lastOfMonth: day(last[1]!) };
+  if (text.includes('#')) {
+    const nth = /^(\w+)#(\d+)$/.exec(text);
+    if (!nth) {
+      throw problem(
+        `'${text}' in the day-of-week field: '#' takes one expression <day>#<n>, e.g. 2#1 (the first Monday); a list such as 3#1,6#3 is refused`,
+      );
+    }
+    const n = Number(nth[2]);
+    if (!(n >= 1 && n <= 5)) throw problem(`'${text}': the n of <day>#<n> must be 1-5`);
+    return { nth: n, day: day(nth[1]!) };
+  }
+  if (/L/i.test(text)) {
+    throw problem(`'${text}' in the day-of-week field: L stands alone (L, or <day>L such as 6L)`);
+  }
+  return { values: numericField(problem, text, 'day-of-week', 1, 7, WEEKDAYS, false) };
 }
 
 /** The interval a run at `time` covers: the last whole interval that ended at or before `time`. */
@@ -141,6 +208,57 @@ export function intervalEndingBy(schedule: Schedule, time: Date): Interval {
   const end = previousFire(schedule, time.getTime());
   const start = previousFire(schedule, end - MINUTE);
   return toInterval(start, end);
+}
+
+/** The interval that follows `interval` on the schedule's grid. */
+export function intervalAfter(schedule: Schedule, interval: Interval): Interval {
+  const start = Date.parse(interval.end);
+  if (schedule.kind === 'rate') return toInterval(start, start + schedule.periodMs);
+  return toInterval(start, nextFire(schedule, start));
+}
+
+/** Whether `interval` is one of the schedule's intervals (from one fire time to the next). */
+export function isOnGrid(schedule: Schedule, interval: Interval): boolean {
+  const grid = intervalEndingBy(schedule, new Date(interval.end));
+  return (
+    Date.parse(grid.start) === Date.parse(interval.start) && Date.parse(grid.end) === Date.parse(interval.end)
+  );
+}
+
+/**
+ * Refuses an interval a run may not take, unless `force`: one off the schedule's grid
+ * (`IntervalNotAllowed`: it overlaps the intervals the schedule runs, whose records would land
+ * twice) and one that has not ended at `now` (`IntervalNotClosed`: an interval is pulled once, so
+ * pulling it early keeps a partial result for ever). Each message names the nearest valid intervals.
+ */
+export function checkInterval(
+  schedule: Schedule | undefined,
+  interval: Interval,
+  now: Date,
+  options: { force?: boolean; dataset: string },
+): void {
+  if (options.force) return;
+  const span = `${interval.start} – ${interval.end}`;
+  const show = (i: Interval) => `${i.start} – ${i.end}`;
+  const forcing = 'pass --force (sluice run, sluice start) to take it anyway';
+  if (schedule && !isOnGrid(schedule, interval)) {
+    const before = intervalEndingBy(schedule, new Date(interval.start));
+    const after = intervalAfter(schedule, before);
+    throw new IntervalNotAllowed(
+      `interval ${span} of dataset '${options.dataset}' is not an interval of its schedule ${schedule.expression}; ` +
+        `the nearest are ${show(before)} and ${show(after)}. An interval off the schedule's grid overlaps the ones the schedule runs, ` +
+        `and their records would land twice; ${forcing}.`,
+    );
+  }
+  if (Date.parse(interval.end) > now.getTime()) {
+    const latest = schedule ? intervalEndingBy(schedule, now) : undefined;
+    throw new IntervalNotClosed(
+      `interval ${span} of dataset '${options.dataset}' has not ended (it is ${now.toISOString()}); ` +
+        `${latest ? `the latest closed interval of ${schedule!.expression} is ${show(latest)}. ` : ''}` +
+        `An interval is pulled once, so pulling it before its end would keep a partial result for ever; ` +
+        `wait until ${interval.end}, or ${forcing}.`,
+    );
+  }
 }
 
 /** Every whole interval inside `[from, to)`, oldest first (the runs a backfill starts). */
@@ -225,8 +343,72 @@ function previousFire(cron: CronSchedule, at: number): number {
   );
 }
 
+/** The first minute after `at` (ms) when the cron expression fires. */
+function nextFire(cron: CronSchedule, at: number): number {
+  const date = new Date(Math.floor(at / MINUTE) * MINUTE + MINUTE);
+  for (let guard = 0; guard < 200_000; guard++) {
+    const year = date.getUTCFullYear();
+    if (year > 2199) break;
+    if (cron.years !== 'any' && !cron.years.has(year)) {
+      date.setUTCFullYear(year + 1, 0, 1);
+      date.setUTCHours(0, 0, 0, 0);
+      continue;
+    }
+    if (!cron.months.has(date.getUTCMonth() + 1)) {
+      date.setUTCMonth(date.getUTCMonth() + 1, 1);
+      date.setUTCHours(0, 0, 0, 0);
+      continue;
+    }
+    if (!dayMatches(cron, date)) {
+      date.setUTCDate(date.getUTCDate() + 1);
+      date.setUTCHours(0, 0, 0, 0);
+      continue;
+    }
+    if (!cron.hours.has(date.getUTCHours())) {
+      date.setUTCHours(date.getUTCHours() + 1, 0, 0, 0);
+      continue;
+    }
+    if (!cron.minutes.has(date.getUTCMinutes())) {
+      date.setTime(date.getTime() + MINUTE);
+      continue;
+    }
+    return date.getTime();
+  }
+  throw new ConfigurationError(
+    `schedule '${cron.expression}' never fires after ${new Date(at).toISOString()}`,
+  );
+}
+
 function dayMatches(cron: CronSchedule, date: Date): boolean {
-  const dom = cron.daysOfMonth === 'any' || cron.daysOfMonth.has(date.getUTCDate());
-  const dow = cron.daysOfWeek === 'any' || cron.daysOfWeek.has(date.getUTCDay() + 1);
-  return dom && dow;
+  return domMatches(cron.daysOfMonth, date) && dowMatches(cron.daysOfWeek, date);
+}
+
+function daysInMonth(date: Date): number {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate();
+}
+
+function domMatches(rule: DaysOfMonth | 'any', date: Date): boolean {
+  if (rule === 'any') return true;
+  const day = date.getUTCDate();
+  const last = daysInMonth(date);
+  if ('values' in rule) return rule.values.has(day);
+  if ('last' in rule) return day === last;
+  // The weekday nearest the day, within its month: a Saturday moves back to Friday (forward to
+  // Monday on the 1st), a Sunday forward to Monday (back to Friday on the month's last day).
+  const target = rule.nearestWeekdayTo;
+  if (target > last) return false;
+  const weekday = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), target)).getUTCDay();
+  let nearest = target;
+  if (weekday === 6) nearest = target === 1 ? 3 : target - 1;
+  if (weekday === 0) nearest = target === last ? target - 2 : target + 1;
+  return day === nearest;
+}
+
+function dowMatches(rule: DaysOfWeek | 'any', date: Date): boolean {
+  if (rule === 'any') return true;
+  const weekday = date.getUTCDay() + 1;
+  if ('values' in rule) return rule.values.has(weekday);
+  const day = date.getUTCDate();
+  if ('lastOfMonth' in rule) return weekday === rule.lastOfMonth && day + 7 > daysInMonth(date);
+  return weekday === rule.day && Math.ceil(day / 7) === rule.nth;
 }

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { type Contract, contractNamed } from '../shared/contract.js';
 import { quarantineKey, type RunLocation, validatedKey, validationReportKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
+import type { ProgressListener } from '../shared/progress.js';
 import { readBatchKeys } from '../shared/raw-manifest.js';
 import { writeDataDocs } from './data-docs.js';
 import { type ValidationOutcome, validateStream } from './engine.js';
@@ -40,7 +41,7 @@ export interface ValidateOutput {
 export interface ValidatePorts {
   store: ObjectStore;
   contracts: ReadonlyMap<string, Contract>;
-  onProgress?: (progress: { bytesRead: number; rowsRead: number }) => void;
+  onProgress?: ProgressListener;
 }
 
 /**

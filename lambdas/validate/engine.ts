@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { type Contract, type ExpectationScope, isJsonDocuments } from '../shared/contract.js';
 import { MalformedInput } from '../shared/errors.js';
+import type { ProgressListener } from '../shared/progress.js';
 import { CsvReader, CsvSyntaxError } from './csv-reader.js';
 import { type Decision, decide, type Judged } from './decision.js';
 import { createEvaluator, type Evaluator, type Finding, notEvaluated, type Row } from './expectations.js';
@@ -55,7 +56,7 @@ export interface ValidateOptions {
   /** Names the input in messages, e.g. s3://bucket/key. */
   source?: string;
   /** Called after each chunk of input is processed. */
-  onProgress?: (progress: { bytesRead: number; rowsRead: number }) => void;
+  onProgress?: ProgressListener;
   /** Clock for meta.validation_time. */
   now?: () => Date;
   /**

@@ -107,7 +107,7 @@ export async function backfill(options: {
 export async function backfillCommand(
   dataset: string,
   options: BackfillCommandOptions,
-  io: { sfn?: SFNClient; out?: (line: string) => void } = {},
+  io: { sfn?: SFNClient; out?: (line: string) => void; now?: Date } = {},
 ): Promise<number> {
   const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const contract = contractNamed(loadContracts(options.datasets), dataset);
@@ -124,10 +124,19 @@ export async function backfillCommand(
   }
   const from = timestamp(options.from, '--from');
   const to = timestamp(options.to, '--to');
-  const intervals = intervalsBetween(parseSchedule(contract.schedule), from, to);
+  // Only intervals that have ended: ingest refuses the others (IntervalNotClosed), each pulled once.
+  const now = io.now ?? new Date();
+  const until = to.getTime() > now.getTime() ? now : to;
+  if (until !== to) {
+    out(
+      `--to ${to.toISOString()} is in the future: only the intervals that have ended by now (${now.toISOString()}) are run`,
+    );
+  }
+  const intervals =
+    until === to || until > from ? intervalsBetween(parseSchedule(contract.schedule), from, until) : [];
   if (intervals.length === 0) {
     out(
-      `no whole interval of ${contract.schedule} lies between ${from.toISOString()} and ${to.toISOString()}`,
+      `no whole interval of ${contract.schedule} lies between ${from.toISOString()} and ${until.toISOString()}`,
     );
     return 0;
   }

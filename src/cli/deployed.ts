@@ -8,6 +8,7 @@ import {
 import type { Contract } from '../../lambdas/shared/contract.js';
 import { ConfigurationError } from '../../lambdas/shared/errors.js';
 import {
+  checkInterval,
   compactTime,
   explicitInterval,
   type Interval,
@@ -82,30 +83,41 @@ export function executionName(dataset: string, interval: Interval): string {
 /**
  * The execution input of a scheduled run: the same shape the deployed schedule rule sends, with
  * the interval named. Its `time` is the interval's end, so the input of a given interval is always
- * the same and a repeated StartExecution is recognised as the same request.
+ * the same and a repeated StartExecution is recognised as the same request. `force` is passed on
+ * for ingest, which otherwise refuses an interval off the grid or not ended.
  */
-export function scheduleInput(dataset: string, interval: Interval) {
-  return { dataset, trigger: { type: 'schedule' as const, time: interval.end, interval } };
+export function scheduleInput(dataset: string, interval: Interval, force = false) {
+  return {
+    dataset,
+    trigger: { type: 'schedule' as const, time: interval.end, interval, ...(force ? { force: true } : {}) },
+  };
 }
 
-/** The interval a `start` runs: the one given, or the last whole interval of the dataset's schedule. */
+/**
+ * The interval a `start` or `run` takes: the one given, or the last whole interval of the
+ * dataset's schedule. A given interval that is off the schedule's grid or has not ended is refused
+ * here already, with the nearest valid intervals, unless `force` (ingest checks it again).
+ */
 export function intervalToRun(
   contract: Contract,
-  options: { intervalStart?: string; intervalEnd?: string },
+  options: { intervalStart?: string; intervalEnd?: string; force?: boolean },
   now: Date = new Date(),
 ): Interval {
+  const schedule = contract.schedule ? parseSchedule(contract.schedule) : undefined;
   if (options.intervalStart || options.intervalEnd) {
     if (!options.intervalStart || !options.intervalEnd) {
       throw new ConfigurationError('give both --interval-start and --interval-end, or neither');
     }
-    return explicitInterval(options.intervalStart, options.intervalEnd);
+    const interval = explicitInterval(options.intervalStart, options.intervalEnd);
+    checkInterval(schedule, interval, now, { force: options.force, dataset: contract.name });
+    return interval;
   }
-  if (!contract.schedule) {
+  if (!schedule) {
     throw new ConfigurationError(
       `dataset '${contract.name}' has no schedule, so it has no default interval; give --interval-start and --interval-end`,
     );
   }
-  return intervalEndingBy(parseSchedule(contract.schedule), now);
+  return intervalEndingBy(schedule, now);
 }
 
 export interface Started {
@@ -126,6 +138,7 @@ export async function startInterval(
   stateMachineArn: string,
   dataset: string,
   interval: Interval,
+  force = false,
 ): Promise<Started> {
   const name = executionName(dataset, interval);
   const executionArn = executionArnOf(stateMachineArn, name);
@@ -134,7 +147,7 @@ export async function startInterval(
       new StartExecutionCommand({
         stateMachineArn,
         name,
-        input: JSON.stringify(scheduleInput(dataset, interval)),
+        input: JSON.stringify(scheduleInput(dataset, interval, force)),
       }),
     );
     return { name, executionArn: out.executionArn ?? executionArn, started: true };

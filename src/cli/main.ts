@@ -26,14 +26,20 @@ export async function main(argv: string[]): Promise<number> {
       'pulled sources: start of the data interval (default: last whole interval)',
     )
     .option('--interval-end <time>', 'pulled sources: end of the data interval')
+    .option(
+      '--force',
+      "pulled sources: take an interval that is off the schedule's grid or has not ended (refused otherwise: it is pulled once)",
+    )
     .option('--events', 'print every history event, as the console Events tab does')
     .option('--json', 'print the execution report as JSON instead of tables')
     .option('--s3-endpoint <url>', 'use an S3 API (moto, LocalStack) instead of the lake directory')
     .option('--bucket-prefix <prefix>', 'with --s3-endpoint: zone buckets are <prefix>-<zone>', 'sluice')
+    .addOption(new Option('--progress-seconds <n>', 'seconds between progress lines').default('1').hideHelp())
     .addHelpText(
       'after',
       '\nExamples:\n  sluice run orders --input examples/orders.csv\n  sluice run orders -i orders.csv --events\n' +
-        '  sluice run shop-orders --interval-start 2026-11-25T12:00:00Z --interval-end 2026-11-25T13:00:00Z\n',
+        '  sluice run shop-orders --interval-start 2026-11-25T12:00:00Z --interval-end 2026-11-25T13:00:00Z\n' +
+        '  sluice run shop-orders --interval-start 2026-11-25T12:00:00Z --interval-end 2026-11-25T12:30:00Z --force\n',
     )
     .action(async (dataset: string, options) => {
       const { runCommand } = await import('./run.js');
@@ -142,7 +148,11 @@ export async function main(argv: string[]): Promise<number> {
       )
       .argument('<dataset>', 'dataset name (a contract in --datasets)')
       .option('--interval-start <time>', 'start of the data interval, ISO 8601')
-      .option('--interval-end <time>', 'end of the data interval, ISO 8601'),
+      .option('--interval-end <time>', 'end of the data interval, ISO 8601')
+      .option(
+        '--force',
+        "start an interval that is off the schedule's grid or has not ended; ingest is told to take it",
+      ),
   ).action(async (dataset: string, options) => {
     const { startCommand } = await import('./start.js');
     exitCode = await startCommand(dataset, { ...program.opts(), ...options });

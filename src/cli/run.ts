@@ -1,8 +1,9 @@
+import { streamIntervalStatus } from '../../lambdas/ingest/stream.js';
 import { describeError } from '../../lambdas/record-run/core.js';
 import { contractNamed, loadContracts } from '../../lambdas/shared/contract.js';
 import { ConfigurationError } from '../../lambdas/shared/errors.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
-import type { Interval } from '../../lambdas/shared/schedule.js';
+import { type Interval, intervalAfter, parseSchedule } from '../../lambdas/shared/schedule.js';
 import type { ExecutionReport, HistoryEvent } from '../local/asl-runner.js';
 import { renderEvents, renderSteps, table } from '../local/history.js';
 import { coreFunctions, runInterval, runPartnerDrop, runSchedule, runUpload } from '../local/pipeline.js';
@@ -16,6 +17,10 @@ export interface RunCommandOptions extends LakeOptions {
   intervalEnd?: string;
   events?: boolean;
   json?: boolean;
+  /** Take an interval off the schedule's grid or not ended yet. */
+  force?: boolean;
+  /** Seconds between progress lines (1 by default). */
+  progressSeconds?: string | number;
 }
 
 interface PipelineOutput {
@@ -76,6 +81,12 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
     err.write(`sluice: running '${dataset}' on ${options.input} (lake: ${where})\n`);
   }
 
+  const progressEveryMs = Number(options.progressSeconds ?? 1) * 1000;
+  if (!(progressEveryMs >= 0)) {
+    throw new ConfigurationError(
+      `--progress-seconds must be a number of seconds, not '${options.progressSeconds}'`,
+    );
+  }
   let lastProgress = Date.now();
   const common = {
     dataset,
@@ -86,7 +97,7 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
       store,
       contracts,
       onProgress: ({ rowsRead, bytesRead }) => {
-        if (Date.now() - lastProgress < 1000) return;
+        if (Date.now() - lastProgress < progressEveryMs) return;
         lastProgress = Date.now();
         err.write(`    … ${rowsRead.toLocaleString('en-US')} rows, ${(bytesRead / 1e6).toFixed(1)} MB\n`);
       },
@@ -101,7 +112,7 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
     },
   };
   const result = interval
-    ? await runInterval({ ...common, interval })
+    ? await runInterval({ ...common, interval, force: options.force })
     : contract.source.type === 'partner-drop'
       ? options.input
         ? await runPartnerDrop({ ...common, inputDir: options.input })
@@ -118,13 +129,28 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
   const took = ((report.stoppedAt - report.startedAt) / 1000).toFixed(2);
   out.push('', `Execution ${report.name}: ${report.status} in ${took} s`, '');
   out.push(options.events ? renderEvents(report) : renderSteps(report), '');
-  out.push(...summary(report, store));
+  const next =
+    interval && contract.schedule ? intervalAfter(parseSchedule(contract.schedule), interval) : undefined;
+  const stream =
+    interval && contract.source.type === 'stream' && report.status === 'SUCCEEDED'
+      ? await streamIntervalStatus(store, contract, contract.source, interval, new Date())
+      : undefined;
+  out.push(...summary(report, store, { dataset, interval, next, stream }));
   out.push(`History: sluice history ${report.name}${options.events ? '' : ' --events'}`);
   process.stdout.write(`${out.join('\n')}\n`);
   return report.status === 'SUCCEEDED' ? 0 : 1;
 }
 
-function summary(report: ExecutionReport, store: ObjectStore): string[] {
+/** The interval a pulled run took, and the one after it, for what a stream run says it left waiting. */
+interface RunContext {
+  dataset: string;
+  interval?: Interval;
+  next?: Interval;
+  /** A stream run: the hour the interval took, and the closed hours still waiting. */
+  stream?: { partition?: string; backlog: string[] };
+}
+
+function summary(report: ExecutionReport, store: ObjectStore, context: RunContext): string[] {
   const output = (report.status === 'SUCCEEDED' ? report.output : undefined) as PipelineOutput | undefined;
   if (report.status === 'FAILED') {
     const lines = [
@@ -140,6 +166,13 @@ function summary(report: ExecutionReport, store: ObjectStore): string[] {
   }
   const ingest = output?.ingest;
   if (!ingest) return [];
+  if (ingest.alreadyProcessed && context.stream?.partition && context.interval) {
+    return [
+      `Already processed: interval ${context.interval.start} – ${context.interval.end} took hour ${context.stream.partition} (run ${ingest.runId}), which succeeded.`,
+      ...backlogLines(context.stream.backlog, context),
+      '',
+    ];
+  }
   if (ingest.alreadyProcessed) {
     return [
       `Already processed: run ${ingest.runId} of these bytes (sha256 ${ingest.sha256.slice(0, 12)}…) succeeded before.`,
@@ -158,6 +191,14 @@ function summary(report: ExecutionReport, store: ObjectStore): string[] {
     return [
       `Waiting: the partner batch is not complete yet; missing ${ingest.waitingFor}.`,
       'Nothing was landed; the run of the file that completes it ingests the batch.',
+      '',
+    ];
+  }
+  if (ingest.empty && context.stream) {
+    return [
+      `Nothing new: interval ${context.interval?.start} – ${context.interval?.end} found no closed hour with objects not yet validated; nothing was validated.`,
+      ...backlogLines(context.stream.backlog, context),
+      ...(output.record ? [`Run record: ${store.describe('reports', output.record.recordKey)}`] : []),
       '',
     ];
   }
@@ -185,10 +226,31 @@ function summary(report: ExecutionReport, store: ObjectStore): string[] {
     ['expectations', `${v.statistics.successful_expectations}/${v.statistics.evaluated_expectations} met`],
     ['report', store.describe('reports', v.reportKey)],
   ];
+  if (context.stream?.partition) rows.splice(1, 0, ['hour', context.stream.partition]);
   if (output.promotion) rows.push(['curated', store.describe('curated', output.promotion.curatedKey)]);
   if (output.version) rows.push(['version', describeVersion(output.version)]);
   if (output.record) rows.push(['run record', store.describe('reports', output.record.recordKey)]);
-  return [table(['Summary', ''], rows).split('\n').slice(2).join('\n'), '', v.summary, ''];
+  return [
+    table(['Summary', ''], rows).split('\n').slice(2).join('\n'),
+    '',
+    v.summary,
+    ...(context.stream ? backlogLines(context.stream.backlog, context) : []),
+    '',
+  ];
+}
+
+/**
+ * What a stream run left waiting: each run of the schedule takes the oldest closed hour that holds
+ * objects not yet validated, so the next one is taken by the next interval's run, once it ends.
+ */
+function backlogLines(backlog: string[], context: RunContext): string[] {
+  if (backlog.length === 0) return [];
+  const after =
+    backlog.length > 1 ? `; ${backlog.length - 1} more closed hour(s) wait after it, one per run` : '';
+  const when = context.next
+    ? `the run of the next interval, ${context.next.start} – ${context.next.end}, takes it from ${context.next.end} (sluice run ${context.dataset} then)`
+    : 'the next run of the schedule takes it';
+  return [`Waiting: closed hour ${backlog[0]} holds objects not validated yet; ${when}${after}.`];
 }
 
 function describeVersion(version: NonNullable<PipelineOutput['version']>): string {

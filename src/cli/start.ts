@@ -12,6 +12,8 @@ export interface StartCommandOptions extends DeployedOptions {
   datasets: string;
   intervalStart?: string;
   intervalEnd?: string;
+  /** Start an interval that is off the schedule's grid or has not ended; ingest is told too. */
+  force?: boolean;
 }
 
 /** `sluice start <dataset>`: starts the deployed pipeline for one interval of a dataset now. */
@@ -25,7 +27,7 @@ export async function startCommand(
   const interval = intervalToRun(contract, options, io.now);
   const stateMachineArn = stateMachineArnFrom(options);
   const sfn = io.sfn ?? (await sfnClientFor(stateMachineArn));
-  const result = await startInterval(sfn, stateMachineArn, contract.name, interval);
+  const result = await startInterval(sfn, stateMachineArn, contract.name, interval, options.force);
   out(
     result.started
       ? `started ${result.name} for ${interval.start} – ${interval.end}`

@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
-import { ingest } from '../../lambdas/ingest/core.js';
+import { type IngestInput, ingest } from '../../lambdas/ingest/core.js';
 import { hashStream } from '../../lambdas/ingest/landing.js';
-import { promote } from '../../lambdas/promote/core.js';
-import { recordRun } from '../../lambdas/record-run/core.js';
+import { type PromoteInput, promote } from '../../lambdas/promote/core.js';
+import { type RecordRunInput, recordRun } from '../../lambdas/record-run/core.js';
 import { type Contract, contractNamed } from '../../lambdas/shared/contract.js';
 import { ConfigurationError, UnsupportedSource } from '../../lambdas/shared/errors.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
+import type { ProgressListener } from '../../lambdas/shared/progress.js';
 import type { Interval } from '../../lambdas/shared/schedule.js';
-import { validateBatch } from '../../lambdas/validate/core.js';
+import { type ValidateInput, validateBatch } from '../../lambdas/validate/core.js';
 import {
   type ExecutionReport,
   type HistoryEvent,
@@ -37,17 +38,21 @@ export type FunctionId = (typeof PIPELINE_FUNCTIONS)[keyof typeof PIPELINE_FUNCT
 /** The CodeBuild project of the Version step, as the local runner names it. */
 const LOCAL_VERSION_PROJECT = 'sluice-version';
 
-/** The pipeline's functions as their cores, with the lake and contracts passed in as ports. */
+/**
+ * The pipeline's functions as their cores, with the lake and contracts passed in as ports. The
+ * ports are checked against each core's own ports type, so a listener of the wrong shape does not
+ * compile; a payload is what the state machine passes, as each core declares it.
+ */
 export function coreFunctions(ports: {
   store: ObjectStore;
   contracts: ReadonlyMap<string, Contract>;
-  onProgress?: (progress: { bytesRead: number; rowsRead: number }) => void;
+  onProgress?: ProgressListener;
 }): Record<FunctionId, LocalFunction> {
   return {
-    ingest: (payload) => ingest(payload as never, ports),
-    validate: (payload) => validateBatch(payload as never, ports),
-    promote: (payload) => promote(payload as never, ports),
-    'record-run': (payload) => recordRun(payload as never, ports),
+    ingest: (payload) => ingest(payload as IngestInput, ports),
+    validate: (payload) => validateBatch(payload as ValidateInput, ports),
+    promote: (payload) => promote(payload as PromoteInput, ports),
+    'record-run': (payload) => recordRun(payload as RecordRunInput, ports),
   };
 }
 
@@ -230,6 +235,8 @@ export interface IntervalRunOptions {
   retryIntervalMs?: number;
   onEvent?: (event: HistoryEvent) => void;
   versioning?: LocalVersioning;
+  /** Take an interval that is off the schedule's grid or has not ended (`sluice run --force`). */
+  force?: boolean;
 }
 
 /**
@@ -241,7 +248,12 @@ export async function runInterval(options: IntervalRunOptions): Promise<UploadRu
   const name = localExecutionName(contract.name);
   const input = {
     dataset: contract.name,
-    trigger: { type: 'schedule', time: options.interval.end, interval: options.interval },
+    trigger: {
+      type: 'schedule',
+      time: options.interval.end,
+      interval: options.interval,
+      ...(options.force ? { force: true } : {}),
+    },
   };
   const report = await runPipeline({ ...options, input, name });
   return { landingKey: '', report, historyKey: await saveReport(options.store, contract.name, report) };

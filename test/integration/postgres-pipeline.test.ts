@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadContracts } from '../../lambdas/shared/contract.js';
+import { FsObjectStore } from '../../lambdas/shared/fs-object-store.js';
 import { watermarkKey } from '../../lambdas/shared/keys.js';
 import type { LocalFunction } from '../../src/local/asl-runner.js';
-import { type FunctionId, handlerFunctions, runInterval } from '../../src/local/pipeline.js';
+import { coreFunctions, type FunctionId, handlerFunctions, runInterval } from '../../src/local/pipeline.js';
 import { type MotoLake, motoLake } from '../support/moto-lake.js';
 import { freshDatabase, type TestDatabase } from '../support/postgres.js';
 
@@ -155,4 +156,63 @@ describe('sluice run of a postgres dataset on the local lake', () => {
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/Already processed/);
   }, 120_000);
+
+  it('prints the extraction progress the postgres source reports, and succeeds', () => {
+    // Prepare: a progress line for every report, so that the first one is printed
+    const lake = mkdtempSync(join(tmpdir(), 'sluice-lake-'));
+    // Act
+    const result = spawnSync(
+      process.execPath,
+      [
+        join(root, 'bin', 'sluice.mjs'),
+        '--datasets',
+        datasets,
+        '--lake',
+        lake,
+        'run',
+        'shop-orders',
+        '--interval-start',
+        hour(5).start,
+        '--interval-end',
+        hour(5).end,
+        '--progress-seconds',
+        '0',
+      ],
+      { cwd: root, env: { ...process.env }, encoding: 'utf8', timeout: 100_000 },
+    );
+    // Assess
+    expect(result.stderr).not.toMatch(/toLocaleString|SourceUnavailable|retrying/);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/▸ Ingest\n\s+… 500 rows, 0\.\d MB\n/);
+    expect(result.stdout).toMatch(/rows read\s+500/);
+  }, 120_000);
+});
+
+describe('a bug while a postgres source extracts', () => {
+  it('fails the run at once as InternalError, naming the TypeError, without retrying', async () => {
+    // Prepare: a progress listener with a bug, as the CLI's once was
+    const store = new FsObjectStore(mkdtempSync(join(tmpdir(), 'sluice-lake-')));
+    const contracts = loadContracts(datasets);
+    const onProgress = (progress: { rowsRead: number }) => {
+      const missing = (progress as unknown as { rows?: number }).rows;
+      (missing as unknown as number).toLocaleString('en-US');
+    };
+    const functions = coreFunctions({ store, contracts, onProgress });
+    // Act
+    const result = await runInterval({
+      dataset: 'shop-orders',
+      interval: hour(6),
+      contracts,
+      store,
+      functions,
+      retryIntervalMs: 0,
+    });
+    // Assess
+    expect(result.report.status).toBe('FAILED');
+    expect(result.report.error).toBe('InternalError');
+    expect(result.report.cause).toMatch(
+      /a bug in Sluice while ingesting dataset 'shop-orders' \(schedule\): TypeError: Cannot read properties of undefined \(reading 'toLocaleString'\) \(at .*postgres-pipeline\.test\.ts:\d+:\d+\)/,
+    );
+    expect(result.report.events.filter((e) => e.type === 'TaskStateRetried')).toEqual([]);
+  });
 });

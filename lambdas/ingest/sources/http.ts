@@ -6,8 +6,9 @@ import { type FormatConfig, type HttpSourceConfig, isJsonDocuments } from '../..
 import { MalformedInput, SourceRefused, SourceUnavailable } from '../../shared/errors.js';
 import { valueAt } from '../../shared/json-path.js';
 import type { Interval } from '../../shared/schedule.js';
+import type { IngestPorts } from '../core.js';
 import type { ExtractContext, ExtractedFile, Extraction, PulledSource } from '../pulled.js';
-import { credential, type SecretReader } from './credentials.js';
+import { credential } from './credentials.js';
 
 /**
  * Scheduled pulls of a paged HTTP API (JSON pages, JSON Lines or CSV). Each page is landed in raw as
@@ -22,9 +23,10 @@ import { credential, type SecretReader } from './credentials.js';
 export function httpSource(
   config: HttpSourceConfig,
   format: FormatConfig,
-  ports: { secrets?: SecretReader; env?: NodeJS.ProcessEnv; sleep?: (ms: number) => Promise<unknown> },
+  ports: Pick<IngestPorts, 'secrets' | 'env' | 'fetch'> & { sleep?: (ms: number) => Promise<unknown> },
 ): PulledSource {
   const wait = ports.sleep ?? sleep;
+  const request = ports.fetch ?? fetch;
   const extension = format.type === 'csv' ? 'csv' : isJsonDocuments(format) ? 'json' : 'jsonl';
   const contentType = { csv: 'text/csv', jsonl: 'application/x-ndjson', json: 'application/json' }[extension];
   const secretParam = config.auth?.type === 'query' ? config.auth.param : undefined;
@@ -61,7 +63,7 @@ export function httpSource(
       let retries = 0;
       let next: URL | undefined;
       for (let number = 1; ; number++) {
-        const response = await fetchWithRetry(url, headers, config, wait, shown);
+        const response = await fetchWithRetry(url, headers, config, wait, shown, request);
         retries += response.retries;
         const page = readPage(response.body, format, `${shown(url)} (page ${number})`);
         next = nextUrl(config, url, response, page, number);
@@ -245,7 +247,8 @@ const RETRIED = new Set([408, 425, 429, 500, 502, 503, 504]);
  * One GET with retries: network errors, timeouts, 408, 425, 429 and 5xx are retried `retries`
  * times with exponential backoff and full jitter, or after Retry-After when the server sends it
  * (seconds or an HTTP date), as long as that is within `retry_max_seconds`. Then
- * `SourceUnavailable`. Other 4xx fail at once with `SourceRefused`.
+ * `SourceUnavailable`. Other 4xx fail at once with `SourceRefused`. Any other error (a bug, here
+ * or in a caller's `fetch`) is not a network error: it is thrown as it is, at the first attempt.
  */
 export async function fetchWithRetry(
   url: URL,
@@ -253,47 +256,63 @@ export async function fetchWithRetry(
   config: Pick<HttpSourceConfig, 'retries' | 'retry_base_ms' | 'retry_max_seconds' | 'timeout_seconds'>,
   wait: (ms: number) => Promise<unknown>,
   shown: (url: URL) => string,
+  request: typeof fetch = fetch,
 ): Promise<Fetched> {
   let last = '';
   for (let attempt = 0; attempt <= config.retries; attempt++) {
     let delay = Math.random() * config.retry_base_ms * 2 ** attempt;
+    let answer: { response: Response; body: Buffer };
     try {
-      const response = await fetch(url, {
+      const response = await request(url, {
         headers,
         redirect: 'follow',
         signal: AbortSignal.timeout(config.timeout_seconds * 1000),
       });
-      const body = Buffer.from(await response.arrayBuffer());
-      if (response.ok) return { status: response.status, headers: response.headers, body, retries: attempt };
-      const snippet = body.toString('utf8', 0, 200).replace(/\s+/g, ' ').trim();
-      last = `HTTP ${response.status}${snippet ? `: ${snippet}` : ''}`;
-      if (!RETRIED.has(response.status)) {
-        throw new SourceRefused(
-          `GET ${shown(url)} answered ${last}; expected 2xx (${response.status === 401 || response.status === 403 ? 'check the credentials' : 'check the URL and parameters'})`,
+      answer = { response, body: Buffer.from(await response.arrayBuffer()) };
+    } catch (error) {
+      last = networkFailure(error, config.timeout_seconds);
+      if (attempt < config.retries) await wait(Math.min(delay, config.retry_max_seconds * 1000));
+      continue;
+    }
+    const { response, body } = answer;
+    if (response.ok) return { status: response.status, headers: response.headers, body, retries: attempt };
+    const snippet = body.toString('utf8', 0, 200).replace(/\s+/g, ' ').trim();
+    last = `HTTP ${response.status}${snippet ? `: ${snippet}` : ''}`;
+    if (!RETRIED.has(response.status)) {
+      throw new SourceRefused(
+        `GET ${shown(url)} answered ${last}; expected 2xx (${response.status === 401 || response.status === 403 ? 'check the credentials' : 'check the URL and parameters'})`,
+      );
+    }
+    const after = retryAfterMs(response.headers.get('retry-after'));
+    if (after !== undefined) {
+      if (after > config.retry_max_seconds * 1000) {
+        throw new SourceUnavailable(
+          `GET ${shown(url)} answered ${last} and asked to retry after ${Math.round(after / 1000)} s, longer than retry_max_seconds (${config.retry_max_seconds}); the run is retried later`,
         );
       }
-      const after = retryAfterMs(response.headers.get('retry-after'));
-      if (after !== undefined) {
-        if (after > config.retry_max_seconds * 1000) {
-          throw new SourceUnavailable(
-            `GET ${shown(url)} answered ${last} and asked to retry after ${Math.round(after / 1000)} s, longer than retry_max_seconds (${config.retry_max_seconds}); the run is retried later`,
-          );
-        }
-        delay = after;
-      }
-    } catch (error) {
-      if (error instanceof SourceRefused || error instanceof SourceUnavailable) throw error;
-      const cause = (error as Error & { cause?: { code?: string } }).cause?.code;
-      last =
-        (error as Error).name === 'TimeoutError'
-          ? `no answer within ${config.timeout_seconds} s`
-          : `${(error as Error).message}${cause ? ` (${cause})` : ''}`;
+      delay = after;
     }
     if (attempt < config.retries) await wait(Math.min(delay, config.retry_max_seconds * 1000));
   }
   throw new SourceUnavailable(
     `GET ${shown(url)} failed ${config.retries + 1} times, last with ${last}; expected 2xx. The run is retried later.`,
   );
+}
+
+/**
+ * What a failed request says, when it failed on the network: a timeout or abort, or fetch's
+ * `TypeError` that carries the socket or DNS error as its `cause` ("fetch failed", "terminated").
+ * Anything else is rethrown: a TypeError without a cause is a bug, not the network.
+ */
+function networkFailure(error: unknown, timeoutSeconds: number): string {
+  const { name, message, cause } = (error ?? {}) as Error & { cause?: { code?: string; message?: string } };
+  if (name === 'TimeoutError') return `no answer within ${timeoutSeconds} s`;
+  if (name === 'AbortError') return `the request was aborted: ${message}`;
+  if (error instanceof TypeError && cause !== undefined) {
+    const detail = cause.code ?? cause.message;
+    return `${message}${detail ? ` (${detail})` : ''}`;
+  }
+  throw error;
 }
 
 function retryAfterMs(header: string | null): number | undefined {

@@ -6,7 +6,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { PostgresSourceConfig } from '../../shared/contract.js';
-import { ConfigurationError, SourceRefused, SourceUnavailable } from '../../shared/errors.js';
+import {
+  ConfigurationError,
+  isProgrammingError,
+  SluiceError,
+  SourceRefused,
+  SourceUnavailable,
+} from '../../shared/errors.js';
+import type { ProgressListener } from '../../shared/progress.js';
+import type { IngestPorts } from '../core.js';
 import type { ExtractContext, Extraction, PulledSource } from '../pulled.js';
 import { credential, type SecretReader } from './credentials.js';
 
@@ -34,7 +42,7 @@ import { credential, type SecretReader } from './credentials.js';
  */
 export function postgresSource(
   config: PostgresSourceConfig,
-  ports: { secrets?: SecretReader; env?: NodeJS.ProcessEnv; onProgress?: (rows: number) => void },
+  ports: Pick<IngestPorts, 'secrets' | 'env' | 'onProgress'>,
 ): PulledSource {
   const from = config.table
     ? `${quoteQualified(config.table)} AS sluice_source`
@@ -115,12 +123,9 @@ export function postgresSource(
           throw error;
         }
       } catch (error) {
-        if (
-          error instanceof SourceUnavailable ||
-          error instanceof SourceRefused ||
-          error instanceof ConfigurationError
-        )
-          throw error;
+        // Only what the driver, the database or the network failed with is the source's error;
+        // Sluice's own errors and programming errors go on as they are (see sourceError).
+        if (error instanceof SluiceError) throw error;
         throw sourceError(error, `reading ${where} by ${config.watermark_column}`);
       } finally {
         await client.end().catch(() => undefined);
@@ -233,7 +238,7 @@ async function streamToFile(
   values: string[],
   batchSize: number,
   dir: string,
-  onProgress?: (rows: number) => void,
+  onProgress?: ProgressListener,
 ) {
   const path = join(dir, 'extract.jsonl');
   const out = createWriteStream(path, { highWaterMark: 1 << 20 });
@@ -252,7 +257,7 @@ async function streamToFile(
       size += bytes.length;
       records += rows.length;
       if (!out.write(bytes)) await once(out, 'drain');
-      onProgress?.(records);
+      onProgress?.({ rowsRead: records, bytesRead: size });
     }
   } finally {
     await cursor.close().catch(() => undefined);
@@ -332,7 +337,14 @@ async function connectionOf(
 /** SQLSTATE classes that will not pass by retrying: syntax and access rules, credentials, data. */
 const REFUSED = /^(42|28|22|3D|3F)/;
 
+/**
+ * The error a failed connection or query is reported as: a refusal (SQL state classes that do not
+ * pass by retrying) or `SourceUnavailable`, which the state machine retries. A programming error
+ * (a TypeError in Sluice, in node-postgres or in a callback such as the progress listener) is
+ * neither: it is returned as it is, and ingest reports it as an `InternalError`, not retried.
+ */
 function sourceError(error: unknown, what: string): Error {
+  if (isProgrammingError(error)) return error;
   const code = (error as { code?: string }).code ?? '';
   const message = `${what}: ${(error as Error).message}${code ? ` (${code})` : ''}`;
   if (REFUSED.test(code)) return new SourceRefused(message, { cause: error });

@@ -140,4 +140,23 @@ describe('sluice backfill', () => {
       ),
     ).rejects.toThrow(/--max-concurrency/);
   });
+
+  it('runs only the intervals that have ended when --to lies in the future', async () => {
+    // Prepare
+    fakeStepFunctions();
+    const { out, text } = lines();
+    // Act
+    const code = await backfillCommand(
+      'shop-orders',
+      { ...base, from: '2026-11-25T00:00:00Z', to: '2026-11-26T00:00:00Z' },
+      { sfn: client, out, now: new Date('2026-11-25T02:30:00Z') },
+    );
+    // Assess
+    expect(code).toBe(0);
+    const started = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
+    expect(started).toEqual(['shop-orders-20261125T000000Z', 'shop-orders-20261125T010000Z']);
+    expect(text()).toMatch(
+      /--to 2026-11-26T00:00:00.000Z is in the future: only the intervals that have ended/,
+    );
+  });
 });

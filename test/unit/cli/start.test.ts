@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ConfigurationError } from '../../../lambdas/shared/errors.js';
+import { ConfigurationError, IntervalNotAllowed } from '../../../lambdas/shared/errors.js';
 import { executionName, stateMachineArnFrom } from '../../../src/cli/deployed.js';
 import { startCommand } from '../../../src/cli/start.js';
 import { datasetsDir, lines, STATE_MACHINE_ARN } from './support.js';
@@ -91,5 +91,42 @@ describe('sluice start', () => {
     });
     expect(name.length).toBeLessThanOrEqual(80);
     expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
+  });
+
+  it('refuses an interval off the schedule grid before starting anything, naming the nearest', async () => {
+    // Prepare
+    const { out } = lines();
+    // Act
+    const failure = await startCommand(
+      'shop-orders',
+      { ...options, intervalStart: '2026-11-25T22:00:00Z', intervalEnd: '2026-11-25T22:17:00Z' },
+      { sfn: client, now: new Date('2026-11-26T00:00:00Z'), out },
+    ).catch((error: unknown) => error);
+    // Assess
+    expect(failure).toBeInstanceOf(IntervalNotAllowed);
+    expect((failure as Error).message).toMatch(
+      /nearest are 2026-11-25T21:00:00.000Z – 2026-11-25T22:00:00.000Z/,
+    );
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('with --force starts the interval and tells ingest it was forced', async () => {
+    // Prepare
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const { out } = lines();
+    // Act
+    await startCommand(
+      'shop-orders',
+      { ...options, intervalStart: '2030-01-01T00:00:00Z', intervalEnd: '2030-01-01T01:00:00Z', force: true },
+      { sfn: client, now: new Date('2026-11-26T00:00:00Z'), out },
+    );
+    // Assess
+    const call = sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input;
+    expect(JSON.parse(call.input!).trigger).toEqual({
+      type: 'schedule',
+      time: '2030-01-01T01:00:00.000Z',
+      interval: { start: '2030-01-01T00:00:00.000Z', end: '2030-01-01T01:00:00.000Z' },
+      force: true,
+    });
   });
 });

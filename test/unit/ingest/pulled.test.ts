@@ -11,7 +11,7 @@ import {
   type PulledSource,
 } from '../../../lambdas/ingest/pulled.js';
 import { parseContract } from '../../../lambdas/shared/contract.js';
-import { WatermarkConflict } from '../../../lambdas/shared/errors.js';
+import { IntervalNotAllowed, IntervalNotClosed, WatermarkConflict } from '../../../lambdas/shared/errors.js';
 import { intervalKey, runRecordKey, watermarkKey } from '../../../lambdas/shared/keys.js';
 import { readBatchKeys } from '../../../lambdas/shared/raw-manifest.js';
 import { readWatermark } from '../../../lambdas/shared/watermark.js';
@@ -74,8 +74,10 @@ class FakeSource implements PulledSource {
   }
 }
 
+/** The clock of these runs: after every interval they take. */
+const now = new Date('2026-11-26T00:00:00Z');
 const run = (store: MemoryStore, source: PulledSource, trigger: ScheduleTrigger) =>
-  ingestPulled({ dataset: 'ticks', trigger }, contract, trigger, store, source);
+  ingestPulled({ dataset: 'ticks', trigger }, contract, trigger, store, source, now);
 
 describe('ingest of a pulled source', () => {
   it('lands the extraction in raw, moves the watermark and records the run and its interval', async () => {
@@ -220,9 +222,60 @@ describe('ingest of a pulled source', () => {
   });
 
   it('derives the interval from the schedule when the deployed rule names none', () => {
-    expect(intervalOfTrigger(contract, { type: 'schedule', time: '2026-11-25T13:00:02Z' })).toEqual({
+    expect(
+      intervalOfTrigger(
+        contract,
+        { type: 'schedule', time: '2026-11-25T13:00:02Z' },
+        new Date('2026-11-25T13:00:02Z'),
+      ),
+    ).toEqual({
       start: '2026-11-25T12:00:00.000Z',
       end: '2026-11-25T13:00:00.000Z',
     });
+  });
+
+  it('refuses, before extracting, an interval that has not ended or is off the grid', async () => {
+    // Prepare: the deployed `sluice start` sends the interval as it was given
+    const store = new MemoryStore();
+    const source = new FakeSource();
+    source.ids = [1];
+    const future: ScheduleTrigger = {
+      type: 'schedule',
+      time: '2030-01-01T01:00:00Z',
+      interval: { start: '2030-01-01T00:00:00Z', end: '2030-01-01T01:00:00Z' },
+    };
+    const offGrid: ScheduleTrigger = {
+      type: 'schedule',
+      time: '2026-11-25T22:17:00Z',
+      interval: { start: '2026-11-25T22:00:00Z', end: '2026-11-25T22:17:00Z' },
+    };
+    // Act
+    const early = await run(store, source, future).catch((error: unknown) => error);
+    const overlapping = await run(store, source, offGrid).catch((error: unknown) => error);
+    // Assess
+    expect(early).toBeInstanceOf(IntervalNotClosed);
+    expect(overlapping).toBeInstanceOf(IntervalNotAllowed);
+    expect((overlapping as Error).message).toMatch(
+      /the nearest are 2026-11-25T21:00:00.000Z – 2026-11-25T22:00:00.000Z and 2026-11-25T22:00:00.000Z – 2026-11-25T23:00:00.000Z/,
+    );
+    expect(source.extractions).toBe(0);
+    expect(await store.list('raw', '')).toEqual([]);
+  });
+
+  it('takes an interval off the grid when the trigger is forced', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    const source = new FakeSource();
+    source.ids = [1, 2];
+    const forced: ScheduleTrigger = {
+      type: 'schedule',
+      time: '2026-11-25T22:17:00Z',
+      interval: { start: '2026-11-25T22:00:00Z', end: '2026-11-25T22:17:00Z' },
+      force: true,
+    };
+    // Act
+    const out = await run(store, source, forced);
+    // Assess
+    expect(out).toMatchObject({ empty: false, records: 2 });
   });
 });

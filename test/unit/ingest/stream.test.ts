@@ -85,6 +85,22 @@ describe('stream micro-batches', () => {
     expect(again).toMatchObject({ runId: first.runId, manifestKey: first.manifestKey, duplicate: true });
   });
 
+  it('says which hour an interval took and which closed hours still wait, on a repeated trigger too', async () => {
+    // Prepare: at 13:30 hours 10, 11 and 12 are closed
+    const store = new MemoryStore();
+    await delivered(store, [firehose('10', 'a'), firehose('11', 'b'), firehose('12', 'c')]);
+    // Act
+    const first = await run(store, '2026-11-25T13:30:00Z');
+    const again = await run(store, '2026-11-25T13:35:00Z');
+    // Assess
+    expect(first.stream).toEqual({
+      partition: 'dt=2026-11-25/hour=10',
+      backlog: ['dt=2026-11-25/hour=11', 'dt=2026-11-25/hour=12'],
+    });
+    expect(again).toMatchObject({ runId: first.runId, duplicate: true });
+    expect(again.stream).toEqual(first.stream);
+  });
+
   it('refuses a stream contract without a schedule or read as CSV', () => {
     expect(() =>
       parseContract(
