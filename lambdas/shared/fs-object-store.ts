@@ -29,8 +29,9 @@ const TEMP_PREFIX = '.sluice-tmp-';
 export class FsObjectStore implements ObjectStore {
   constructor(readonly root: string) {}
 
+  /** The file of a key, or the directory of a prefix (a key ending in '/'). */
   describe(zone: Zone, key: string): string {
-    return this.pathOf(zone, key);
+    return key.endsWith('/') ? `${this.pathOf(zone, key.slice(0, -1))}${sep}` : this.pathOf(zone, key);
   }
 
   async head(zone: Zone, key: string): Promise<ObjectInfo | undefined> {

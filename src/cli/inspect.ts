@@ -1,12 +1,26 @@
+import { loadContractsLeniently } from '../../lambdas/shared/contract.js';
+import { ConfigurationError } from '../../lambdas/shared/errors.js';
 import type { RunRecord } from '../../lambdas/shared/run-record.js';
 import type { ExecutionReport } from '../local/asl-runner.js';
 import { renderEvents, renderSteps, table } from '../local/history.js';
 import { type LakeOptions, openLake } from './lake.js';
 
+/** The datasets the contracts directory defines (broken contracts too), or undefined when it cannot be read. */
+function knownDatasets(dir: string | undefined): string[] | undefined {
+  if (!dir) return undefined;
+  try {
+    const { contracts, broken } = loadContractsLeniently(dir);
+    return [...new Set([...contracts.keys(), ...broken.map((b) => b.dataset)])].sort();
+  } catch (error) {
+    if (error instanceof ConfigurationError) return undefined;
+    throw error;
+  }
+}
+
 /** Lists a dataset's run records, newest first. */
 export async function runsCommand(
   dataset: string,
-  options: LakeOptions & { json?: boolean },
+  options: LakeOptions & { datasets?: string; json?: boolean },
 ): Promise<number> {
   const { store } = await openLake(options);
   const keys = (await store.list('reports', `${dataset}/runs/`)).filter((key) =>
@@ -23,8 +37,15 @@ export async function runsCommand(
     return 0;
   }
   if (records.length === 0) {
+    const known = knownDatasets(options.datasets);
+    if (known && !known.includes(dataset)) {
+      process.stderr.write(
+        `sluice: no dataset '${dataset}': no contract in ${options.datasets} and no runs in ${store.describe('reports', `${dataset}/runs/`)}; known datasets: ${known.join(', ') || '(none)'}\n`,
+      );
+      return 2;
+    }
     process.stdout.write(
-      `no runs recorded for '${dataset}' in ${store.describe('reports', `${dataset}/runs/`)}\n`,
+      `no runs recorded for '${dataset}' yet (looked in ${store.describe('reports', `${dataset}/runs/`)})\n`,
     );
     return 0;
   }

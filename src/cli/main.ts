@@ -1,4 +1,14 @@
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+
+/** What `sluice` exits with; `--help` lists them. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+const EXIT_CODES_HELP =
+  '\nExit codes:\n' +
+  '  0    ok\n' +
+  '  1    the run failed, or the file did not pass validation\n' +
+  '  2    usage or configuration error (unknown option or command, missing argument, bad contract or lake)\n' +
+  '  130  interrupted (Ctrl-C or SIGTERM)\n';
 
 /** Parses the command line and runs one command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -10,6 +20,9 @@ export async function main(argv: string[]): Promise<number> {
         'Locally it runs the same state machine definition that AWS runs.',
     )
     .showHelpAfterError('(sluice --help lists the commands)')
+    // Usage errors exit 2, apart from a failed run's 1; set before the subcommands, which inherit it.
+    .exitOverride()
+    .addHelpText('after', EXIT_CODES_HELP)
     .addOption(new Option('--datasets <dir>', 'directory of dataset contracts').default('datasets'))
     .addOption(new Option('--lake <dir>', 'local lake directory (persists between runs)').default('.sluice'));
 
@@ -181,8 +194,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
+    // Commander has printed its message (and the hint to --help) already.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     process.stderr.write(`sluice: ${(error as Error).name}: ${(error as Error).message}\n`);
-    return 2;
+    return EXIT.usage;
   }
   return exitCode;
 }

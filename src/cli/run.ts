@@ -1,11 +1,11 @@
 import { describeError } from '../../lambdas/record-run/core.js';
-import { contractNamed, loadContracts } from '../../lambdas/shared/contract.js';
 import { ConfigurationError } from '../../lambdas/shared/errors.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import type { Interval } from '../../lambdas/shared/schedule.js';
 import type { ExecutionReport, HistoryEvent } from '../local/asl-runner.js';
 import { renderEvents, renderSteps, table } from '../local/history.js';
 import { coreFunctions, runInterval, runPartnerDrop, runUpload } from '../local/pipeline.js';
+import { contractsFor } from './contracts.js';
 import { intervalToRun } from './deployed.js';
 import { type LakeOptions, openLake } from './lake.js';
 
@@ -45,8 +45,7 @@ interface PipelineOutput {
 }
 
 export async function runCommand(dataset: string, options: RunCommandOptions): Promise<number> {
-  const contracts = loadContracts(options.datasets);
-  const contract = contractNamed(contracts, dataset);
+  const { contracts, contract } = contractsFor(dataset, options.datasets);
   const { store, where, versioning } = await openLake(options);
   const err = process.stderr;
   const pulled = !['s3-upload', 'partner-drop'].includes(contract.source.type);
