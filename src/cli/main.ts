@@ -114,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       'local execution name as printed by sluice run, or a deployed execution ARN, name or dataset',
     )
     .option('--events', 'print every event, not only the steps')
-    .option('--json', 'deployed: print the execution and its mapped events as JSON')
+    .option('--json', 'print the execution and its events as JSON')
     .option('--local', 'read the local lake even when a deployed state machine is configured')
     .addOption(
       new Option(
