@@ -81,7 +81,7 @@ export async function historyCommand(
       `sluice: no local execution '${execution}' and no execution of a dataset '${execution}' ` +
         `(looked in ${store.describe('reports', `${execution.replace(EXECUTION_SUFFIX, '')}/executions/`)})\n`,
     );
-    return 1;
+    return 2;
   }
   const report = JSON.parse(await store.readText('reports', key)) as ExecutionReport;
   if (options.json) {
@@ -116,7 +116,8 @@ async function newestExecutionKey(store: ObjectStore, dataset: string): Promise<
   if (candidates.length <= 1) return candidates[0];
   const started = await Promise.all(
     candidates.map(
-      async (key) => [key, (JSON.parse(await store.readText('reports', key)) as ExecutionReport).startedAt] as const,
+      async (key) =>
+        [key, (JSON.parse(await store.readText('reports', key)) as ExecutionReport).startedAt] as const,
     ),
   );
   return started.sort((a, b) => b[1] - a[1])[0]![0];
