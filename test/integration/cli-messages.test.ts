@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -189,4 +189,67 @@ describe('sluice with broken contracts beside good ones', () => {
     expect(result.stderr).toContain(`ContractInvalid: ${join(datasets, 'x.yaml')}: the contract is invalid`);
     expect(result.stderr).toContain("did you mean 'column'?");
   });
+});
+
+describe('deployed commands without AWS credentials', () => {
+  const stateMachineArn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Sluice';
+
+  /** The environment of a machine with no AWS credentials at all, where the SDK gives up at once. */
+  function noCredentials(): NodeJS.ProcessEnv {
+    const dir = tempDir('aws');
+    writeFileSync(join(dir, 'credentials'), '');
+    writeFileSync(join(dir, 'config'), '');
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+    return {
+      ...env,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+      AWS_CONFIG_FILE: join(dir, 'config'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+  }
+
+  /** A contracts directory whose orders dataset runs every hour. */
+  function hourlyOrders(): string {
+    const dir = contractsDir();
+    const text = readFileSync(join(dir, 'orders.yaml'), 'utf8').replace(
+      /^schedule: null$/m,
+      'schedule: rate(1 hour)',
+    );
+    writeFileSync(join(dir, 'orders.yaml'), text);
+    return dir;
+  }
+
+  it.each([
+    [
+      'start',
+      [
+        'start',
+        'orders',
+        '--interval-start',
+        '2026-11-25T00:00:00Z',
+        '--interval-end',
+        '2026-11-25T01:00:00Z',
+      ],
+    ],
+    ['backfill', ['backfill', 'orders', '--from', '2026-11-25T00:00:00Z', '--to', '2026-11-25T02:00:00Z']],
+    ['history', ['history', 'orders']],
+  ])(
+    '%s says how to give credentials, a profile, the region and the state machine, and exits 2',
+    (_name, args) => {
+      // Prepare
+      const datasets = hourlyOrders();
+      // Act
+      const result = sluice(
+        ['--datasets', datasets, ...args, '--state-machine-arn', stateMachineArn],
+        noCredentials(),
+      );
+      // Assess
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain('ConfigurationError: CredentialsProviderError:');
+      expect(result.stderr).toContain('AWS_PROFILE=<name>');
+      expect(result.stderr).toContain("The region is the state machine's (eu-west-1)");
+      expect(result.stderr).toContain('StateMachineArn output');
+      expect(result.stderr).toContain('--outputs-file');
+    },
+  );
 });
