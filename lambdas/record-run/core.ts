@@ -15,7 +15,7 @@ export interface PipelineState {
 }
 
 export interface RecordRunInput {
-  status: 'SUCCEEDED' | 'FAILED';
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   state: PipelineState;
   executionId?: string;
   startedAt?: string;
@@ -54,7 +54,7 @@ export async function recordRun(
     ...(state.promotion ? { promotion: state.promotion } : {}),
     ...(state.version ? { version: versionOf(state.version) } : {}),
   };
-  if (input.status === 'FAILED' && state.error) record.error = describeError(state.error);
+  if (input.status !== 'SUCCEEDED' && state.error) record.error = describeError(state.error);
   else delete record.error;
 
   const key = await writeRunRecord(ports.store, record);

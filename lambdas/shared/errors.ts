@@ -61,6 +61,12 @@ export class IncompleteBatch extends SluiceError {}
 /** A file whose bytes do not match the checksum its batch manifest lists. Nothing was promoted. */
 export class ChecksumMismatch extends SluiceError {}
 
+/**
+ * A local run stopped by SIGINT or SIGTERM (Ctrl-C): what it held is released and its run is
+ * recorded as ABORTED. Never raised deployed, where Step Functions aborts executions itself.
+ */
+export class RunInterrupted extends SluiceError {}
+
 /** Every error name the state machine can see from a Sluice task. */
 export const SLUICE_ERROR_NAMES = [
   'ContractInvalid',

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { runRecordKey, triggerRunKey } from './keys.js';
 import type { ObjectStore } from './object-store.js';
 
-export type RunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+/** ABORTED: a local run stopped by Ctrl-C or SIGTERM before it finished. */
+export type RunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
 
 /** What the reports zone keeps about one run, success or failure. */
 export interface RunRecord {

@@ -1,7 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-
-/** What `sluice` exits with; `--help` lists them. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+import { EXIT } from './exit-codes.js';
 
 const EXIT_CODES_HELP =
   '\nExit codes:\n' +
