@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ObjectStore } from '../shared/object-store.js';
-import { type RunRecord, writeRunRecord } from '../shared/run-record.js';
+import { type RunRecord, writeRunRecord, writeTriggerRun } from '../shared/run-record.js';
 import type { IngestInput, IngestOutput } from './core.js';
 
 /** A run whose raw objects are in the raw zone, as each ingest path describes it. */
@@ -24,7 +24,8 @@ export interface Landing {
  * Records a landed run, in this order: the manifest beside the raw objects, write-once (a manifest
  * an earlier attempt wrote is kept); the interval's result, for a source run by interval; then the
  * run record, claimed as RUNNING on top of the previous one, so that a repeated trigger finds the
- * run's dt and raw keys. A landing with a failure (`record.status` FAILED) is recorded as failed.
+ * run's dt and raw keys. A landing with a failure (`record.status` FAILED) is recorded as failed,
+ * and its trigger noted, so that the failure path records the failure on this run.
  */
 export async function recordLanding(store: ObjectStore, landing: Landing): Promise<void> {
   const { input, output, manifest } = landing;
@@ -49,6 +50,8 @@ export async function recordLanding(store: ObjectStore, landing: Landing): Promi
     ...landing.record,
   };
   await writeRunRecord(store, record);
+  // The ingest throws next; the failure path finds this run by the trigger.
+  if (record.status === 'FAILED') await writeTriggerRun(store, landing.dataset, input.trigger, output.runId);
 }
 
 /** The result an earlier run of the interval wrote, if any. */

@@ -9,7 +9,7 @@ import {
 } from '../shared/errors.js';
 import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import { type RunRecord, readRunRecord, writeRunRecord } from '../shared/run-record.js';
+import { type RunRecord, readRunRecord, writeRunRecord, writeTriggerRun } from '../shared/run-record.js';
 import type { IngestInput, IngestOutput } from './core.js';
 import { hashStream, nothingLanded, recordLanding } from './landing.js';
 
@@ -353,6 +353,7 @@ async function failIfOverdue(
     error: { name: 'IncompleteBatch', message },
   };
   await writeRunRecord(store, failed);
+  await writeTriggerRun(store, contract.name, input.trigger, runId);
   await writeBatchRecord(store, contract.name, {
     ...record,
     batch,

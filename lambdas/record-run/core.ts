@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { dateOf, runAttemptKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import { type RunRecord, readRunRecord, writeRunRecord } from '../shared/run-record.js';
+import { type RunRecord, readRunRecord, runIdOfTrigger, writeRunRecord } from '../shared/run-record.js';
 
 /** The execution state as the state machine holds it when the run ends. */
 export interface PipelineState {
@@ -16,7 +15,7 @@ export interface PipelineState {
 }
 
 export interface RecordRunInput {
-  status: 'SUCCEEDED' | 'FAILED';
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   state: PipelineState;
   executionId?: string;
   startedAt?: string;
@@ -29,8 +28,9 @@ export interface RecordRunPorts {
 
 /**
  * Writes the record of a finished run to the reports zone: the latest record by run id, and one
- * record per attempt. A run that failed before its bytes were hashed is recorded under an id
- * derived from its trigger.
+ * record per attempt. A run whose ingest failed has no run id in the state: it is recorded on the
+ * run the ingest recorded before it failed (a partner batch whose checksums do not match), else
+ * under an id derived from its trigger.
  */
 export async function recordRun(
   input: RecordRunInput,
@@ -38,7 +38,7 @@ export async function recordRun(
 ): Promise<{ recordKey: string }> {
   const { state } = input;
   const now = (ports.clock ?? (() => new Date()))();
-  const runId = state.ingest?.runId ?? `trigger-${hashOf(state.trigger ?? {})}`;
+  const runId = state.ingest?.runId ?? (await runIdOfTrigger(ports.store, state.dataset, state.trigger));
   const previous = await readRunRecord(ports.store, state.dataset, runId);
   const record: RunRecord = {
     ...(previous ?? {}),
@@ -54,7 +54,7 @@ export async function recordRun(
     ...(state.promotion ? { promotion: state.promotion } : {}),
     ...(state.version ? { version: versionOf(state.version) } : {}),
   };
-  if (input.status === 'FAILED' && state.error) record.error = describeError(state.error);
+  if (input.status !== 'SUCCEEDED' && state.error) record.error = describeError(state.error);
   else delete record.error;
 
   const key = await writeRunRecord(ports.store, record);
@@ -116,8 +116,4 @@ function versionOf(build: NonNullable<PipelineState['version']>): NonNullable<Ru
     md5: exported.SLUICE_DVC_MD5,
     changed: exported.SLUICE_VERSION_CHANGED === 'true',
   };
-}
-
-function hashOf(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }

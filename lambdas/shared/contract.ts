@@ -4,7 +4,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
 import { addFormats } from './ajv-formats.js';
-import { ContractInvalid } from './errors.js';
+import { ConfigurationError, ContractInvalid } from './errors.js';
 import {
   EXPECTATION_CATALOGUE,
   kwargProblems,
@@ -500,15 +500,56 @@ function contractText(file: string): string {
 
 /** Loads every contract in a directory (`*.yaml`, `*.yml`, `*.json` except JSON Schemas), keyed by name. */
 export function loadContracts(dir: string): Map<string, Contract> {
-  const contracts = new Map<string, Contract>();
-  const files = readdirSync(dir)
-    .filter((f) => /\.(ya?ml|json)$/.test(f) && !f.endsWith('.schema.json'))
-    .sort();
-  for (const file of files) {
-    const contract = loadContractFile(join(dir, file));
-    contracts.set(contract.name, contract);
-  }
+  const { contracts, broken } = loadContractsLeniently(dir);
+  if (broken.length > 0) throw broken[0]!.error;
   return contracts;
+}
+
+/** A contract file that could not be loaded, and why. */
+export interface BrokenContract {
+  file: string;
+  /** The dataset the file would define: its name without the extension, which must be the contract's name. */
+  dataset: string;
+  error: ContractInvalid;
+}
+
+/**
+ * Loads every contract in a directory, keeping going past a broken one: the usable contracts by
+ * name, and each broken file with its problems. One broken contract need not stop the others.
+ */
+export function loadContractsLeniently(dir: string): {
+  contracts: Map<string, Contract>;
+  broken: BrokenContract[];
+} {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'ENOTDIR'
+          ? 'is not a directory'
+          : (error as Error).message;
+    throw new ConfigurationError(
+      `the contracts directory ${dir} ${why}; --datasets names the directory of dataset contracts (default: datasets)`,
+      { cause: error },
+    );
+  }
+  const contracts = new Map<string, Contract>();
+  const broken: BrokenContract[] = [];
+  for (const file of names.filter((f) => /\.(ya?ml|json)$/.test(f) && !f.endsWith('.schema.json')).sort()) {
+    const path = join(dir, file);
+    try {
+      const contract = loadContractFile(path);
+      contracts.set(contract.name, contract);
+    } catch (error) {
+      if (!(error instanceof ContractInvalid)) throw error;
+      broken.push({ file: path, dataset: basename(file, extname(file)), error });
+    }
+  }
+  return { contracts, broken };
 }
 
 /** Finds a dataset's contract by name, with the list of known datasets when there is none. */
@@ -538,11 +579,14 @@ function kwargsProblem(type: string, kwargsPath: string, error: ErrorObject): Co
     const name = String((error.params as Record<string, unknown>).additionalProperty);
     const taken = Object.keys(EXPECTATION_CATALOGUE[type]!.kwargs.properties as object);
     const because = notTakenBecause(name);
+    const hint = closest(name, taken);
     return {
       path: `${kwargsPath}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
       message:
         `${type}: unexpected property '${name}'` +
-        (because ? `: ${because}` : `; ${type} takes ${taken.join(', ')}`),
+        (because
+          ? `: ${because}`
+          : `${hint ? `; did you mean '${hint}'?` : ''}; ${type} takes ${taken.join(', ')}`),
     };
   }
   return { path: `${kwargsPath}${error.instancePath}`, message: `${type}: ${describeAjvError(error)}` };

@@ -146,6 +146,14 @@ export function isProgrammingError(error: unknown): error is Error {
   );
 }
 
+/**
+ * A local run stopped by SIGINT or SIGTERM (Ctrl-C): what it held is released and its run is
+ * recorded as ABORTED. Never raised deployed, where Step Functions aborts executions itself.
+ */
+export class RunInterrupted extends SluiceError {
+  override readonly name = 'RunInterrupted';
+}
+
 /** Every error name the state machine can see from a Sluice task. */
 export const SLUICE_ERROR_NAMES = [
   'ContractInvalid',
@@ -165,6 +173,7 @@ export const SLUICE_ERROR_NAMES = [
   'IntervalNotAllowed',
   'IntervalNotClosed',
   'InternalError',
+  'RunInterrupted',
 ] as const;
 
 export type SluiceErrorName = (typeof SLUICE_ERROR_NAMES)[number];

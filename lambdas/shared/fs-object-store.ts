@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -20,6 +21,12 @@ import {
 const META_DIR = '.meta';
 const LOCK_STALE_MS = 30_000;
 const TEMP_PREFIX = '.sluice-tmp-';
+/** This host, in temporary file names: a writer's pid can only be checked on its own host. */
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+/** `.sluice-tmp-<host>-<pid>-<random>`: who is writing it, so that a run can tell a leftover from a file being written. */
+const TEMP_NAME = /^\.sluice-tmp-([0-9a-f]{8})-(\d+)-[0-9a-f]+$/;
+/** Temporary files named before they carried their writer are removed once this old. */
+const UNNAMED_TEMP_STALE_MS = 60 * 60_000;
 
 /**
  * The lake in a local directory: `<root>/<zone>/<key>`, metadata beside it under `<root>/.meta/`.
@@ -30,8 +37,9 @@ const TEMP_PREFIX = '.sluice-tmp-';
 export class FsObjectStore implements ObjectStore {
   constructor(readonly root: string) {}
 
+  /** The file of a key, or the directory of a prefix (a key ending in '/'). */
   describe(zone: Zone, key: string): string {
-    return this.pathOf(zone, key);
+    return key.endsWith('/') ? `${this.pathOf(zone, key.slice(0, -1))}${sep}` : this.pathOf(zone, key);
   }
 
   async head(zone: Zone, key: string): Promise<ObjectInfo | undefined> {
@@ -164,6 +172,38 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * Removes the temporary files that writers which are gone left behind (a run killed while it
+   * wrote validated or quarantined rows): those of a process of this host that no longer runs.
+   * Files being written by this process or another live one are kept.
+   */
+  async removeStaleTemps(): Promise<{ files: string[]; bytes: number }> {
+    const removed: string[] = [];
+    let bytes = 0;
+    const walk = async (dir: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      for (const entry of entries) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (entry.name.startsWith(TEMP_PREFIX)) {
+          const info = await stat(full).catch(() => undefined);
+          if (!info || !isLeftOver(entry.name, info.mtimeMs)) continue;
+          await unlink(full).catch(() => undefined);
+          removed.push(full);
+          bytes += info.size;
+        }
+      }
+    };
+    await walk(this.root);
+    return { files: removed, bytes };
+  }
+
   private pathOf(zone: Zone, key: string): string {
     if (
       key.length === 0 ||
@@ -177,7 +217,10 @@ export class FsObjectStore implements ObjectStore {
 
   private async writeTemp(path: string, body: Body | Readable): Promise<string> {
     await mkdir(dirname(path), { recursive: true });
-    const temp = join(dirname(path), `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+    const temp = join(
+      dirname(path),
+      `${TEMP_PREFIX}${HOST_TAG}-${process.pid}-${randomBytes(6).toString('hex')}`,
+    );
     try {
       if (body instanceof Readable) await pipeline(body, createWriteStream(temp));
       else await writeFile(temp, body);
@@ -210,6 +253,21 @@ export class FsObjectStore implements ObjectStore {
     } catch {
       return {};
     }
+  }
+}
+
+/** Whether a temporary file's writer is gone: a process of this host that no longer runs. */
+function isLeftOver(name: string, mtimeMs: number): boolean {
+  const match = TEMP_NAME.exec(name);
+  if (!match) return Date.now() - mtimeMs > UNNAMED_TEMP_STALE_MS;
+  const [, host, pid] = match;
+  if (host !== HOST_TAG || Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    // EPERM: the process exists and belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

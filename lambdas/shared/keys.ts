@@ -45,6 +45,14 @@ export function runRecordKey(dataset: string, runId: string): string {
   return `${dataset}/runs/${runId}.json`;
 }
 
+/**
+ * Which run a trigger became, kept when the ingest recorded a run and then failed it: the failure
+ * path, which then has no run id, records the failure on that run and not on one of its own.
+ */
+export function triggerRunKey(dataset: string, triggerId: string): string {
+  return `${dataset}/triggers/${triggerId}.json`;
+}
+
 /** One record per attempt, so a failed run repeated after a fix keeps its history. */
 export function runAttemptKey(dataset: string, runId: string, startedAt: string): string {
   return `${dataset}/runs/${runId}/attempts/${startedAt.replace(/[:.]/g, '-')}.json`;

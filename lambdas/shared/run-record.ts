@@ -1,7 +1,9 @@
-import { runRecordKey } from './keys.js';
+import { createHash } from 'node:crypto';
+import { runRecordKey, triggerRunKey } from './keys.js';
 import type { ObjectStore } from './object-store.js';
 
-export type RunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+/** ABORTED: a local run stopped by Ctrl-C or SIGTERM before it finished. */
+export type RunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
 
 /** What the reports zone keeps about one run, success or failure. */
 export interface RunRecord {
@@ -57,4 +59,31 @@ export async function writeRunRecord(store: ObjectStore, record: RunRecord): Pro
   const key = runRecordKey(record.dataset, record.runId);
   await store.put('reports', key, JSON.stringify(record, null, 2), { contentType: 'application/json' });
   return key;
+}
+
+/** The id of a run that failed before its bytes were hashed: derived from its trigger. */
+export function triggerRunId(trigger: unknown): string {
+  return `trigger-${createHash('sha256')
+    .update(JSON.stringify(trigger ?? {}))
+    .digest('hex')
+    .slice(0, 16)}`;
+}
+
+/** Notes that a trigger became the run `runId`, for a failure path that knows only the trigger. */
+export async function writeTriggerRun(
+  store: ObjectStore,
+  dataset: string,
+  trigger: unknown,
+  runId: string,
+): Promise<void> {
+  await store.put('reports', triggerRunKey(dataset, triggerRunId(trigger)), JSON.stringify({ runId }), {
+    contentType: 'application/json',
+  });
+}
+
+/** The run a trigger became, when the ingest noted it; else the id derived from the trigger. */
+export async function runIdOfTrigger(store: ObjectStore, dataset: string, trigger: unknown): Promise<string> {
+  const key = triggerRunKey(dataset, triggerRunId(trigger));
+  if (!(await store.head('reports', key))) return triggerRunId(trigger);
+  return (JSON.parse(await store.readText('reports', key)) as { runId: string }).runId;
 }

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { contractNamed, loadContracts } from '../../lambdas/shared/contract.js';
 import { ConfigurationError } from '../../lambdas/shared/errors.js';
 import { type Interval, intervalsBetween, parseSchedule } from '../../lambdas/shared/schedule.js';
 import { duration } from '../local/history.js';
+import { contractsFor } from './contracts.js';
 import {
   type DeployedOptions,
   describe,
@@ -110,7 +110,7 @@ export async function backfillCommand(
   io: { sfn?: SFNClient; out?: (line: string) => void; now?: Date } = {},
 ): Promise<number> {
   const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const contract = contractNamed(loadContracts(options.datasets), dataset);
+  const { contract } = contractsFor(dataset, options.datasets);
   if (!contract.schedule) {
     throw new ConfigurationError(
       `dataset '${contract.name}' has no schedule; a backfill runs the intervals of a schedule (sluice start runs one given interval)`,

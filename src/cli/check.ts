@@ -1,11 +1,20 @@
-import { isJsonDocuments, loadContractFile, loadContracts } from '../../lambdas/shared/contract.js';
+import {
+  type BrokenContract,
+  type Contract,
+  isJsonDocuments,
+  loadContractFile,
+  loadContractsLeniently,
+} from '../../lambdas/shared/contract.js';
+import { ConfigurationError, ContractInvalid } from '../../lambdas/shared/errors.js';
 import { table } from '../local/history.js';
 
-/** Checks contracts the way synth and the Lambdas do; prints a line per dataset or every problem. */
+/**
+ * Checks contracts the way synth and the Lambdas do: a line per usable dataset, then every broken
+ * contract with its problems (file:line and reason) and a count. Exits 1 when any is broken.
+ */
 export async function checkCommand(files: string[], options: { datasets: string }): Promise<number> {
-  try {
-    const contracts =
-      files.length > 0 ? files.map(loadContractFile) : [...loadContracts(options.datasets).values()];
+  const { contracts, broken } = files.length > 0 ? loadFiles(files) : loadDirectory(options.datasets);
+  if (contracts.length > 0) {
     const rows = contracts.map((c) => [
       c.name,
       c.source.type,
@@ -15,12 +24,39 @@ export async function checkCommand(files: string[], options: { datasets: string 
       c.on_failure,
     ]);
     process.stdout.write(
-      `${table(['Dataset', 'Source', 'Format', 'Schedule', 'Expectations', 'On failure'], rows)}\n`,
+      `${table(['Dataset', 'Source', 'Format', 'Schedule', 'Expectations', 'On failure'], rows)}\n\n`,
     );
-    process.stdout.write(`\n${contracts.length} contract${contracts.length === 1 ? '' : 's'} OK\n`);
-    return 0;
-  } catch (error) {
-    process.stderr.write(`sluice: ${(error as Error).name}: ${(error as Error).message}\n`);
-    return 1;
   }
+  for (const { error } of broken) process.stderr.write(`sluice: ${error.name}: ${error.message}\n`);
+  const ok = `${contracts.length} contract${contracts.length === 1 ? '' : 's'} OK`;
+  if (broken.length === 0) {
+    process.stdout.write(`${ok}\n`);
+    return 0;
+  }
+  process.stderr.write(`\n${ok}, ${broken.length} broken: ${broken.map((b) => b.file).join(', ')}\n`);
+  return 1;
+}
+
+function loadDirectory(dir: string): { contracts: Contract[]; broken: BrokenContract[] } {
+  const { contracts, broken } = loadContractsLeniently(dir);
+  if (contracts.size === 0 && broken.length === 0) {
+    throw new ConfigurationError(
+      `no dataset contracts in ${dir} (*.yaml, *.yml or *.json); --datasets names the directory that holds them`,
+    );
+  }
+  return { contracts: [...contracts.values()], broken };
+}
+
+function loadFiles(files: string[]): { contracts: Contract[]; broken: BrokenContract[] } {
+  const contracts: Contract[] = [];
+  const broken: BrokenContract[] = [];
+  for (const file of files) {
+    try {
+      contracts.push(loadContractFile(file));
+    } catch (error) {
+      if (!(error instanceof ContractInvalid)) throw error;
+      broken.push({ file, dataset: file, error });
+    }
+  }
+  return { contracts, broken };
 }

@@ -171,8 +171,44 @@ export async function describe(
   }
 }
 
-/** An SFN client for the region of the state machine (the ARN names it). */
+/**
+ * An SFN client for the region of the state machine (the ARN names it). A call that fails for
+ * want of usable credentials fails with a ConfigurationError that says how to give them.
+ */
 export async function sfnClientFor(stateMachineArn: string): Promise<SFNClient> {
   const { SFNClient } = await import('@aws-sdk/client-sfn');
-  return new SFNClient({ region: stateMachineArn.split(':')[3] });
+  const region = stateMachineArn.split(':')[3];
+  const client = new SFNClient({ region });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw withCredentialsHint(error, region);
+      }
+    },
+    { step: 'initialize', name: 'sluiceCredentialsHint' },
+  );
+  return client;
+}
+
+/** Errors that mean the AWS SDK found no credentials, or found ones AWS does not accept. */
+const CREDENTIALS_ERRORS = new Set([
+  'CredentialsProviderError',
+  'ExpiredTokenException',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+]);
+
+/** The error itself, or, for missing or refused credentials, a ConfigurationError saying what to set. */
+export function withCredentialsHint(error: unknown, region: string | undefined): unknown {
+  if (!(error instanceof Error) || !CREDENTIALS_ERRORS.has(error.name)) return error;
+  return new ConfigurationError(
+    `${error.name}: ${error.message}. The deployed commands call AWS Step Functions with the AWS SDK's ` +
+      'credentials: sign in with a profile (aws sso login --profile <name>, or aws configure) and choose it with ' +
+      `AWS_PROFILE=<name>, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. The region is the state machine's (${region ?? 'from its ARN'}); ` +
+      `the state machine is the stack's StateMachineArn output: --state-machine-arn, ${STATE_MACHINE_ARN_VARIABLE}, ` +
+      `or --outputs-file ${DEFAULT_OUTPUTS_FILE} as written by 'cdk deploy --outputs-file ${DEFAULT_OUTPUTS_FILE}'`,
+    { cause: error },
+  );
 }

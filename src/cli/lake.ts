@@ -1,5 +1,7 @@
+import { statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { ConfigurationError } from '../../lambdas/shared/errors.js';
 import { FsObjectStore } from '../../lambdas/shared/fs-object-store.js';
 import { type ObjectStore, ZONES } from '../../lambdas/shared/object-store.js';
 import { type LakeBuckets, S3ObjectStore } from '../../lambdas/shared/s3-object-store.js';
@@ -28,6 +30,7 @@ export interface LocalLake {
  */
 export async function openLake(options: LakeOptions): Promise<LocalLake> {
   const lakeDir = resolve(options.lake);
+  assertUsableLakeDir(options.lake);
   const toolsBin = join(projectRoot, '.venv', 'bin');
   const gitRemote = join(lakeDir, 'datasets.git');
   // One DVC cache kept beside the repository, as a DVC user's repository keeps its own: a build
@@ -75,6 +78,23 @@ export async function openLake(options: LakeOptions): Promise<LocalLake> {
       workspace,
     },
   };
+}
+
+/** The lake directory is made on first use; a path that exists and is not a directory cannot be one. */
+function assertUsableLakeDir(lake: string): void {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(lake).isDirectory();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') isDirectory = false;
+    else throw error;
+  }
+  if (!isDirectory) {
+    throw new ConfigurationError(
+      `--lake ${lake} is not a directory; it names the local lake's directory (default: .sluice), which is created on first use`,
+    );
+  }
 }
 
 export function bucketsFor(prefix: string): LakeBuckets {

@@ -1,4 +1,12 @@
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT } from './exit-codes.js';
+
+const EXIT_CODES_HELP =
+  '\nExit codes:\n' +
+  '  0    ok\n' +
+  '  1    the run failed, or the file did not pass validation\n' +
+  '  2    usage or configuration error (unknown option or command, missing argument, bad contract or lake)\n' +
+  '  130  interrupted (Ctrl-C or SIGTERM)\n';
 
 /** Parses the command line and runs one command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -10,6 +18,9 @@ export async function main(argv: string[]): Promise<number> {
         'Locally it runs the same state machine definition that AWS runs.',
     )
     .showHelpAfterError('(sluice --help lists the commands)')
+    // Usage errors exit 2, apart from a failed run's 1; set before the subcommands, which inherit it.
+    .exitOverride()
+    .addHelpText('after', EXIT_CODES_HELP)
     .addOption(new Option('--datasets <dir>', 'directory of dataset contracts').default('datasets'))
     .addOption(new Option('--lake <dir>', 'local lake directory (persists between runs)').default('.sluice'));
 
@@ -116,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
       'local execution name as printed by sluice run, or a deployed execution ARN, name or dataset',
     )
     .option('--events', 'print every event, not only the steps')
-    .option('--json', 'deployed: print the execution and its mapped events as JSON')
+    .option('--json', 'print the execution and its events as JSON')
     .option('--local', 'read the local lake even when a deployed state machine is configured')
     .addOption(
       new Option(
@@ -200,8 +211,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
+    // Commander has printed its message (and the hint to --help) already.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     process.stderr.write(`sluice: ${(error as Error).name}: ${(error as Error).message}\n`);
-    return 2;
+    return EXIT.usage;
   }
   return exitCode;
 }

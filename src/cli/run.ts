@@ -1,13 +1,17 @@
 import { streamIntervalStatus } from '../../lambdas/ingest/stream.js';
 import { describeError } from '../../lambdas/record-run/core.js';
-import { contractNamed, loadContracts } from '../../lambdas/shared/contract.js';
+import type { Contract } from '../../lambdas/shared/contract.js';
 import { ConfigurationError } from '../../lambdas/shared/errors.js';
+import { FsObjectStore } from '../../lambdas/shared/fs-object-store.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import { type Interval, intervalAfter, parseSchedule } from '../../lambdas/shared/schedule.js';
 import type { ExecutionReport, HistoryEvent } from '../local/asl-runner.js';
 import { renderEvents, renderSteps, table } from '../local/history.js';
 import { coreFunctions, runInterval, runPartnerDrop, runSchedule, runUpload } from '../local/pipeline.js';
+import type { LocalVersioning } from '../local/version-step.js';
+import { contractsFor } from './contracts.js';
 import { intervalToRun } from './deployed.js';
+import { EXIT } from './exit-codes.js';
 import { type LakeOptions, openLake } from './lake.js';
 
 export interface RunCommandOptions extends LakeOptions {
@@ -52,8 +56,7 @@ interface PipelineOutput {
 }
 
 export async function runCommand(dataset: string, options: RunCommandOptions): Promise<number> {
-  const contracts = loadContracts(options.datasets);
-  const contract = contractNamed(contracts, dataset);
+  const { contracts, contract } = contractsFor(dataset, options.datasets);
   const { store, where, versioning } = await openLake(options);
   const err = process.stderr;
   const pulled = !['s3-upload', 'partner-drop'].includes(contract.source.type);
@@ -81,6 +84,57 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
     err.write(`sluice: running '${dataset}' on ${options.input} (lake: ${where})\n`);
   }
 
+  if (store instanceof FsObjectStore) {
+    const stale = await store.removeStaleTemps();
+    if (stale.files.length > 0) {
+      err.write(
+        `sluice: removed ${stale.files.length} temporary file${stale.files.length === 1 ? '' : 's'} (${(stale.bytes / 1e6).toFixed(1)} MB) left in the lake by an interrupted run\n`,
+      );
+    }
+  }
+
+  // Ctrl-C or SIGTERM stops the run: the Version step's build is stopped and its lock released,
+  // the steps under way finish, and the run is recorded as ABORTED. A second one exits at once.
+  const controller = new AbortController();
+  const interrupt = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      err.write(`sluice: ${signal} again: stopping at once\n`);
+      process.exit(EXIT.interrupted);
+    }
+    err.write(
+      `\nsluice: ${signal}: stopping the run once the step under way stops (${signal} again stops at once)\n`,
+    );
+    controller.abort(signal);
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  try {
+    return await runAndReport(
+      dataset,
+      options,
+      { store, contracts, versioning, contract, interval },
+      controller.signal,
+    );
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+}
+
+async function runAndReport(
+  dataset: string,
+  options: RunCommandOptions,
+  lake: {
+    store: ObjectStore;
+    contracts: Map<string, Contract>;
+    versioning: LocalVersioning;
+    contract: Contract;
+    interval: Interval | undefined;
+  },
+  signal: AbortSignal,
+): Promise<number> {
+  const { store, contracts, versioning, contract, interval } = lake;
+  const err = process.stderr;
   const progressEveryMs = Number(options.progressSeconds ?? 1) * 1000;
   if (!(progressEveryMs >= 0)) {
     throw new ConfigurationError(
@@ -93,6 +147,8 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
     store,
     contracts,
     versioning,
+    signal,
+    onWait: (message: string) => err.write(`    … ${message}\n`),
     functions: coreFunctions({
       store,
       contracts,
@@ -119,10 +175,12 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
         : await runSchedule(common)
       : await runUpload({ ...common, inputFile: options.input! });
   const { report } = result;
+  const exitCode =
+    report.status === 'SUCCEEDED' ? EXIT.ok : report.status === 'ABORTED' ? EXIT.interrupted : EXIT.failed;
 
   if (options.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    return report.status === 'SUCCEEDED' ? 0 : 1;
+    return exitCode;
   }
 
   const out: string[] = [];
@@ -138,7 +196,7 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
   out.push(...summary(report, store, { dataset, interval, next, stream }));
   out.push(`History: sluice history ${report.name}${options.events ? '' : ' --events'}`);
   process.stdout.write(`${out.join('\n')}\n`);
-  return report.status === 'SUCCEEDED' ? 0 : 1;
+  return exitCode;
 }
 
 /** The interval a pulled run took, and the one after it, for what a stream run says it left waiting. */
@@ -152,6 +210,13 @@ interface RunContext {
 
 function summary(report: ExecutionReport, store: ObjectStore, context: RunContext): string[] {
   const output = (report.status === 'SUCCEEDED' ? report.output : undefined) as PipelineOutput | undefined;
+  if (report.status === 'ABORTED') {
+    return [
+      'Run aborted: interrupted before it finished; the run record says ABORTED.',
+      'Raw data, if it was landed, is kept unchanged; run the same input again to finish it.',
+      '',
+    ];
+  }
   if (report.status === 'FAILED') {
     const lines = [
       `Run failed: ${report.error}`,

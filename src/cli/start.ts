@@ -1,5 +1,5 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { contractNamed, loadContracts } from '../../lambdas/shared/contract.js';
+import { contractsFor } from './contracts.js';
 import {
   type DeployedOptions,
   intervalToRun,
@@ -23,7 +23,7 @@ export async function startCommand(
   io: { sfn?: SFNClient; now?: Date; out?: (line: string) => void } = {},
 ): Promise<number> {
   const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const contract = contractNamed(loadContracts(options.datasets), dataset);
+  const { contract } = contractsFor(dataset, options.datasets);
   const interval = intervalToRun(contract, options, io.now);
   const stateMachineArn = stateMachineArnFrom(options);
   const sfn = io.sfn ?? (await sfnClientFor(stateMachineArn));

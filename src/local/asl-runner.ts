@@ -38,7 +38,8 @@ export interface TaskContext {
 export interface ExecutionReport {
   name: string;
   executionArn: string;
-  status: 'SUCCEEDED' | 'FAILED';
+  /** ABORTED: stopped by `signal` (Ctrl-C), as Step Functions' StopExecution leaves an execution. */
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   startedAt: number;
   stoppedAt: number;
   input: unknown;
@@ -138,6 +139,8 @@ export interface RunOptions {
   retryIntervalMs?: number;
   /** Called for each history event as it happens, for live progress. */
   onEvent?: (event: HistoryEvent) => void;
+  /** Aborts the execution (Ctrl-C): it stops where it is and its status is ABORTED. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -235,6 +238,21 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
     };
   }
 
+  // The tasks under way: an aborted execution returns only once they have settled, so that what
+  // they hold (the Version step's lock, its build) is released before the caller exits.
+  const inFlight = new Set<Promise<unknown>>();
+  for (const [stateName, handler] of Object.entries(handlers)) {
+    handlers[stateName] = (input) => {
+      const running = handler(input);
+      inFlight.add(running);
+      running.then(
+        () => inFlight.delete(running),
+        () => inFlight.delete(running),
+      );
+      return running;
+    };
+  }
+
   const machineName = options.stateMachineName ?? 'sluice-pipeline';
   const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${machineName}:${options.name}`;
   const startedAt = Date.now();
@@ -262,6 +280,10 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
     },
   });
 
+  const abort = () => execution.abort();
+  if (options.signal?.aborted) abort();
+  else options.signal?.addEventListener('abort', abort, { once: true });
+
   const collecting = (async () => {
     for await (const log of execution.eventLogs) {
       const base = { timestamp: log.timestamp };
@@ -275,6 +297,9 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
           break;
         case 'ExecutionFailed':
           emit({ ...base, type: 'ExecutionFailed', error: log.Error, cause: String(log.Cause ?? '') });
+          break;
+        case 'ExecutionAborted':
+          emit({ ...base, type: 'ExecutionAborted' });
           break;
         case 'StateEntered':
         case 'StateExited': {
@@ -326,14 +351,20 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
 
   let output: unknown;
   let failure: { error: string; cause: string } | undefined;
+  let aborted = false;
   try {
     output = await execution.result;
   } catch (error) {
-    if (!(error instanceof ExecutionError) && !(overLimit && error instanceof ExecutionAbortedError))
-      throw error;
-    failure = { error: 'States.Runtime', cause: (error as Error).message };
+    if (overLimit && error instanceof ExecutionAbortedError) {
+      failure = { error: 'States.Runtime', cause: error.message };
+    } else if (error instanceof ExecutionAbortedError) aborted = true;
+    else if (!(error instanceof ExecutionError)) throw error;
+    else failure = { error: 'States.Runtime', cause: error.message };
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
   }
   await collecting;
+  if (aborted) await Promise.allSettled([...inFlight]);
   if (overLimit && !events.some((event) => event.type === 'ExecutionFailed')) {
     emit({ type: 'ExecutionFailed', error: overLimit.name, cause: overLimit.message });
   }
@@ -344,7 +375,7 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
   return {
     name: options.name,
     executionArn,
-    status: failure ? 'FAILED' : 'SUCCEEDED',
+    status: aborted ? 'ABORTED' : failure ? 'FAILED' : 'SUCCEEDED',
     startedAt,
     stoppedAt: Date.now(),
     input: options.input,

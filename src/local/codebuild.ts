@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ConfigurationError } from '../../lambdas/shared/errors.js';
+import { ConfigurationError, RunInterrupted } from '../../lambdas/shared/errors.js';
 
 /** The parts of a CodeBuild buildspec (version 0.2) that Sluice uses. */
 export interface BuildSpec {
@@ -39,6 +39,11 @@ export interface BuildOptions {
   /** Directories put first on PATH, e.g. the project's .venv/bin. */
   path?: string[];
   onCommand?: (result: CommandResult) => void;
+  /**
+   * Stops the build: its shell and every command it started (dvc, git) are terminated, and the
+   * build rejects with RunInterrupted once they have exited.
+   */
+  signal?: AbortSignal;
 }
 
 export function loadBuildSpec(file: string): BuildSpec {
@@ -123,12 +128,24 @@ export async function runBuildSpec(spec: BuildSpec, options: BuildOptions): Prom
     }
   };
 
+  options.signal?.throwIfAborted();
   const exitCode = await new Promise<number>((resolve, reject) => {
+    // Its own process group, so that stopping the build stops the commands it runs too.
     const child = spawn(spec.env?.shell ?? 'bash', [scriptFile], {
       cwd: work,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    const stop = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    };
+    options.signal?.addEventListener('abort', stop, { once: true });
+    child.on('close', () => options.signal?.removeEventListener('abort', stop));
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       buffer += chunk;
@@ -145,6 +162,9 @@ export async function runBuildSpec(spec: BuildSpec, options: BuildOptions): Prom
   // A command that ended the shell (set -e, exit) has a begin mark and no end mark.
   if (current) finish(exitCode === 0 ? 1 : exitCode);
   rmSync(work, { recursive: true, force: true });
+  if (options.signal?.aborted) {
+    throw new RunInterrupted(`the build was stopped (${String(options.signal.reason ?? 'interrupted')})`);
+  }
 
   const failed = results.some((r) => r.status === 'FAILED') || exitCode !== 0;
   return {

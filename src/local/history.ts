@@ -3,7 +3,7 @@ import type { ExecutionReport, HistoryEvent } from './asl-runner.js';
 export interface StepRow {
   name: string;
   type: string;
-  status: 'Succeeded' | 'Failed' | 'Caught' | 'Running';
+  status: 'Succeeded' | 'Failed' | 'Caught' | 'Running' | 'Aborted';
   startedAt: number;
   durationMs?: number;
   retries: number;
@@ -58,6 +58,7 @@ export function stepsOf(events: readonly HistoryEvent[]): StepRow[] {
   const last = events.at(-1);
   for (const row of open.values()) {
     if (row.status !== 'Running' || !last) continue;
+    if (last.type === 'ExecutionAborted') row.status = 'Aborted';
     if (row.type === 'Succeed') row.status = 'Succeeded';
     if (row.type === 'Fail') {
       row.status = 'Failed';

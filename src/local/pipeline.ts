@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
-import { type IngestInput, ingest } from '../../lambdas/ingest/core.js';
+import { type IngestInput, type IngestOutput, ingest } from '../../lambdas/ingest/core.js';
 import { hashStream } from '../../lambdas/ingest/landing.js';
 import { type PromoteInput, promote } from '../../lambdas/promote/core.js';
 import { type RecordRunInput, recordRun } from '../../lambdas/record-run/core.js';
@@ -10,6 +10,7 @@ import { type Contract, contractNamed } from '../../lambdas/shared/contract.js';
 import { ConfigurationError, UnsupportedSource } from '../../lambdas/shared/errors.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import type { ProgressListener } from '../../lambdas/shared/progress.js';
+import { readRunRecord } from '../../lambdas/shared/run-record.js';
 import type { Interval } from '../../lambdas/shared/schedule.js';
 import { type ValidateInput, validateBatch } from '../../lambdas/validate/core.js';
 import {
@@ -95,6 +96,10 @@ export interface UploadRunOptions {
   versioning?: LocalVersioning;
   /** The landing key; by default the dataset's prefix plus the file's name. */
   landingKey?: string;
+  /** Stops the run (Ctrl-C): the execution and the run record are ABORTED. */
+  signal?: AbortSignal;
+  /** Told when the Version step waits for another run's lock, or takes over a stale one. */
+  onWait?: (message: string) => void;
 }
 
 export interface UploadRunResult {
@@ -237,6 +242,8 @@ export interface IntervalRunOptions {
   versioning?: LocalVersioning;
   /** Take an interval that is off the schedule's grid or has not ended (`sluice run --force`). */
   force?: boolean;
+  signal?: AbortSignal;
+  onWait?: (message: string) => void;
 }
 
 /**
@@ -278,6 +285,11 @@ export async function runPipeline(options: {
   retryIntervalMs?: number;
   onEvent?: (event: HistoryEvent) => void;
   versioning?: LocalVersioning;
+  /** Stops the run (Ctrl-C): the execution is ABORTED and, with `store`, so is its run record. */
+  signal?: AbortSignal;
+  /** Told when the Version step waits for another run's lock, or takes over a stale one. */
+  onWait?: (message: string) => void;
+  store?: ObjectStore;
 }): Promise<ExecutionReport> {
   const substitutions: Record<string, string> = {
     ...Object.fromEntries(
@@ -287,16 +299,23 @@ export async function runPipeline(options: {
   };
   const versioning = options.versioning;
   const version = versioning
-    ? localVersionTask(versioning)
+    ? localVersionTask(versioning, { signal: options.signal, onWait: options.onWait })
     : async () => {
         throw new ConfigurationError(
           'this dataset asks for DVC versions, and this run has no versioning configured',
         );
       };
+  // The run the Ingest step made, for the record of an aborted execution.
+  let ingested: IngestOutput | undefined;
+  const ingest = options.functions.ingest;
   const functions = new Map(
     Object.values(PIPELINE_FUNCTIONS).map((id) => [localFunctionArn(id), options.functions[id]] as const),
   );
-  return runExecution({
+  functions.set(localFunctionArn('ingest'), async (payload) => {
+    ingested = (await ingest(payload)) as IngestOutput;
+    return ingested;
+  });
+  const report = await runExecution({
     definition: loadDefinition(PIPELINE_ASL, substitutions),
     functions,
     tasks: { VersionWithDvc: version },
@@ -304,7 +323,44 @@ export async function runPipeline(options: {
     name: options.name,
     retryIntervalMs: options.retryIntervalMs,
     onEvent: options.onEvent,
+    signal: options.signal,
   });
+  if (report.status === 'ABORTED' && options.store) {
+    await recordAborted(options.store, report, ingested);
+  }
+  return report;
+}
+
+/**
+ * Records an aborted execution's run as ABORTED, unless the run had already finished or had
+ * nothing to record (a batch already processed, or still waiting for its files).
+ */
+async function recordAborted(
+  store: ObjectStore,
+  report: ExecutionReport,
+  ingested: IngestOutput | undefined,
+): Promise<void> {
+  const { dataset, trigger } = report.input as { dataset: string; trigger?: { time?: string } };
+  if (ingested && (ingested.alreadyProcessed || ingested.waiting)) return;
+  if (ingested) {
+    const current = await readRunRecord(store, dataset, ingested.runId);
+    if (current && current.status !== 'RUNNING') return;
+  }
+  const step = report.events.findLast((event) => event.type.endsWith('StateEntered'))?.step;
+  await recordRun(
+    {
+      status: 'ABORTED',
+      state: {
+        dataset,
+        trigger,
+        ...(ingested ? { ingest: ingested } : {}),
+        error: { Error: 'RunInterrupted', Cause: `the run was interrupted${step ? ` during ${step}` : ''}` },
+      },
+      executionId: report.executionArn,
+      startedAt: new Date(report.startedAt).toISOString(),
+    },
+    { store },
+  );
 }
 
 function lambdaContext(id: string): Context {

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigurationError } from '../../lambdas/shared/errors.js';
 import type { TaskContext } from './asl-runner.js';
 import { type BuildResult, loadBuildSpec, runBuildSpec } from './codebuild.js';
+import { withLock } from './lock.js';
 
 /** The buildspec CodeBuild runs for the Version step, and that runs locally. */
 export const VERSION_BUILDSPEC = join(import.meta.dirname, '..', '..', 'buildspec', 'version.yml');
@@ -48,12 +49,20 @@ class BuildFailed extends Error {
   }
 }
 
+export interface VersionTaskOptions {
+  /** Stops the build (and the wait for the lock), as Ctrl-C does; the lock is released first. */
+  signal?: AbortSignal;
+  /** Told when the build waits for another build's lock, or takes over a stale one. */
+  onWait?: (message: string) => void;
+}
+
 /**
  * The `codebuild:startBuild.sync` Task, run locally: the Version buildspec's commands with the real
  * dvc and git, each command and its output added to the execution history. Builds on the same git
- * repository are serialised, as the deployed project's concurrent-build limit of one does.
+ * repository are serialised, as the deployed project's concurrent-build limit of one does, by a
+ * lock beside the repository that names its holder; a lock whose holder is gone is taken over.
  */
-export function localVersionTask(versioning: LocalVersioning) {
+export function localVersionTask(versioning: LocalVersioning, options: VersionTaskOptions = {}) {
   return async (input: unknown, context: TaskContext): Promise<unknown> => {
     const { ProjectName, EnvironmentVariablesOverride = [] } = input as StartBuildInput;
     if (!existsSync(join(versioning.toolsBin, 'dvc'))) {
@@ -75,17 +84,25 @@ export function localVersionTask(versioning: LocalVersioning) {
       ...Object.fromEntries(EnvironmentVariablesOverride.map((v) => [v.Name, v.Value])),
     };
     const id = `${ProjectName}:${randomUUID()}`;
-    const result = await withLock(`${versioning.gitRemote}.sluice-lock`, () =>
-      runBuildSpec(loadBuildSpec(VERSION_BUILDSPEC), {
-        env,
-        skipPhases: ['install'],
-        path: [versioning.toolsBin],
-        onCommand: (command) =>
-          context.emit({
-            type: command.status === 'SUCCEEDED' ? 'BuildCommandSucceeded' : 'BuildCommandFailed',
-            detail: `[${command.phase}] ${command.command.trim()}\n${command.output}`.trim(),
-          }),
-      }),
+    const result = await withLock(
+      `${versioning.gitRemote}.sluice-lock`,
+      () =>
+        runBuildSpec(loadBuildSpec(VERSION_BUILDSPEC), {
+          env,
+          skipPhases: ['install'],
+          path: [versioning.toolsBin],
+          signal: options.signal,
+          onCommand: (command) =>
+            context.emit({
+              type: command.status === 'SUCCEEDED' ? 'BuildCommandSucceeded' : 'BuildCommandFailed',
+              detail: `[${command.phase}] ${command.command.trim()}\n${command.output}`.trim(),
+            }),
+        }),
+      {
+        purpose: `versioning ${env.SLUICE_DATASET ?? 'a dataset'} run ${env.SLUICE_RUN_ID ?? ''}`.trim(),
+        signal: options.signal,
+        onWait: options.onWait,
+      },
     );
     const build = asBuild(id, result);
     if (result.status === 'FAILED') {
@@ -124,25 +141,4 @@ function ensureBareRepository(path: string): void {
   if (existsSync(join(path, 'HEAD'))) return;
   mkdirSync(dirname(path), { recursive: true });
   execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', path]);
-}
-
-/** A lock directory: mkdir is atomic, so there is one holder at a time. */
-async function withLock<T>(lock: string, work: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 15 * 60_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (Date.now() > deadline)
-        throw new ConfigurationError(`waited too long for the versioning lock ${lock}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    rmdirSync(lock);
-  }
 }

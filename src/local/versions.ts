@@ -19,30 +19,34 @@ function git(args: string[], cwd?: string): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** The versions of a dataset: its tags in the dataset repository, newest first, with what each tag records. */
+/**
+ * The versions of a dataset: its tags in the dataset repository, newest first, with what each tag
+ * records. Newest means latest in the repository's commit order (`git rev-list --topo-order`), a
+ * total order: tag dates have one-second resolution, so two versions made in the same second
+ * could not be told apart by date.
+ */
 export function listVersions(versioning: LocalVersioning, dataset: string): DatasetVersion[] {
   if (!existsSync(join(versioning.gitRemote, 'HEAD'))) return [];
   const out = git(
     [
       'for-each-ref',
-      '--sort=-creatordate',
-      '--format=%(refname:strip=2)%09%(creatordate:iso-strict)%09%(contents:subject)',
+      '--format=%(refname:strip=2)%09%(*objectname)%09%(objectname)%09%(creatordate:iso-strict)%09%(contents:subject)',
       `refs/tags/${dataset}@*`,
     ],
     versioning.gitRemote,
   );
-  return out
+  const tags = out
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [tag = '', date = '', subject = ''] = line.split('\t');
+      const [tag = '', peeled = '', object = '', date = '', subject = ''] = line.split('\t');
       let meta: Partial<DatasetVersion> & { run?: string } = {};
       try {
         meta = JSON.parse(subject) as typeof meta;
       } catch {
         // a tag made by hand
       }
-      return {
+      const version: DatasetVersion = {
         tag,
         date,
         run: meta.run,
@@ -51,7 +55,21 @@ export function listVersions(versioning: LocalVersioning, dataset: string): Data
         size: meta.size,
         validation: meta.validation,
       };
+      // An annotated tag's commit is its peeled object; a lightweight tag is the commit itself.
+      return { version, commit: peeled || object };
     });
+  if (tags.length === 0) return [];
+  const position = commitOrder(versioning.gitRemote);
+  const rank = (commit: string) => position.get(commit) ?? Number.POSITIVE_INFINITY;
+  return tags
+    .sort((a, b) => rank(a.commit) - rank(b.commit) || a.version.tag.localeCompare(b.version.tag))
+    .map((t) => t.version);
+}
+
+/** Each commit reachable from the branch or a tag, by its position in topological order, newest first. */
+function commitOrder(gitRemote: string): Map<string, number> {
+  const commits = git(['rev-list', '--topo-order', 'HEAD', '--tags'], gitRemote).split('\n').filter(Boolean);
+  return new Map(commits.map((commit, index) => [commit, index]));
 }
 
 export interface CheckoutResult {

@@ -1,5 +1,7 @@
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
@@ -88,5 +90,51 @@ describe('the local lake directory', () => {
     // Assess
     await expect(act).rejects.toThrow(TypeError);
     expect(await store.readText('raw', 'd/dt=2026-11-25/run=1/a.csv')).toBe('one');
+  });
+});
+
+describe('temporary files of the local lake', () => {
+  const hostTag = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+  const place = (store: FsObjectStore, name: string) => {
+    const dir = join(store.root, 'validated', 'orders', 'dt=2026-11-25', 'run=r0');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, name), 'partial rows');
+    return join(dir, name);
+  };
+
+  it("removes those whose writer is gone, and keeps this process's and a live process's", async () => {
+    // Prepare
+    const store = fresh();
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    const stale = place(store, `.sluice-tmp-${hostTag}-${gone}-aaaaaa`);
+    const own = place(store, `.sluice-tmp-${hostTag}-${process.pid}-bbbbbb`);
+    const live = place(store, `.sluice-tmp-${hostTag}-${process.ppid}-cccccc`);
+    const otherHost = place(store, `.sluice-tmp-00000000-${gone}-dddddd`);
+    // Act
+    const removed = await store.removeStaleTemps();
+    // Assess
+    expect(removed).toEqual({ files: [stale], bytes: 'partial rows'.length });
+    expect([own, live, otherHost].map((file) => existsSync(file))).toEqual([true, true, true]);
+  });
+
+  it('names each temporary file after its writer while it writes', async () => {
+    // Prepare
+    const store = fresh();
+    let seen: string[] = [];
+    let reads = 0;
+    const body = new Readable({
+      read() {
+        // Looked at once the first rows were written, before the object is published.
+        if (reads++ === 0) return void this.push('row\n');
+        seen = readdirSync(join(store.root, 'validated', 'orders'));
+        this.push(null);
+      },
+    });
+    // Act
+    await store.put('validated', 'orders/part-00000.jsonl', body);
+    // Assess
+    expect(seen).toEqual([
+      expect.stringMatching(new RegExp(`^\\.sluice-tmp-${hostTag}-${process.pid}-[0-9a-f]+$`)),
+    ]);
   });
 });

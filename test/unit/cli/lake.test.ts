@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { ConfigurationError } from '../../../lambdas/shared/errors.js';
 import { openLake } from '../../../src/cli/lake.js';
 
 describe('openLake: the local lake', () => {
@@ -41,5 +42,26 @@ describe('openLake: the local lake', () => {
     const { versioning } = await openLake({ lake: dir });
     // Assess
     expect(versioning.dvcCache).toBe(join(dir, 'elsewhere'));
+  });
+
+  it('refuses a lake path that is a file, as a configuration error naming it', async () => {
+    // Prepare
+    const file = join(lakeDir(), 'a-file');
+    writeFileSync(file, 'x');
+    // Act
+    const opening = openLake({ lake: file });
+    // Assess
+    await expect(opening).rejects.toThrow(ConfigurationError);
+    await expect(openLake({ lake: file })).rejects.toThrow(`--lake ${file} is not a directory`);
+  });
+
+  it('describes a prefix of the local lake as its directory', async () => {
+    // Prepare
+    const dir = lakeDir();
+    const { store } = await openLake({ lake: dir });
+    // Act
+    const where = store.describe('reports', 'orders/runs/');
+    // Assess
+    expect(where).toBe(`${join(dir, 'lake', 'reports', 'orders', 'runs')}/`);
   });
 });

@@ -37,6 +37,21 @@ describe('execution history', () => {
     ]);
   });
 
+  it('shows the step under way when the execution was aborted as Aborted', () => {
+    // Prepare
+    const aborted: HistoryEvent[] = [
+      ...events.slice(0, 5),
+      { id: 6, type: 'ExecutionAborted', timestamp: at(800) },
+    ];
+    // Act
+    const rows = stepsOf(aborted);
+    // Assess
+    expect(rows.map((r) => [r.name, r.status, r.durationMs])).toEqual([
+      ['Ingest', 'Succeeded', 200],
+      ['VersionWithDvc', 'Aborted', 500],
+    ]);
+  });
+
   it('names the error of a failed step in the steps table', () => {
     expect(renderSteps({ events })).toMatch(/VersionWithDvc\s+Task\s+Failed: States\.TaskFailed/);
   });

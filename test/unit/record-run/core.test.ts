@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { describeError, recordRun } from '../../../lambdas/record-run/core.js';
 import { runRecordKey } from '../../../lambdas/shared/keys.js';
+import { writeTriggerRun } from '../../../lambdas/shared/run-record.js';
 import { MemoryStore } from '../../support/memory-store.js';
 
 describe('record-run', () => {
@@ -44,6 +45,40 @@ describe('record-run', () => {
       error: { name: 'ObjectNotFound', message: 'gone' },
     });
     expect(recordKey).toMatch(/^orders\/runs\/trigger-[0-9a-f]{16}\.json$/);
+  });
+
+  it('records an ingest failure on the run the ingest recorded for its trigger, not on a second one', async () => {
+    // Prepare: the ingest recorded run r1 for this trigger, then failed it
+    const store = new MemoryStore();
+    const trigger = {
+      type: 'partner-drop',
+      key: 'landing/acme/b1/manifest.json',
+      time: '2026-11-25T10:00:00Z',
+    };
+    await store.put(
+      'reports',
+      runRecordKey('acme', 'r1'),
+      JSON.stringify({ dataset: 'acme', runId: 'r1', dt: '2026-11-25', status: 'FAILED', raw: { key: 'k' } }),
+    );
+    await writeTriggerRun(store, 'acme', trigger, 'r1');
+    const state = {
+      dataset: 'acme',
+      trigger,
+      error: { Error: 'ChecksumMismatch', Cause: 'part-1.csv differs' },
+    };
+    // Act
+    const { recordKey } = await recordRun({ status: 'FAILED', state }, { store });
+    // Assess
+    expect(recordKey).toBe(runRecordKey('acme', 'r1'));
+    expect(JSON.parse(await store.readText('reports', recordKey))).toMatchObject({
+      runId: 'r1',
+      status: 'FAILED',
+      raw: { key: 'k' },
+      error: { name: 'ChecksumMismatch', message: 'part-1.csv differs' },
+    });
+    expect((await store.list('reports', 'acme/runs/')).filter((k) => !k.includes('/attempts/'))).toEqual([
+      runRecordKey('acme', 'r1'),
+    ]);
   });
 
   it('clears the error of an earlier failed attempt when the run succeeds', async () => {

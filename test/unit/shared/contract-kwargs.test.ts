@@ -195,6 +195,23 @@ describe('other kwargs the validator could not honour', () => {
     expect(message).toContain('expect_column_values_to_be_unique takes column, mostly, result_format');
   });
 
+  it('suggests the kwarg meant when one is misspelt, with the kwargs the expectation takes', () => {
+    // Act
+    const message = problems(contract('expect_column_values_to_be_unique', ['colum: id']));
+    // Assess
+    expect(message).toContain(
+      "at /expectations/0/kwargs/colum: expect_column_values_to_be_unique: unexpected property 'colum'; did you mean 'column'?",
+    );
+    expect(message).toContain('expect_column_values_to_be_unique takes column, mostly, result_format');
+  });
+
+  it('suggests nothing for a kwarg that is far from every kwarg taken', () => {
+    // Act
+    const message = problems(contract('expect_column_values_to_be_unique', ['column: id', 'strict: true']));
+    // Assess
+    expect(message).not.toContain('did you mean');
+  });
+
   it('says that conditional expectations are not supported', () => {
     // Act
     const message = problems(

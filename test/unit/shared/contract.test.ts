@@ -1,7 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { loadContracts, parseContract } from '../../../lambdas/shared/contract.js';
-import { ContractInvalid } from '../../../lambdas/shared/errors.js';
+import { loadContracts, loadContractsLeniently, parseContract } from '../../../lambdas/shared/contract.js';
+import { ConfigurationError, ContractInvalid } from '../../../lambdas/shared/errors.js';
 
 const base = [
   'name: orders',
@@ -150,5 +152,44 @@ describe('contract loader', () => {
     expect(message).toContain('/name');
     expect(message).toContain('/source/type');
     expect(message).toContain('/format/type');
+  });
+});
+
+describe('loading a directory of contracts', () => {
+  const good = (name: string) =>
+    [
+      `name: ${name}`,
+      `source: { type: s3-upload, prefix: landing/${name}/ }`,
+      'format: { type: csv }',
+      'schema: { type: object, properties: { id: { type: string } } }',
+      '',
+    ].join('\n');
+
+  it('keeps the usable contracts and lists every broken one with its problems', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-contracts-'));
+    writeFileSync(join(dir, 'orders.yaml'), good('orders'));
+    writeFileSync(join(dir, 'x.yaml'), `${good('x')}expectations:\n  - type: expect_nothing\n`);
+    writeFileSync(join(dir, 'y.yaml'), 'name: [\n');
+    // Act
+    const { contracts, broken } = loadContractsLeniently(dir);
+    // Assess
+    expect([...contracts.keys()]).toEqual(['orders']);
+    expect(broken.map((b) => [b.dataset, b.file])).toEqual([
+      ['x', join(dir, 'x.yaml')],
+      ['y', join(dir, 'y.yaml')],
+    ]);
+    expect(broken[0]!.error).toBeInstanceOf(ContractInvalid);
+    expect(broken[0]!.error.message).toContain(`${join(dir, 'x.yaml')}:6 at /expectations/0/type`);
+  });
+
+  it('names a contracts directory that does not exist as a configuration error', () => {
+    // Prepare
+    const dir = join(mkdtempSync(join(tmpdir(), 'sluice-contracts-')), 'missing');
+    // Act
+    const load = () => loadContracts(dir);
+    // Assess
+    expect(load).toThrow(ConfigurationError);
+    expect(load).toThrow(`the contracts directory ${dir} does not exist`);
   });
 });
