@@ -1,5 +1,5 @@
 import { type Contract, contractNamed, loadContractsLeniently } from '../../lambdas/shared/contract.js';
-import { ConfigurationError } from '../../lambdas/shared/errors.js';
+import { ConfigurationError, ContractInvalid } from '../../lambdas/shared/errors.js';
 
 /**
  * The contracts a command on one dataset works with: every usable contract in the directory, and
@@ -17,6 +17,14 @@ export function contractsFor(
   if (contracts.size === 0 && broken.length === 0) {
     throw new ConfigurationError(
       `no dataset contracts in ${dir} (*.yaml, *.yml or *.json); --datasets names the directory that holds them`,
+    );
+  }
+  if (!contracts.has(dataset) && broken.length > 0) {
+    // The contract asked for may be one of the broken files (its name not matching its file, say).
+    throw new ContractInvalid(
+      `no usable contract for dataset '${dataset}' (usable: ${[...contracts.keys()].join(', ') || 'none'}); ` +
+        `${broken.length} contract${broken.length === 1 ? ' is' : 's are'} broken:\n` +
+        broken.map((b) => `  ${b.error.message.split('\n').join('\n  ')}`).join('\n'),
     );
   }
   const contract = contractNamed(contracts, dataset);
