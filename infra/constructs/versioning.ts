@@ -200,7 +200,7 @@ export class DatasetVersioning extends Construct {
       description: `Sluice (${stack.stackName}): versions a curated dataset snapshot with DVC and tags it in git`,
       // No source: the buildspec is inline (read from the file the local runner also runs), and
       // the build clones the dataset repository itself.
-      buildSpec: BuildSpec.fromObjectToYaml(parse(readFileSync(buildSpecFile, 'utf8'))),
+      buildSpec: BuildSpec.fromObjectToYaml(buildSpecFor(choice, parse(readFileSync(buildSpecFile, 'utf8')))),
       environment: {
         buildImage: props.buildImage ?? LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0,
         computeType: props.computeType ?? ComputeType.SMALL,
@@ -329,6 +329,17 @@ export class DatasetVersioning extends Construct {
       }),
     );
   }
+}
+
+/**
+ * The buildspec as the repository choice needs it. Through a connection, git gets its credentials
+ * from CodeBuild's own credential helper (`git-credential-helper: yes`), which hands git the
+ * connection's token for the project source's host; the other choices configure git themselves
+ * in the buildspec's pre_build, from SLUICE_GIT_TOKEN or SLUICE_GIT_CREDENTIAL_HELPER.
+ */
+function buildSpecFor(choice: DatasetRepository, spec: { env?: Record<string, unknown> }): object {
+  if (choice.kind !== 'connection') return spec;
+  return { ...spec, env: { ...spec.env, 'git-credential-helper': 'yes' } };
 }
 
 /** CodeBuild's `SECRETS_MANAGER` value: a complete ARN when there is one, else the name. */

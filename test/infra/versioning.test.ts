@@ -5,6 +5,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { parse } from 'yaml';
 import { parseDatasetRepository } from '../../infra/app.js';
 import { type DatasetRepository, DatasetVersioning } from '../../infra/constructs/versioning.js';
 
@@ -184,6 +185,43 @@ describe('DatasetVersioning with an AWS CodeConnections connection', () => {
     const { nagViolations } = versioned(connection());
     // Assess
     expect(nagViolations()).toEqual([]);
+  });
+});
+
+describe('the buildspec of each repository kind', () => {
+  const buildSpecOf = (repository: DatasetRepository) => {
+    const { project } = versioned(repository);
+    return parse((project.Properties.Source as { BuildSpec: string }).BuildSpec) as {
+      env: Record<string, unknown>;
+      phases: Record<string, { commands: string[] }>;
+    };
+  };
+
+  it('lets CodeBuild hand git the connection token through its credential helper for a connection', () => {
+    // Act
+    const spec = buildSpecOf({
+      kind: 'connection',
+      url: 'https://github.com/acme/datasets.git',
+      connectionArn: CONNECTION_ARN,
+    });
+    // Assess
+    expect(spec.env['git-credential-helper']).toBe('yes');
+    expect(spec.env.shell).toBe('bash');
+    expect(spec.phases.build?.commands.join('\n')).toContain('dvc push');
+  });
+
+  it.each([
+    [
+      'an HTTPS remote with a token',
+      { kind: 'https', url: 'https://git.example.com/d.git', tokenSecret: 's' },
+    ],
+    ['CodeCommit', { kind: 'codecommit' }],
+  ] as const)("leaves git to the buildspec's own credential set-up for %s", (_, repository) => {
+    // Act
+    const spec = buildSpecOf(repository);
+    // Assess
+    expect(spec.env['git-credential-helper']).toBeUndefined();
+    expect(spec.phases.pre_build?.commands.join('\n')).toContain('credential.helper');
   });
 });
 
