@@ -89,10 +89,10 @@ export interface DatasetVersioningProps {
    */
   readonly datasets: readonly string[];
   /**
-   * The dataset git repository.
-   * @default - a CodeCommit repository created by this construct
+   * The dataset git repository. No default: CodeCommit, which this construct can create, is not
+   * open to every account, so the choice is the deployer's.
    */
-  readonly repository?: DatasetRepository;
+  readonly repository: DatasetRepository;
   /**
    * Name of the CodeBuild project; its log group is `/aws/codebuild/<projectName>`.
    * @default `<stack name>-version`
@@ -152,7 +152,7 @@ export class DatasetVersioning extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const choice = props.repository ?? { kind: 'codecommit' };
+    const choice = props.repository;
     const bucket = props.curatedBucket;
 
     const environmentVariables: Record<string, BuildEnvironmentVariable> = {

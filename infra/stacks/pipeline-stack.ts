@@ -36,10 +36,10 @@ export interface PipelineStackProps extends StackProps {
    */
   readonly landingExpiration?: Duration;
   /**
-   * The git repository the Version step commits and tags each dataset version in.
-   * @default - a CodeCommit repository named `<stack name>-datasets`, created by the stack
+   * The git repository the Version step commits and tags each dataset version in. No default:
+   * CodeCommit, which the stack can create, is not open to every account.
    */
-  readonly datasetRepository?: DatasetRepository;
+  readonly datasetRepository: DatasetRepository;
 }
 
 /**

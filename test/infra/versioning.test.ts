@@ -9,12 +9,12 @@ import { parse } from 'yaml';
 import { parseDatasetRepository } from '../../infra/app.js';
 import { type DatasetRepository, DatasetVersioning } from '../../infra/constructs/versioning.js';
 
-// The repository choices other than the default CodeCommit one (pipeline-stack.test.ts covers
-// that), each on a small stack with only a curated bucket and a key: nothing to bundle.
+// The repository choices other than CodeCommit (pipeline-stack.test.ts covers that one), each on a small stack with only a curated bucket and a key: nothing to bundle.
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 
+const FIXTURE_DATASETS = new URL('./fixtures/datasets', import.meta.url).pathname;
 const TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:sluice/git-token-AbCdEf';
 const CONNECTION_ARN =
   'arn:aws:codeconnections:eu-west-1:111122223333:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
@@ -228,8 +228,60 @@ describe('the buildspec of each repository kind', () => {
 describe('parseDatasetRepository', () => {
   const from = (values: Record<string, string>) => () => parseDatasetRepository((key) => values[key]);
 
-  it('chooses a CodeCommit repository when no context is given', () => {
-    expect(from({})()).toEqual({ kind: 'codecommit' });
+  it('refuses to choose a repository when none is given, naming each choice and its context', () => {
+    // Act
+    const act = from({});
+    // Assess
+    expect(act).toThrow(/context datasetsRepository: choose the git repository/);
+    expect(act).toThrow(/-c datasetsRepository=codecommit/);
+    expect(act).toThrow(/-c datasetRepositoryUrl=https:\/\/… -c datasetRepositoryTokenSecret=/);
+    expect(act).toThrow(/-c datasetRepositoryUrl=https:\/\/… -c datasetRepositoryConnectionArn=/);
+  });
+
+  it('chooses a CodeCommit repository when asked, with the name given', () => {
+    // Act
+    const repository = from({ datasetsRepository: 'codecommit', datasetRepositoryName: 'ml-datasets' })();
+    // Assess
+    expect(repository).toEqual({ kind: 'codecommit', repositoryName: 'ml-datasets' });
+  });
+
+  it('refuses a choice it does not know, naming the kinds', () => {
+    // Act
+    const act = from({ datasetsRepository: 'github' });
+    // Assess
+    expect(act).toThrow(/expected one of codecommit, https, connection, got 'github'/);
+  });
+
+  it('refuses an https choice without its URL', () => {
+    // Act
+    const act = from({ datasetsRepository: 'https', datasetRepositoryTokenSecret: 't' });
+    // Assess
+    expect(act).toThrow(/datasetRepositoryTokenSecret: only applies together with datasetRepositoryUrl/);
+  });
+
+  it('refuses a choice that disagrees with the repository context given', () => {
+    // Act
+    const act = from({
+      datasetsRepository: 'codecommit',
+      datasetRepositoryUrl: 'https://git.example.com/data.git',
+      datasetRepositoryTokenSecret: 'sluice/git-token',
+    });
+    // Assess
+    expect(act).toThrow(/datasetsRepository=codecommit: .* is a 'https' repository/);
+  });
+
+  it('stops building the app when no repository is chosen', async () => {
+    // Prepare
+    const { buildApp } = await import('../../infra/app.js');
+    // Act
+    const act = () =>
+      buildApp({
+        datasetsDir: FIXTURE_DATASETS,
+        appProps: { context: { stackName: 'NoChoice' } },
+        nagChecks: false,
+      });
+    // Assess
+    expect(act).toThrow(/context datasetsRepository: choose the git repository/);
   });
 
   it('chooses an HTTPS remote with a token secret', () => {
