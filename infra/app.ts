@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, type AppProps, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { App, type AppProps, Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import { ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadContracts } from '../lambdas/shared/contract.js';
@@ -36,6 +36,7 @@ export interface BuildAppOptions {
  * - `removalPolicy`: `retain` (default) or `destroy`
  * - `rawObjectLockDays`: turn on Object Lock (governance mode) for raw with this default retention
  * - `landingExpirationDays`: how long uploads stay in landing, default 30
+ * - `versionDatasetGiB`: how large the largest versioned snapshot grows, sizing the Version build (16)
  * - the dataset git repository of the Version step, a required choice (see `parseDatasetRepository`):
  *   `datasetsRepository=codecommit` (+ `datasetRepositoryName`), or `datasetRepositoryUrl` with
  *   `datasetRepositoryTokenSecret` or `datasetRepositoryConnectionArn` (+ `datasetRepositoryProvider`)
@@ -52,8 +53,9 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
 
   const stackName = context('stackName') ?? 'Sluice';
   const removalPolicy = parseRemovalPolicy(context('removalPolicy'));
-  const lockDays = parseDays('rawObjectLockDays', context('rawObjectLockDays'));
-  const landingDays = parseDays('landingExpirationDays', context('landingExpirationDays'));
+  const lockDays = parseWhole('rawObjectLockDays', context('rawObjectLockDays'), 'days');
+  const landingDays = parseWhole('landingExpirationDays', context('landingExpirationDays'), 'days');
+  const versionGiB = parseWhole('versionDatasetGiB', context('versionDatasetGiB'), 'GiB');
 
   const stack = new PipelineStack(app, stackName, {
     stackName,
@@ -63,6 +65,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
     rawObjectLockRetention: lockDays ? ObjectLockRetention.governance(Duration.days(lockDays)) : undefined,
     landingExpiration: landingDays ? Duration.days(landingDays) : undefined,
     datasetRepository: parseDatasetRepository(context),
+    versionDatasetSize: versionGiB ? Size.gibibytes(versionGiB) : undefined,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   if (options.nagChecks ?? true) {
@@ -175,13 +178,13 @@ export function parseDatasetRepository(context: (key: string) => string | undefi
   };
 }
 
-function parseDays(name: string, value: string | undefined): number | undefined {
+function parseWhole(name: string, value: string | undefined, unit: string): number | undefined {
   if (value === undefined) return undefined;
-  const days = Number(value);
-  if (!Number.isInteger(days) || days < 1) {
-    throw new Error(`context ${name}: expected a whole number of days (1 or more), got '${value}'`);
+  const whole = Number(value);
+  if (!Number.isInteger(whole) || whole < 1) {
+    throw new Error(`context ${name}: expected a whole number of ${unit} (1 or more), got '${value}'`);
   }
-  return days;
+  return whole;
 }
 
 // Run by the CDK CLI (`cdk.json`: npx tsx infra/app.ts); tests import buildApp instead.

@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import {
+  Arn,
+  ArnFormat,
+  Duration,
+  RemovalPolicy,
+  Size,
+  SizeRoundingBehavior,
+  Stack,
+  Token,
+} from 'aws-cdk-lib';
 import {
   type BuildEnvironmentVariable,
   BuildEnvironmentVariableType,
@@ -114,8 +123,14 @@ export interface DatasetVersioningProps {
    */
   readonly buildImage?: IBuildImage;
   /**
+   * How large the largest versioned dataset's curated snapshot is expected to grow; it sizes the
+   * build's compute (`versionComputeType`) unless `computeType` is given.
+   * @default Size.gibibytes(16)
+   */
+  readonly datasetSize?: Size;
+  /**
    * Compute of the build.
-   * @default ComputeType.SMALL
+   * @default versionComputeType(datasetSize)
    */
   readonly computeType?: ComputeType;
   /**
@@ -203,7 +218,7 @@ export class DatasetVersioning extends Construct {
       buildSpec: BuildSpec.fromObjectToYaml(buildSpecFor(choice, parse(readFileSync(buildSpecFile, 'utf8')))),
       environment: {
         buildImage: props.buildImage ?? LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0,
-        computeType: props.computeType ?? ComputeType.SMALL,
+        computeType: props.computeType ?? versionComputeType(props.datasetSize ?? Size.gibibytes(16)),
         privileged: false,
         environmentVariables,
       },
@@ -329,6 +344,20 @@ export class DatasetVersioning extends Construct {
       }),
     );
   }
+}
+
+/**
+ * The compute of a Version build for datasets up to a size. A build reads and hashes only the files
+ * the previous version did not have, streamed (nothing goes to disk), so a recurring build costs
+ * its batch; the build that reads a whole snapshot (a dataset's first version, or one whose
+ * previous index is gone) is the one to size for. SMALL (2 vCPUs, 4 GiB) hashes and copies a
+ * 16 GiB snapshot well within the build timeout; above that, LARGE (8 vCPUs, 16 GiB, more network
+ * bandwidth) reads several files at once.
+ */
+export function versionComputeType(datasetSize: Size): ComputeType {
+  return datasetSize.toGibibytes({ rounding: SizeRoundingBehavior.NONE }) > 16
+    ? ComputeType.LARGE
+    : ComputeType.SMALL;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Size, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
@@ -7,7 +7,11 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parse } from 'yaml';
 import { parseDatasetRepository } from '../../infra/app.js';
-import { type DatasetRepository, DatasetVersioning } from '../../infra/constructs/versioning.js';
+import {
+  type DatasetRepository,
+  DatasetVersioning,
+  versionComputeType,
+} from '../../infra/constructs/versioning.js';
 
 // The repository choices other than CodeCommit (pipeline-stack.test.ts covers that one), each on a small stack with only a curated bucket and a key: nothing to bundle.
 
@@ -222,6 +226,58 @@ describe('the buildspec of each repository kind', () => {
     // Assess
     expect(spec.env['git-credential-helper']).toBeUndefined();
     expect(spec.phases.pre_build?.commands.join('\n')).toContain('credential.helper');
+  });
+});
+
+describe('the Version build environment', () => {
+  const https = { kind: 'https', url: 'https://git.example.com/d.git', tokenSecret: 's' } as const;
+
+  it('pins the Python that dvc and the build script run on', () => {
+    // Act
+    const { project } = versioned(https);
+    const spec = parse((project.Properties.Source as { BuildSpec: string }).BuildSpec) as {
+      phases: { install: Record<string, unknown> };
+    };
+    // Assess
+    expect(spec.phases.install['runtime-versions']).toEqual({ python: 3.12 });
+  });
+
+  it('runs on small compute for the default dataset size', () => {
+    // Act
+    const { project } = versioned(https);
+    // Assess
+    expect(project.Properties.Environment).toMatchObject({ ComputeType: 'BUILD_GENERAL1_SMALL' });
+  });
+
+  it('sizes compute from the largest dataset expected: small up to 16 GiB, large above', () => {
+    // Act
+    const sizes = [Size.gibibytes(1), Size.gibibytes(16), Size.gibibytes(17), Size.tebibytes(1)].map((size) =>
+      versionComputeType(size),
+    );
+    // Assess
+    expect(sizes).toEqual([
+      'BUILD_GENERAL1_SMALL',
+      'BUILD_GENERAL1_SMALL',
+      'BUILD_GENERAL1_LARGE',
+      'BUILD_GENERAL1_LARGE',
+    ]);
+  });
+
+  it('takes the dataset size from the versionDatasetGiB context', async () => {
+    // Prepare
+    const { buildApp } = await import('../../infra/app.js');
+    // Act
+    const { stack } = buildApp({
+      datasetsDir: FIXTURE_DATASETS,
+      appProps: {
+        context: { stackName: 'Sized', datasetsRepository: 'codecommit', versionDatasetGiB: '200' },
+      },
+      nagChecks: false,
+    });
+    // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::CodeBuild::Project', {
+      Environment: { ComputeType: 'BUILD_GENERAL1_LARGE' },
+    });
   });
 });
 
