@@ -26,16 +26,28 @@ export function listVersions(versioning: LocalVersioning, dataset: string): Data
     [
       'for-each-ref',
       '--sort=-creatordate',
-      '--format=%(refname:strip=2)%09%(creatordate:iso-strict)%09%(contents:subject)',
+      '--format=%(refname:strip=2)%09%(creatordate:iso-strict)%09%(*objectname)%09%(contents:subject)',
       `refs/tags/${dataset}@*`,
     ],
     versioning.gitRemote,
   );
+  // Dates have whole seconds, and builds can tag twice in one: each version's commit is a child of
+  // the one before, so the commits' order (newest first) settles what the date cannot.
+  const position = new Map(
+    git(['rev-list', '--topo-order', '--all'], versioning.gitRemote)
+      .split('\n')
+      .map((commit, index) => [commit, index]),
+  );
   return out
     .split('\n')
     .filter(Boolean)
-    .map((line) => {
-      const [tag = '', date = '', subject = ''] = line.split('\t');
+    .map((line) => line.split('\t'))
+    .sort(
+      ([, a = '', x = ''], [, b = '', y = '']) =>
+        Date.parse(b) - Date.parse(a) ||
+        (position.get(x) ?? Number.MAX_SAFE_INTEGER) - (position.get(y) ?? Number.MAX_SAFE_INTEGER),
+    )
+    .map(([tag = '', date = '', , subject = '']) => {
       let meta: Partial<DatasetVersion> & { run?: string } = {};
       try {
         meta = JSON.parse(subject) as typeof meta;
