@@ -1,6 +1,8 @@
 // Times Sluice's Version step (the buildspec run locally: clone, sync, dvc add, dvc push, commit,
 // tag, push) against plain `dvc add && dvc push` of the same data to the same kind of remote.
 //   node --import tsx bench/version.ts [--case large|small|both] [--size-mb 1024] [--files 10000] [--rounds 3] [--as-deployed]
+//   node --import tsx bench/version.ts --as-deployed --history 100 [--batch-kb 1024]
+//     the build time of the 1st, 10th and 100th version of a dataset that grows by one batch a run
 // Needs the project's .venv (npm test or `node scripts/setup.mjs --python` installs it).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +24,10 @@ const { values } = parseArgs({
      * does (`<lake>/version-workspace`, `<lake>/dvc-cache`).
      */
     'as-deployed': { type: 'boolean', default: false },
+    /** Version a dataset this many times, one new batch each, and time the 1st, 10th, 100th, ... build. */
+    history: { type: 'string' },
+    /** The size of each batch of --history. */
+    'batch-kb': { type: 'string', default: '1024' },
   },
 });
 const toolsBin = join(import.meta.dirname, '..', '.venv', 'bin');
@@ -210,8 +216,48 @@ async function bench(name: string, files: number, bytes: number, rounds: number)
   }
 }
 
-const rounds = Number(values.rounds);
-if (values.case === 'large' || values.case === 'both')
-  await bench('large', 10, Number(values['size-mb']) * 2 ** 20, rounds);
-if (values.case === 'small' || values.case === 'both')
-  await bench('small', Number(values.files), Number(values.files) * 2048, rounds);
+/**
+ * A dataset versioned `versions` times, one batch of `batchBytes` more each time, each build as the
+ * chosen mode runs it; prints the build time of the 1st, 10th, 100th, ... version, which should
+ * not grow with the history when builds are incremental.
+ */
+async function history(versions: number, batchBytes: number): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'sluice-bench-history-'));
+  try {
+    const curatedRoot = join(work, 'curated');
+    console.log(
+      `history: ${versions} versions, one batch of ${(batchBytes / 1024).toFixed(0)} KiB more each; builds ${values['as-deployed'] ? 'as deployed (fresh clone, no DVC cache)' : 'as sluice run (kept clone and DVC cache)'}`,
+    );
+    const times: number[] = [];
+    for (let version = 1; version <= versions; version++) {
+      const dir = join(curatedRoot, 'bench', 'dt=2026-12-01', `run=${String(version).padStart(6, '0')}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'part-00000.jsonl'),
+        Buffer.concat([randomBytes(batchBytes), Buffer.from('\n')]),
+      );
+      times.push((await sluiceVersion(work, curatedRoot, `v${version}`)).total);
+    }
+    for (let version = 1; version <= versions; version *= 10) {
+      // The median of the version and its neighbours, so one slow build on a shared machine is not the figure.
+      const around = times
+        .slice(Math.max(0, version - 2), Math.min(versions, version + 1))
+        .sort((a, b) => a - b);
+      console.log(
+        `  version ${String(version).padStart(4)}  (${version} files, ${((version * batchBytes) / 2 ** 20).toFixed(1)} MiB)  ${times[version - 1]!.toFixed(2)} s  (median of versions ${Math.max(1, version - 1)}-${Math.min(versions, version + 1)}: ${around[Math.floor(around.length / 2)]!.toFixed(2)} s)`,
+      );
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (values.history !== undefined) {
+  await history(Number(values.history), Number(values['batch-kb']) * 1024);
+} else {
+  const rounds = Number(values.rounds);
+  if (values.case === 'large' || values.case === 'both')
+    await bench('large', 10, Number(values['size-mb']) * 2 ** 20, rounds);
+  if (values.case === 'small' || values.case === 'both')
+    await bench('small', Number(values.files), Number(values.files) * 2048, rounds);
+}

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, type AppProps, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { App, type AppProps, Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import { ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadContracts } from '../lambdas/shared/contract.js';
@@ -36,8 +36,9 @@ export interface BuildAppOptions {
  * - `removalPolicy`: `retain` (default) or `destroy`
  * - `rawObjectLockDays`: turn on Object Lock (governance mode) for raw with this default retention
  * - `landingExpirationDays`: how long uploads stay in landing, default 30
- * - the dataset git repository of the Version step (see `parseDatasetRepository`):
- *   `datasetRepositoryName` (CodeCommit, the default), or `datasetRepositoryUrl` with
+ * - `versionDatasetGiB`: how large the largest versioned snapshot grows, sizing the Version build (16)
+ * - the dataset git repository of the Version step, a required choice (see `parseDatasetRepository`):
+ *   `datasetsRepository=codecommit` (+ `datasetRepositoryName`), or `datasetRepositoryUrl` with
  *   `datasetRepositoryTokenSecret` or `datasetRepositoryConnectionArn` (+ `datasetRepositoryProvider`)
  */
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: PipelineStack } {
@@ -52,8 +53,9 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
 
   const stackName = context('stackName') ?? 'Sluice';
   const removalPolicy = parseRemovalPolicy(context('removalPolicy'));
-  const lockDays = parseDays('rawObjectLockDays', context('rawObjectLockDays'));
-  const landingDays = parseDays('landingExpirationDays', context('landingExpirationDays'));
+  const lockDays = parseWhole('rawObjectLockDays', context('rawObjectLockDays'), 'days');
+  const landingDays = parseWhole('landingExpirationDays', context('landingExpirationDays'), 'days');
+  const versionGiB = parseWhole('versionDatasetGiB', context('versionDatasetGiB'), 'GiB');
 
   const stack = new PipelineStack(app, stackName, {
     stackName,
@@ -63,6 +65,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
     rawObjectLockRetention: lockDays ? ObjectLockRetention.governance(Duration.days(lockDays)) : undefined,
     landingExpiration: landingDays ? Duration.days(landingDays) : undefined,
     datasetRepository: parseDatasetRepository(context),
+    versionDatasetSize: versionGiB ? Size.gibibytes(versionGiB) : undefined,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   if (options.nagChecks ?? true) {
@@ -93,12 +96,30 @@ const PROVIDERS: readonly ConnectionProvider[] = [
   'BITBUCKET',
 ];
 
+const REPOSITORY_KINDS: readonly DatasetRepository['kind'][] = ['codecommit', 'https', 'connection'];
+
+/** What synth says when no dataset repository was chosen: every choice, with the context it takes. */
+const REPOSITORY_CHOICES = [
+  'context datasetsRepository: choose the git repository the Version step commits and tags dataset versions in, one of',
+  '  -c datasetsRepository=codecommit [-c datasetRepositoryName=<name>]   a CodeCommit repository the stack creates (accounts new to CodeCommit may be refused one)',
+  '  -c datasetRepositoryUrl=https://… -c datasetRepositoryTokenSecret=<secret name or ARN>   any HTTPS git server, with a token allowed to push',
+  '  -c datasetRepositoryUrl=https://… -c datasetRepositoryConnectionArn=<arn>   GitHub, GitLab or Bitbucket through an AWS CodeConnections connection',
+  "(docs/deploy.md, 'Choosing the dataset repository')",
+].join('\n');
+
 /**
- * The dataset git repository from context: a CodeCommit repository the stack creates (the
- * default, optionally named), or an HTTPS URL with either a Secrets Manager secret holding a
- * token or an AWS CodeConnections connection.
+ * The dataset git repository from context, which has no default: a CodeCommit repository the
+ * stack creates (`datasetsRepository=codecommit`, optionally named), or an HTTPS URL with either a
+ * Secrets Manager secret holding a token or an AWS CodeConnections connection (the kind follows
+ * from which of the two is given; `datasetsRepository`, when also given, must agree).
  */
 export function parseDatasetRepository(context: (key: string) => string | undefined): DatasetRepository {
+  const chosen = context('datasetsRepository');
+  if (chosen !== undefined && !REPOSITORY_KINDS.includes(chosen as DatasetRepository['kind'])) {
+    throw new Error(
+      `context datasetsRepository: expected one of ${REPOSITORY_KINDS.join(', ')}, got '${chosen}'\n${REPOSITORY_CHOICES}`,
+    );
+  }
   const name = context('datasetRepositoryName');
   const url = context('datasetRepositoryUrl');
   const tokenSecret = context('datasetRepositoryTokenSecret');
@@ -111,6 +132,12 @@ export function parseDatasetRepository(context: (key: string) => string | undefi
       ['datasetRepositoryProvider', provider],
     ].find(([, value]) => value !== undefined);
     if (orphan) throw new Error(`context ${orphan[0]}: only applies together with datasetRepositoryUrl`);
+    if (chosen === undefined) throw new Error(REPOSITORY_CHOICES);
+    if (chosen !== 'codecommit') {
+      throw new Error(
+        `context datasetsRepository=${chosen}: give the repository's clone URL as datasetRepositoryUrl=https://…`,
+      );
+    }
     return name === undefined ? { kind: 'codecommit' } : { kind: 'codecommit', repositoryName: name };
   }
   if (name !== undefined) {
@@ -124,6 +151,12 @@ export function parseDatasetRepository(context: (key: string) => string | undefi
   if ((tokenSecret === undefined) === (connectionArn === undefined)) {
     throw new Error(
       'context datasetRepositoryUrl: give exactly one of datasetRepositoryTokenSecret (a Secrets Manager secret name or ARN holding a token) or datasetRepositoryConnectionArn (an AWS CodeConnections connection)',
+    );
+  }
+  const kind = tokenSecret !== undefined ? 'https' : 'connection';
+  if (chosen !== undefined && chosen !== kind) {
+    throw new Error(
+      `context datasetsRepository=${chosen}: datasetRepositoryUrl with ${kind === 'https' ? 'datasetRepositoryTokenSecret' : 'datasetRepositoryConnectionArn'} is a '${kind}' repository`,
     );
   }
   if (tokenSecret !== undefined) {
@@ -145,13 +178,13 @@ export function parseDatasetRepository(context: (key: string) => string | undefi
   };
 }
 
-function parseDays(name: string, value: string | undefined): number | undefined {
+function parseWhole(name: string, value: string | undefined, unit: string): number | undefined {
   if (value === undefined) return undefined;
-  const days = Number(value);
-  if (!Number.isInteger(days) || days < 1) {
-    throw new Error(`context ${name}: expected a whole number of days (1 or more), got '${value}'`);
+  const whole = Number(value);
+  if (!Number.isInteger(whole) || whole < 1) {
+    throw new Error(`context ${name}: expected a whole number of ${unit} (1 or more), got '${value}'`);
   }
-  return days;
+  return whole;
 }
 
 // Run by the CDK CLI (`cdk.json`: npx tsx infra/app.ts); tests import buildApp instead.

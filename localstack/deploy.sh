@@ -34,12 +34,19 @@ echo "Bootstrapping aws://$ACCOUNT/$AWS_DEFAULT_REGION in LocalStack..."
 cdklocal bootstrap "aws://$ACCOUNT/$AWS_DEFAULT_REGION"
 
 echo "Deploying stack $STACK..."
+# The dataset repository has no default; LocalStack emulates CodeCommit, so that is the choice here
+# unless the arguments make another.
+case " $* " in
+  *datasetsRepository=* | *datasetRepositoryUrl=*) repository=() ;;
+  *) repository=(-c datasetsRepository=codecommit) ;;
+esac
 # destroy: a LocalStack stack is throwaway, so `cdklocal destroy` may remove its buckets.
 cdklocal deploy "$STACK" \
   --require-approval never \
   --outputs-file "$OUTPUTS" \
   -c "stackName=$STACK" \
   -c removalPolicy=destroy \
+  "${repository[@]}" \
   "$@"
 
 echo

@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import {
+  Arn,
+  ArnFormat,
+  Duration,
+  RemovalPolicy,
+  Size,
+  SizeRoundingBehavior,
+  Stack,
+  Token,
+} from 'aws-cdk-lib';
 import {
   type BuildEnvironmentVariable,
   BuildEnvironmentVariableType,
@@ -89,10 +98,10 @@ export interface DatasetVersioningProps {
    */
   readonly datasets: readonly string[];
   /**
-   * The dataset git repository.
-   * @default - a CodeCommit repository created by this construct
+   * The dataset git repository. No default: CodeCommit, which this construct can create, is not
+   * open to every account, so the choice is the deployer's.
    */
-  readonly repository?: DatasetRepository;
+  readonly repository: DatasetRepository;
   /**
    * Name of the CodeBuild project; its log group is `/aws/codebuild/<projectName>`.
    * @default `<stack name>-version`
@@ -114,8 +123,14 @@ export interface DatasetVersioningProps {
    */
   readonly buildImage?: IBuildImage;
   /**
+   * How large the largest versioned dataset's curated snapshot is expected to grow; it sizes the
+   * build's compute (`versionComputeType`) unless `computeType` is given.
+   * @default Size.gibibytes(16)
+   */
+  readonly datasetSize?: Size;
+  /**
    * Compute of the build.
-   * @default ComputeType.SMALL
+   * @default versionComputeType(datasetSize)
    */
   readonly computeType?: ComputeType;
   /**
@@ -152,7 +167,7 @@ export class DatasetVersioning extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const choice = props.repository ?? { kind: 'codecommit' };
+    const choice = props.repository;
     const bucket = props.curatedBucket;
 
     const environmentVariables: Record<string, BuildEnvironmentVariable> = {
@@ -200,10 +215,10 @@ export class DatasetVersioning extends Construct {
       description: `Sluice (${stack.stackName}): versions a curated dataset snapshot with DVC and tags it in git`,
       // No source: the buildspec is inline (read from the file the local runner also runs), and
       // the build clones the dataset repository itself.
-      buildSpec: BuildSpec.fromObjectToYaml(parse(readFileSync(buildSpecFile, 'utf8'))),
+      buildSpec: BuildSpec.fromObjectToYaml(buildSpecFor(choice, parse(readFileSync(buildSpecFile, 'utf8')))),
       environment: {
         buildImage: props.buildImage ?? LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0,
-        computeType: props.computeType ?? ComputeType.SMALL,
+        computeType: props.computeType ?? versionComputeType(props.datasetSize ?? Size.gibibytes(16)),
         privileged: false,
         environmentVariables,
       },
@@ -329,6 +344,31 @@ export class DatasetVersioning extends Construct {
       }),
     );
   }
+}
+
+/**
+ * The compute of a Version build for datasets up to a size. A build reads and hashes only the files
+ * the previous version did not have, streamed (nothing goes to disk), so a recurring build costs
+ * its batch; the build that reads a whole snapshot (a dataset's first version, or one whose
+ * previous index is gone) is the one to size for. SMALL (2 vCPUs, 4 GiB) hashes and copies a
+ * 16 GiB snapshot well within the build timeout; above that, LARGE (8 vCPUs, 16 GiB, more network
+ * bandwidth) reads several files at once.
+ */
+export function versionComputeType(datasetSize: Size): ComputeType {
+  return datasetSize.toGibibytes({ rounding: SizeRoundingBehavior.NONE }) > 16
+    ? ComputeType.LARGE
+    : ComputeType.SMALL;
+}
+
+/**
+ * The buildspec as the repository choice needs it. Through a connection, git gets its credentials
+ * from CodeBuild's own credential helper (`git-credential-helper: yes`), which hands git the
+ * connection's token for the project source's host; the other choices configure git themselves
+ * in the buildspec's pre_build, from SLUICE_GIT_TOKEN or SLUICE_GIT_CREDENTIAL_HELPER.
+ */
+function buildSpecFor(choice: DatasetRepository, spec: { env?: Record<string, unknown> }): object {
+  if (choice.kind !== 'connection') return spec;
+  return { ...spec, env: { ...spec.env, 'git-credential-helper': 'yes' } };
 }
 
 /** CodeBuild's `SECRETS_MANAGER` value: a complete ARN when there is one, else the name. */

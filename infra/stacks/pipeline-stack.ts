@@ -1,4 +1,4 @@
-import { CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, type Duration, RemovalPolicy, type Size, Stack, type StackProps } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -36,10 +36,15 @@ export interface PipelineStackProps extends StackProps {
    */
   readonly landingExpiration?: Duration;
   /**
-   * The git repository the Version step commits and tags each dataset version in.
-   * @default - a CodeCommit repository named `<stack name>-datasets`, created by the stack
+   * The git repository the Version step commits and tags each dataset version in. No default:
+   * CodeCommit, which the stack can create, is not open to every account.
    */
-  readonly datasetRepository?: DatasetRepository;
+  readonly datasetRepository: DatasetRepository;
+  /**
+   * How large the largest versioned dataset's snapshot is expected to grow: sizes the Version build.
+   * @default Size.gibibytes(16)
+   */
+  readonly versionDatasetSize?: Size;
 }
 
 /**
@@ -116,6 +121,7 @@ export class PipelineStack extends Stack {
       encryptionKey: key,
       datasets: [...props.contracts.values()].filter((c) => c.version.dvc).map((c) => c.name),
       repository: props.datasetRepository,
+      datasetSize: props.versionDatasetSize,
       removalPolicy,
     });
     this.pipeline = new Pipeline(this, 'Pipeline', {

@@ -208,6 +208,27 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await checkoutCommand(tag, dir, program.opts());
     });
 
+  program
+    .command('doctor')
+    .description(
+      'before deploying: check the account your credentials name (CDK bootstrap, the dataset repository, Lambda and Step Functions quotas)',
+    )
+    .option('--profile <name>', 'AWS profile (default: AWS_PROFILE or the default chain)')
+    .option('--region <region>', 'AWS region (default: AWS_REGION or the profile)')
+    .option(
+      '-c, --context <key=value...>',
+      'deploy context, as cdk deploy -c takes it (over cdk.json, cdk.context.json)',
+    )
+    .option('--toolkit-stack-name <name>', 'the CDK bootstrap stack', 'CDKToolkit')
+    .addHelpText(
+      'after',
+      '\nExample:\n  sluice doctor --profile prod --region eu-west-1 -c datasetsRepository=codecommit\n',
+    )
+    .action(async (options) => {
+      const { doctorCommand } = await import('./doctor.js');
+      exitCode = await doctorCommand(options);
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (error) {

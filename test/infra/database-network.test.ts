@@ -40,7 +40,7 @@ const machine = () => Object.values(resourcesOf('AWS::StepFunctions::StateMachin
 beforeAll(() => {
   ({ app, stack } = buildApp({
     datasetsDir: FIXTURES,
-    appProps: { context: { stackName: 'SluiceNetworks' } },
+    appProps: { context: { stackName: 'SluiceNetworks', datasetsRepository: 'codecommit' } },
     nagChecks: false,
   }));
   template = Template.fromStack(stack);

@@ -54,7 +54,7 @@ beforeAll(() => {
   };
   ({ app, stack } = buildApp({
     datasetsDir: FIXTURES,
-    appProps: { context: { ...context, stackName: 'SluiceTest' } },
+    appProps: { context: { ...context, stackName: 'SluiceTest', datasetsRepository: 'codecommit' } },
     // The cdk-nag tests below run the checks, so a finding fails one named test rather than synth.
     nagChecks: false,
   }));
@@ -529,7 +529,7 @@ describe('versioning', () => {
     });
   });
 
-  it('creates a CodeCommit repository for the datasets by default, kept when the stack is deleted', () => {
+  it('creates a CodeCommit repository for the datasets when chosen, kept when the stack is deleted', () => {
     // Act
     const repository = resourcesOf('AWS::CodeCommit::Repository')[logicalId(stack.versioning.repository!)];
     // Assess

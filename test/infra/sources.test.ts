@@ -203,7 +203,7 @@ describe('the stack with every source type', () => {
     const { buildApp } = await import('../../infra/app.js');
     const { app, stack } = buildApp({
       datasetsDir: new URL('./fixtures/sources', import.meta.url).pathname,
-      appProps: { context: { stackName: 'SluiceSources' } },
+      appProps: { context: { stackName: 'SluiceSources', datasetsRepository: 'codecommit' } },
       nagChecks: false,
     });
     // Act

@@ -1,19 +1,24 @@
 import { describe, expect, it } from '@jest/globals';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Size, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { parse } from 'yaml';
 import { parseDatasetRepository } from '../../infra/app.js';
-import { type DatasetRepository, DatasetVersioning } from '../../infra/constructs/versioning.js';
+import {
+  type DatasetRepository,
+  DatasetVersioning,
+  versionComputeType,
+} from '../../infra/constructs/versioning.js';
 
-// The repository choices other than the default CodeCommit one (pipeline-stack.test.ts covers
-// that), each on a small stack with only a curated bucket and a key: nothing to bundle.
+// The repository choices other than CodeCommit (pipeline-stack.test.ts covers that one), each on a small stack with only a curated bucket and a key: nothing to bundle.
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 
+const FIXTURE_DATASETS = new URL('./fixtures/datasets', import.meta.url).pathname;
 const TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:sluice/git-token-AbCdEf';
 const CONNECTION_ARN =
   'arn:aws:codeconnections:eu-west-1:111122223333:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
@@ -187,11 +192,152 @@ describe('DatasetVersioning with an AWS CodeConnections connection', () => {
   });
 });
 
+describe('the buildspec of each repository kind', () => {
+  const buildSpecOf = (repository: DatasetRepository) => {
+    const { project } = versioned(repository);
+    return parse((project.Properties.Source as { BuildSpec: string }).BuildSpec) as {
+      env: Record<string, unknown>;
+      phases: Record<string, { commands: string[] }>;
+    };
+  };
+
+  it('lets CodeBuild hand git the connection token through its credential helper for a connection', () => {
+    // Act
+    const spec = buildSpecOf({
+      kind: 'connection',
+      url: 'https://github.com/acme/datasets.git',
+      connectionArn: CONNECTION_ARN,
+    });
+    // Assess
+    expect(spec.env['git-credential-helper']).toBe('yes');
+    expect(spec.env.shell).toBe('bash');
+    expect(spec.phases.build?.commands.join('\n')).toContain('dvc push');
+  });
+
+  it.each([
+    [
+      'an HTTPS remote with a token',
+      { kind: 'https', url: 'https://git.example.com/d.git', tokenSecret: 's' },
+    ],
+    ['CodeCommit', { kind: 'codecommit' }],
+  ] as const)("leaves git to the buildspec's own credential set-up for %s", (_, repository) => {
+    // Act
+    const spec = buildSpecOf(repository);
+    // Assess
+    expect(spec.env['git-credential-helper']).toBeUndefined();
+    expect(spec.phases.pre_build?.commands.join('\n')).toContain('credential.helper');
+  });
+});
+
+describe('the Version build environment', () => {
+  const https = { kind: 'https', url: 'https://git.example.com/d.git', tokenSecret: 's' } as const;
+
+  it('pins the Python that dvc and the build script run on', () => {
+    // Act
+    const { project } = versioned(https);
+    const spec = parse((project.Properties.Source as { BuildSpec: string }).BuildSpec) as {
+      phases: { install: Record<string, unknown> };
+    };
+    // Assess
+    expect(spec.phases.install['runtime-versions']).toEqual({ python: 3.12 });
+  });
+
+  it('runs on small compute for the default dataset size', () => {
+    // Act
+    const { project } = versioned(https);
+    // Assess
+    expect(project.Properties.Environment).toMatchObject({ ComputeType: 'BUILD_GENERAL1_SMALL' });
+  });
+
+  it('sizes compute from the largest dataset expected: small up to 16 GiB, large above', () => {
+    // Act
+    const sizes = [Size.gibibytes(1), Size.gibibytes(16), Size.gibibytes(17), Size.tebibytes(1)].map((size) =>
+      versionComputeType(size),
+    );
+    // Assess
+    expect(sizes).toEqual([
+      'BUILD_GENERAL1_SMALL',
+      'BUILD_GENERAL1_SMALL',
+      'BUILD_GENERAL1_LARGE',
+      'BUILD_GENERAL1_LARGE',
+    ]);
+  });
+
+  it('takes the dataset size from the versionDatasetGiB context', async () => {
+    // Prepare
+    const { buildApp } = await import('../../infra/app.js');
+    // Act
+    const { stack } = buildApp({
+      datasetsDir: FIXTURE_DATASETS,
+      appProps: {
+        context: { stackName: 'Sized', datasetsRepository: 'codecommit', versionDatasetGiB: '200' },
+      },
+      nagChecks: false,
+    });
+    // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::CodeBuild::Project', {
+      Environment: { ComputeType: 'BUILD_GENERAL1_LARGE' },
+    });
+  });
+});
+
 describe('parseDatasetRepository', () => {
   const from = (values: Record<string, string>) => () => parseDatasetRepository((key) => values[key]);
 
-  it('chooses a CodeCommit repository when no context is given', () => {
-    expect(from({})()).toEqual({ kind: 'codecommit' });
+  it('refuses to choose a repository when none is given, naming each choice and its context', () => {
+    // Act
+    const act = from({});
+    // Assess
+    expect(act).toThrow(/context datasetsRepository: choose the git repository/);
+    expect(act).toThrow(/-c datasetsRepository=codecommit/);
+    expect(act).toThrow(/-c datasetRepositoryUrl=https:\/\/… -c datasetRepositoryTokenSecret=/);
+    expect(act).toThrow(/-c datasetRepositoryUrl=https:\/\/… -c datasetRepositoryConnectionArn=/);
+  });
+
+  it('chooses a CodeCommit repository when asked, with the name given', () => {
+    // Act
+    const repository = from({ datasetsRepository: 'codecommit', datasetRepositoryName: 'ml-datasets' })();
+    // Assess
+    expect(repository).toEqual({ kind: 'codecommit', repositoryName: 'ml-datasets' });
+  });
+
+  it('refuses a choice it does not know, naming the kinds', () => {
+    // Act
+    const act = from({ datasetsRepository: 'github' });
+    // Assess
+    expect(act).toThrow(/expected one of codecommit, https, connection, got 'github'/);
+  });
+
+  it('refuses an https choice without its URL', () => {
+    // Act
+    const act = from({ datasetsRepository: 'https', datasetRepositoryTokenSecret: 't' });
+    // Assess
+    expect(act).toThrow(/datasetRepositoryTokenSecret: only applies together with datasetRepositoryUrl/);
+  });
+
+  it('refuses a choice that disagrees with the repository context given', () => {
+    // Act
+    const act = from({
+      datasetsRepository: 'codecommit',
+      datasetRepositoryUrl: 'https://git.example.com/data.git',
+      datasetRepositoryTokenSecret: 'sluice/git-token',
+    });
+    // Assess
+    expect(act).toThrow(/datasetsRepository=codecommit: .* is a 'https' repository/);
+  });
+
+  it('stops building the app when no repository is chosen', async () => {
+    // Prepare
+    const { buildApp } = await import('../../infra/app.js');
+    // Act
+    const act = () =>
+      buildApp({
+        datasetsDir: FIXTURE_DATASETS,
+        appProps: { context: { stackName: 'NoChoice' } },
+        nagChecks: false,
+      });
+    // Assess
+    expect(act).toThrow(/context datasetsRepository: choose the git repository/);
   });
 
   it('chooses an HTTPS remote with a token secret', () => {
