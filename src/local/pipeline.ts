@@ -89,6 +89,8 @@ export interface UploadRunOptions {
   versioning?: LocalVersioning;
   /** The landing key; by default the dataset's prefix plus the file's name. */
   landingKey?: string;
+  /** When the upload happened (the trigger's time, which dates the run's partitions); now by default. */
+  clock?: () => Date;
 }
 
 export interface UploadRunResult {
@@ -117,7 +119,7 @@ export async function runUpload(options: UploadRunOptions): Promise<UploadRunRes
   const landingKey = options.landingKey ?? `${contract.source.prefix}${basename(options.inputFile)}`;
   await options.store.put('landing', landingKey, createReadStream(options.inputFile));
 
-  const now = new Date();
+  const now = (options.clock ?? (() => new Date()))();
   const name = localExecutionName(contract.name);
   const input = {
     dataset: contract.name,
