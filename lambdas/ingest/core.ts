@@ -76,6 +76,8 @@ export interface IngestPorts {
   secrets?: SecretReader;
   /** Where credentials named by environment variable are read; process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** How pulled sources wait between retries and for open transactions; a real timer by default. */
+  sleep?: (ms: number) => Promise<unknown>;
 }
 
 /** The manifest written beside the raw bytes. */

@@ -41,6 +41,7 @@ export function coreFunctions(ports: {
   store: ObjectStore;
   contracts: ReadonlyMap<string, Contract>;
   onProgress?: (progress: { bytesRead: number; rowsRead: number }) => void;
+  sleep?: (ms: number) => Promise<unknown>;
 }): Record<FunctionId, LocalFunction> {
   return {
     ingest: (payload) => ingest(payload as never, ports),
