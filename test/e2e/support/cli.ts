@@ -1,4 +1,4 @@
-import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { execFile, type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,5 +101,36 @@ export function sluiceJob(
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+}
+
+export interface Finished {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `sluice <words…>` without blocking this process, for commands that talk to a server the test
+ * itself serves (a blocking spawn would stop that server from answering).
+ */
+export function sluiceAsync(project: Project, words: string[], options: RunOptions = {}): Promise<Finished> {
+  if (words[0] !== 'sluice') throw new Error(`not a sluice command: ${words.join(' ')}`);
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [join(root, 'bin', 'sluice.mjs'), '--lake', project.lake, ...words.slice(1)],
+      {
+        cwd: project.dir,
+        encoding: 'utf8',
+        env: { ...process.env, ...options.env },
+        timeout: options.timeout ?? 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') reject(Object.assign(error, { stdout, stderr }));
+        else resolve({ status: error ? (error.code as number) : 0, stdout, stderr });
+      },
+    );
   });
 }

@@ -125,3 +125,13 @@ export function words(command: DocumentedCommand, fill: Record<string, string> =
   }
   return out;
 }
+
+/** The first `yaml` code block after a heading of a document, e.g. a source's example contract. */
+export function yamlBlockAfter(document: string, heading: string): string {
+  const text = readFileSync(join(root, document), 'utf8');
+  const at = text.indexOf(`\n${heading}\n`);
+  if (at < 0) throw new Error(`${document} has no heading '${heading}'`);
+  const block = text.slice(at).match(/\n```yaml\n([\s\S]*?)\n```/);
+  if (!block) throw new Error(`${document} has no yaml block after '${heading}'`);
+  return block[1]!;
+}
