@@ -78,12 +78,14 @@ export function sluiceJob(
   project: Project,
   words: string[],
   onStderr: (text: string, job: { interrupt: () => void }) => void,
+  options: RunOptions = {},
 ): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   const child = spawn(
     process.execPath,
     [join(root, 'bin', 'sluice.mjs'), '--lake', project.lake, ...words.slice(1)],
     {
       cwd: project.dir,
+      env: { ...process.env, ...options.env },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     },
