@@ -118,7 +118,7 @@ describe('documented commands against a deployed stack', () => {
     const sfn = await fakeStepFunctions();
     servers.push(sfn);
     const project = deployedProject();
-    const starts = documented(/^sluice start shop-orders\b/);
+    const starts = documented(COVERED.start);
     // Act
     const results = [];
     for (const start of starts) results.push(await sluiceAsync(project, words(start), { env: sfn.env }));
@@ -138,7 +138,7 @@ describe('documented commands against a deployed stack', () => {
     const sfn = await fakeStepFunctions(() => true);
     servers.push(sfn);
     const project = deployedProject();
-    const backfills = documented(/^sluice backfill shop-orders\b/);
+    const backfills = documented(COVERED.backfill);
     // Act
     for (const backfill of backfills) {
       // Act
@@ -162,7 +162,7 @@ describe('documented commands against a deployed stack', () => {
     const sfn = await fakeStepFunctions();
     servers.push(sfn);
     const project = deployedProject();
-    const histories = documented(/^sluice history (shop-orders-\d{8}T\d{6}Z|<execution-arn>)\b/);
+    const histories = documented(COVERED.deployedHistory);
     const arn = `${sfn.stateMachineArn.replace(':stateMachine:', ':execution:')}:shop-orders-20261125T100000Z`;
     // Act
     const results = [];

@@ -93,12 +93,14 @@ export const COVERED = {
   check: /^sluice check$/,
   validate: /^sluice validate datasets\/orders\.yaml /,
   suggest: /^sluice suggest /,
-  /** commands.test.ts: commands against a deployed stack, checked to parse and reach AWS. */
-  deployed:
-    /^sluice (start|backfill) shop-orders\b|^sluice history (shop-orders-\d{8}T\d{6}Z|<execution-arn>)\b/,
+  /** commands.test.ts: commands against a deployed stack, run against a Step Functions API on loopback. */
+  start: /^sluice start shop-orders\b/,
+  backfill: /^sluice backfill shop-orders\b/,
+  deployedHistory: /^sluice history (shop-orders-\d{8}T\d{6}Z|<execution-arn>)( |$)/,
+  /** commands.test.ts: cdk commands that need an AWS account, checked against the cdk CLI and the app. */
   cdkDeploy: /^cdk (deploy|bootstrap)\b/,
   cdkSynth: /^cdk synth$/,
-  /** sources.test.ts */
+  /** sources.test.ts (the postgres command also runs the http dataset); interrupted.test.ts reruns runUpload. */
   runPartnerDrop: /^sluice run acme-shipments --input \S+$/,
   runPostgres: /^sluice run shop-orders --interval-start \S+ --interval-end \S+$/,
 } as const;
