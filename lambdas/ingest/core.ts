@@ -104,6 +104,8 @@ export interface IngestPorts {
   onProgress?: ProgressListener;
   /** The HTTP client of http sources; the global fetch by default. */
   fetch?: typeof fetch;
+  /** How pulled sources wait between retries and for open transactions; a real timer by default. */
+  sleep?: (ms: number) => Promise<unknown>;
 }
 
 /** The manifest written beside the raw bytes. */

@@ -48,6 +48,7 @@ export function coreFunctions(ports: {
   store: ObjectStore;
   contracts: ReadonlyMap<string, Contract>;
   onProgress?: ProgressListener;
+  sleep?: (ms: number) => Promise<unknown>;
 }): Record<FunctionId, LocalFunction> {
   return {
     ingest: (payload) => ingest(payload as IngestInput, ports),
@@ -100,6 +101,8 @@ export interface UploadRunOptions {
   signal?: AbortSignal;
   /** Told when the Version step waits for another run's lock, or takes over a stale one. */
   onWait?: (message: string) => void;
+  /** When the upload happened (the trigger's time, which dates the run's partitions); now by default. */
+  clock?: () => Date;
 }
 
 export interface UploadRunResult {
@@ -128,7 +131,7 @@ export async function runUpload(options: UploadRunOptions): Promise<UploadRunRes
   const landingKey = options.landingKey ?? `${contract.source.prefix}${basename(options.inputFile)}`;
   await options.store.put('landing', landingKey, createReadStream(options.inputFile));
 
-  const now = new Date();
+  const now = (options.clock ?? (() => new Date()))();
   const name = localExecutionName(contract.name);
   const input = {
     dataset: contract.name,

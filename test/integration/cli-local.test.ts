@@ -40,11 +40,13 @@ describe('sluice run on the local lake', () => {
   it('treats a second run of the same file as a no-op and keeps raw write-once and read-only', () => {
     // Prepare
     const lake = mkdtempSync(join(tmpdir(), 'sluice-lake-'));
-    sluice(['--lake', lake, 'run', 'orders', '--input', 'examples/orders.csv']);
+    const first = sluice(['--lake', lake, 'run', 'orders', '--input', 'examples/orders.csv']);
     const rawFiles = filesUnder(join(lake, 'lake', 'raw'));
     // Act
     const again = sluice(['--lake', lake, 'run', 'orders', '--input', 'examples/orders.csv']);
     // Assess
+    expect(first.status).toBe(0);
+    expect(rawFiles.map((file) => file.split('/').at(-1))).toEqual(['_manifest.json', 'orders.csv']);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/Already processed/);
     expect(filesUnder(join(lake, 'lake', 'raw'))).toEqual(rawFiles);

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { ingest } from '../../lambdas/ingest/core.js';
 import { type Contract, parseContract } from '../../lambdas/shared/contract.js';
 import { SourceRefused, SourceUnavailable } from '../../lambdas/shared/errors.js';
@@ -21,26 +21,38 @@ interface Order {
   updated_at: string;
 }
 
-const orders: Order[] = Array.from({ length: 7 }, (_, i) => ({
+const ORDERS: readonly Order[] = Array.from({ length: 7 }, (_, i) => ({
   id: i + 1,
   amount: i === 4 ? -5 : 10 * (i + 1),
   updated_at: `2026-11-25T10:0${i}:00Z`,
 }));
 
-/** What the server did: each request's path and query, and the bodies of the pages it served. */
-const requests: string[] = [];
-const served = new Map<string, string>();
-/** Status codes to answer instead of a page, per request path+query, consumed in order. */
-const failures = new Map<string, Array<{ status: number; retryAfter?: string }>>();
-let server: Server;
-let base: string;
+interface Api {
+  base: string;
+  /** The records the API serves; a test may add some. */
+  orders: Order[];
+  /** Each request's path and query, in order. */
+  requests: string[];
+  /** The bodies of the pages served, per request path+query. */
+  served: Map<string, string>;
+  /** Status codes to answer instead of a page, per request path+query, consumed in order. */
+  failures: Map<string, Array<{ status: number; retryAfter?: string }>>;
+}
+
+/** Servers started by the running test; each test has its own, closed when it ends. */
+const servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(body);
 }
 
-function handle(req: IncomingMessage, res: ServerResponse) {
+function handle(api: Api, req: IncomingMessage, res: ServerResponse) {
+  const { base, orders, requests, served, failures } = api;
   const url = new URL(req.url ?? '/', base);
   const key = `${url.pathname}${url.search}`;
   requests.push(key);
@@ -96,15 +108,15 @@ function handle(req: IncomingMessage, res: ServerResponse) {
   send(res, 404, '{"error":"not found"}');
 }
 
-beforeAll(async () => {
-  server = createServer(handle);
+/** A paged API on 127.0.0.1 (a port of the system's choosing) with its own records and request log. */
+async function startApi(): Promise<Api> {
+  const api: Api = { base: '', orders: [...ORDERS], requests: [], served: new Map(), failures: new Map() };
+  const server = createServer((req, res) => handle(api, req, res));
+  servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-});
+  api.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return api;
+}
 
 const schema = [
   'schema:',
@@ -136,10 +148,10 @@ const hour = (n: number) => ({
   end: new Date(Date.UTC(2026, 10, 25, n + 1)).toISOString(),
 });
 
-function pipeline(c: Contract) {
+function pipeline(c: Contract, sleep?: (ms: number) => Promise<unknown>) {
   const store = new FsObjectStore(mkdtempSync(join(tmpdir(), 'sluice-http-')));
   const contracts = new Map([[c.name, c]]);
-  const functions = coreFunctions({ store, contracts });
+  const functions = coreFunctions({ store, contracts, sleep });
   return {
     store,
     run: (n: number) =>
@@ -155,6 +167,7 @@ function pipeline(c: Contract) {
 describe('the http source', () => {
   it('lands each page as received, retries a 500 and a 429 after its Retry-After, and validates the records', async () => {
     // Prepare
+    const { base, served, failures } = await startApi();
     const c = contract(
       'shop-api',
       [
@@ -167,13 +180,18 @@ describe('the http source', () => {
     );
     failures.set('/orders?cursor=2', [{ status: 500 }]);
     failures.set('/orders?cursor=4', [{ status: 429, retryAfter: '1' }]);
-    const { store, run } = pipeline(c);
-    const started = Date.now();
+    const waits: number[] = [];
+    const { store, run } = pipeline(c, async (ms) => {
+      waits.push(ms);
+    });
     // Act
     const { report } = await run(10);
     // Assess
     expect(report.status).toBe('SUCCEEDED');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    // Two waits: the 500's backoff (full jitter under 20 ms), then the 429's Retry-After of 1 s.
+    expect(waits).toHaveLength(2);
+    expect(waits[0]).toBeLessThan(20);
+    expect(waits[1]).toBe(1000);
     const out = report.output as {
       ingest: { manifestKey: string; runId: string };
       validation: { rows: unknown };
@@ -201,6 +219,7 @@ describe('the http source', () => {
 
   it('asks the next run only for what is newer than the watermark', async () => {
     // Prepare
+    const { base, orders, requests } = await startApi();
     const c = contract(
       'shop-api-next',
       [
@@ -215,7 +234,6 @@ describe('the http source', () => {
     const first = await pull(10);
     orders.push({ id: 8, amount: 80, updated_at: '2026-11-25T10:07:00Z' });
     const second = await pull(11);
-    orders.pop();
     // Assess
     expect(requests).toContain('/orders?updated_since=2026-11-25T10%3A03%3A00Z');
     expect(first.records).toBe(3);
@@ -226,6 +244,7 @@ describe('the http source', () => {
 
   it('stops at max_pages and continues from there on the next run', async () => {
     // Prepare
+    const { base } = await startApi();
     const c = contract(
       'shop-api-limited',
       [
@@ -256,6 +275,7 @@ describe('the http source', () => {
 
   it('follows Link headers through JSON Lines pages and page numbers through CSV pages', async () => {
     // Prepare
+    const { base } = await startApi();
     const lines = pipeline(
       contract('lines-api', [`url: ${base}/lines`, 'paging: { type: link }'], 'format: { type: jsonl }'),
     );
@@ -280,6 +300,7 @@ describe('the http source', () => {
 
   it('fails with SourceUnavailable after its retries, recorded with the URL and the last status', async () => {
     // Prepare
+    const { base, requests, failures } = await startApi();
     const c = contract(
       'down-api',
       [`url: ${base}/orders?down=1`, 'retries: 2', 'retry_base_ms: 1'],
@@ -309,6 +330,7 @@ describe('the http source', () => {
 
   it('refuses at once when the API refuses the credentials, and sends the token it reads from the environment', async () => {
     // Prepare
+    const { base } = await startApi();
     const c = contract(
       'private-api',
       [`url: ${base}/private`, 'auth: { type: bearer, env: SLUICE_TEST_API_TOKEN }'],
@@ -333,6 +355,7 @@ describe('the http source', () => {
 
   it('names a page that is not JSON with MalformedInput', async () => {
     // Prepare
+    const { base } = await startApi();
     const c = contract('broken-api', [`url: ${base}/lines`], 'format: { type: json, records_path: data }');
     const { ingest: pull } = pipeline(c);
     // Act

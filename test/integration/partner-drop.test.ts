@@ -10,9 +10,9 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 const root = join(import.meta.dirname, '..', '..');
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 let datasets: string;
-let lake: string;
 
-const sluice = (args: string[], lakeDir = lake) =>
+/** Each test runs on its own lake. */
+const sluice = (args: string[], lakeDir: string) =>
   spawnSync(
     process.execPath,
     [join(root, 'bin', 'sluice.mjs'), '--datasets', datasets, '--lake', lakeDir, ...args],
@@ -32,10 +32,10 @@ function folder(name: string, files: Record<string, string>): string {
 
 const part1 = 'shipment_id,weight_kg\nS1,10.5\nS2,3\n';
 const part2 = 'shipment_id,weight_kg\nS3,-1\nS4,7\n';
+const freshLake = () => mkdtempSync(join(tmpdir(), 'sluice-drop-lake-'));
 
 beforeAll(() => {
   datasets = mkdtempSync(join(tmpdir(), 'sluice-drop-contracts-'));
-  lake = mkdtempSync(join(tmpdir(), 'sluice-drop-lake-'));
   writeFileSync(
     join(datasets, 'acme-shipments.yaml'),
     [
@@ -100,8 +100,9 @@ describe('sluice run of a partner drop', () => {
       'part-2.csv': part2,
       'manifest.json': manifest,
     });
+    const lake = freshLake();
     // Act
-    const result = sluice(['run', 'acme-shipments', '--input', batch]);
+    const result = sluice(['run', 'acme-shipments', '--input', batch], lake);
     // Assess
     expect(result.stderr).not.toMatch(/Error:/);
     expect(result.status).toBe(0);
@@ -125,7 +126,7 @@ describe('sluice run of a partner drop', () => {
       'part-2.csv': part2,
       'manifest.json': manifest,
     });
-    const ownLake = mkdtempSync(join(tmpdir(), 'sluice-drop-lake-'));
+    const ownLake = freshLake();
     // Act
     const result = sluice(['run', 'acme-shipments', '--input', batch], ownLake);
     // Assess
@@ -159,7 +160,7 @@ describe('sluice run of a partner drop', () => {
     const manifest = JSON.stringify({ files: [{ name: 'part-1.csv', sha256: sha(part1) }] });
     const batch = folder('2026-11-26', { 'part-1.csv': `${part1}S9,1\n`, 'manifest.json': manifest });
     // Act
-    const result = sluice(['run', 'acme-shipments', '--input', batch]);
+    const result = sluice(['run', 'acme-shipments', '--input', batch], freshLake());
     // Assess
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/Run failed: ChecksumMismatch/);
@@ -171,7 +172,7 @@ describe('sluice run of a partner drop', () => {
     // Prepare
     const batch = folder('2026-11-27', { 'part-1.csv': part1 });
     // Act
-    const result = sluice(['run', 'acme-shipments', '--input', batch]);
+    const result = sluice(['run', 'acme-shipments', '--input', batch], freshLake());
     // Assess
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/BatchNotComplete\s+Succeed\s+Succeeded/);

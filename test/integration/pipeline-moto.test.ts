@@ -19,6 +19,8 @@ const datasetsDir = join(fixtures, 'datasets');
 const file = (name: string) => join(fixtures, 'files', name);
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
+// One lake for the file: the handlers bind their buckets when first imported, as a deployed Lambda
+// does at cold start. Each test lands under its own landing key, so no test sees another's run.
 let lake: MotoLake;
 let functions: Record<FunctionId, LocalFunction>;
 const contracts = loadContracts(datasetsDir);
@@ -28,11 +30,12 @@ beforeAll(async () => {
   functions = await handlerFunctions();
 });
 
-async function run(dataset: string, inputFile: string, landingKey?: string) {
+async function run(dataset: string, inputFile: string, landingKey?: string, clock?: () => Date) {
   return runUpload({
     dataset,
     inputFile,
     landingKey,
+    clock,
     store: lake.store,
     contracts,
     functions,
@@ -152,13 +155,13 @@ describe('the pipeline on moto S3, through the deployed handlers', () => {
     const bytes = readFileSync(file('clean.csv'));
     const landingKey = 'landing/orders/collide.csv';
     const runId = runIdOf('orders', landingKey, sha256(bytes));
-    const dt = new Date().toISOString().slice(0, 10);
-    const key = rawKey({ dataset: 'orders', dt, runId }, 'collide.csv');
+    const uploadedAt = new Date('2026-11-25T23:59:59.900Z');
+    const key = rawKey({ dataset: 'orders', dt: '2026-11-25', runId }, 'collide.csv');
     await lake.s3.send(
       new PutObjectCommand({ Bucket: lake.buckets.raw, Key: key, Body: 'earlier bytes', IfNoneMatch: '*' }),
     );
     // Act
-    const { report } = await run('orders', file('clean.csv'), landingKey);
+    const { report } = await run('orders', file('clean.csv'), landingKey, () => uploadedAt);
     // Assess
     expect(report.status).toBe('FAILED');
     expect(report.error).toBe('RawObjectConflict');

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type pg from 'pg';
-import { type IngestOutput, ingest } from '../../lambdas/ingest/core.js';
+import { type IngestOutput, type IngestPorts, ingest } from '../../lambdas/ingest/core.js';
 import { type Contract, parseContract } from '../../lambdas/shared/contract.js';
 import { SourceUnavailable } from '../../lambdas/shared/errors.js';
 import { FsObjectStore } from '../../lambdas/shared/fs-object-store.js';
@@ -53,13 +53,31 @@ const hour = (n: number) => ({
   end: new Date(Date.UTC(2026, 10, 25, n + 1)).toISOString(),
 });
 
-function runner(contract: Contract, store: ObjectStore) {
+function runner(contract: Contract, store: ObjectStore, ports: Pick<IngestPorts, 'sleep' | 'clock'> = {}) {
   const contracts = new Map([[contract.name, contract]]);
   return (n: number) =>
     ingest(
       { dataset: contract.name, trigger: { type: 'schedule', time: hour(n).end, interval: hour(n) } },
-      { store, contracts, env },
+      { store, contracts, env, ...ports },
     );
+}
+
+/**
+ * A clock that only moves when the run sleeps, and a sleep that returns at once after `onSleep`:
+ * what a run waits for is then decided by the test, never by the machine's speed.
+ */
+function fakeTime(onSleep: (ms: number) => Promise<void> | void = () => undefined) {
+  let now = Date.UTC(2026, 10, 25, 12);
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    clock: () => new Date(now),
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+      await onSleep(ms);
+    },
+  };
 }
 
 /** Every id in the raw objects a run committed (`id` is each line's first field). */
@@ -86,6 +104,14 @@ async function idsLanded(store: ObjectStore, output: IngestOutput): Promise<numb
 function concurrentWriters(pool: pg.Pool, table: string, count: number) {
   let stop = false;
   const committed: number[] = [];
+  const waiting: Array<{ count: number; resolve: () => void }> = [];
+  const commit = (ids: number[]) => {
+    committed.push(...ids);
+    for (const waiter of waiting.splice(0)) {
+      if (committed.length >= waiter.count) waiter.resolve();
+      else waiting.push(waiter);
+    }
+  };
   const writer = async (seed: number) => {
     let n = seed;
     while (!stop) {
@@ -110,7 +136,7 @@ function concurrentWriters(pool: pg.Pool, table: string, count: number) {
         if (n % 10 === 3) await client.query('ROLLBACK');
         else {
           await client.query('COMMIT');
-          committed.push(...ids);
+          commit(ids);
         }
       } finally {
         client.release();
@@ -120,6 +146,11 @@ function concurrentWriters(pool: pg.Pool, table: string, count: number) {
   const running = Array.from({ length: count }, (_, i) => writer(i * 1000));
   return {
     committed,
+    /** Resolves once the writers have committed `n` more transactions' ids than now. */
+    commits(n: number): Promise<void> {
+      const count = committed.length + n;
+      return new Promise((resolve) => waiting.push({ count, resolve }));
+    },
     async stop() {
       stop = true;
       await Promise.all(running);
@@ -141,14 +172,15 @@ describe('the postgres source', () => {
     const store = new FsObjectStore(mkdtempSync(join(tmpdir(), 'sluice-pg-')));
     const run = runner(contract, store);
     const writers = concurrentWriters(db.pool, table, 4);
-    // Act: runs one after another, two at once (they race for the watermark), then a last one
+    // Act: runs one after another, two at once (they race for the watermark), then a last one;
+    // between them the writers commit some more
     const outputs: IngestOutput[] = [];
     try {
       outputs.push(await run(0));
-      await sleep(300);
+      await writers.commits(30);
       outputs.push(await run(1));
       outputs.push(...(await Promise.all([run(2), run(3)])));
-      await sleep(300);
+      await writers.commits(30);
       outputs.push(await run(4));
     } finally {
       await writers.stop();
@@ -181,27 +213,33 @@ describe('the postgres source', () => {
     await db.pool.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, payload text)`);
     await db.pool.query(`INSERT INTO ${table} (payload) VALUES ('a'), ('b')`);
     const store = new FsObjectStore(mkdtempSync(join(tmpdir(), 'sluice-pg-')));
-    const run = runner(contractFor('slow'), store);
-    const first = await run(0);
     const slow = await db.pool.connect();
+    let committed = false;
+    // The slow transaction commits while the run waits: at its first pause.
+    const time = fakeTime(async () => {
+      if (committed) return;
+      committed = true;
+      await slow.query('COMMIT');
+      slow.release();
+    });
+    const run = runner(contractFor('slow'), store, time);
+    const first = await run(0);
     await slow.query('BEGIN');
     const held = (
       await slow.query<{ id: string }>(`INSERT INTO ${table} (payload) VALUES ('slow') RETURNING id`)
     ).rows[0]!.id;
     await db.pool.query(`INSERT INTO ${table} (payload) VALUES ('fast')`);
-    // Act: the run starts while the slow transaction is open; it commits 400 ms later
-    const running = run(1);
-    await sleep(400);
-    await slow.query('COMMIT');
-    slow.release();
-    const second = await running;
+    // Act: the run starts while the slow transaction is open
+    const second = await run(1);
     // Assess
     expect(await idsLanded(store, first)).toEqual([1, 2]);
     expect(await idsLanded(store, second)).toEqual([Number(held), Number(held) + 1]);
     const manifest = JSON.parse(await store.readText('raw', second.manifestKey)) as {
       details: { waitedMs: number; isolation: string };
     };
-    expect(manifest.details.waitedMs).toBeGreaterThanOrEqual(300);
+    expect(committed).toBe(true);
+    expect(time.sleeps.length).toBeGreaterThan(0);
+    expect(manifest.details.waitedMs).toBe(time.sleeps.reduce((sum, ms) => sum + ms, 0));
     expect(manifest.details.isolation).toBe('repeatable read, read only');
   });
 
@@ -211,7 +249,8 @@ describe('the postgres source', () => {
     await db.pool.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, payload text)`);
     await db.pool.query(`INSERT INTO ${table} (payload) VALUES ('a')`);
     const store = new FsObjectStore(mkdtempSync(join(tmpdir(), 'sluice-pg-')));
-    const run = runner(contractFor('stuck', ['  horizon_wait_seconds: 1']), store);
+    const time = fakeTime();
+    const run = runner(contractFor('stuck', ['  horizon_wait_seconds: 1']), store, time);
     const open = await db.pool.connect();
     await open.query('BEGIN');
     await open.query('SELECT 1');
@@ -226,6 +265,8 @@ describe('the postgres source', () => {
       /open since before .* still running after 1 s: .*idle in transaction/,
     );
     expect(await store.head('reports', watermarkKey('stuck'))).toBeUndefined();
+    // It looked again until a second had passed, then gave up.
+    expect(time.sleeps.reduce((sum, ms) => sum + ms, 0)).toBeGreaterThan(1000);
   });
 
   it('extracts by a timestamp set from the database clock, and reads an updated row again as its new version', async () => {

@@ -42,7 +42,10 @@ import { credential, type SecretReader } from './credentials.js';
  */
 export function postgresSource(
   config: PostgresSourceConfig,
-  ports: Pick<IngestPorts, 'secrets' | 'env' | 'onProgress'>,
+  ports: Pick<IngestPorts, 'secrets' | 'env' | 'onProgress' | 'sleep'> & {
+    /** Tells the time the wait for older transactions took. */
+    clock?: () => Date;
+  },
 ): PulledSource {
   const from = config.table
     ? `${quoteQualified(config.table)} AS sluice_source`
@@ -86,6 +89,7 @@ export function postgresSource(
           client,
           horizon.t0,
           config.horizon_wait_seconds * 1000,
+          ports,
         );
 
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -188,8 +192,15 @@ async function highWaterMark(
  * Waits until no transaction of this database that started at or before `t0` is still open. Sessions
  * of other roles are visible only with pg_read_all_stats; without it the wait cannot be trusted.
  */
-async function waitForOlderTransactions(client: pg.Client, t0: string, limitMs: number): Promise<number> {
-  const started = Date.now();
+async function waitForOlderTransactions(
+  client: pg.Client,
+  t0: string,
+  limitMs: number,
+  ports: { sleep?: (ms: number) => Promise<unknown>; clock?: () => Date },
+): Promise<number> {
+  const wait = ports.sleep ?? sleep;
+  const now = () => (ports.clock ? ports.clock().getTime() : Date.now());
+  const started = now();
   for (let attempt = 0; ; attempt++) {
     const { rows } = await client.query<{
       pid: number | null;
@@ -212,8 +223,8 @@ async function waitForOlderTransactions(client: pg.Client, t0: string, limitMs: 
           `grant it pg_read_all_stats (GRANT pg_read_all_stats TO <role>) so that the high-water mark is fixed only when no older transaction can still commit below it`,
       );
     }
-    if (rows.length === 0) return Date.now() - started;
-    if (Date.now() - started > limitMs) {
+    if (rows.length === 0) return now() - started;
+    if (now() - started > limitMs) {
       const open = rows
         .slice(0, 5)
         .map((r) =>
@@ -227,7 +238,7 @@ async function waitForOlderTransactions(client: pg.Client, t0: string, limitMs: 
           `they may still commit rows below the high-water mark, so none was fixed (horizon_wait_seconds)`,
       );
     }
-    await sleep(Math.min(250, 10 * 2 ** Math.min(attempt, 5)));
+    await wait(Math.min(250, 10 * 2 ** Math.min(attempt, 5)));
   }
 }
 

@@ -1,0 +1,218 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { CDK, freshProject, program, sluice, sluiceAsync } from './support/cli.js';
+import { shopOrders, writeContract } from './support/contracts.js';
+import { COVERED, documented, root, words } from './support/documented.js';
+import { type FakeSfn, fakeStepFunctions } from './support/fake-sfn.js';
+
+// The documented commands that need no pipeline run: help, check, validate, suggest; and those
+// that need AWS (start, backfill, deployed history, cdk deploy and bootstrap), run against a
+// Step Functions API on loopback or checked against the CLI's own help.
+
+const servers: FakeSfn[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe('documented commands without a lake', () => {
+  it('lists every command in sluice --help', () => {
+    // Prepare
+    const [help] = documented(COVERED.help);
+    // Act
+    const result = sluice(freshProject(), words(help!));
+    // Assess
+    expect(result.status).toBe(0);
+    for (const command of [
+      'run',
+      'check',
+      'validate',
+      'suggest',
+      'runs',
+      'history',
+      'start',
+      'backfill',
+      'versions',
+      'checkout',
+    ])
+      expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+
+  it('checks the contracts in datasets/ and lists them', () => {
+    // Prepare
+    const [check] = documented(COVERED.check);
+    // Act
+    const result = sluice(freshProject(), words(check!));
+    // Assess
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^orders\s+s3-upload\s+csv\s/m);
+    expect(result.stdout).toMatch(/1 contract OK/);
+  });
+
+  it('validates a file against a contract without a lake, writing the data docs and the JSON result', () => {
+    // Prepare: the README's line and docs/validation.md's, whose [--options] are all given
+    const project = freshProject();
+    const commands = documented(COVERED.validate);
+    expect(commands).toHaveLength(2);
+    for (const validate of commands) {
+      // Act
+      const result = sluice(project, words(validate));
+      // Assess: the example has quarantined rows but would be promoted
+      expect([validate.where, result.status]).toEqual([validate.where, 0]);
+      expect(result.stdout).toMatch(/rows read 300, valid 290, quarantined 10/);
+      expect(result.stdout).toMatch(/Would be promoted/);
+    }
+    expect(readFileSync(join(project.dir, 'report.html'), 'utf8')).toMatch(/^<!doctype html>/i);
+    expect(readFileSync(join(project.dir, 'out.html'), 'utf8')).toMatch(/^<!doctype html>/i);
+    const result = JSON.parse(readFileSync(join(project.dir, 'out.json'), 'utf8')) as {
+      success: boolean;
+      results: Array<{ result: Record<string, unknown> }>;
+    };
+    expect(result.success).toBe(false);
+    // SUMMARY result format: partial lists, no full unexpected_list
+    expect(result.results.some((r) => 'partial_unexpected_list' in r.result)).toBe(true);
+    expect(result.results.some((r) => 'unexpected_list' in r.result)).toBe(false);
+  });
+
+  it('suggests a contract from a file, which sluice check then accepts', () => {
+    // Prepare: my.csv and my-export.csv are the example file; `> datasets/my-export.yaml` is
+    // done by writing the output there.
+    const project = freshProject();
+    writeFileSync(join(project.dir, 'my-export.csv'), readFileSync(join(project.dir, 'my.csv')));
+    const suggests = documented(COVERED.suggest);
+    expect(suggests.map((s) => s.text)).toEqual([
+      'sluice suggest my.csv --name orders',
+      'sluice suggest my-export.csv --name my-export > datasets/my-export.yaml',
+    ]);
+    const [check] = documented(COVERED.check);
+    // Act
+    const printed = suggests.map((suggest) => {
+      const [command, redirect] = suggest.text.split(' > ');
+      const result = sluice(project, words({ ...suggest, text: command! }));
+      if (redirect) writeFileSync(join(project.dir, redirect), result.stdout);
+      return result;
+    });
+    const checked = sluice(project, words(check!));
+    // Assess
+    expect(printed.map((p) => p.status)).toEqual([0, 0]);
+    expect(printed[0]!.stdout).toMatch(/^name: orders$/m);
+    expect(printed[1]!.stdout).toMatch(/^name: my-export$/m);
+    expect(checked.stderr).toBe('');
+    expect(checked.status).toBe(0);
+    expect(checked.stdout).toMatch(/^my-export\s+s3-upload\s+csv\s/m);
+    expect(checked.stdout).toMatch(/2 contracts OK/);
+  });
+});
+
+describe('documented commands against a deployed stack', () => {
+  /** A project with docs/sources.md's shop-orders contract, whose schedule the commands use. */
+  function deployedProject() {
+    const project = freshProject();
+    writeContract(project.dir, shopOrders('public.orders'));
+    return project;
+  }
+
+  it('starts one interval with sluice start, the last whole one or the one given', async () => {
+    // Prepare
+    const sfn = await fakeStepFunctions();
+    servers.push(sfn);
+    const project = deployedProject();
+    const starts = documented(COVERED.start);
+    // Act
+    const results = [];
+    for (const start of starts) results.push(await sluiceAsync(project, words(start), { env: sfn.env }));
+    // Assess
+    for (const [i, result] of results.entries()) {
+      expect([starts[i]!.where, result.stderr, result.status]).toEqual([starts[i]!.where, '', 0]);
+      expect(result.stdout).toMatch(/^started shop-orders-\d{8}T\d{6}Z for /m);
+    }
+    const started = sfn.calls.filter((c) => c.action === 'StartExecution');
+    expect(started).toHaveLength(starts.length);
+    expect(started.map((c) => c.input.name)).toContain('shop-orders-20261125T100000Z');
+    expect(started[0]!.input.stateMachineArn).toBe(sfn.stateMachineArn);
+  });
+
+  it('backfills a week of intervals with sluice backfill, skipping those started before', async () => {
+    // Prepare: every interval was started before, so the backfill starts nothing and waits for nothing
+    const sfn = await fakeStepFunctions(() => true);
+    servers.push(sfn);
+    const project = deployedProject();
+    const backfills = documented(COVERED.backfill);
+    // Act
+    for (const backfill of backfills) {
+      // Act
+      const result = await sluiceAsync(project, words(backfill), { env: sfn.env });
+      // Assess: rate(1 hour) from 2026-11-01 to 2026-11-08 is 168 intervals, oldest first
+      expect([backfill.where, result.stderr, result.status]).toEqual([backfill.where, '', 0]);
+      const names = sfn.calls
+        .splice(0)
+        .filter((c) => c.action === 'StartExecution')
+        .map((c) => c.input.name);
+      expect(names).toHaveLength(168);
+      expect([names[0], names.at(-1)]).toEqual([
+        'shop-orders-20261101T000000Z',
+        'shop-orders-20261107T230000Z',
+      ]);
+    }
+  });
+
+  it('prints the history of a deployed execution by its name or ARN', async () => {
+    // Prepare: <execution-arn> is an execution of the state machine the environment names
+    const sfn = await fakeStepFunctions();
+    servers.push(sfn);
+    const project = deployedProject();
+    const histories = documented(COVERED.deployedHistory);
+    const arn = `${sfn.stateMachineArn.replace(':stateMachine:', ':execution:')}:shop-orders-20261125T100000Z`;
+    // Act
+    const results = [];
+    for (const history of histories)
+      results.push(await sluiceAsync(project, words(history, { '<execution-arn>': arn }), { env: sfn.env }));
+    // Assess
+    for (const [i, result] of results.entries()) {
+      expect([histories[i]!.where, result.stderr, result.status]).toEqual([histories[i]!.where, '', 0]);
+      expect(result.stdout).toMatch(/^Execution shop-orders-\d{8}T\d{6}Z: SUCCEEDED/m);
+    }
+    expect(sfn.calls.filter((c) => c.action === 'GetExecutionHistory')).toHaveLength(histories.length);
+  });
+
+  it('documents only cdk deploy and bootstrap options and context keys that exist', () => {
+    // Prepare: these need an AWS account; what can go stale offline is an option of the cdk CLI
+    // or a context key the app no longer reads.
+    const commands = documented(COVERED.cdkDeploy);
+    const app = readFileSync(join(root, 'infra', 'app.ts'), 'utf8');
+    const helps = new Map<string, string>();
+    for (const command of commands) {
+      const [, sub, ...rest] = words(command);
+      // Act
+      if (!helps.has(sub!)) helps.set(sub!, program(root, CDK, [sub!, '--help']).stdout);
+      // Assess
+      for (const option of rest.filter((w) => w.startsWith('-')))
+        expect([
+          command.where,
+          option,
+          helps.get(sub!)!.includes(option === '-c' ? '--context, -c' : option),
+        ]).toEqual([command.where, option, true]);
+      for (const [i, word] of rest.entries()) {
+        if (rest[i - 1] !== '-c') continue;
+        const key = word.split('=')[0];
+        expect([command.where, key, app.includes(`context('${key}')`)]).toEqual([command.where, key, true]);
+      }
+      if (sub === 'bootstrap' && rest[0]) expect(rest[0]).toMatch(/^aws:\/\/\d{12}\/[a-z]+-[a-z]+-\d$/);
+    }
+    expect([...helps.keys()].sort()).toEqual(['bootstrap', 'deploy']);
+  });
+
+  it('documents cdk synth as the CLI spells it, for the app cdk.json names', () => {
+    // Prepare: a synth takes half a minute here, and test/infra synthesizes the same app; the
+    // command itself must still be the CLI's and the app's entry point must exist.
+    const [synth] = documented(COVERED.cdkSynth);
+    const app = (JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8')) as { app: string }).app;
+    // Act
+    const help = program(root, CDK, [...words(synth!).slice(1), '--help']);
+    // Assess
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/cdk synth/);
+    expect(existsSync(join(root, app.split(' ').at(-1)!))).toBe(true);
+  });
+});
