@@ -76,32 +76,66 @@ describe('documented commands without a lake', () => {
   });
 
   it('suggests a contract from a file, which sluice check then accepts', () => {
-    // Prepare: my.csv and my-export.csv are the example file; `> datasets/my-export.yaml` is
-    // done by writing the output there.
+    // Prepare: my.csv and my-export.csv are the example file, export.csv and 'My Export.csv' the
+    // same rows with ';' between cells; `> datasets/….yaml` is done by writing the output there.
     const project = freshProject();
-    writeFileSync(join(project.dir, 'my-export.csv'), readFileSync(join(project.dir, 'my.csv')));
+    const example = readFileSync(join(project.dir, 'my.csv'), 'utf8');
+    const semicolons = example.replaceAll(',', ';');
+    writeFileSync(join(project.dir, 'my-export.csv'), example);
+    writeFileSync(join(project.dir, 'export.csv'), semicolons);
+    writeFileSync(join(project.dir, 'My Export.csv'), semicolons);
     const suggests = documented(COVERED.suggest);
-    expect(suggests.map((s) => s.text)).toEqual([
-      'sluice suggest my.csv --name orders',
-      'sluice suggest my-export.csv --name my-export > datasets/my-export.yaml',
-    ]);
+    expect(suggests.length).toBeGreaterThanOrEqual(2);
     const [check] = documented(COVERED.check);
     // Act
     const printed = suggests.map((suggest) => {
       const [command, redirect] = suggest.text.split(' > ');
       const result = sluice(project, words({ ...suggest, text: command! }));
       if (redirect) writeFileSync(join(project.dir, redirect), result.stdout);
-      return result;
+      return { suggest, result };
     });
     const checked = sluice(project, words(check!));
     // Assess
-    expect(printed.map((p) => p.status)).toEqual([0, 0]);
-    expect(printed[0]!.stdout).toMatch(/^name: orders$/m);
-    expect(printed[1]!.stdout).toMatch(/^name: my-export$/m);
+    for (const { suggest, result } of printed) {
+      expect([suggest.where, result.status, result.stderr]).toEqual([suggest.where, 0, expect.any(String)]);
+      const name = suggest.text.match(/--name (\S+)/)?.[1];
+      if (name) expect(result.stdout).toMatch(new RegExp(`^name: ${name}$`, 'm'));
+      // every suggestion finds the example's columns, whatever the delimiter
+      expect(result.stdout).toMatch(/^ {4}order_id:/m);
+    }
     expect(checked.stderr).toBe('');
     expect(checked.status).toBe(0);
     expect(checked.stdout).toMatch(/^my-export\s+s3-upload\s+csv\s/m);
     expect(checked.stdout).toMatch(/2 contracts OK/);
+  });
+
+  it('checks an account before deploying with sluice doctor, and says what to set without credentials', () => {
+    // Prepare: no AWS credentials anywhere (no account is reachable here)
+    const project = freshProject();
+    const empty = join(project.dir, 'empty-aws-file');
+    writeFileSync(empty, '');
+    const env = Object.fromEntries(
+      Object.keys(process.env)
+        .filter((k) => k.startsWith('AWS_'))
+        .map((k) => [k, '']),
+    );
+    const doctors = documented(COVERED.doctor);
+    for (const doctor of doctors) {
+      // Act
+      const result = sluice(project, words(doctor), {
+        env: {
+          ...env,
+          AWS_SHARED_CREDENTIALS_FILE: empty,
+          AWS_CONFIG_FILE: empty,
+          AWS_EC2_METADATA_DISABLED: 'true',
+          AWS_REGION: 'eu-west-1',
+        },
+      });
+      // Assess: the options as documented are accepted (a usage error exits 2), and the failed
+      // check (exit 1) names what to set
+      expect([doctor.where, result.status]).toEqual([doctor.where, 1]);
+      expect(result.stdout + result.stderr).toMatch(/FAIL\s+credentials\s.*(AWS_PROFILE|AWS_REGION)/);
+    }
   });
 });
 

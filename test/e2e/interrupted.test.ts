@@ -5,8 +5,7 @@ import { COVERED, documented, words } from './support/documented.js';
 // A user presses Ctrl-C during `sluice run`, then runs the same command again.
 
 describe('an interrupted run', () => {
-  // Known bug: the interrupted Version step leaves the lake's versioning lock behind, and the re-run waits for it (interrupted-run lock).
-  it.failing('is finished by running the same command again', async () => {
+  it('is finished by running the same command again', async () => {
     // Prepare
     const project = freshProject();
     const run = documented(COVERED.runUpload).find((c) => !c.text.includes('--events'))!;

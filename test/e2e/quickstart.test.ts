@@ -99,16 +99,19 @@ describe('the README on a local lake', () => {
     expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ runId, status: 'SUCCEEDED' })]);
   });
 
-  it('prints the history of the run by the execution name the run printed', () => {
-    // Prepare: <execution> is the name after "History: sluice history" in the run's output
-    const [history] = documented(COVERED.localHistory);
-    // Act
-    const result = sluice(project, words(history!, { '<execution>': printed().execution }));
-    // Assess
-    expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/SUCCEEDED/);
-    expect(result.stdout).toMatch(/Step\s+Type\s+Status\s+Started\s+Duration/);
-    expect(result.stdout).toMatch(/VersionWithDvc\s+Task\s+Succeeded/);
+  it("prints the history of the run by the execution name the run printed, or of the dataset's newest run", () => {
+    // Prepare: <execution> is the name after "History: sluice history" in the run's output; a
+    // dataset's name stands for its newest run
+    const histories = unique(documented(COVERED.localHistory));
+    expect(histories.length).toBeGreaterThan(0);
+    for (const history of histories) {
+      // Act
+      const result = sluice(project, words(history, { '<execution>': printed().execution }));
+      // Assess
+      expect([history.text, result.status]).toEqual([history.text, 0]);
+      expect(result.stdout).toMatch(/SUCCEEDED/);
+      expect(result.stdout).toMatch(/Step\s+Type\s+Status\s+Started\s+Duration/);
+    }
   });
 
   it('lists the version with its tag, rows and DVC md5', () => {
@@ -150,8 +153,7 @@ describe('the README on a local lake', () => {
     }
   });
 
-  // Known bug: dvc pull in a clone exits 1 on the dvc.yaml example stage's missing output.
-  it.failing('restores the version with git clone, git checkout <tag> and dvc pull', () => {
+  it('restores the version with git clone, git checkout <tag> and dvc pull', () => {
     // Prepare: docs/deploy.md's "Getting a version back on a laptop", on the lake's dataset
     // repository; $DATASET_REPOSITORY_CLONE_URL is that repository and 'orders@2026-11-25-…' the tag.
     const { tag } = printed();

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -70,6 +70,34 @@ describe('sluice run of each source type, as documented', () => {
     ]);
   });
 
+  it('checks the deadlines of incomplete partner batches without --input, as the schedule does', () => {
+    // Prepare: drops/2026-11-25 of the documented command, with its manifest not yet delivered
+    const project = freshProject();
+    writeContract(
+      project.dir,
+      contractFromDocs('## Partner drops', 'acme-shipments', {
+        type: 'object',
+        required: ['shipment_id'],
+        properties: { shipment_id: { type: 'string' }, weight_kg: { type: 'number', minimum: 0 } },
+      }),
+    );
+    const drop = join(project.dir, 'drops', '2026-11-25');
+    mkdirSync(drop, { recursive: true });
+    writeFileSync(join(drop, 'part-1.csv'), 'shipment_id,weight_kg\nS1,10.5\n');
+    const [deliver] = documented(COVERED.runPartnerDrop);
+    const [check] = documented(COVERED.runPartnerDeadlines);
+    const waiting = sluice(project, words(deliver!));
+    // Act
+    const result = sluice(project, words(check!));
+    // Assess: the batch is waiting, not yet overdue, and nothing was landed
+    expect(waiting.status).toBe(0);
+    expect(waiting.stdout).toMatch(/Waiting: the partner batch is not complete yet; missing manifest\.json/);
+    expect(result.stderr).toMatch(/checking the deadlines of 'acme-shipments' partner batches/);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/Deadlines checked: 1 incomplete batch/);
+    expect(existsSync(join(project.lake, 'lake', 'raw', 'acme-shipments'))).toBe(false);
+  });
+
   it('runs an interval of an HTTP API (http): every page fetched with the credentials and landed', async () => {
     // Prepare: docs/sources.md's http example against an API served here; its secret
     // shop/api-token is read locally from SLUICE_SECRET_SHOP_API_TOKEN.
@@ -129,8 +157,7 @@ describe('sluice run of each source type, as documented', () => {
     ]);
   });
 
-  // Known bug: the extraction's progress callback crashes the run once it reports (postgres progress crash).
-  it.failing('runs an interval of a PostgreSQL table (postgres) long enough to print its progress', async () => {
+  it('runs an interval of a PostgreSQL table (postgres) long enough to print its progress', async () => {
     // Prepare: docs/sources.md's postgres example, reading a table of its own database; SHOP_DB_URL
     // is that database's URL (the documented `export SHOP_DB_URL=$(node scripts/postgres.mjs start)`
     // gives the server's). A million rows take seconds to read, past the one-second progress line.

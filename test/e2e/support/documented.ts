@@ -7,7 +7,8 @@ import { join } from 'node:path';
  *
  * How a documented line becomes what a test runs:
  * - a trailing `# comment` is dropped, a line ending in `\` is joined with the next, `npx ` is dropped
- *   (the tests run `bin/sluice.mjs` and `node_modules/.bin/cdk`, which is what `npx` finds);
+ *   (the tests run `bin/sluice.mjs` and `node_modules/.bin/cdk`, which is what `npx` finds), and
+ *   `node bin/sluice.mjs` is read as `sluice`;
  * - `[--flag value]` (an optional part, as in docs/validation.md) is given;
  * - `<placeholder>`s and example values are replaced by what earlier steps of the test produced
  *   (a run's execution name, a version's tag, a temporary directory), through `fill`: each test
@@ -57,7 +58,10 @@ function commandsOf(document: string, text: string): DocumentedCommand[] {
       continue;
     }
     pending = undefined;
-    commands.push({ where: `${document}:${start}`, text: joined.replace(/^npx /, '') });
+    commands.push({
+      where: `${document}:${start}`,
+      text: joined.replace(/^npx /, '').replace(/^node bin\/sluice\.mjs /, 'sluice '),
+    });
   }
   return commands;
 }
@@ -84,7 +88,7 @@ export const COVERED = {
   /** quickstart.test.ts: the README's local path on an s3-upload dataset. */
   runUpload: /^sluice run orders (--input|-i) my\.csv( --events)?$/,
   runs: /^sluice runs orders$/,
-  localHistory: /^sluice history <execution>$/,
+  localHistory: /^sluice history (<execution>|orders)$/,
   versions: /^sluice versions orders$/,
   checkout: /^sluice checkout \S+ \S+$/,
   gitCheckoutDvcPull: /^(git clone|git tag --list|git checkout|dvc pull)\b/,
@@ -99,9 +103,13 @@ export const COVERED = {
   deployedHistory: /^sluice history (shop-orders-\d{8}T\d{6}Z|<execution-arn>)( |$)/,
   /** commands.test.ts: cdk commands that need an AWS account, checked against the cdk CLI and the app. */
   cdkDeploy: /^cdk (deploy|bootstrap)\b/,
-  cdkSynth: /^cdk synth$/,
+  cdkSynth: /^cdk synth( -c datasetsRepository=\S+)?$/,
+  /** commands.test.ts: the pre-flight check, run with no AWS credentials. */
+  doctor: /^sluice doctor\b/,
   /** sources.test.ts (the postgres command also runs the http dataset); interrupted.test.ts reruns runUpload. */
   runPartnerDrop: /^sluice run acme-shipments --input \S+$/,
+  /** sources.test.ts: the deadline check of partner batches, as the schedule runs it. */
+  runPartnerDeadlines: /^sluice run acme-shipments$/,
   runPostgres: /^sluice run shop-orders --interval-start \S+ --interval-end \S+$/,
 } as const;
 
