@@ -1,12 +1,12 @@
 /**
  * The expectations a contract may name, with Great Expectations' names and kwargs.
  * The contract loader refuses any other name, and kwargs that do not match these schemas.
- * The validator (lambdas/validate) implements each entry; the checks that need its date-time
- * and strftime readers import them from there.
+ * The validator (lambdas/validate) implements each entry; the date-time and strftime readers that
+ * both use live here in lambdas/shared, which imports nothing from the validator.
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { parseDateTime } from '../validate/date-time.js';
-import { STRFTIME_DIRECTIVES, strftimeMatcher } from '../validate/strftime.js';
+import { parseDateTime } from './date-time.js';
+import { STRFTIME_DIRECTIVES, strftimeMatcher } from './strftime.js';
 
 /** How an expectation sees the data, as GX classifies it. */
 export type ExpectationKind = 'column_map' | 'column_aggregate' | 'multicolumn' | 'table';

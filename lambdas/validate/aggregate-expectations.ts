@@ -8,8 +8,8 @@
  * the distinct-value ones a map of each distinct value to its count.
  */
 import type { ExpectationConfig } from '../shared/contract.js';
+import { parseDateTime } from '../shared/date-time.js';
 import type { ExpectationKind } from '../shared/expectation-catalogue.js';
-import { parseDateTime } from './date-time.js';
 import { decimal } from './decimal.js';
 import {
   type Evaluator,

@@ -5,8 +5,9 @@
  */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { ExpectationConfig } from '../shared/contract.js';
+import { isDateLike, parseDateTime } from '../shared/date-time.js';
 import { TYPE_NAMES_BY_KIND } from '../shared/expectation-catalogue.js';
-import { isDateLike, parseDateTime } from './date-time.js';
+import { strftimeMatcher } from '../shared/strftime.js';
 import { decimal } from './decimal.js';
 import {
   AllRowsColumnMapEvaluator,
@@ -15,7 +16,6 @@ import {
   type Row,
   show,
 } from './evaluator.js';
-import { strftimeMatcher } from './strftime.js';
 
 export const COLUMN_MAP_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
   expect_column_values_to_be_null: (c) => new ValuesNull(c),

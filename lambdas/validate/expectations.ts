@@ -5,11 +5,11 @@
  * evaluator here and an entry in the catalogue; the engine does not change.
  */
 import type { ExpectationConfig } from '../shared/contract.js';
+import { parseDateTime } from '../shared/date-time.js';
 import { ExpectationRaised } from '../shared/errors.js';
 import { EXPECTATION_CATALOGUE, type ExpectationKind } from '../shared/expectation-catalogue.js';
 import { AGGREGATE_EVALUATORS } from './aggregate-expectations.js';
 import { COLUMN_MAP_EVALUATORS, compile, ValueSet } from './column-map-expectations.js';
-import { parseDateTime } from './date-time.js';
 import { decimal } from './decimal.js';
 import {
   AllRowsColumnMapEvaluator,

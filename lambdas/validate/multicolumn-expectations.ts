@@ -3,8 +3,8 @@
  * severity error, as with a column map) and about the table as a whole (batch-level).
  */
 import type { ExpectationConfig } from '../shared/contract.js';
+import { parseDateTime } from '../shared/date-time.js';
 import type { ExpectationKind } from '../shared/expectation-catalogue.js';
-import { parseDateTime } from './date-time.js';
 import { decimal } from './decimal.js';
 import {
   type Evaluator,
