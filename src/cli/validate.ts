@@ -112,7 +112,7 @@ export function summary(
     mark(r),
     r.expectation_config.type,
     columnsOf(r.expectation_config.kwargs),
-    r.expectation_config.severity ?? 'error',
+    r.expectation_config.severity,
     observedOf(r),
   ]);
   const out = [
