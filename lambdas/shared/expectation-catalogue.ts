@@ -6,6 +6,7 @@
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parseDateTime } from './date-time.js';
+import { RESULT_FORMAT_LEVELS } from './result-format-levels.js';
 import { STRFTIME_DIRECTIVES, strftimeMatcher } from './strftime.js';
 
 /** How an expectation sees the data, as GX classifies it. */
@@ -23,12 +24,12 @@ export interface ExpectationSpec {
 
 const resultFormat = {
   oneOf: [
-    { enum: ['BOOLEAN_ONLY', 'BASIC', 'SUMMARY', 'COMPLETE'] },
+    { enum: RESULT_FORMAT_LEVELS },
     {
       type: 'object',
       required: ['result_format'],
       properties: {
-        result_format: { enum: ['BOOLEAN_ONLY', 'BASIC', 'SUMMARY', 'COMPLETE'] },
+        result_format: { enum: RESULT_FORMAT_LEVELS },
         partial_unexpected_count: { type: 'integer', minimum: 0 },
         include_unexpected_rows: { type: 'boolean' },
       },
