@@ -61,20 +61,23 @@ export class IncompleteBatch extends SluiceError {}
 /** A file whose bytes do not match the checksum its batch manifest lists. Nothing was promoted. */
 export class ChecksumMismatch extends SluiceError {}
 
-/** Every error name the state machine can see from a Sluice task. */
-export const SLUICE_ERROR_NAMES = [
-  'ContractInvalid',
-  'ValidationFailed',
-  'ExpectationRaised',
-  'SourceUnavailable',
-  'RawObjectConflict',
-  'MalformedInput',
-  'ObjectNotFound',
-  'UnsupportedSource',
-  'VersioningFailed',
-  'ConfigurationError',
-  'SourceRefused',
-  'WatermarkConflict',
-  'IncompleteBatch',
-  'ChecksumMismatch',
+/** Every error class a Sluice task throws for the state machine to match (by its name). */
+export const SLUICE_ERRORS = [
+  ContractInvalid,
+  ValidationFailed,
+  ExpectationRaised,
+  SourceUnavailable,
+  RawObjectConflict,
+  MalformedInput,
+  ObjectNotFound,
+  UnsupportedSource,
+  VersioningFailed,
+  ConfigurationError,
+  SourceRefused,
+  WatermarkConflict,
+  IncompleteBatch,
+  ChecksumMismatch,
 ] as const;
+
+/** Every error name the state machine can see from a Sluice task: the names of SLUICE_ERRORS. */
+export const SLUICE_ERROR_NAMES: readonly string[] = SLUICE_ERRORS.map((errorClass) => errorClass.name);
