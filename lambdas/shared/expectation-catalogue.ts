@@ -63,77 +63,6 @@ function columnMap(properties: Record<string, unknown>, required: string[] = [],
 /** At least one of min_value / max_value, as GX requires. */
 const someBound = { anyOf: [{ required: ['min_value'] }, { required: ['max_value'] }] };
 
-/** The first seven: the ones the engine started with. */
-const FIRST: Readonly<Record<string, ExpectationSpec>> = {
-  expect_column_values_to_not_be_null: {
-    kind: 'column_map',
-    kwargs: columnMap({}),
-    columnArgs: ['column'],
-  },
-  expect_column_values_to_be_unique: {
-    kind: 'column_map',
-    kwargs: columnMap({}),
-    columnArgs: ['column'],
-  },
-  expect_column_values_to_be_between: {
-    kind: 'column_map',
-    kwargs: columnMap(
-      {
-        min_value: bound,
-        max_value: bound,
-        strict_min: { type: 'boolean' },
-        strict_max: { type: 'boolean' },
-        parse_strings_as_datetimes: { type: 'boolean' },
-      },
-      [],
-      someBound,
-    ),
-    columnArgs: ['column'],
-  },
-  expect_column_values_to_be_in_set: {
-    kind: 'column_map',
-    kwargs: columnMap(
-      { value_set: { type: 'array', items: scalar }, parse_strings_as_datetimes: { type: 'boolean' } },
-      ['value_set'],
-    ),
-    columnArgs: ['column'],
-  },
-  expect_column_values_to_match_regex: {
-    kind: 'column_map',
-    kwargs: columnMap({ regex: { type: 'string' } }, ['regex']),
-    columnArgs: ['column'],
-    regexArgs: ['regex'],
-  },
-  expect_table_row_count_to_be_between: {
-    kind: 'table',
-    kwargs: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        min_value: { type: ['integer', 'null'], minimum: 0 },
-        max_value: { type: ['integer', 'null'], minimum: 0 },
-        ...common,
-      },
-      ...someBound,
-    },
-    columnArgs: [],
-  },
-  expect_table_columns_to_match_set: {
-    kind: 'table',
-    kwargs: {
-      type: 'object',
-      required: ['column_set'],
-      additionalProperties: false,
-      properties: {
-        column_set: { type: 'array', items: { type: 'string' } },
-        exact_match: { type: ['boolean', 'null'] },
-        ...common,
-      },
-    },
-    columnArgs: [],
-  },
-};
-
 /** Type names for expect_column_values_to_be_of_type / _in_type_list, by the values they accept. */
 export const TYPE_NAMES_BY_KIND = {
   integer: [
@@ -172,11 +101,20 @@ const typeName = { enum: Object.values(TYPE_NAMES_BY_KIND).flat() };
 const strictBounds = { strict_min: { type: 'boolean' }, strict_max: { type: 'boolean' } };
 const count = { type: ['integer', 'null'], minimum: 0 };
 const valueSet = { type: 'array', items: scalar };
+const dateTimes = { parse_strings_as_datetimes: { type: 'boolean' } };
+
+function map(
+  properties: Record<string, unknown>,
+  required: string[] = [],
+  extra: object = {},
+): ExpectationSpec {
+  return { kind: 'column_map', kwargs: columnMap(properties, required, extra), columnArgs: ['column'] };
+}
 
 /** A column aggregate compared with min_value/max_value (GX's between on a metric). */
-function aggregate(extra: Record<string, unknown> = {}, bounds: object = bound) {
+function aggregate(extra: Record<string, unknown> = {}, bounds: object = bound): ExpectationSpec {
   return {
-    kind: 'column_aggregate' as const,
+    kind: 'column_aggregate',
     kwargs: {
       type: 'object',
       required: ['column'],
@@ -260,16 +198,20 @@ function table(
   };
 }
 
-function map(
-  properties: Record<string, unknown>,
-  required: string[] = [],
-  extra: object = {},
-): ExpectationSpec {
-  return { kind: 'column_map', kwargs: columnMap(properties, required, extra), columnArgs: ['column'] };
-}
-
-/** Column maps beyond the first five, column aggregates, multicolumn and table expectations. */
-const MORE: Readonly<Record<string, ExpectationSpec>> = {
+/** Expectations on each value of one column (GX column map): null handling, `mostly`, row-level. */
+const COLUMN_MAP: Readonly<Record<string, ExpectationSpec>> = {
+  expect_column_values_to_not_be_null: map({}),
+  expect_column_values_to_be_unique: map({}),
+  expect_column_values_to_be_between: map(
+    { min_value: bound, max_value: bound, ...strictBounds, ...dateTimes },
+    [],
+    someBound,
+  ),
+  expect_column_values_to_be_in_set: map({ value_set: valueSet, ...dateTimes }, ['value_set']),
+  expect_column_values_to_match_regex: {
+    ...map({ regex: { type: 'string' } }, ['regex']),
+    regexArgs: ['regex'],
+  },
   expect_column_values_to_be_null: map({}),
   expect_column_values_to_not_be_in_set: map(
     { value_set: valueSet, parse_strings_as_datetimes: { type: 'boolean' } },
@@ -314,7 +256,10 @@ const MORE: Readonly<Record<string, ExpectationSpec>> = {
     strictly: { type: ['boolean', 'null'] },
     parse_strings_as_datetimes: { type: 'boolean' },
   }),
+};
 
+/** Expectations on a statistic of one column (GX column aggregate): batch-level. */
+const COLUMN_AGGREGATE: Readonly<Record<string, ExpectationSpec>> = {
   expect_column_min_to_be_between: aggregate({ parse_strings_as_datetimes: { type: 'boolean' } }),
   expect_column_max_to_be_between: aggregate({ parse_strings_as_datetimes: { type: 'boolean' } }),
   expect_column_mean_to_be_between: aggregate({}, { type: ['number', 'null'] }),
@@ -366,7 +311,10 @@ const MORE: Readonly<Record<string, ExpectationSpec>> = {
     },
     columnArgs: ['column'],
   },
+};
 
+/** Expectations on several columns of each record: row-level, with `mostly` and ignore_row_if. */
+const MULTICOLUMN: Readonly<Record<string, ExpectationSpec>> = {
   expect_column_pair_values_to_be_equal: pair(),
   expect_column_pair_values_a_to_be_greater_than_b: pair({
     or_equal: { type: ['boolean', 'null'] },
@@ -375,6 +323,15 @@ const MORE: Readonly<Record<string, ExpectationSpec>> = {
   expect_compound_columns_to_be_unique: multicolumn(),
   expect_select_column_values_to_be_unique_within_record: multicolumn(),
   expect_multicolumn_sum_to_equal: multicolumn({ sum_total: { type: 'number' } }, ['sum_total']),
+};
+
+/** Expectations on the table as a whole: its row count and its columns. */
+const TABLE: Readonly<Record<string, ExpectationSpec>> = {
+  expect_table_row_count_to_be_between: table({ min_value: count, max_value: count }, [], someBound),
+  expect_table_columns_to_match_set: table(
+    { column_set: { type: 'array', items: { type: 'string' } }, exact_match: { type: ['boolean', 'null'] } },
+    ['column_set'],
+  ),
   expect_table_row_count_to_equal: table({ value: { type: 'integer', minimum: 0 } }, ['value']),
   expect_table_column_count_to_be_between: table({ min_value: count, max_value: count }, [], someBound),
   expect_table_column_count_to_equal: table({ value: { type: 'integer', minimum: 0 } }, ['value']),
@@ -388,7 +345,12 @@ const MORE: Readonly<Record<string, ExpectationSpec>> = {
   },
 };
 
-export const EXPECTATION_CATALOGUE: Readonly<Record<string, ExpectationSpec>> = { ...FIRST, ...MORE };
+export const EXPECTATION_CATALOGUE: Readonly<Record<string, ExpectationSpec>> = {
+  ...COLUMN_MAP,
+  ...COLUMN_AGGREGATE,
+  ...MULTICOLUMN,
+  ...TABLE,
+};
 
 export function expectationNames(): string[] {
   return Object.keys(EXPECTATION_CATALOGUE).sort();
