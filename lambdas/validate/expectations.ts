@@ -16,17 +16,14 @@ import {
   ColumnMapEvaluator,
   type Evaluator,
   type Finding,
-  listed,
   notEvaluated,
   type Row,
   type RowNamer,
   show,
-  TableEvaluator,
-  type TableFacts,
 } from './evaluator.js';
 import { FirstOccurrences } from './first-occurrences.js';
 import { MULTICOLUMN_EVALUATORS } from './multicolumn-expectations.js';
-import { observedResult } from './result-format.js';
+import { TABLE_EVALUATORS } from './table-expectations.js';
 
 export type { Evaluator, Finding, Row, TableFacts } from './evaluator.js';
 export { notEvaluated, percent, show } from './evaluator.js';
@@ -39,11 +36,10 @@ const EVALUATORS: Readonly<Record<string, Factory>> = {
   expect_column_values_to_be_between: (c) => new ValuesBetween(c),
   expect_column_values_to_be_in_set: (c) => new ValuesInSet(c),
   expect_column_values_to_match_regex: (c) => new ValuesMatchRegex(c),
-  expect_table_row_count_to_be_between: (c) => new TableRowCountBetween(c),
-  expect_table_columns_to_match_set: (c) => new TableColumnsMatchSet(c),
   ...COLUMN_MAP_EVALUATORS,
   ...AGGREGATE_EVALUATORS,
   ...MULTICOLUMN_EVALUATORS,
+  ...TABLE_EVALUATORS,
 };
 
 export function createEvaluator(config: ExpectationConfig): Evaluator {
@@ -224,61 +220,6 @@ class ValuesMatchRegex extends ColumnMapEvaluator {
     const text =
       typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
     return this.regex.test(text) ? undefined : `must match /${this.regex.source}/u, got ${show(value)}`;
-  }
-}
-
-class TableRowCountBetween extends TableEvaluator {
-  finish(table: TableFacts): Finding {
-    const min = (this.config.kwargs.min_value as number | null | undefined) ?? null;
-    const max = (this.config.kwargs.max_value as number | null | undefined) ?? null;
-    const count = table.rowCount;
-    const success = (min === null || count >= min) && (max === null || count <= max);
-    const range =
-      min !== null && max !== null
-        ? `between ${min} and ${max}`
-        : min !== null
-          ? `at least ${min}`
-          : `at most ${max}`;
-    return {
-      success,
-      result: observedResult(this.format, count),
-      summary: `${this.config.type}: ${count} rows read; expected ${range}`,
-    };
-  }
-}
-
-/** GX: exact_match (default true) wants the same set; otherwise every expected column must be present. */
-class TableColumnsMatchSet extends TableEvaluator {
-  override readonly needsColumns = true;
-
-  finish(table: TableFacts): Finding {
-    const expected = (this.config.kwargs.column_set as string[] | undefined) ?? [];
-    const exact = this.config.kwargs.exact_match === undefined || this.config.kwargs.exact_match === true;
-    const actual = [...(table.columns ?? [])];
-    const actualSet = new Set(actual);
-    const expectedSet = new Set(expected);
-    const unexpected = actual.filter((c) => !expectedSet.has(c)).sort();
-    const missing = expected.filter((c) => !actualSet.has(c)).sort();
-    const expectation = `expected ${exact ? 'exactly' : 'at least'} ${listed(expected)}`;
-    if (unexpected.length === 0 && missing.length === 0) {
-      return {
-        success: true,
-        result: observedResult(this.format, actual),
-        summary: `${this.config.type}: columns ${listed(actual)}; ${expectation}`,
-      };
-    }
-    const mismatched: Record<string, string[]> = {};
-    if (unexpected.length > 0) mismatched.unexpected = unexpected;
-    if (missing.length > 0) mismatched.missing = missing;
-    const found = [
-      missing.length > 0 ? `missing ${listed(missing)}` : '',
-      unexpected.length > 0 ? `unexpected ${listed(unexpected)}` : '',
-    ].filter(Boolean);
-    return {
-      success: !exact && missing.length === 0,
-      result: observedResult(this.format, [...actual].sort(), { mismatched }),
-      summary: `${this.config.type}: ${found.join(', ')} (columns: ${listed(actual)}); ${expectation}`,
-    };
   }
 }
 
