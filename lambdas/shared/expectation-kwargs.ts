@@ -69,7 +69,7 @@ export function kwargProblems(type: string, kwargs: Record<string, unknown>): Kw
   }
   if (kwargs.json_schema !== undefined) {
     try {
-      // The options of the evaluator's own compile (column-map-expectations.ts), without its warnings.
+      // The options of the evaluator's own compile (column-map-text-expectations.ts), without its warnings.
       new Ajv2020({ allErrors: false, strict: false, logger: false }).compile(kwargs.json_schema as object);
     } catch (error) {
       refuse('/json_schema', `not a usable JSON Schema: ${(error as Error).message}`);
