@@ -63,7 +63,6 @@ function between(
 abstract class AggregateEvaluator implements Evaluator {
   readonly kind: ExpectationKind = 'column_aggregate';
   readonly column: string;
-  readonly mostlyExplicit = false;
   readonly needsColumns = false;
   protected readonly format: ResultFormat;
   protected problem: string | undefined;

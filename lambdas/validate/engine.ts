@@ -507,7 +507,6 @@ class ValidationRun {
     const judged: Judged[] = entries.map(({ evaluator, finding }) => ({
       severity: evaluator.config.severity,
       kind: evaluator.kind,
-      mostlyExplicit: evaluator.mostlyExplicit,
       finding,
     }));
     const decision = decide(this.contract.on_failure, judged, rows, stopped);

@@ -69,7 +69,6 @@ function raising(evaluator: Evaluator): Evaluator {
 class NotEvaluable implements Evaluator {
   readonly kind: ExpectationKind;
   readonly column: string | null;
-  readonly mostlyExplicit = false;
   readonly needsColumns = false;
 
   constructor(

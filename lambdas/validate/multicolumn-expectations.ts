@@ -10,7 +10,7 @@ import {
   type Evaluator,
   type Finding,
   listed,
-  mostlySucceeds,
+  MapEvaluator,
   notEvaluated,
   percent,
   type Row,
@@ -18,7 +18,6 @@ import {
   show,
 } from './evaluator.js';
 import { FirstOccurrences } from './first-occurrences.js';
-import { parseResultFormat, type ResultFormat, UnexpectedValues } from './result-format.js';
 
 export const MULTICOLUMN_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
   expect_column_pair_values_to_be_equal: (c) => new PairEqual(c),
@@ -29,36 +28,23 @@ export const MULTICOLUMN_EVALUATORS: Readonly<Record<string, (config: Expectatio
 };
 
 /**
- * A map over several columns of each record. GX's `ignore_row_if` decides which rows are looked
- * at (ignored rows count as missing); `mostly` is the share of the rows looked at that must pass.
+ * A map over several columns of each record, counted as a column map is (MapEvaluator). GX's
+ * `ignore_row_if` decides which rows are looked at (ignored rows count as missing); `mostly` is
+ * the share of the rows looked at that must pass.
  */
-abstract class RowMapEvaluator implements Evaluator {
+abstract class RowMapEvaluator extends MapEvaluator {
   readonly kind: ExpectationKind = 'multicolumn';
   readonly column = null;
-  readonly mostlyExplicit: boolean;
-  readonly needsColumns = false;
   protected readonly columns: string[];
-  private readonly mostly: number;
-  private readonly format: ResultFormat;
-  protected readonly unexpected: UnexpectedValues;
   private readonly ignoreIf: string;
-  private elementCount = 0;
-  private missingCount = 0;
-  private problem: string | undefined;
   protected abstract readonly expected: string;
 
-  constructor(
-    readonly config: ExpectationConfig,
-    defaultIgnore: string,
-  ) {
+  constructor(config: ExpectationConfig, defaultIgnore: string) {
+    super(config);
     const { kwargs } = config;
     this.columns = Array.isArray(kwargs.column_list)
       ? (kwargs.column_list as string[])
       : [String(kwargs.column_A), String(kwargs.column_B)];
-    this.mostlyExplicit = typeof kwargs.mostly === 'number';
-    this.mostly = this.mostlyExplicit ? (kwargs.mostly as number) : 1;
-    this.format = parseResultFormat(kwargs);
-    this.unexpected = new UnexpectedValues(this.format);
     this.ignoreIf = typeof kwargs.ignore_row_if === 'string' ? kwargs.ignore_row_if : defaultIgnore;
   }
 
@@ -109,11 +95,11 @@ abstract class RowMapEvaluator implements Evaluator {
       count === 0
         ? `no unexpected rows among ${considered} rows looked at`
         : `${count} of ${considered} rows (${percent(count, considered)}) are unexpected, e.g. ${examples.join(', ')}`;
-    return {
-      success: mostlySucceeds(considered, count, this.mostly),
-      result: this.unexpected.mapResult(this.elementCount, considered),
-      summary: `${this.config.type} on columns ${listed(this.columns)}: ${observed}; expected ${this.expected}`,
-    };
+    return this.mapFinding(
+      considered,
+      considered,
+      `${this.config.type} on columns ${listed(this.columns)}: ${observed}; expected ${this.expected}`,
+    );
   }
 }
 
