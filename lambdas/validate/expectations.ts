@@ -8,8 +8,9 @@
 import type { ExpectationConfig } from '../shared/contract.js';
 import { ExpectationRaised } from '../shared/errors.js';
 import { EXPECTATION_CATALOGUE, type ExpectationKind } from '../shared/expectation-catalogue.js';
-import { AGGREGATE_EVALUATORS } from './aggregate-expectations.js';
+import { AGGREGATE_EVALUATORS } from './column-aggregate-expectations.js';
 import { COLUMN_MAP_EVALUATORS } from './column-map-expectations.js';
+import { DISTINCT_VALUE_EVALUATORS } from './distinct-value-expectations.js';
 import { type Evaluator, type Finding, notEvaluated } from './evaluator.js';
 import { MULTICOLUMN_EVALUATORS } from './multicolumn-expectations.js';
 import { TABLE_EVALUATORS } from './table-expectations.js';
@@ -22,6 +23,7 @@ export type Factory = (config: ExpectationConfig) => Evaluator;
 const EVALUATORS: Readonly<Record<string, Factory>> = {
   ...COLUMN_MAP_EVALUATORS,
   ...AGGREGATE_EVALUATORS,
+  ...DISTINCT_VALUE_EVALUATORS,
   ...MULTICOLUMN_EVALUATORS,
   ...TABLE_EVALUATORS,
 };
