@@ -14,10 +14,7 @@ import {
   TargetObjectKeyFormat,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-
-/** The zones of the lake, in the order a batch moves through them. */
-export const ZONES = ['landing', 'raw', 'validated', 'curated', 'quarantine', 'reports'] as const;
-export type Zone = (typeof ZONES)[number];
+import type { Zone } from '../../lambdas/shared/object-store.js';
 
 export interface LakeProps {
   /**

@@ -9,9 +9,11 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { Contract } from '../../lambdas/shared/contract.js';
+import { bucketVariable } from '../../lambdas/shared/lake.js';
+import { ZONES } from '../../lambdas/shared/object-store.js';
 import { acknowledgeFindings } from '../nag.js';
 import { DatabaseNetwork, databaseNetworks } from './database-network.js';
-import { type Lake, ZONES } from './lake.js';
+import type { Lake } from './lake.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -100,8 +102,7 @@ export class PipelineFunctions extends Construct {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
     };
-    for (const zone of ZONES)
-      environment[`SLUICE_BUCKET_${zone.toUpperCase()}`] = lake.buckets[zone].bucketName;
+    for (const zone of ZONES) environment[bucketVariable(zone)] = lake.buckets[zone].bucketName;
     // The handlers read the contracts from this constant; validating them happened at synth.
     const contractsJson = JSON.stringify([...props.contracts.values()]);
 

@@ -5,12 +5,8 @@ import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
 import { addFormats } from './ajv-formats.js';
 import { ConfigurationError, ContractInvalid } from './errors.js';
-import {
-  EXPECTATION_CATALOGUE,
-  kwargProblems,
-  notTakenBecause,
-  snapshotScopeRefusal,
-} from './expectation-catalogue.js';
+import { EXPECTATION_CATALOGUE, snapshotScopeRefusal } from './expectation-catalogue.js';
+import { kwargProblems, notTakenBecause } from './expectation-kwargs.js';
 import { parseSchedule } from './schedule.js';
 
 /** A PostgreSQL table or query extracted incrementally by a watermark column (docs/sources.md). */

@@ -8,7 +8,7 @@
  * holds whatever bundles the code.
  */
 export abstract class SluiceError extends Error {
-  abstract override readonly name: SluiceErrorName;
+  abstract override readonly name: string;
 }
 
 /** A dataset contract that cannot be used: bad YAML, unknown expectation, bad kwargs, unknown column. */
@@ -154,26 +154,32 @@ export class RunInterrupted extends SluiceError {
   override readonly name = 'RunInterrupted';
 }
 
-/** Every error name the state machine can see from a Sluice task. */
-export const SLUICE_ERROR_NAMES = [
-  'ContractInvalid',
-  'ValidationFailed',
-  'ExpectationRaised',
-  'SourceUnavailable',
-  'RawObjectConflict',
-  'MalformedInput',
-  'ObjectNotFound',
-  'UnsupportedSource',
-  'VersioningFailed',
-  'ConfigurationError',
-  'SourceRefused',
-  'WatermarkConflict',
-  'IncompleteBatch',
-  'ChecksumMismatch',
-  'IntervalNotAllowed',
-  'IntervalNotClosed',
-  'InternalError',
-  'RunInterrupted',
+/** Every error class a Sluice task throws for the state machine to match (by its name). */
+export const SLUICE_ERRORS = [
+  ContractInvalid,
+  ValidationFailed,
+  ExpectationRaised,
+  SourceUnavailable,
+  RawObjectConflict,
+  MalformedInput,
+  ObjectNotFound,
+  UnsupportedSource,
+  VersioningFailed,
+  ConfigurationError,
+  SourceRefused,
+  WatermarkConflict,
+  IncompleteBatch,
+  ChecksumMismatch,
+  IntervalNotAllowed,
+  IntervalNotClosed,
+  InternalError,
+  RunInterrupted,
 ] as const;
 
-export type SluiceErrorName = (typeof SLUICE_ERROR_NAMES)[number];
+/** The name a Sluice error is thrown with: what Retry and Catch match. */
+export type SluiceErrorName = InstanceType<(typeof SLUICE_ERRORS)[number]>['name'];
+
+/** Every error name the state machine can see from a Sluice task: the names SLUICE_ERRORS are thrown with. */
+export const SLUICE_ERROR_NAMES: readonly SluiceErrorName[] = SLUICE_ERRORS.map(
+  (ErrorClass) => new ErrorClass('').name,
+);

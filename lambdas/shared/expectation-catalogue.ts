@@ -1,12 +1,11 @@
 /**
  * The expectations a contract may name, with Great Expectations' names and kwargs.
- * The contract loader refuses any other name, and kwargs that do not match these schemas.
- * The validator (lambdas/validate) implements each entry; the checks that need its date-time
- * and strftime readers import them from there.
+ * The contract loader refuses any other name, and kwargs that do not match these schemas
+ * (what the schemas cannot say is checked in expectation-kwargs.ts).
+ * The validator (lambdas/validate) implements each entry; the date-time and strftime readers that
+ * both use live here in lambdas/shared, which imports nothing from the validator.
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import { parseDateTime } from '../validate/date-time.js';
-import { STRFTIME_DIRECTIVES, strftimeMatcher } from '../validate/strftime.js';
+import { RESULT_FORMAT_LEVELS } from './result-format-levels.js';
 
 /** How an expectation sees the data, as GX classifies it. */
 export type ExpectationKind = 'column_map' | 'column_aggregate' | 'multicolumn' | 'table';
@@ -23,12 +22,12 @@ export interface ExpectationSpec {
 
 const resultFormat = {
   oneOf: [
-    { enum: ['BOOLEAN_ONLY', 'BASIC', 'SUMMARY', 'COMPLETE'] },
+    { enum: RESULT_FORMAT_LEVELS },
     {
       type: 'object',
       required: ['result_format'],
       properties: {
-        result_format: { enum: ['BOOLEAN_ONLY', 'BASIC', 'SUMMARY', 'COMPLETE'] },
+        result_format: { enum: RESULT_FORMAT_LEVELS },
         partial_unexpected_count: { type: 'integer', minimum: 0 },
         include_unexpected_rows: { type: 'boolean' },
       },
@@ -61,77 +60,6 @@ function columnMap(properties: Record<string, unknown>, required: string[] = [],
 
 /** At least one of min_value / max_value, as GX requires. */
 const someBound = { anyOf: [{ required: ['min_value'] }, { required: ['max_value'] }] };
-
-/** The first seven: the ones the engine started with. */
-const FIRST: Readonly<Record<string, ExpectationSpec>> = {
-  expect_column_values_to_not_be_null: {
-    kind: 'column_map',
-    kwargs: columnMap({}),
-    columnArgs: ['column'],
-  },
-  expect_column_values_to_be_unique: {
-    kind: 'column_map',
-    kwargs: columnMap({}),
-    columnArgs: ['column'],
-  },
-  expect_column_values_to_be_between: {
-    kind: 'column_map',
-    kwargs: columnMap(
-      {
-        min_value: bound,
-        max_value: bound,
-        strict_min: { type: 'boolean' },
-        strict_max: { type: 'boolean' },
-        parse_strings_as_datetimes: { type: 'boolean' },
-      },
-      [],
-      someBound,
-    ),
-    columnArgs: ['column'],
-  },
-  expect_column_values_to_be_in_set: {
-    kind: 'column_map',
-    kwargs: columnMap(
-      { value_set: { type: 'array', items: scalar }, parse_strings_as_datetimes: { type: 'boolean' } },
-      ['value_set'],
-    ),
-    columnArgs: ['column'],
-  },
-  expect_column_values_to_match_regex: {
-    kind: 'column_map',
-    kwargs: columnMap({ regex: { type: 'string' } }, ['regex']),
-    columnArgs: ['column'],
-    regexArgs: ['regex'],
-  },
-  expect_table_row_count_to_be_between: {
-    kind: 'table',
-    kwargs: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        min_value: { type: ['integer', 'null'], minimum: 0 },
-        max_value: { type: ['integer', 'null'], minimum: 0 },
-        ...common,
-      },
-      ...someBound,
-    },
-    columnArgs: [],
-  },
-  expect_table_columns_to_match_set: {
-    kind: 'table',
-    kwargs: {
-      type: 'object',
-      required: ['column_set'],
-      additionalProperties: false,
-      properties: {
-        column_set: { type: 'array', items: { type: 'string' } },
-        exact_match: { type: ['boolean', 'null'] },
-        ...common,
-      },
-    },
-    columnArgs: [],
-  },
-};
 
 /** Type names for expect_column_values_to_be_of_type / _in_type_list, by the values they accept. */
 export const TYPE_NAMES_BY_KIND = {
@@ -171,11 +99,20 @@ const typeName = { enum: Object.values(TYPE_NAMES_BY_KIND).flat() };
 const strictBounds = { strict_min: { type: 'boolean' }, strict_max: { type: 'boolean' } };
 const count = { type: ['integer', 'null'], minimum: 0 };
 const valueSet = { type: 'array', items: scalar };
+const dateTimes = { parse_strings_as_datetimes: { type: 'boolean' } };
+
+function map(
+  properties: Record<string, unknown>,
+  required: string[] = [],
+  extra: object = {},
+): ExpectationSpec {
+  return { kind: 'column_map', kwargs: columnMap(properties, required, extra), columnArgs: ['column'] };
+}
 
 /** A column aggregate compared with min_value/max_value (GX's between on a metric). */
-function aggregate(extra: Record<string, unknown> = {}, bounds: object = bound) {
+function aggregate(extra: Record<string, unknown> = {}, bounds: object = bound): ExpectationSpec {
   return {
-    kind: 'column_aggregate' as const,
+    kind: 'column_aggregate',
     kwargs: {
       type: 'object',
       required: ['column'],
@@ -259,16 +196,20 @@ function table(
   };
 }
 
-function map(
-  properties: Record<string, unknown>,
-  required: string[] = [],
-  extra: object = {},
-): ExpectationSpec {
-  return { kind: 'column_map', kwargs: columnMap(properties, required, extra), columnArgs: ['column'] };
-}
-
-/** Column maps beyond the first five, column aggregates, multicolumn and table expectations. */
-const MORE: Readonly<Record<string, ExpectationSpec>> = {
+/** Expectations on each value of one column (GX column map): null handling, `mostly`, row-level. */
+const COLUMN_MAP: Readonly<Record<string, ExpectationSpec>> = {
+  expect_column_values_to_not_be_null: map({}),
+  expect_column_values_to_be_unique: map({}),
+  expect_column_values_to_be_between: map(
+    { min_value: bound, max_value: bound, ...strictBounds, ...dateTimes },
+    [],
+    someBound,
+  ),
+  expect_column_values_to_be_in_set: map({ value_set: valueSet, ...dateTimes }, ['value_set']),
+  expect_column_values_to_match_regex: {
+    ...map({ regex: { type: 'string' } }, ['regex']),
+    regexArgs: ['regex'],
+  },
   expect_column_values_to_be_null: map({}),
   expect_column_values_to_not_be_in_set: map(
     { value_set: valueSet, parse_strings_as_datetimes: { type: 'boolean' } },
@@ -313,7 +254,10 @@ const MORE: Readonly<Record<string, ExpectationSpec>> = {
     strictly: { type: ['boolean', 'null'] },
     parse_strings_as_datetimes: { type: 'boolean' },
   }),
+};
 
+/** Expectations on a statistic of one column (GX column aggregate): batch-level. */
+const COLUMN_AGGREGATE: Readonly<Record<string, ExpectationSpec>> = {
   expect_column_min_to_be_between: aggregate({ parse_strings_as_datetimes: { type: 'boolean' } }),
   expect_column_max_to_be_between: aggregate({ parse_strings_as_datetimes: { type: 'boolean' } }),
   expect_column_mean_to_be_between: aggregate({}, { type: ['number', 'null'] }),
@@ -365,7 +309,10 @@ const MORE: Readonly<Record<string, ExpectationSpec>> = {
     },
     columnArgs: ['column'],
   },
+};
 
+/** Expectations on several columns of each record: row-level, with `mostly` and ignore_row_if. */
+const MULTICOLUMN: Readonly<Record<string, ExpectationSpec>> = {
   expect_column_pair_values_to_be_equal: pair(),
   expect_column_pair_values_a_to_be_greater_than_b: pair({
     or_equal: { type: ['boolean', 'null'] },
@@ -374,6 +321,15 @@ const MORE: Readonly<Record<string, ExpectationSpec>> = {
   expect_compound_columns_to_be_unique: multicolumn(),
   expect_select_column_values_to_be_unique_within_record: multicolumn(),
   expect_multicolumn_sum_to_equal: multicolumn({ sum_total: { type: 'number' } }, ['sum_total']),
+};
+
+/** Expectations on the table as a whole: its row count and its columns. */
+const TABLE: Readonly<Record<string, ExpectationSpec>> = {
+  expect_table_row_count_to_be_between: table({ min_value: count, max_value: count }, [], someBound),
+  expect_table_columns_to_match_set: table(
+    { column_set: { type: 'array', items: { type: 'string' } }, exact_match: { type: ['boolean', 'null'] } },
+    ['column_set'],
+  ),
   expect_table_row_count_to_equal: table({ value: { type: 'integer', minimum: 0 } }, ['value']),
   expect_table_column_count_to_be_between: table({ min_value: count, max_value: count }, [], someBound),
   expect_table_column_count_to_equal: table({ value: { type: 'integer', minimum: 0 } }, ['value']),
@@ -387,7 +343,12 @@ const MORE: Readonly<Record<string, ExpectationSpec>> = {
   },
 };
 
-export const EXPECTATION_CATALOGUE: Readonly<Record<string, ExpectationSpec>> = { ...FIRST, ...MORE };
+export const EXPECTATION_CATALOGUE: Readonly<Record<string, ExpectationSpec>> = {
+  ...COLUMN_MAP,
+  ...COLUMN_AGGREGATE,
+  ...MULTICOLUMN,
+  ...TABLE,
+};
 
 export function expectationNames(): string[] {
   return Object.keys(EXPECTATION_CATALOGUE).sort();
@@ -426,128 +387,4 @@ export function snapshotScopeRefusal(type: string): string | undefined {
     return `${type} checks the columns of a batch's file, and the curated snapshot is JSON Lines records without a header; keep it on each batch (scope: batch)`;
   }
   return `${type} checks each row on its own, and every curated row was checked when its batch was validated; keep it on each batch (scope: batch)`;
-}
-
-/**
- * kwargs GX has had that this validator does not take, and why: the contract loader adds the reason
- * to its "unexpected property" message, so that a suite carried over from GX says what to change.
- */
-const NOT_TAKEN: Readonly<Record<string, string>> = {
-  parse_strings_as_datetimes:
-    `values are compared as date-times only by ${DATE_TIME_EXPECTATIONS.join(', ')} ` +
-    `(GX deprecated the kwarg in 0.13.41 and removed it in 1.0); remove it, and write a value_set as the values are written in the data`,
-  allow_cross_type_comparisons:
-    'values of different types are not compared: such a value is unexpected (GX deprecated the kwarg with parse_strings_as_datetimes)',
-  output_strftime_format: 'the observed value is reported as it is written in the data',
-  row_condition: 'conditional expectations are not supported: every row is looked at',
-  condition_parser: 'conditional expectations are not supported: every row is looked at',
-};
-
-/** Why a kwarg that an expectation's schema does not list is refused, when there is more to say than that. */
-export function notTakenBecause(kwarg: string): string | undefined {
-  return Object.hasOwn(NOT_TAKEN, kwarg) ? NOT_TAKEN[kwarg] : undefined;
-}
-
-/** A kwarg the JSON Schema allows but the validator cannot honour. */
-export interface KwargProblem {
-  /** JSON pointer inside kwargs: '/regex_list/1'. */
-  pointer: string;
-  message: string;
-}
-
-/**
- * What the kwargs' JSON Schema cannot say, checked once the kwargs match it: regular expressions
- * and strftime formats this validator can read, a usable json_schema, one value range per
- * quantile and no approximate quantiles, and date-time bounds and value sets under
- * parse_strings_as_datetimes. GX raises for each of these when it validates.
- */
-export function kwargProblems(type: string, kwargs: Record<string, unknown>): KwargProblem[] {
-  const spec = EXPECTATION_CATALOGUE[type];
-  if (!spec) return [];
-  const problems: KwargProblem[] = [];
-  const refuse = (pointer: string, message: string) =>
-    problems.push({ pointer, message: `${type}: ${message}` });
-
-  for (const arg of spec.regexArgs ?? []) {
-    const value = kwargs[arg];
-    const sources: Array<[string, unknown]> =
-      typeof value === 'string'
-        ? [[`/${arg}`, value]]
-        : Array.isArray(value)
-          ? value.map((v, i) => [`/${arg}/${i}`, v])
-          : [];
-    for (const [pointer, source] of sources) {
-      const why = typeof source === 'string' ? regexProblem(source) : undefined;
-      if (why !== undefined) refuse(pointer, `not a valid regular expression: ${why}`);
-    }
-  }
-  if (typeof kwargs.strftime_format === 'string') {
-    const matcher = strftimeMatcher(kwargs.strftime_format);
-    if (typeof matcher === 'string') {
-      refuse('/strftime_format', `${matcher}; the directives read here are ${STRFTIME_DIRECTIVES.join(' ')}`);
-    }
-  }
-  if (kwargs.json_schema !== undefined) {
-    try {
-      // The options of the evaluator's own compile (column-map-expectations.ts), without its warnings.
-      new Ajv2020({ allErrors: false, strict: false, logger: false }).compile(kwargs.json_schema as object);
-    } catch (error) {
-      refuse('/json_schema', `not a usable JSON Schema: ${(error as Error).message}`);
-    }
-  }
-  const ranges = kwargs.quantile_ranges as { quantiles?: unknown[]; value_ranges?: unknown[] } | undefined;
-  if (ranges?.quantiles && ranges.value_ranges && ranges.quantiles.length !== ranges.value_ranges.length) {
-    refuse(
-      '/quantile_ranges/value_ranges',
-      `quantile_ranges has ${ranges.quantiles.length} quantiles and ${ranges.value_ranges.length} value_ranges; ` +
-        'give one [min, max] range per quantile',
-    );
-  }
-  if (kwargs.allow_relative_error === true) {
-    refuse(
-      '/allow_relative_error',
-      'allow_relative_error: true lets a SQL or Spark backend approximate; quantiles here are computed ' +
-        'exactly, as GX computes them on pandas, where true is an error; leave it out (interpolation ' +
-        '"nearest") or name a pandas interpolation: linear, lower, higher, midpoint or nearest',
-    );
-  }
-  if (kwargs.parse_strings_as_datetimes === true) {
-    const dateTime = (pointer: string, what: string, value: unknown) => {
-      if (typeof value === 'string' && parseDateTime(value) !== undefined) return;
-      refuse(
-        pointer,
-        `with parse_strings_as_datetimes, ${what} must be a date-time text such as "2026-11-25" or ` +
-          `"2026-11-25T10:00:00Z", got ${JSON.stringify(value)}`,
-      );
-    };
-    for (const bound of ['min_value', 'max_value']) {
-      if (kwargs[bound] !== undefined && kwargs[bound] !== null) dateTime(`/${bound}`, bound, kwargs[bound]);
-    }
-    if (Array.isArray(kwargs.value_set)) {
-      kwargs.value_set.forEach((v, i) => {
-        dateTime(`/value_set/${i}`, 'each value_set entry', v);
-      });
-    }
-  }
-  return problems;
-}
-
-/** Python spellings that JavaScript regular expressions do not read, with what to write instead. */
-const PYTHON_ONLY: ReadonlyArray<[RegExp, string]> = [
-  [/\(\?P</, "Python's (?P<name>…) is written (?<name>…)"],
-  [/\(\?P=/, "Python's (?P=name) is written \\k<name>"],
-  [/\\A/, "Python's \\A is written ^"],
-  [/\\Z/, "Python's \\Z is written $"],
-  [/\(\?[aiLmsux]+\)/, 'inline flags such as (?i) are not read; write the alternatives out, e.g. [Aa]'],
-];
-
-/** Why a regex does not compile as the validator compiles it (a JavaScript RegExp with the u flag). */
-function regexProblem(source: string): string | undefined {
-  try {
-    new RegExp(source, 'u');
-    return undefined;
-  } catch (error) {
-    const hints = PYTHON_ONLY.filter(([spelling]) => spelling.test(source)).map(([, hint]) => hint);
-    return `${(error as Error).message} (JavaScript syntax with the u flag${hints.length > 0 ? `; ${hints.join('; ')}` : ''})`;
-  }
 }

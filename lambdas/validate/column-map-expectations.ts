@@ -1,61 +1,49 @@
 /**
- * Column-map expectations beyond the first five: each looks at one column's value in each record,
- * with GX's null handling (nulls are missing, not unexpected) and `mostly`. A row whose value is
- * unexpected goes to quarantine when the expectation's severity is error.
+ * Column-map expectations: each looks at one column's value in each record, with GX's null
+ * handling (nulls are missing, not unexpected) and `mostly`. A row whose value is unexpected goes
+ * to quarantine when the expectation's severity is error. This file holds the ones that compare
+ * values (nulls, uniqueness, bounds, sets, types, order); column-map-text-expectations.ts the ones
+ * that read a value's text (patterns, lengths, date and JSON formats).
  */
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { ExpectationConfig } from '../shared/contract.js';
+import { parseDateTime } from '../shared/date-time.js';
 import { TYPE_NAMES_BY_KIND } from '../shared/expectation-catalogue.js';
-import { isDateLike, parseDateTime } from './date-time.js';
+import { COLUMN_MAP_TEXT_EVALUATORS } from './column-map-text-expectations.js';
 import { decimal } from './decimal.js';
 import {
   AllRowsColumnMapEvaluator,
   ColumnMapEvaluator,
   type Evaluator,
   type Row,
+  type RowNamer,
   show,
 } from './evaluator.js';
-import { strftimeMatcher } from './strftime.js';
+import { FirstOccurrences } from './first-occurrences.js';
 
 export const COLUMN_MAP_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
+  expect_column_values_to_not_be_null: (c) => new ValuesNotNull(c),
   expect_column_values_to_be_null: (c) => new ValuesNull(c),
+  expect_column_values_to_be_unique: (c) => new ValuesUnique(c),
+  expect_column_values_to_be_between: (c) => new ValuesBetween(c),
+  expect_column_values_to_be_in_set: (c) => new ValuesInSet(c),
   expect_column_values_to_not_be_in_set: (c) => new ValuesNotInSet(c),
-  expect_column_values_to_not_match_regex: (c) => new ValuesNotMatchRegex(c),
-  expect_column_values_to_match_regex_list: (c) => new ValuesMatchRegexList(c),
-  expect_column_values_to_not_match_regex_list: (c) => new ValuesNotMatchRegexList(c),
   expect_column_values_to_be_of_type: (c) => new ValuesOfType(c),
   expect_column_values_to_be_in_type_list: (c) => new ValuesInTypeList(c),
-  expect_column_value_lengths_to_be_between: (c) => new LengthsBetween(c),
-  expect_column_value_lengths_to_equal: (c) => new LengthsEqual(c),
-  expect_column_values_to_match_strftime_format: (c) => new ValuesMatchStrftime(c),
-  expect_column_values_to_be_dateutil_parseable: (c) => new ValuesDateParseable(c),
-  expect_column_values_to_be_json_parseable: (c) => new ValuesJsonParseable(c),
-  expect_column_values_to_match_json_schema: (c) => new ValuesMatchJsonSchema(c),
   expect_column_values_to_be_increasing: (c) => new ValuesMonotonic(c, 1),
   expect_column_values_to_be_decreasing: (c) => new ValuesMonotonic(c, -1),
+  ...COLUMN_MAP_TEXT_EVALUATORS,
 };
 
-/** The text a regex or length sees: strings as they are, other values as JSON. */
-function textOf(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
+/** GX computes not_be_null over all rows, with no missing_count (nulls are what it looks for). */
+class ValuesNotNull extends AllRowsColumnMapEvaluator {
+  protected readonly expected = 'no null values';
 
-/** Python's len(): code points, not UTF-16 units. */
-function codePoints(text: string): number {
-  let n = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) n--;
-  }
-  return n;
-}
-
-/** A contract regex as a JavaScript RegExp with the u flag, or why it cannot be one. */
-export function compile(source: string): RegExp | string {
-  try {
-    return new RegExp(source, 'u');
-  } catch (error) {
-    return `regex is not valid: ${(error as Error).message}`;
+  override observe(value: unknown, index: number, _line: number, row: Row): string | undefined {
+    if (this.problem !== undefined) return undefined;
+    this.elementCount++;
+    if (value !== undefined && value !== null) return undefined;
+    this.unexpected.add(index, null, row);
+    return 'must not be null (the value is empty or missing)';
   }
 }
 
@@ -69,6 +57,114 @@ class ValuesNull extends AllRowsColumnMapEvaluator {
     if (value === undefined || value === null) return undefined;
     this.unexpected.add(index, value, row);
     return `must be null, got ${show(value)}`;
+  }
+}
+
+/**
+ * GX counts every member of a duplicated group as unexpected (pandas `duplicated(keep=False)`),
+ * and so do the statistics here: when a value is seen a second time, its first record is counted
+ * too. A stream cannot take back a record already written, so only the second and later records
+ * with a value are reported as failing rows (and quarantined); the first one is promoted.
+ */
+class ValuesUnique extends ColumnMapEvaluator {
+  protected readonly expected = 'unique values';
+  private readonly seen = new FirstOccurrences();
+  private rowName: RowNamer = String;
+
+  nameRows(name: RowNamer): void {
+    this.rowName = name;
+  }
+
+  expectRecords(records: number): void {
+    this.seen.reserve(records);
+  }
+
+  protected test(value: unknown, index: number, line: number): string | undefined {
+    const first = this.seen.findOrAdd(value, index, line);
+    if (first === -1) return undefined;
+    if (this.seen.markRepeated(first)) this.unexpected.add(this.seen.firstIndex(first), value);
+    return `must be unique; the same value is on row ${this.rowName(this.seen.firstLine(first))}`;
+  }
+}
+
+class ValuesBetween extends ColumnMapEvaluator {
+  protected readonly expected: string;
+  private readonly min: number | string | null;
+  private readonly max: number | string | null;
+  private readonly strictMin: boolean;
+  private readonly strictMax: boolean;
+  private readonly asDates: boolean;
+  /** Bounds are numbers: an untyped cell that reads as a number is compared as one. */
+  private readonly numeric: boolean;
+
+  constructor(config: ExpectationConfig) {
+    super(config);
+    const { kwargs } = config;
+    this.strictMin = kwargs.strict_min === true;
+    this.strictMax = kwargs.strict_max === true;
+    this.asDates = kwargs.parse_strings_as_datetimes === true;
+    const given = [kwargs.min_value ?? null, kwargs.max_value ?? null] as Array<number | string | null>;
+    const [min, max] = this.asDates
+      ? given.map((b) =>
+          b === null ? null : typeof b === 'string' ? (parseDateTime(b) ?? Number.NaN) : Number.NaN,
+        )
+      : given;
+    this.min = min ?? null;
+    this.max = max ?? null;
+    this.numeric = typeof this.min === 'number' || typeof this.max === 'number';
+    const parts: string[] = [];
+    if (given[0] !== null) parts.push(`${this.strictMin ? '>' : '>='} ${show(given[0])}`);
+    if (given[1] !== null) parts.push(`${this.strictMax ? '<' : '<='} ${show(given[1])}`);
+    this.expected = `values ${parts.join(' and ')}`;
+    if (given[0] === null && given[1] === null) this.problem = 'min_value and max_value cannot both be None';
+    else if (Number.isNaN(this.min) || Number.isNaN(this.max)) {
+      this.problem = 'parse_strings_as_datetimes is set but a bound is not a date';
+    }
+  }
+
+  protected test(value: unknown): string | undefined {
+    let v = value;
+    if (this.asDates) v = typeof value === 'string' ? (parseDateTime(value) ?? Number.NaN) : Number.NaN;
+    else if (this.numeric && typeof value === 'string') v = decimal(value) ?? value;
+    if (this.asDates && Number.isNaN(v)) return `must be a date-time, got ${show(value)}`;
+    const { min, max } = this;
+    if ((min !== null && typeof v !== typeof min) || (max !== null && typeof v !== typeof max)) {
+      return `must be comparable with the bounds (${this.expected}), got ${show(value)}`;
+    }
+    const x = v as number | string;
+    const belowMin = min !== null && (this.strictMin ? x <= min : x < min);
+    const aboveMax = max !== null && (this.strictMax ? x >= max : x > max);
+    return belowMin || aboveMax
+      ? `must be ${this.expected.slice('values '.length)}, got ${show(value)}`
+      : undefined;
+  }
+}
+
+/**
+ * With parse_strings_as_datetimes, the value set and the values are compared as instants
+ * (date-time.ts): "2026-11-25" matches "2026-11-25T00:00:00Z". A value that is not a date-time is
+ * not in the set.
+ */
+class ValuesInSet extends ColumnMapEvaluator {
+  protected readonly expected: string;
+  private readonly set: ValueSet;
+
+  constructor(config: ExpectationConfig) {
+    super(config);
+    this.set = new ValueSet(config.kwargs);
+    this.problem = this.set.problem;
+    const { values } = this.set;
+    const shown = values.slice(0, 10).map(show).join(', ');
+    this.expected = `values in {${shown}${values.length > 10 ? `, … ${values.length - 10} more` : ''}}${this.set.asDates ? ' (as date-times)' : ''}`;
+  }
+
+  protected test(value: unknown): string | undefined {
+    const found = this.set.has(value);
+    if (found === true) return undefined;
+    const set = this.expected.slice('values in '.length);
+    return found === undefined
+      ? `must be a date-time in ${set}, got ${show(value)}`
+      : `must be one of ${set}, got ${show(value)}`;
   }
 }
 
@@ -144,75 +240,6 @@ function dateSet(values: readonly unknown[]): Set<unknown> | null {
   return instants;
 }
 
-class ValuesNotMatchRegex extends ColumnMapEvaluator {
-  protected readonly expected: string;
-  private readonly regex: RegExp = /(?:)/u;
-
-  constructor(config: ExpectationConfig) {
-    super(config);
-    const compiled = compile(String(config.kwargs.regex));
-    if (typeof compiled === 'string') this.problem = compiled;
-    else this.regex = compiled;
-    this.expected = `values not matching /${String(config.kwargs.regex)}/u`;
-  }
-
-  protected test(value: unknown): string | undefined {
-    return this.regex.test(textOf(value))
-      ? `must not match /${this.regex.source}/u, got ${show(value)}`
-      : undefined;
-  }
-}
-
-/** GX: match_on 'any' (default) wants one regex of the list to match, 'all' every one. */
-class ValuesMatchRegexList extends ColumnMapEvaluator {
-  protected readonly expected: string;
-  private readonly regexes: RegExp[] = [];
-  private readonly all: boolean;
-
-  constructor(config: ExpectationConfig) {
-    super(config);
-    const sources = (config.kwargs.regex_list as string[] | undefined) ?? [];
-    this.all = config.kwargs.match_on === 'all';
-    for (const source of sources) {
-      const compiled = compile(source);
-      if (typeof compiled === 'string') this.problem ??= compiled;
-      else this.regexes.push(compiled);
-    }
-    this.expected = `values matching ${this.all ? 'all' : 'any'} of ${sources.map((s) => `/${s}/u`).join(', ')}`;
-  }
-
-  protected test(value: unknown): string | undefined {
-    const text = textOf(value);
-    const ok = this.all ? this.regexes.every((r) => r.test(text)) : this.regexes.some((r) => r.test(text));
-    return ok
-      ? undefined
-      : `must match ${this.expected.slice('values matching '.length)}, got ${show(value)}`;
-  }
-}
-
-/** GX: unexpected when any regex of the list is found in the value. */
-class ValuesNotMatchRegexList extends ColumnMapEvaluator {
-  protected readonly expected: string;
-  private readonly regexes: RegExp[] = [];
-
-  constructor(config: ExpectationConfig) {
-    super(config);
-    const sources = (config.kwargs.regex_list as string[] | undefined) ?? [];
-    for (const source of sources) {
-      const compiled = compile(source);
-      if (typeof compiled === 'string') this.problem ??= compiled;
-      else this.regexes.push(compiled);
-    }
-    this.expected = `values matching none of ${sources.map((s) => `/${s}/u`).join(', ')}`;
-  }
-
-  protected test(value: unknown): string | undefined {
-    const text = textOf(value);
-    const found = this.regexes.find((r) => r.test(text));
-    return found ? `must not match /${found.source}/u, got ${show(value)}` : undefined;
-  }
-}
-
 /**
  * Type names as GX accepts them for in-memory data: Python built-ins (int, float, str, bool, dict,
  * list), numpy/pandas dtypes (int64, float64, …) and common SQL names. The catalogue lists them.
@@ -261,125 +288,6 @@ class ValuesOfType extends ColumnMapEvaluator {
 class ValuesInTypeList extends ValuesOfType {
   constructor(config: ExpectationConfig) {
     super(config, (config.kwargs.type_list as string[] | undefined) ?? []);
-  }
-}
-
-/** GX: lengths of the values' text, min/max inclusive (a null bound is no bound). */
-class LengthsBetween extends ColumnMapEvaluator {
-  protected readonly expected: string;
-  private readonly min: number | null;
-  private readonly max: number | null;
-
-  constructor(config: ExpectationConfig) {
-    super(config);
-    this.min = (config.kwargs.min_value as number | null | undefined) ?? null;
-    this.max = (config.kwargs.max_value as number | null | undefined) ?? null;
-    if (this.min === null && this.max === null) this.problem = 'min_value and max_value cannot both be None';
-    const parts = [this.min !== null ? `>= ${this.min}` : '', this.max !== null ? `<= ${this.max}` : ''];
-    this.expected = `value lengths ${parts.filter(Boolean).join(' and ')}`;
-  }
-
-  protected test(value: unknown): string | undefined {
-    const length = codePoints(textOf(value));
-    if ((this.min !== null && length < this.min) || (this.max !== null && length > this.max)) {
-      return `length must be ${this.expected.slice('value lengths '.length)}, got ${length} (${show(value)})`;
-    }
-    return undefined;
-  }
-}
-
-class LengthsEqual extends ColumnMapEvaluator {
-  protected readonly expected: string;
-  private readonly length: number;
-
-  constructor(config: ExpectationConfig) {
-    super(config);
-    this.length = Number(config.kwargs.value);
-    this.expected = `value lengths of ${this.length}`;
-  }
-
-  protected test(value: unknown): string | undefined {
-    const length = codePoints(textOf(value));
-    return length === this.length
-      ? undefined
-      : `length must be ${this.length}, got ${length} (${show(value)})`;
-  }
-}
-
-/** Python's datetime.strptime(value, format): the whole value, and a real calendar date. */
-class ValuesMatchStrftime extends ColumnMapEvaluator {
-  protected readonly expected: string;
-  private readonly matches: (text: string) => boolean;
-
-  constructor(config: ExpectationConfig) {
-    super(config);
-    const format = String(config.kwargs.strftime_format);
-    this.expected = `values in strftime format '${format}'`;
-    const matcher = strftimeMatcher(format);
-    if (typeof matcher === 'string') {
-      this.problem = matcher;
-      this.matches = () => false;
-    } else this.matches = matcher;
-  }
-
-  protected test(value: unknown): string | undefined {
-    return typeof value === 'string' && this.matches(value)
-      ? undefined
-      : `must be a date-time in ${this.expected.slice('values in '.length)}, got ${show(value)}`;
-  }
-}
-
-/** dateutil.parser.parse, as approximated in date-time.ts (docs/expectations.md says where the two differ). */
-class ValuesDateParseable extends ColumnMapEvaluator {
-  protected readonly expected = 'values dateutil can parse as a date-time';
-
-  protected test(value: unknown): string | undefined {
-    if (typeof value !== 'string') return `must be a string holding a date-time, got ${show(value)}`;
-    return isDateLike(value) ? undefined : `must be a parseable date-time, got ${show(value)}`;
-  }
-}
-
-class ValuesJsonParseable extends ColumnMapEvaluator {
-  protected readonly expected = 'values that parse as JSON';
-
-  protected test(value: unknown): string | undefined {
-    if (typeof value !== 'string') return undefined;
-    try {
-      JSON.parse(value);
-      return undefined;
-    } catch (error) {
-      return `must be JSON (${(error as Error).message}), got ${show(value)}`;
-    }
-  }
-}
-
-/** A text value is parsed as JSON first (as GX does); a JSON Lines object or array is checked as it is. */
-class ValuesMatchJsonSchema extends ColumnMapEvaluator {
-  protected readonly expected = 'values matching the JSON Schema in kwargs.json_schema';
-  private readonly validate: ValidateFunction | undefined;
-
-  constructor(config: ExpectationConfig) {
-    super(config);
-    try {
-      const ajv = new Ajv2020({ allErrors: false, strict: false });
-      this.validate = ajv.compile(config.kwargs.json_schema as object);
-    } catch (error) {
-      this.problem = `json_schema is not a usable JSON Schema: ${(error as Error).message}`;
-    }
-  }
-
-  protected test(value: unknown): string | undefined {
-    let parsed = value;
-    if (typeof value === 'string') {
-      try {
-        parsed = JSON.parse(value);
-      } catch {
-        return `must be JSON matching the schema, got ${show(value)}`;
-      }
-    }
-    if (this.validate?.(parsed)) return undefined;
-    const error = this.validate?.errors?.[0];
-    return `must match the JSON Schema (${error ? `${error.instancePath || '/'} ${error.message}` : 'invalid'}), got ${show(value)}`;
   }
 }
 

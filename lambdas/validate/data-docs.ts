@@ -162,7 +162,7 @@ export function renderValidationHtml(result: SuiteValidationResult, context: Dat
     .map(
       (r) =>
         `<tr><td>${outcomePill(r)}</td><td><code>${escapeHtml(r.expectation_config.type)}</code>` +
-        `<div class="muted">severity ${escapeHtml(r.expectation_config.severity ?? 'error')}</div></td>` +
+        `<div class="muted">severity ${escapeHtml(r.expectation_config.severity)}</div></td>` +
         `<td>${kwargsOf(r)}</td><td>${observed(r)}</td><td>${samples(r)}</td></tr>`,
     )
     .join('\n');

@@ -23,7 +23,6 @@ export interface Decision {
 export interface Judged {
   severity: Severity;
   kind: ExpectationKind;
-  mostlyExplicit: boolean;
   finding: Finding;
 }
 
@@ -38,12 +37,12 @@ export function decide(
     .map((j) => `${j.finding.summary}.`);
   if (stoppedBecause !== undefined) return { promote: false, reasons: [stoppedBecause], warnings };
   const reasons: string[] = [];
-  for (const { severity, kind, mostlyExplicit, finding } of judged) {
+  for (const { severity, kind, finding } of judged) {
     if (finding.success || severity !== 'error') continue;
     if (finding.exception !== undefined) reasons.push(`${finding.summary}.`);
     else if (onFailure === 'reject') reasons.push(`${finding.summary} (on_failure: reject).`);
     else if (kind === 'table' || kind === 'column_aggregate') reasons.push(`${finding.summary}.`);
-    else if (mostlyExplicit) reasons.push(`Quarantine budget exceeded: ${finding.summary}.`);
+    else if (finding.mostly !== undefined) reasons.push(`Quarantine budget exceeded: ${finding.summary}.`);
   }
   if (onFailure === 'quarantine' && rows.read > 0 && rows.valid === 0) {
     reasons.push(

@@ -194,8 +194,8 @@ class ValidationRun {
     this.quarantines = this.rowEvaluators.map((e) => e.config.severity !== 'warning');
     const { format } = contract;
     if (format.type === 'csv') {
-      this.reader = new CsvReader(format.delimiter ?? ',', format.quote ?? '"');
-      const nulls = format.null_values ?? [];
+      this.reader = new CsvReader(format.delimiter, format.quote);
+      const nulls = format.null_values;
       this.nullValues = nulls.length > 0 ? new Set(nulls) : undefined;
     } else {
       this.reader = new JsonLinesReader();
@@ -483,7 +483,7 @@ class ValidationRun {
         type: evaluator.config.type,
         kwargs: evaluator.config.kwargs,
         // GX keeps what it does not model in meta: the severity shows there too for GX tooling.
-        meta: { ...evaluator.config.meta, severity: evaluator.config.severity ?? 'error' },
+        meta: { ...evaluator.config.meta, severity: evaluator.config.severity },
         severity: evaluator.config.severity,
       },
       result: finding.result,
@@ -511,17 +511,16 @@ class ValidationRun {
         },
         ...(columns ? { columns } : {}),
         rows,
-        on_failure: this.contract.on_failure ?? 'quarantine',
+        on_failure: this.contract.on_failure,
         ...(stopped ? { stopped_early: stopped } : {}),
       },
     };
     const judged: Judged[] = entries.map(({ evaluator, finding }) => ({
-      severity: evaluator.config.severity ?? 'error',
+      severity: evaluator.config.severity,
       kind: evaluator.kind,
-      mostlyExplicit: evaluator.mostlyExplicit,
       finding,
     }));
-    const decision = decide(this.contract.on_failure ?? 'quarantine', judged, rows, stopped);
+    const decision = decide(this.contract.on_failure, judged, rows, stopped);
     return { result, rows, decision, summaries: entries.map(({ finding }) => finding.summary) };
   }
 }

@@ -1,7 +1,8 @@
 /**
- * What every expectation evaluator is, and the shared machinery of the two common kinds: a
- * column-map evaluator (GX null handling, `mostly`, unexpected values shaped by result_format)
- * and a table evaluator (a finding from what is known at the end of the stream).
+ * What every expectation evaluator is, and the shared machinery of the common kinds: the counting
+ * of map evaluators (column maps and multicolumn maps: `mostly`, unexpected values shaped by
+ * result_format), GX's null handling of column maps, and a table evaluator (a finding from what
+ * is known at the end of the stream).
  */
 import type { ExpectationConfig } from '../shared/contract.js';
 import type { ExpectationKind } from '../shared/expectation-catalogue.js';
@@ -32,6 +33,11 @@ export interface Finding {
   exception?: string;
   /** One sentence naming the expectation, what was observed and what was expected. */
   summary: string;
+  /**
+   * The `mostly` the contract set on a row-level expectation: failing then means more unexpected
+   * rows than it allows (the quarantine budget is spent), not only rows to quarantine.
+   */
+  mostly?: number;
 }
 
 /** The name of the row on a line of the input in messages: `17`, or `3 of part-2.csv` in a batch of files. */
@@ -42,8 +48,6 @@ export interface Evaluator {
   readonly kind: ExpectationKind;
   /** The column a row's failure is reported under; null when the expectation is not about one column. */
   readonly column: string | null;
-  /** kwargs set `mostly`: failing means more unexpected values than the contract allows. */
-  readonly mostlyExplicit: boolean;
   /** finish() needs TableFacts.columns (for JSON Lines the engine then collects the keys it sees). */
   readonly needsColumns: boolean;
   /** Called once the columns are known (CSV header); undefined for JSON Lines. */
@@ -75,31 +79,62 @@ export function notEvaluated(config: ExpectationConfig, why: string): Finding {
 }
 
 /**
- * GX column-map semantics: null values are not looked at (except by not_be_null) and count as
- * missing; `mostly` is the share of non-null values that must pass (default 1); with no
- * unexpected or no non-null values the expectation passes.
+ * The counting every map expectation shares, over a column (column map) or several columns of a
+ * record (multicolumn): elements looked at, missing ones (not looked at), unexpected ones shaped by
+ * result_format, and `mostly`, the share of the looked-at ones that must pass (default 1).
  */
-export abstract class ColumnMapEvaluator implements Evaluator {
-  readonly kind: ExpectationKind = 'column_map';
-  readonly column: string;
-  readonly mostlyExplicit: boolean;
+export abstract class MapEvaluator implements Evaluator {
+  abstract readonly kind: ExpectationKind;
+  abstract readonly column: string | null;
   readonly needsColumns = false;
-  protected readonly mostly: number;
+  /** kwargs.mostly when the contract sets it; undefined means GX's default, 1. */
+  protected readonly mostly: number | undefined;
   protected readonly format: ResultFormat;
   protected readonly unexpected: UnexpectedValues;
   protected elementCount = 0;
   protected missingCount = 0;
   /** Why the expectation cannot be evaluated, once known. */
   protected problem: string | undefined;
+
+  constructor(readonly config: ExpectationConfig) {
+    const { mostly } = config.kwargs;
+    this.mostly = typeof mostly === 'number' ? mostly : undefined;
+    this.format = parseResultFormat(config.kwargs);
+    this.unexpected = new UnexpectedValues(this.format);
+  }
+
+  abstract begin(columns: readonly string[] | undefined): void;
+
+  abstract finish(table: TableFacts): Finding;
+
+  /**
+   * The finding over `considered` values (GX's missing-aware counts: `nonNull` is null for an
+   * expectation over every row). An explicit `mostly` travels on it: a failure then means more
+   * unexpected rows than the contract allows.
+   */
+  protected mapFinding(considered: number, nonNull: number | null, summary: string): Finding {
+    return {
+      success: mostlySucceeds(considered, this.unexpected.count, this.mostly ?? 1),
+      result: this.unexpected.mapResult(this.elementCount, nonNull),
+      summary,
+      ...(this.mostly === undefined ? {} : { mostly: this.mostly }),
+    };
+  }
+}
+
+/**
+ * GX column-map semantics: null values are not looked at (except by not_be_null) and count as
+ * missing; with no unexpected or no non-null values the expectation passes.
+ */
+export abstract class ColumnMapEvaluator extends MapEvaluator {
+  readonly kind: ExpectationKind = 'column_map';
+  readonly column: string;
   /** What the values should be, for messages: "values >= 0". */
   protected abstract readonly expected: string;
 
-  constructor(readonly config: ExpectationConfig) {
+  constructor(config: ExpectationConfig) {
+    super(config);
     this.column = String(config.kwargs.column);
-    this.mostlyExplicit = typeof config.kwargs.mostly === 'number';
-    this.mostly = this.mostlyExplicit ? (config.kwargs.mostly as number) : 1;
-    this.format = parseResultFormat(config.kwargs);
-    this.unexpected = new UnexpectedValues(this.format);
   }
 
   begin(columns: readonly string[] | undefined): void {
@@ -126,11 +161,7 @@ export abstract class ColumnMapEvaluator implements Evaluator {
   finish(_table: TableFacts): Finding {
     if (this.problem !== undefined) return notEvaluated(this.config, this.problem);
     const considered = this.elementCount - this.missingCount;
-    return {
-      success: mostlySucceeds(considered, this.unexpected.count, this.mostly),
-      result: this.unexpected.mapResult(this.elementCount, considered),
-      summary: this.summary(considered, 'non-null values'),
-    };
+    return this.mapFinding(considered, considered, this.summary(considered, 'non-null values'));
   }
 
   protected summary(considered: number, what: string): string {
@@ -140,9 +171,10 @@ export abstract class ColumnMapEvaluator implements Evaluator {
       count === 0
         ? `no unexpected values among ${considered} ${what}`
         : `${count} of ${considered} ${what} (${percent(count, considered)}) are unexpected${examples.length > 0 ? `, e.g. ${examples.join(', ')}` : ''}`;
-    const budget = this.mostlyExplicit
-      ? `; mostly ${this.mostly} allows at most ${percent(1 - this.mostly, 1)} unexpected`
-      : '';
+    const budget =
+      this.mostly === undefined
+        ? ''
+        : `; mostly ${this.mostly} allows at most ${percent(1 - this.mostly, 1)} unexpected`;
     return `${this.config.type} on column '${this.column}': ${observed}; expected ${this.expected}${budget}`;
   }
 }
@@ -158,11 +190,7 @@ export abstract class AllRowsColumnMapEvaluator extends ColumnMapEvaluator {
 
   override finish(): Finding {
     if (this.problem !== undefined) return notEvaluated(this.config, this.problem);
-    return {
-      success: mostlySucceeds(this.elementCount, this.unexpected.count, this.mostly),
-      result: this.unexpected.mapResult(this.elementCount, null),
-      summary: this.summary(this.elementCount, 'values'),
-    };
+    return this.mapFinding(this.elementCount, null, this.summary(this.elementCount, 'values'));
   }
 }
 
@@ -175,7 +203,6 @@ export function mostlySucceeds(considered: number, unexpected: number, mostly: n
 export abstract class TableEvaluator implements Evaluator {
   readonly kind: ExpectationKind = 'table';
   readonly column = null;
-  readonly mostlyExplicit = false;
   readonly needsColumns: boolean = false;
   protected readonly format: ResultFormat;
 

@@ -1,26 +1,23 @@
 /**
- * Expectations about several columns of a record (row-level: an unexpected row is quarantined at
- * severity error, as with a column map) and about the table as a whole (batch-level).
+ * Expectations about several columns of a record: row-level, so an unexpected row is quarantined
+ * at severity error, as with a column map.
  */
 import type { ExpectationConfig } from '../shared/contract.js';
+import { parseDateTime } from '../shared/date-time.js';
 import type { ExpectationKind } from '../shared/expectation-catalogue.js';
-import { parseDateTime } from './date-time.js';
 import { decimal } from './decimal.js';
 import {
   type Evaluator,
   type Finding,
   listed,
-  mostlySucceeds,
+  MapEvaluator,
   notEvaluated,
   percent,
   type Row,
   type RowNamer,
   show,
-  TableEvaluator,
-  type TableFacts,
 } from './evaluator.js';
 import { FirstOccurrences } from './first-occurrences.js';
-import { observedResult, parseResultFormat, type ResultFormat, UnexpectedValues } from './result-format.js';
 
 export const MULTICOLUMN_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
   expect_column_pair_values_to_be_equal: (c) => new PairEqual(c),
@@ -28,44 +25,26 @@ export const MULTICOLUMN_EVALUATORS: Readonly<Record<string, (config: Expectatio
   expect_compound_columns_to_be_unique: (c) => new CompoundUnique(c),
   expect_select_column_values_to_be_unique_within_record: (c) => new UniqueWithinRecord(c),
   expect_multicolumn_sum_to_equal: (c) => new MulticolumnSum(c),
-  expect_table_row_count_to_equal: (c) => new RowCountEqual(c),
-  expect_table_column_count_to_be_between: (c) => new ColumnCount(c, 'between'),
-  expect_table_column_count_to_equal: (c) => new ColumnCount(c, 'equal'),
-  expect_table_columns_to_match_ordered_list: (c) => new ColumnsOrdered(c),
-  expect_column_to_exist: (c) => new ColumnExists(c),
 };
 
 /**
- * A map over several columns of each record. GX's `ignore_row_if` decides which rows are looked
- * at (ignored rows count as missing); `mostly` is the share of the rows looked at that must pass.
+ * A map over several columns of each record, counted as a column map is (MapEvaluator). GX's
+ * `ignore_row_if` decides which rows are looked at (ignored rows count as missing); `mostly` is
+ * the share of the rows looked at that must pass.
  */
-abstract class RowMapEvaluator implements Evaluator {
+abstract class RowMapEvaluator extends MapEvaluator {
   readonly kind: ExpectationKind = 'multicolumn';
   readonly column = null;
-  readonly mostlyExplicit: boolean;
-  readonly needsColumns = false;
   protected readonly columns: string[];
-  private readonly mostly: number;
-  private readonly format: ResultFormat;
-  protected readonly unexpected: UnexpectedValues;
   private readonly ignoreIf: string;
-  private elementCount = 0;
-  private missingCount = 0;
-  private problem: string | undefined;
   protected abstract readonly expected: string;
 
-  constructor(
-    readonly config: ExpectationConfig,
-    defaultIgnore: string,
-  ) {
+  constructor(config: ExpectationConfig, defaultIgnore: string) {
+    super(config);
     const { kwargs } = config;
     this.columns = Array.isArray(kwargs.column_list)
       ? (kwargs.column_list as string[])
       : [String(kwargs.column_A), String(kwargs.column_B)];
-    this.mostlyExplicit = typeof kwargs.mostly === 'number';
-    this.mostly = this.mostlyExplicit ? (kwargs.mostly as number) : 1;
-    this.format = parseResultFormat(kwargs);
-    this.unexpected = new UnexpectedValues(this.format);
     this.ignoreIf = typeof kwargs.ignore_row_if === 'string' ? kwargs.ignore_row_if : defaultIgnore;
   }
 
@@ -116,11 +95,11 @@ abstract class RowMapEvaluator implements Evaluator {
       count === 0
         ? `no unexpected rows among ${considered} rows looked at`
         : `${count} of ${considered} rows (${percent(count, considered)}) are unexpected, e.g. ${examples.join(', ')}`;
-    return {
-      success: mostlySucceeds(considered, count, this.mostly),
-      result: this.unexpected.mapResult(this.elementCount, considered),
-      summary: `${this.config.type} on columns ${listed(this.columns)}: ${observed}; expected ${this.expected}`,
-    };
+    return this.mapFinding(
+      considered,
+      considered,
+      `${this.config.type} on columns ${listed(this.columns)}: ${observed}; expected ${this.expected}`,
+    );
   }
 }
 
@@ -242,96 +221,5 @@ class MulticolumnSum extends RowMapEvaluator {
     // Decimal sums such as 0.1 + 0.2 are not exact in binary: compare to a relative tolerance.
     const close = Math.abs(sum - this.total) <= 1e-9 * Math.max(1, Math.abs(this.total));
     return close ? undefined : `must sum to ${this.total}, got ${sum} from ${show(values)}`;
-  }
-}
-
-class RowCountEqual extends TableEvaluator {
-  finish(table: TableFacts): Finding {
-    const expected = Number(this.config.kwargs.value);
-    return {
-      success: table.rowCount === expected,
-      result: observedResult(this.format, table.rowCount),
-      summary: `${this.config.type}: ${table.rowCount} rows read; expected ${expected}`,
-    };
-  }
-}
-
-class ColumnCount extends TableEvaluator {
-  override readonly needsColumns = true;
-
-  constructor(
-    config: ExpectationConfig,
-    private readonly how: 'between' | 'equal',
-  ) {
-    super(config);
-  }
-
-  finish(table: TableFacts): Finding {
-    const count = table.columns?.length ?? 0;
-    const { kwargs } = this.config;
-    let success: boolean;
-    let expected: string;
-    if (this.how === 'equal') {
-      success = count === Number(kwargs.value);
-      expected = String(kwargs.value);
-    } else {
-      const min = (kwargs.min_value as number | null | undefined) ?? null;
-      const max = (kwargs.max_value as number | null | undefined) ?? null;
-      success = (min === null || count >= min) && (max === null || count <= max);
-      expected = [min !== null ? `>= ${min}` : '', max !== null ? `<= ${max}` : '']
-        .filter(Boolean)
-        .join(' and ');
-    }
-    return {
-      success,
-      result: observedResult(this.format, count),
-      summary: `${this.config.type}: ${count} columns; expected ${expected}`,
-    };
-  }
-}
-
-/** GX: the same columns in the same order; details list each position that differs. */
-class ColumnsOrdered extends TableEvaluator {
-  override readonly needsColumns = true;
-
-  finish(table: TableFacts): Finding {
-    const expected = (this.config.kwargs.column_list as string[] | undefined) ?? [];
-    const actual = [...(table.columns ?? [])];
-    const mismatched: Array<Record<string, unknown>> = [];
-    for (let i = 0; i < Math.max(expected.length, actual.length); i++) {
-      if (expected[i] !== actual[i]) {
-        mismatched.push({
-          'Expected Column Position': i,
-          Expected: expected[i] ?? null,
-          Found: actual[i] ?? null,
-        });
-      }
-    }
-    const success = mismatched.length === 0;
-    return {
-      success,
-      result: observedResult(this.format, actual, success ? undefined : { mismatched }),
-      summary: `${this.config.type}: columns ${listed(actual)}; expected ${listed(expected)} in that order`,
-    };
-  }
-}
-
-/** GX: the column is there, and at column_index (0-based) when that is given. */
-class ColumnExists extends TableEvaluator {
-  override readonly needsColumns = true;
-
-  finish(table: TableFacts): Finding {
-    const column = String(this.config.kwargs.column);
-    const at = this.config.kwargs.column_index;
-    const columns = table.columns ?? [];
-    const position = columns.indexOf(column);
-    const success = position !== -1 && (typeof at !== 'number' || position === at);
-    return {
-      success,
-      result: this.format.level === 'BOOLEAN_ONLY' || success ? {} : { details: { columns: [...columns] } },
-      summary:
-        `${this.config.type}: column '${column}' is ${position === -1 ? 'absent' : `at index ${position}`}` +
-        `; expected it${typeof at === 'number' ? ` at index ${at}` : ''} (columns: ${listed(columns)})`,
-    };
   }
 }

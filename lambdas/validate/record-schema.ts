@@ -163,7 +163,6 @@ function valueAt(record: Row, path: string[]): unknown {
 export class SchemaConformance implements Evaluator {
   readonly kind: ExpectationKind = 'column_map';
   readonly column = null;
-  readonly mostlyExplicit = false;
   readonly needsColumns = false;
   readonly config;
   private readonly format: ResultFormat;

@@ -3,8 +3,9 @@
  * GX writes them) and `result_format`: how much of each result is reported.
  */
 import type { Severity } from '../shared/contract.js';
+import { RESULT_FORMAT_LEVELS, type ResultFormatLevel } from '../shared/result-format-levels.js';
 
-export type ResultFormatLevel = 'BOOLEAN_ONLY' | 'BASIC' | 'SUMMARY' | 'COMPLETE';
+export type { ResultFormatLevel } from '../shared/result-format-levels.js';
 
 export interface ResultFormat {
   level: ResultFormatLevel;
@@ -102,8 +103,6 @@ export function publishedResult(result: SuiteValidationResult): PublishedSuiteRe
   };
 }
 
-const LEVELS: readonly ResultFormatLevel[] = ['BOOLEAN_ONLY', 'BASIC', 'SUMMARY', 'COMPLETE'];
-
 /** Reads kwargs.result_format (a level name or GX's object form); GX's default is SUMMARY. */
 export function parseResultFormat(kwargs: Record<string, unknown>): ResultFormat {
   const given = kwargs.result_format;
@@ -113,7 +112,7 @@ export function parseResultFormat(kwargs: Record<string, unknown>): ResultFormat
       : given && typeof given === 'object'
         ? { ...given }
         : {};
-  const level = LEVELS.includes(spec.result_format as ResultFormatLevel)
+  const level = RESULT_FORMAT_LEVELS.includes(spec.result_format as ResultFormatLevel)
     ? (spec.result_format as ResultFormatLevel)
     : 'SUMMARY';
   const partialCount = typeof spec.partial_unexpected_count === 'number' ? spec.partial_unexpected_count : 20;

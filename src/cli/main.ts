@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { resultFormatLevelsText } from '../../lambdas/shared/result-format-levels.js';
 import { EXIT } from './exit-codes.js';
 
 const EXIT_CODES_HELP =
@@ -73,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .argument('<contract>', "contract file (YAML or JSON); a name other than the file's is a warning here")
     .argument('<file>', "CSV, JSON Lines or JSON file, read as the contract's format says")
-    .option('--result-format <level>', 'BOOLEAN_ONLY, BASIC, SUMMARY or COMPLETE for every expectation')
+    .option('--result-format <level>', `${resultFormatLevelsText()} for every expectation`)
     .option('--json <file>', 'write the GX-shaped validation result as JSON')
     .option('--html <file>', 'write the data docs as a self-contained HTML page')
     .action(async (contract: string, file: string, options) => {

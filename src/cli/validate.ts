@@ -7,14 +7,11 @@ import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs
 import { Readable } from 'node:stream';
 import { type Contract, isJsonDocuments, loadStandaloneContractFile } from '../../lambdas/shared/contract.js';
 import { MalformedInput } from '../../lambdas/shared/errors.js';
+import { RESULT_FORMAT_LEVELS, type ResultFormatLevel } from '../../lambdas/shared/result-format-levels.js';
 import { renderValidationHtml } from '../../lambdas/validate/data-docs.js';
 import { type ValidationOutcome, validateStream } from '../../lambdas/validate/engine.js';
 import { documentLines } from '../../lambdas/validate/raw-batch.js';
-import {
-  type ExpectationValidationResult,
-  publishedResult,
-  type ResultFormatLevel,
-} from '../../lambdas/validate/result-format.js';
+import { type ExpectationValidationResult, publishedResult } from '../../lambdas/validate/result-format.js';
 import { table } from '../local/history.js';
 
 export interface ValidateCommandOptions {
@@ -25,7 +22,6 @@ export interface ValidateCommandOptions {
   progressFrom?: number;
 }
 
-const LEVELS: readonly ResultFormatLevel[] = ['BOOLEAN_ONLY', 'BASIC', 'SUMMARY', 'COMPLETE'];
 const PROGRESS_FROM = 4 * 1024 * 1024;
 
 export async function validateCommand(
@@ -91,8 +87,8 @@ export function readUtf8(file: string): string {
 /** The contract with every expectation's result_format set to the level given on the command line. */
 function withResultFormat(contract: Contract, level: string): Contract {
   const upper = level.toUpperCase() as ResultFormatLevel;
-  if (!LEVELS.includes(upper)) {
-    throw new Error(`--result-format must be one of ${LEVELS.join(', ')}, got '${level}'`);
+  if (!RESULT_FORMAT_LEVELS.includes(upper)) {
+    throw new Error(`--result-format must be one of ${RESULT_FORMAT_LEVELS.join(', ')}, got '${level}'`);
   }
   return {
     ...contract,
@@ -112,7 +108,7 @@ export function summary(
     mark(r),
     r.expectation_config.type,
     columnsOf(r.expectation_config.kwargs),
-    r.expectation_config.severity ?? 'error',
+    r.expectation_config.severity,
     observedOf(r),
   ]);
   const out = [

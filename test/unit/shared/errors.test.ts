@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import * as errors from '../../../lambdas/shared/errors.js';
-import { SLUICE_ERROR_NAMES, SluiceError } from '../../../lambdas/shared/errors.js';
+import { SLUICE_ERROR_NAMES, SLUICE_ERRORS, SluiceError } from '../../../lambdas/shared/errors.js';
 
 // The state machine matches Retry and Catch on error names: each must be the class's own name,
 // whatever a bundler makes of the class, and listed where the ASL tests look for names.
@@ -36,5 +36,17 @@ describe('Sluice errors', () => {
 
   it('list every error class in SLUICE_ERROR_NAMES', () => {
     expect([...SLUICE_ERROR_NAMES].sort()).toEqual(errorClasses.map(([exported]) => exported).sort());
+  });
+});
+
+describe('SLUICE_ERROR_NAMES', () => {
+  it('lists every error class the module exports, by the name it throws with', () => {
+    // Prepare
+    const exported = errorClasses.map(([, ErrorClass]) => ErrorClass);
+    // Act
+    const thrownNames = exported.map((ErrorClass) => new ErrorClass('x').name);
+    // Assess
+    expect(new Set<unknown>(SLUICE_ERRORS)).toEqual(new Set<unknown>(exported));
+    expect([...SLUICE_ERROR_NAMES].sort()).toEqual(thrownNames.sort());
   });
 });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { isDateLike, parseDateTime } from '../../../lambdas/validate/date-time.js';
+import { isDateLike, parseDateTime } from '../../../lambdas/shared/date-time.js';
 
 const NOV_25 = Date.UTC(2026, 10, 25);
 const NOV_25_10H = Date.UTC(2026, 10, 25, 10);
@@ -41,7 +41,7 @@ describe('parseDateTime', () => {
   it('reads a date-time without a zone as UTC whatever the machine time zone is', () => {
     // Prepare: the time zone is read once per process, so ask a process started in New York.
     const script = [
-      `import { parseDateTime } from ${JSON.stringify(join(import.meta.dirname, '../../../lambdas/validate/date-time.ts'))};`,
+      `import { parseDateTime } from ${JSON.stringify(join(import.meta.dirname, '../../../lambdas/shared/date-time.ts'))};`,
       `console.log(JSON.stringify(['2026-11-25', '2026-11-25T10:00', 'Nov 25 2026 10:00', '2026-11-25T10:00:00Z'].map(parseDateTime)));`,
     ].join('\n');
     // Act

@@ -1,0 +1,133 @@
+/**
+ * What an expectation's kwargs must be beyond the JSON Schema of its catalogue entry: regular
+ * expressions, strftime formats and JSON Schemas this validator can read, and why a kwarg GX once
+ * had is not taken. The contract loader adds these problems to the ones the schemas find.
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parseDateTime } from './date-time.js';
+import { DATE_TIME_EXPECTATIONS, EXPECTATION_CATALOGUE } from './expectation-catalogue.js';
+import { STRFTIME_DIRECTIVES, strftimeMatcher } from './strftime.js';
+
+/**
+ * kwargs GX has had that this validator does not take, and why: the contract loader adds the reason
+ * to its "unexpected property" message, so that a suite carried over from GX says what to change.
+ */
+const NOT_TAKEN: Readonly<Record<string, string>> = {
+  parse_strings_as_datetimes:
+    `values are compared as date-times only by ${DATE_TIME_EXPECTATIONS.join(', ')} ` +
+    `(GX deprecated the kwarg in 0.13.41 and removed it in 1.0); remove it, and write a value_set as the values are written in the data`,
+  allow_cross_type_comparisons:
+    'values of different types are not compared: such a value is unexpected (GX deprecated the kwarg with parse_strings_as_datetimes)',
+  output_strftime_format: 'the observed value is reported as it is written in the data',
+  row_condition: 'conditional expectations are not supported: every row is looked at',
+  condition_parser: 'conditional expectations are not supported: every row is looked at',
+};
+
+/** Why a kwarg that an expectation's schema does not list is refused, when there is more to say than that. */
+export function notTakenBecause(kwarg: string): string | undefined {
+  return Object.hasOwn(NOT_TAKEN, kwarg) ? NOT_TAKEN[kwarg] : undefined;
+}
+
+/** A kwarg the JSON Schema allows but the validator cannot honour. */
+export interface KwargProblem {
+  /** JSON pointer inside kwargs: '/regex_list/1'. */
+  pointer: string;
+  message: string;
+}
+
+/**
+ * What the kwargs' JSON Schema cannot say, checked once the kwargs match it: regular expressions
+ * and strftime formats this validator can read, a usable json_schema, one value range per
+ * quantile and no approximate quantiles, and date-time bounds and value sets under
+ * parse_strings_as_datetimes. GX raises for each of these when it validates.
+ */
+export function kwargProblems(type: string, kwargs: Record<string, unknown>): KwargProblem[] {
+  const spec = EXPECTATION_CATALOGUE[type];
+  if (!spec) return [];
+  const problems: KwargProblem[] = [];
+  const refuse = (pointer: string, message: string) =>
+    problems.push({ pointer, message: `${type}: ${message}` });
+
+  for (const arg of spec.regexArgs ?? []) {
+    const value = kwargs[arg];
+    const sources: Array<[string, unknown]> =
+      typeof value === 'string'
+        ? [[`/${arg}`, value]]
+        : Array.isArray(value)
+          ? value.map((v, i) => [`/${arg}/${i}`, v])
+          : [];
+    for (const [pointer, source] of sources) {
+      const why = typeof source === 'string' ? regexProblem(source) : undefined;
+      if (why !== undefined) refuse(pointer, `not a valid regular expression: ${why}`);
+    }
+  }
+  if (typeof kwargs.strftime_format === 'string') {
+    const matcher = strftimeMatcher(kwargs.strftime_format);
+    if (typeof matcher === 'string') {
+      refuse('/strftime_format', `${matcher}; the directives read here are ${STRFTIME_DIRECTIVES.join(' ')}`);
+    }
+  }
+  if (kwargs.json_schema !== undefined) {
+    try {
+      // The options of the evaluator's own compile (column-map-text-expectations.ts), without its warnings.
+      new Ajv2020({ allErrors: false, strict: false, logger: false }).compile(kwargs.json_schema as object);
+    } catch (error) {
+      refuse('/json_schema', `not a usable JSON Schema: ${(error as Error).message}`);
+    }
+  }
+  const ranges = kwargs.quantile_ranges as { quantiles?: unknown[]; value_ranges?: unknown[] } | undefined;
+  if (ranges?.quantiles && ranges.value_ranges && ranges.quantiles.length !== ranges.value_ranges.length) {
+    refuse(
+      '/quantile_ranges/value_ranges',
+      `quantile_ranges has ${ranges.quantiles.length} quantiles and ${ranges.value_ranges.length} value_ranges; ` +
+        'give one [min, max] range per quantile',
+    );
+  }
+  if (kwargs.allow_relative_error === true) {
+    refuse(
+      '/allow_relative_error',
+      'allow_relative_error: true lets a SQL or Spark backend approximate; quantiles here are computed ' +
+        'exactly, as GX computes them on pandas, where true is an error; leave it out (interpolation ' +
+        '"nearest") or name a pandas interpolation: linear, lower, higher, midpoint or nearest',
+    );
+  }
+  if (kwargs.parse_strings_as_datetimes === true) {
+    const dateTime = (pointer: string, what: string, value: unknown) => {
+      if (typeof value === 'string' && parseDateTime(value) !== undefined) return;
+      refuse(
+        pointer,
+        `with parse_strings_as_datetimes, ${what} must be a date-time text such as "2026-11-25" or ` +
+          `"2026-11-25T10:00:00Z", got ${JSON.stringify(value)}`,
+      );
+    };
+    for (const bound of ['min_value', 'max_value']) {
+      if (kwargs[bound] !== undefined && kwargs[bound] !== null) dateTime(`/${bound}`, bound, kwargs[bound]);
+    }
+    if (Array.isArray(kwargs.value_set)) {
+      kwargs.value_set.forEach((v, i) => {
+        dateTime(`/value_set/${i}`, 'each value_set entry', v);
+      });
+    }
+  }
+  return problems;
+}
+
+/** Python spellings that JavaScript regular expressions do not read, with what to write instead. */
+const PYTHON_ONLY: ReadonlyArray<[RegExp, string]> = [
+  [/\(\?P</, "Python's (?P<name>…) is written (?<name>…)"],
+  [/\(\?P=/, "Python's (?P=name) is written \\k<name>"],
+  [/\\A/, "Python's \\A is written ^"],
+  [/\\Z/, "Python's \\Z is written $"],
+  [/\(\?[aiLmsux]+\)/, 'inline flags such as (?i) are not read; write the alternatives out, e.g. [Aa]'],
+];
+
+/** Why a regex does not compile as the validator compiles it (a JavaScript RegExp with the u flag). */
+function regexProblem(source: string): string | undefined {
+  try {
+    new RegExp(source, 'u');
+    return undefined;
+  } catch (error) {
+    const hints = PYTHON_ONLY.filter(([spelling]) => spelling.test(source)).map(([, hint]) => hint);
+    return `${(error as Error).message} (JavaScript syntax with the u flag${hints.length > 0 ? `; ${hints.join('; ')}` : ''})`;
+  }
+}
