@@ -1,13 +1,13 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, LogStream, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { StreamSourceConfig } from '../../lambdas/shared/contract.js';
-import { acknowledgeFindings } from '../nag.js';
+import { acknowledgeFindings, acknowledgeRule, bucketObjectsFinding } from '../nag.js';
 
 export interface StreamIngestProps {
   /** The dataset the stream feeds; its records land under `<dataset>/` in raw. */
@@ -127,18 +127,17 @@ export class StreamIngest extends Construct {
     });
     this.deliveryStream.node.addDependency(this.deliveryRole);
 
-    const stack = Stack.of(this);
     acknowledgeFindings(
       this.deliveryRole,
       'AwsSolutions-IAM5',
-      [`Resource::<${stack.getLogicalId(props.rawBucket.node.defaultChild as CfnBucket)}.Arn>/${dataset}/*`],
+      [bucketObjectsFinding(props.rawBucket, `${dataset}/*`)],
       'Firehose writes, reads back and cleans up the multipart uploads of objects it names itself (partition prefix, then delivery stream, time and a UUID), only under this one dataset prefix of the raw bucket.',
     );
-    Validations.of(this.deliveryStream).acknowledge({
-      id: 'AwsSolutions-KDF1',
-      reason:
-        'The delivery stream reads from a Kinesis stream encrypted with the lake key and writes objects encrypted with that key; Firehose server-side encryption cannot be set on a delivery stream whose source is a Kinesis stream.',
-    });
+    acknowledgeRule(
+      this.deliveryStream,
+      'AwsSolutions-KDF1',
+      'The delivery stream reads from a Kinesis stream encrypted with the lake key and writes objects encrypted with that key; Firehose server-side encryption cannot be set on a delivery stream whose source is a Kinesis stream.',
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { EventField, Match, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
@@ -9,6 +9,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Contract } from '../../lambdas/shared/contract.js';
+import { acknowledgeRule } from '../nag.js';
 
 export interface TriggersProps {
   /** The dataset contracts; each s3-upload source and each schedule gets a rule. */
@@ -60,11 +61,11 @@ export class Triggers extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter queue of the EventBridge rule targets; nothing consumes it automatically, so a further DLQ behind it would never receive anything.',
-    });
+    acknowledgeRule(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the EventBridge rule targets; nothing consumes it automatically, so a further DLQ behind it would never receive anything.',
+    );
     this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
       alarmDescription:
         'Sluice: an upload or schedule event could not start the pipeline; the event is in the trigger dead-letter queue.',
