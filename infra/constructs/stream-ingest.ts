@@ -81,7 +81,6 @@ export class StreamIngest extends Construct {
     allowS3Delivery(this.deliveryRole, props.rawBucket, `${dataset}/`, props.encryptionKey);
     this.logGroup.grantWrite(this.deliveryRole);
 
-    const time = `.${source.time_field}`;
     this.deliveryStream = new CfnDeliveryStream(this, 'DeliveryStream', {
       deliveryStreamType: 'KinesisStreamAsSource',
       kinesisStreamSourceConfiguration: {
@@ -97,27 +96,7 @@ export class StreamIngest extends Construct {
         compressionFormat: 'UNCOMPRESSED',
         encryptionConfiguration: { kmsEncryptionConfig: { awskmsKeyArn: props.encryptionKey.keyArn } },
         dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
-        processingConfiguration: {
-          enabled: true,
-          processors: [
-            {
-              type: 'MetadataExtraction',
-              parameters: [
-                // The date and the hour of an ISO 8601 time: "2026-11-25T13:04:05Z" → 2026-11-25, 13.
-                {
-                  parameterName: 'MetadataExtractionQuery',
-                  parameterValue: `{dt: ${time}[0:10], hour: ${time}[11:13]}`,
-                },
-                { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
-              ],
-            },
-            // One record per line: the raw objects are JSON Lines.
-            {
-              type: 'AppendDelimiterToRecord',
-              parameters: [{ parameterName: 'Delimiter', parameterValue: '\\n' }],
-            },
-          ],
-        },
+        processingConfiguration: partitionByRecordTime(source.time_field),
         cloudWatchLoggingOptions: {
           enabled: true,
           logGroupName: this.logGroup.logGroupName,
@@ -172,4 +151,33 @@ function allowS3Delivery(role: Role, bucket: IBucket, prefix: string, key: IKey)
       conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(role).region}.amazonaws.com` } },
     }),
   );
+}
+
+/**
+ * Firehose processing that gives each record the partition keys `dt` and `hour` from its time field,
+ * and writes one record per line.
+ */
+function partitionByRecordTime(timeField: string): CfnDeliveryStream.ProcessingConfigurationProperty {
+  const time = `.${timeField}`;
+  return {
+    enabled: true,
+    processors: [
+      {
+        type: 'MetadataExtraction',
+        parameters: [
+          // The date and the hour of an ISO 8601 time: "2026-11-25T13:04:05Z" → 2026-11-25, 13.
+          {
+            parameterName: 'MetadataExtractionQuery',
+            parameterValue: `{dt: ${time}[0:10], hour: ${time}[11:13]}`,
+          },
+          { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
+        ],
+      },
+      // One record per line: the raw objects are JSON Lines.
+      {
+        type: 'AppendDelimiterToRecord',
+        parameters: [{ parameterName: 'Delimiter', parameterValue: '\\n' }],
+      },
+    ],
+  };
 }
