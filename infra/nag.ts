@@ -1,10 +1,23 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 
 /**
+ * The cdk-nag acknowledgements of Sluice in one place. Each names the exact finding it accepts
+ * (IAM5 reports one finding per wildcard, so a new wildcard that nobody explained still fails the
+ * checks) and says in plain words why the finding is right for Sluice.
+ */
+
+/** Acknowledges a whole cdk-nag rule on a construct and its children. */
+export function acknowledgeRule(scope: IConstruct, ruleId: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id: ruleId, reason });
+}
+
+/**
  * Acknowledges findings of a granular cdk-nag rule (IAM5 reports one finding per wildcard) on a
- * construct and its children, all for the same reason. Each finding is named exactly, so a new
- * wildcard that nobody explained still fails the checks.
+ * construct and its children, all for the same reason.
  */
 export function acknowledgeFindings(
   scope: IConstruct,
@@ -13,4 +26,108 @@ export function acknowledgeFindings(
   reason: string,
 ): void {
   Validations.of(scope).acknowledge(...findings.map((finding) => ({ id: `${ruleId}[${finding}]`, reason })));
+}
+
+/** How cdk-nag names the objects `<pattern>` of a bucket of this stack: `Resource::<Id.Arn>/<pattern>`. */
+export function bucketObjectsFinding(bucket: IBucket, pattern: string): string {
+  const logicalId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnBucket);
+  return `Resource::<${logicalId}.Arn>/${pattern}`;
+}
+
+/** cdk-nag names a function of this stack by its GetAtt (`<Id.Arn>`) and an imported one by its ARN. */
+export function functionArnInFindings(scope: IConstruct, fn: IFunction): string {
+  const arn: unknown = Stack.of(scope).resolve(fn.functionArn);
+  if (typeof arn === 'string') return arn;
+  const [logicalId] = (arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
+  return `<${logicalId}.Arn>`;
+}
+
+/** The wildcard actions that `grantRead` and `grantPut` on a KMS-encrypted bucket produce. */
+const GRANT_ACTION_WILDCARDS = [
+  'Action::s3:GetObject*',
+  'Action::s3:GetBucket*',
+  'Action::s3:List*',
+  'Action::s3:Abort*',
+  'Action::kms:GenerateDataKey*',
+  'Action::kms:ReEncrypt*',
+];
+
+/** A function role's object-level access inside the zone buckets its step reads or writes. */
+export function acknowledgeZoneObjectAccess(role: IRole, buckets: readonly IBucket[]): void {
+  acknowledgeFindings(
+    role,
+    'AwsSolutions-IAM5',
+    buckets.map((bucket) => bucketObjectsFinding(bucket, '*')),
+    'Object-level access inside the zone buckets this step uses: each grant names one bucket and allows its objects ("<bucket>/*"), because object keys (<dataset>/dt=/run=) are only known at run time.',
+  );
+  acknowledgeFindings(
+    role,
+    'AwsSolutions-IAM5',
+    GRANT_ACTION_WILDCARDS,
+    'Action groups of the CDK bucket grants (read: s3:GetObject*, s3:GetBucket*, s3:List*; put: s3:Abort* to clean up its own multipart uploads) and the data-key actions on the one lake key (kms:GenerateDataKey*, kms:ReEncrypt*); all limited to the buckets and key above.',
+  );
+}
+
+/** Promote's deletes of replaced curated batches, one finding per dataset prefix. */
+export function acknowledgeReplacedBatchDeletes(
+  role: IRole,
+  curatedBucket: IBucket,
+  prefixes: readonly string[],
+): void {
+  acknowledgeFindings(
+    role,
+    'AwsSolutions-IAM5',
+    prefixes.map((prefix) => bucketObjectsFinding(curatedBucket, prefix)),
+    'Removing the curated batches that a newer batch from the same source replaces: their keys (<dataset>/dt=/run=) are only known at run time, so the grant names the prefix of each dataset whose contract asks for it.',
+  );
+}
+
+/** The "*" resources of X-Ray tracing, and for a function in a VPC those of its network interfaces. */
+export function acknowledgeFunctionWildcards(role: IRole, inVpc: boolean): void {
+  if (!inVpc) {
+    acknowledgeFindings(
+      role,
+      'AwsSolutions-IAM5',
+      ['Resource::*'],
+      'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so their resource is "*".',
+    );
+    return;
+  }
+  acknowledgeFindings(
+    role,
+    'AwsSolutions-IAM5',
+    ['Resource::*'],
+    'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and the network interfaces of a function in a VPC (ec2:DescribeNetworkInterfaces, ec2:DescribeSubnets, ec2:CreateNetworkInterface, which Lambda checks on every resource before the interface exists) do not support narrower resources, so their resource is "*".',
+  );
+  acknowledgeFindings(
+    role,
+    'AwsSolutions-IAM5',
+    ['Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*'],
+    'Deleting and re-addressing the network interfaces Lambda creates for this function in the VPC: their ids are only known once Lambda has created them, so the grant names every network interface of this account and region.',
+  );
+}
+
+/** Node.js 22 is not the newest Lambda runtime, which AwsSolutions-L1 asks for. */
+export function acknowledgeTestedRuntime(fn: IConstruct): void {
+  acknowledgeRule(
+    fn,
+    'AwsSolutions-L1',
+    'Node.js 22 on purpose: the handlers and their tests run on the project-local Node 22, so the deployed runtime is the one the code was tested on. The runtime is a prop; move it together with the toolchain.',
+  );
+}
+
+/** The state machine role: invoking its functions, execution logging and tracing. */
+export function acknowledgeStateMachineRole(role: IRole, invoked: readonly IFunction[]): void {
+  acknowledgeFindings(
+    role,
+    'AwsSolutions-IAM5',
+    invoked.map((fn) => `Resource::${functionArnInFindings(role, fn)}:*`),
+    'lambda:InvokeFunction on each pipeline function and its versions and aliases ("<function ARN>:*"), as grantInvoke writes it; only the functions of this stack the definition invokes.',
+  );
+  acknowledgeFindings(
+    role,
+    'AwsSolutions-IAM5',
+    ['Resource::*'],
+    'Execution logging and X-Ray tracing: the CloudWatch Logs delivery actions (logs:CreateLogDelivery, logs:PutResourcePolicy, ...) and xray:PutTraceSegments/PutTelemetryRecords/GetSampling* do not support resource-level permissions, so their resource is "*".',
+  );
 }

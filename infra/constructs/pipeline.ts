@@ -10,7 +10,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { acknowledgeFindings } from '../nag.js';
+import { acknowledgeStateMachineRole } from '../nag.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -140,26 +140,7 @@ export class Pipeline extends Construct {
     ];
     for (const fn of invoked) fn.grantInvoke(this.stateMachine);
 
-    const role = this.stateMachine.role;
-    // cdk-nag names a function of this stack by its GetAtt (<Id.Arn>) and an imported one by its ARN.
-    const arnInFindings = (fn: IFunction): string => {
-      const arn: unknown = Stack.of(this).resolve(fn.functionArn);
-      if (typeof arn === 'string') return arn;
-      const [logicalId] = (arn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
-      return `<${logicalId}.Arn>`;
-    };
-    acknowledgeFindings(
-      role,
-      'AwsSolutions-IAM5',
-      invoked.map((fn) => `Resource::${arnInFindings(fn)}:*`),
-      'lambda:InvokeFunction on each pipeline function and its versions and aliases ("<function ARN>:*"), as grantInvoke writes it; only the functions of this stack the definition invokes.',
-    );
-    acknowledgeFindings(
-      role,
-      'AwsSolutions-IAM5',
-      ['Resource::*'],
-      'Execution logging and X-Ray tracing: the CloudWatch Logs delivery actions (logs:CreateLogDelivery, logs:PutResourcePolicy, ...) and xray:PutTraceSegments/PutTelemetryRecords/GetSampling* do not support resource-level permissions, so their resource is "*".',
-    );
+    acknowledgeStateMachineRole(this.stateMachine.role, invoked);
 
     this.failedExecutionsAlarm = new Alarm(this, 'ExecutionsFailedAlarm', {
       alarmDescription: `Sluice (${stackName}): a pipeline execution failed; its history and the run record in the reports bucket say why.`,

@@ -1,6 +1,5 @@
-import { CfnOutput, Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import { EventField, Match, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
-import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { CfnOutput, type RemovalPolicy } from 'aws-cdk-lib';
+import type { Rule } from 'aws-cdk-lib/aws-events';
 import type { CfnFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -8,6 +7,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Contract } from '../../lambdas/shared/contract.js';
 import type { Lake } from './lake.js';
+import { StartRules } from './start-rules.js';
 import { StreamIngest } from './stream-ingest.js';
 
 export interface SourcesProps {
@@ -42,7 +42,8 @@ export interface SourcesProps {
 /**
  * What the sources other than s3-upload need besides the pipeline itself:
  * - `partner-drop`: an EventBridge `Object Created` rule on the partner's landing prefix that
- *   starts the pipeline with a `partner-drop` trigger (schedules, for deadlines, come from `Triggers`);
+ *   starts the pipeline with a `partner-drop` trigger (made by `StartRules`; schedules, for
+ *   deadlines, come from `Triggers`);
  * - `postgres`, `http`: read access for the ingest function of the dataset (the shared one, or the
  *   one in its database's VPC) to the Secrets Manager secrets the contracts name, and room in /tmp
  *   for extractions;
@@ -59,48 +60,23 @@ export class Sources extends Construct {
 
   constructor(scope: Construct, id: string, props: SourcesProps) {
     super(scope, id);
-    const contracts = [...props.contracts.values()];
-    assertNoOverlappingPrefixes(contracts);
+    // The id `Default` leaves this level out of the rules' logical ids: they stay `Sources<dataset>…`.
+    const rules = new StartRules(this, 'Default', {
+      contracts: props.contracts,
+      triggers: ['partner-drop'],
+      landingBucket: props.lake.landingBucket,
+      stateMachine: props.stateMachine,
+      deadLetterQueue: props.deadLetterQueue,
+    });
 
-    const partnerRules = new Map<string, Rule>();
     const streams = new Map<string, StreamIngest>();
     const secrets = new Map<string, ISecret>();
     const granted = new Set<string>();
     const pulling = new Set<IFunction>();
-    for (const contract of contracts) {
+    for (const contract of props.contracts.values()) {
       const { source } = contract;
       const ingestFunction = props.ingestFunctionsByDataset?.get(contract.name) ?? props.ingestFunction;
       if (source.type === 'postgres' || source.type === 'http') pulling.add(ingestFunction);
-      if (source.type === 'partner-drop') {
-        const rule = new Rule(this, `${contract.name}-drop`, {
-          description: `Sluice: a file in a batch folder under ${source.prefix} starts the pipeline for partner dataset ${contract.name}`,
-          eventPattern: {
-            source: ['aws.s3'],
-            detailType: ['Object Created'],
-            detail: {
-              bucket: { name: [props.lake.landingBucket.bucketName] },
-              object: { key: Match.prefix(source.prefix) },
-            },
-          },
-        });
-        rule.addTarget(
-          new SfnStateMachine(props.stateMachine, {
-            input: RuleTargetInput.fromObject({
-              dataset: contract.name,
-              trigger: {
-                type: 'partner-drop',
-                bucket: EventField.fromPath('$.detail.bucket.name'),
-                key: EventField.fromPath('$.detail.object.key'),
-                time: EventField.time,
-              },
-            }),
-            deadLetterQueue: props.deadLetterQueue,
-            retryAttempts: 8,
-            maxEventAge: Duration.hours(2),
-          }),
-        );
-        partnerRules.set(contract.name, rule);
-      }
       const secretName =
         source.type === 'postgres'
           ? source.connection_secret
@@ -135,7 +111,7 @@ export class Sources extends Construct {
         Size: props.ingestEphemeralStorageMiB ?? 4096,
       });
     }
-    this.partnerRules = partnerRules;
+    this.partnerRules = rules.partnerRules;
     this.streams = streams;
     this.secrets = secrets;
   }
@@ -148,23 +124,4 @@ function secretOf(scope: Construct, id: string, nameOrArn: string): ISecret {
   return /-[A-Za-z0-9]{6}$/.test(nameOrArn)
     ? Secret.fromSecretCompleteArn(scope, id, nameOrArn)
     : Secret.fromSecretPartialArn(scope, id, nameOrArn);
-}
-
-/** One landing object starting runs of two datasets is a contract mistake; refuse it at synth. */
-function assertNoOverlappingPrefixes(contracts: Contract[]): void {
-  const prefixes = contracts.flatMap((c) =>
-    c.source.type === 'partner-drop' || c.source.type === 's3-upload'
-      ? [{ name: c.name, prefix: c.source.prefix, type: c.source.type }]
-      : [],
-  );
-  for (const a of prefixes) {
-    for (const b of prefixes) {
-      if (a.name >= b.name || (a.type === 's3-upload' && b.type === 's3-upload')) continue;
-      if (a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix)) {
-        throw new Error(
-          `datasets '${a.name}' (${a.type}) and '${b.name}' (${b.type}) both claim landing keys under '${a.prefix.length > b.prefix.length ? a.prefix : b.prefix}'; give them prefixes that do not nest`,
-        );
-      }
-    }
-  }
 }

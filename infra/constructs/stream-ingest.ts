@@ -1,13 +1,13 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, LogStream, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { StreamSourceConfig } from '../../lambdas/shared/contract.js';
-import { acknowledgeFindings } from '../nag.js';
+import { acknowledgeFindings, acknowledgeRule, bucketObjectsFinding } from '../nag.js';
 
 export interface StreamIngestProps {
   /** The dataset the stream feeds; its records land under `<dataset>/` in raw. */
@@ -81,7 +81,6 @@ export class StreamIngest extends Construct {
     allowS3Delivery(this.deliveryRole, props.rawBucket, `${dataset}/`, props.encryptionKey);
     this.logGroup.grantWrite(this.deliveryRole);
 
-    const time = `.${source.time_field}`;
     this.deliveryStream = new CfnDeliveryStream(this, 'DeliveryStream', {
       deliveryStreamType: 'KinesisStreamAsSource',
       kinesisStreamSourceConfiguration: {
@@ -97,27 +96,7 @@ export class StreamIngest extends Construct {
         compressionFormat: 'UNCOMPRESSED',
         encryptionConfiguration: { kmsEncryptionConfig: { awskmsKeyArn: props.encryptionKey.keyArn } },
         dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
-        processingConfiguration: {
-          enabled: true,
-          processors: [
-            {
-              type: 'MetadataExtraction',
-              parameters: [
-                // The date and the hour of an ISO 8601 time: "2026-11-25T13:04:05Z" → 2026-11-25, 13.
-                {
-                  parameterName: 'MetadataExtractionQuery',
-                  parameterValue: `{dt: ${time}[0:10], hour: ${time}[11:13]}`,
-                },
-                { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
-              ],
-            },
-            // One record per line: the raw objects are JSON Lines.
-            {
-              type: 'AppendDelimiterToRecord',
-              parameters: [{ parameterName: 'Delimiter', parameterValue: '\\n' }],
-            },
-          ],
-        },
+        processingConfiguration: partitionByRecordTime(source.time_field),
         cloudWatchLoggingOptions: {
           enabled: true,
           logGroupName: this.logGroup.logGroupName,
@@ -127,18 +106,17 @@ export class StreamIngest extends Construct {
     });
     this.deliveryStream.node.addDependency(this.deliveryRole);
 
-    const stack = Stack.of(this);
     acknowledgeFindings(
       this.deliveryRole,
       'AwsSolutions-IAM5',
-      [`Resource::<${stack.getLogicalId(props.rawBucket.node.defaultChild as CfnBucket)}.Arn>/${dataset}/*`],
+      [bucketObjectsFinding(props.rawBucket, `${dataset}/*`)],
       'Firehose writes, reads back and cleans up the multipart uploads of objects it names itself (partition prefix, then delivery stream, time and a UUID), only under this one dataset prefix of the raw bucket.',
     );
-    Validations.of(this.deliveryStream).acknowledge({
-      id: 'AwsSolutions-KDF1',
-      reason:
-        'The delivery stream reads from a Kinesis stream encrypted with the lake key and writes objects encrypted with that key; Firehose server-side encryption cannot be set on a delivery stream whose source is a Kinesis stream.',
-    });
+    acknowledgeRule(
+      this.deliveryStream,
+      'AwsSolutions-KDF1',
+      'The delivery stream reads from a Kinesis stream encrypted with the lake key and writes objects encrypted with that key; Firehose server-side encryption cannot be set on a delivery stream whose source is a Kinesis stream.',
+    );
   }
 }
 
@@ -173,4 +151,33 @@ function allowS3Delivery(role: Role, bucket: IBucket, prefix: string, key: IKey)
       conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(role).region}.amazonaws.com` } },
     }),
   );
+}
+
+/**
+ * Firehose processing that gives each record the partition keys `dt` and `hour` from its time field,
+ * and writes one record per line.
+ */
+function partitionByRecordTime(timeField: string): CfnDeliveryStream.ProcessingConfigurationProperty {
+  const time = `.${timeField}`;
+  return {
+    enabled: true,
+    processors: [
+      {
+        type: 'MetadataExtraction',
+        parameters: [
+          // The date and the hour of an ISO 8601 time: "2026-11-25T13:04:05Z" → 2026-11-25, 13.
+          {
+            parameterName: 'MetadataExtractionQuery',
+            parameterValue: `{dt: ${time}[0:10], hour: ${time}[11:13]}`,
+          },
+          { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
+        ],
+      },
+      // One record per line: the raw objects are JSON Lines.
+      {
+        type: 'AppendDelimiterToRecord',
+        parameters: [{ parameterName: 'Delimiter', parameterValue: '\\n' }],
+      },
+    ],
+  };
 }

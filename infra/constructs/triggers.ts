@@ -1,14 +1,15 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { EventField, Match, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
-import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import type { Rule } from 'aws-cdk-lib/aws-events';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Contract } from '../../lambdas/shared/contract.js';
+import { acknowledgeRule } from '../nag.js';
+import { StartRules } from './start-rules.js';
 
 export interface TriggersProps {
   /** The dataset contracts; each s3-upload source and each schedule gets a rule. */
@@ -36,8 +37,8 @@ export interface TriggersProps {
 
 /**
  * The EventBridge rules that start the pipeline: an `Object Created` rule on the landing bucket
- * for every s3-upload dataset, and a schedule rule for every dataset with a schedule. Events
- * that cannot start an execution land in one dead-letter queue, which is alarmed.
+ * for every s3-upload dataset, and a schedule rule for every dataset with a schedule (both made by
+ * `StartRules`). Events that cannot start an execution land in one dead-letter queue, which is alarmed.
  */
 export class Triggers extends Construct {
   /** Events EventBridge could not deliver to the state machine. */
@@ -51,20 +52,17 @@ export class Triggers extends Construct {
 
   constructor(scope: Construct, id: string, props: TriggersProps) {
     super(scope, id);
-    const contracts = [...props.contracts.values()];
-    assertNoOverlappingUploads(contracts);
-
     // SQS-managed encryption: EventBridge can send to it without a grant on a KMS key.
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter queue of the EventBridge rule targets; nothing consumes it automatically, so a further DLQ behind it would never receive anything.',
-    });
+    acknowledgeRule(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the EventBridge rule targets; nothing consumes it automatically, so a further DLQ behind it would never receive anything.',
+    );
     this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
       alarmDescription:
         'Sluice: an upload or schedule event could not start the pipeline; the event is in the trigger dead-letter queue.',
@@ -79,92 +77,17 @@ export class Triggers extends Construct {
     });
     if (props.alarmTopic) this.deadLetterAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
 
-    const target = (input: RuleTargetInput) =>
-      new SfnStateMachine(props.stateMachine, {
-        input,
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: props.retryAttempts ?? 8,
-        maxEventAge: props.maxEventAge ?? Duration.hours(2),
-      });
-
-    const uploadRules = new Map<string, Rule>();
-    const scheduleRules = new Map<string, Rule>();
-    for (const contract of contracts) {
-      const { source } = contract;
-      if (source.type === 's3-upload') {
-        const key = source.suffix
-          ? Match.wildcard(`${escapeWildcard(source.prefix)}*${escapeWildcard(source.suffix)}`)
-          : Match.prefix(source.prefix);
-        const rule = new Rule(this, `${contract.name}-upload`, {
-          description: `Sluice: starts the pipeline for dataset ${contract.name} when an object lands under ${source.prefix}${source.suffix ? `*${source.suffix}` : ''}`,
-          eventPattern: {
-            source: ['aws.s3'],
-            detailType: ['Object Created'],
-            detail: { bucket: { name: [props.landingBucket.bucketName] }, object: { key } },
-          },
-        });
-        rule.addTarget(
-          target(
-            RuleTargetInput.fromObject({
-              dataset: contract.name,
-              trigger: {
-                type: 's3-upload',
-                bucket: EventField.fromPath('$.detail.bucket.name'),
-                key: EventField.fromPath('$.detail.object.key'),
-                size: EventField.fromPath('$.detail.object.size'),
-                etag: EventField.fromPath('$.detail.object.etag'),
-                versionId: EventField.fromPath('$.detail.object.version-id'),
-                sequencer: EventField.fromPath('$.detail.object.sequencer'),
-                time: EventField.time,
-              },
-            }),
-          ),
-        );
-        uploadRules.set(contract.name, rule);
-      }
-      if (contract.schedule) {
-        const rule = new Rule(this, `${contract.name}-schedule`, {
-          description: `Sluice: starts the pipeline for dataset ${contract.name} on ${contract.schedule}`,
-          schedule: Schedule.expression(contract.schedule),
-        });
-        rule.addTarget(
-          target(
-            RuleTargetInput.fromObject({
-              dataset: contract.name,
-              trigger: { type: 'schedule', time: EventField.time },
-            }),
-          ),
-        );
-        scheduleRules.set(contract.name, rule);
-      }
-    }
-    this.uploadRules = uploadRules;
-    this.scheduleRules = scheduleRules;
+    // The id `Default` leaves this level out of the rules' logical ids: they stay `Triggers<dataset>…`.
+    const rules = new StartRules(this, 'Default', {
+      contracts: props.contracts,
+      triggers: ['s3-upload', 'schedule'],
+      landingBucket: props.landingBucket,
+      stateMachine: props.stateMachine,
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: props.retryAttempts,
+      maxEventAge: props.maxEventAge,
+    });
+    this.uploadRules = rules.uploadRules;
+    this.scheduleRules = rules.scheduleRules;
   }
-}
-
-/** One upload starting two runs of different datasets is a contract mistake; refuse it at synth. */
-function assertNoOverlappingUploads(contracts: Contract[]): void {
-  const uploads = contracts.flatMap((c) =>
-    c.source.type === 's3-upload'
-      ? [{ name: c.name, prefix: c.source.prefix, suffix: c.source.suffix ?? '' }]
-      : [],
-  );
-  for (const a of uploads) {
-    for (const b of uploads) {
-      if (a.name >= b.name) continue;
-      const nested = a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix);
-      const suffixesOverlap = a.suffix.endsWith(b.suffix) || b.suffix.endsWith(a.suffix);
-      if (nested && suffixesOverlap) {
-        throw new Error(
-          `datasets '${a.name}' and '${b.name}' both claim uploads under '${a.prefix.length > b.prefix.length ? a.prefix : b.prefix}'${a.suffix || b.suffix ? ` ending '${a.suffix.length > b.suffix.length ? a.suffix : b.suffix}'` : ''}; give them prefixes that do not nest, or suffixes that differ`,
-        );
-      }
-    }
-  }
-}
-
-/** EventBridge wildcard patterns treat `*` as a wildcard and `\` as its escape. */
-function escapeWildcard(text: string): string {
-  return text.replace(/[\\*]/g, (c) => `\\${c}`);
 }

@@ -6,6 +6,9 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { ConfigurationError } from '../../lambdas/shared/errors.js';
+import { PayloadQuota, payloadBytes } from './payload-quota.js';
+
+export { PAYLOAD_LIMIT_BYTES, payloadBytes } from './payload-quota.js';
 
 /** A Lambda-backed Task's implementation: receives the Payload, returns the function's result. */
 export type LocalFunction = (payload: unknown) => Promise<unknown>;
@@ -66,36 +69,6 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function'
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 
-/**
- * Step Functions' quota on the input and output of a state, the parameters and result of a task,
- * and an execution's input and output: 256 KiB of UTF-8 JSON.
- */
-export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
-
-/** The size of a payload as Step Functions counts it: its JSON in UTF-8. */
-export function payloadBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
-}
-
-/**
- * `States.DataLimitExceeded`, as Step Functions raises it: terminal, so that no Retry and no Catch
- * (not even `States.ALL`) handles it, and the execution fails at once. The interpreter reads
- * `isRetryable` and `isCatchable`.
- */
-class DataLimitExceeded extends Error {
-  readonly isRetryable = false;
-  readonly isCatchable = false;
-  constructor(message: string) {
-    super(message);
-    this.name = 'States.DataLimitExceeded';
-  }
-}
-
-function tooLarge(what: string, bytes: number): DataLimitExceeded {
-  return new DataLimitExceeded(
-    `${what} is ${bytes.toLocaleString('en-US')} bytes, over the ${PAYLOAD_LIMIT_BYTES.toLocaleString('en-US')}-byte payload quota of Step Functions; pass S3 keys (a manifest), not lists that grow with the data`,
-  );
-}
 const LOCAL_ACCOUNT = '000000000000';
 const LOCAL_REGION = 'us-east-1';
 
@@ -148,95 +121,9 @@ export interface RunOptions {
  * process: `lambda:invoke` Tasks to the function named by their FunctionName, others by state name.
  */
 export async function runExecution(options: RunOptions): Promise<ExecutionReport> {
-  const events: HistoryEvent[] = [];
-  const emit = (event: Omit<HistoryEvent, 'id' | 'timestamp'> & { timestamp?: number }) => {
-    const full: HistoryEvent = { id: events.length + 1, timestamp: Date.now(), ...event };
-    events.push(full);
-    options.onEvent?.(full);
-  };
-
-  // A function's own events are held until the interpreter reports the state's next event, so that
-  // they appear between the state's Entered and Exited lines as in the console.
-  const pending = new Map<string, Array<Omit<HistoryEvent, 'id'>>>();
-  const record = (event: Omit<HistoryEvent, 'id' | 'timestamp'>) => {
-    const step = event.step ?? '';
-    pending.set(step, [...(pending.get(step) ?? []), { ...event, timestamp: Date.now() }]);
-  };
-  const flush = (step: string) => {
-    for (const event of pending.get(step) ?? []) emit(event);
-    pending.delete(step);
-  };
-
-  // The first payload found over the quota: it fails the execution, as in Step Functions, where
-  // the task or state that produced it fails with an error no Retry or Catch handles.
-  let overLimit: DataLimitExceeded | undefined;
-  const withinLimit = (what: string, value: unknown): number => {
-    const bytes = payloadBytes(value);
-    if (bytes > PAYLOAD_LIMIT_BYTES) {
-      overLimit ??= tooLarge(what, bytes);
-      throw overLimit;
-    }
-    return bytes;
-  };
-
-  const states = options.definition.States as Record<string, TaskStateShape>;
-  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-  const resources: Record<string, string> = {};
-  for (const [stateName, state] of Object.entries(states)) {
-    if (state.Type !== 'Task') continue;
-    const override = options.tasks?.[stateName];
-    if (override) {
-      const resource = state.Resource ?? '';
-      resources[stateName] = resource;
-      handlers[stateName] = async (input) => {
-        if (overLimit) throw overLimit;
-        withinLimit(`the parameters of state '${stateName}'`, input);
-        const result = await override(input, {
-          emit: (event) => record({ ...event, step: stateName, resource }),
-        });
-        withinLimit(`the result of state '${stateName}'`, result);
-        return result;
-      };
-      continue;
-    }
-    if (state.Resource !== LAMBDA_INVOKE) {
-      throw new ConfigurationError(
-        `state '${stateName}': no local implementation for resource ${state.Resource}`,
-      );
-    }
-    const dynamic = state.Parameters?.['FunctionName.$'] !== undefined;
-    const named = state.Parameters?.FunctionName ?? '';
-    if (!dynamic && !options.functions.has(named)) {
-      throw new ConfigurationError(`state '${stateName}': no local function for ${named}`);
-    }
-    if (!dynamic) resources[stateName] = named;
-    handlers[stateName] = async (input: unknown) => {
-      // The interpreter hands over the Parameters resolved, a FunctionName.$ path included.
-      const { Payload: payload, FunctionName: arn = '' } = input as {
-        Payload?: unknown;
-        FunctionName?: string;
-      };
-      const fn = options.functions.get(arn);
-      if (!fn) throw new ConfigurationError(`state '${stateName}': no local function for ${arn}`);
-      resources[stateName] = arn;
-      if (overLimit) throw overLimit;
-      const inputBytes = withinLimit(`the parameters of state '${stateName}'`, input);
-      record({ type: 'LambdaFunctionScheduled', step: stateName, resource: arn, inputBytes });
-      record({ type: 'LambdaFunctionStarted', step: stateName, resource: arn });
-      let response: { Payload: unknown; StatusCode: number; ExecutedVersion: string };
-      try {
-        response = { Payload: (await fn(payload)) ?? null, StatusCode: 200, ExecutedVersion: '$LATEST' };
-      } catch (error) {
-        const { name, message } = error as Error;
-        record({ type: 'LambdaFunctionFailed', step: stateName, resource: arn, error: name, cause: message });
-        throw error;
-      }
-      const outputBytes = payloadBytes(response);
-      record({ type: 'LambdaFunctionSucceeded', step: stateName, resource: arn, outputBytes });
-      withinLimit(`the result of state '${stateName}'`, response);
-      return response;
-    };
-  }
+  const history = new HistoryRecorder(options.onEvent);
+  const quota = new PayloadQuota();
+  const { handlers, resources } = bindHandlers(options, history, quota);
 
   // The tasks under way: an aborted execution returns only once they have settled, so that what
   // they hold (the Version step's lock, its build) is released before the caller exits.
@@ -256,98 +143,11 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
   const machineName = options.stateMachineName ?? 'sluice-pipeline';
   const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${machineName}:${options.name}`;
   const startedAt = Date.now();
-  const machine = new StateMachine(options.definition, {
-    validationOptions: { checkArn: true, checkPaths: true },
-  });
-  const retryIntervalOverrides =
-    options.retryIntervalMs === undefined
-      ? undefined
-      : Object.fromEntries(Object.keys(states).map((name) => [name, options.retryIntervalMs!]));
-  const execution = machine.run(options.input as never, {
-    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
-    context: {
-      Execution: {
-        Id: executionArn,
-        Name: options.name,
-        Input: options.input as never,
-        StartTime: new Date(startedAt).toISOString(),
-        RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/sluice-local`,
-      },
-      StateMachine: {
-        Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${machineName}`,
-        Name: machineName,
-      },
-    },
-  });
-
+  const execution = startExecution(options, handlers, { machineName, executionArn, startedAt });
   const abort = () => execution.abort();
   if (options.signal?.aborted) abort();
   else options.signal?.addEventListener('abort', abort, { once: true });
-
-  const collecting = (async () => {
-    for await (const log of execution.eventLogs) {
-      const base = { timestamp: log.timestamp };
-      if ('state' in log && log.type !== 'StateEntered') flush(log.state.name);
-      switch (log.type) {
-        case 'ExecutionStarted':
-          emit({ ...base, type: 'ExecutionStarted' });
-          break;
-        case 'ExecutionSucceeded':
-          emit({ ...base, type: 'ExecutionSucceeded' });
-          break;
-        case 'ExecutionFailed':
-          emit({ ...base, type: 'ExecutionFailed', error: log.Error, cause: String(log.Cause ?? '') });
-          break;
-        case 'ExecutionAborted':
-          emit({ ...base, type: 'ExecutionAborted' });
-          break;
-        case 'StateEntered':
-        case 'StateExited': {
-          const entered = log.type === 'StateEntered';
-          const bytes = payloadBytes(entered ? log.state.input : log.state.output);
-          emit({
-            ...base,
-            type: `${log.state.type}State${entered ? 'Entered' : 'Exited'}`,
-            step: log.state.name,
-            stateType: log.state.type,
-            resource: resources[log.state.name],
-            ...(entered ? { inputBytes: bytes } : { outputBytes: bytes }),
-          });
-          // A state's whole input or output (not only a task's parameters and result) is bounded
-          // too; seen here, after the state ran, so the execution is stopped before the next one.
-          if (bytes > PAYLOAD_LIMIT_BYTES && !overLimit) {
-            overLimit = tooLarge(`the ${entered ? 'input' : 'output'} of state '${log.state.name}'`, bytes);
-            execution.abort();
-          }
-          break;
-        }
-        case 'StateFailed':
-          emit({
-            ...base,
-            type: log.state.type === 'Task' ? 'TaskFailed' : `${log.state.type}StateFailed`,
-            step: log.state.name,
-            stateType: log.state.type,
-            error: log.Error,
-            cause: String(log.Cause ?? ''),
-          });
-          break;
-        case 'StateRetried':
-          emit({
-            ...base,
-            type: 'TaskStateRetried',
-            step: log.state.name,
-            stateType: log.state.type,
-            retryAttempt: log.retry.attempt,
-          });
-          break;
-        case 'StateCaught':
-          emit({ ...base, type: 'TaskStateCaught', step: log.state.name, stateType: log.state.type });
-          break;
-        default:
-          break;
-      }
-    }
-  })();
+  const collecting = recordEventLogs(execution, history, resources, quota);
 
   let output: unknown;
   let failure: { error: string; cause: string } | undefined;
@@ -355,7 +155,7 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
   try {
     output = await execution.result;
   } catch (error) {
-    if (overLimit && error instanceof ExecutionAbortedError) {
+    if (quota.exceeded && error instanceof ExecutionAbortedError) {
       failure = { error: 'States.Runtime', cause: error.message };
     } else if (error instanceof ExecutionAbortedError) aborted = true;
     else if (!(error instanceof ExecutionError)) throw error;
@@ -365,8 +165,9 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
   }
   await collecting;
   if (aborted) await Promise.allSettled([...inFlight]);
-  if (overLimit && !events.some((event) => event.type === 'ExecutionFailed')) {
-    emit({ type: 'ExecutionFailed', error: overLimit.name, cause: overLimit.message });
+  const { events } = history;
+  if (quota.exceeded && !events.some((event) => event.type === 'ExecutionFailed')) {
+    history.emit({ type: 'ExecutionFailed', error: quota.exceeded.name, cause: quota.exceeded.message });
   }
   const failed = events.findLast((event) => event.type === 'ExecutionFailed');
   if (failure && failed)
@@ -384,4 +185,232 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
     cause: failure?.cause,
     events,
   };
+}
+
+/** The execution history, numbered in the order it is written. */
+class HistoryRecorder {
+  readonly events: HistoryEvent[] = [];
+  private readonly pending = new Map<string, Array<Omit<HistoryEvent, 'id'>>>();
+
+  constructor(private readonly onEvent?: (event: HistoryEvent) => void) {}
+
+  emit(event: Omit<HistoryEvent, 'id' | 'timestamp'> & { timestamp?: number }): void {
+    const full: HistoryEvent = { id: this.events.length + 1, timestamp: Date.now(), ...event };
+    this.events.push(full);
+    this.onEvent?.(full);
+  }
+
+  /**
+   * A function's own events are held until the interpreter reports the state's next event, so that
+   * they appear between the state's Entered and Exited lines as in the console.
+   */
+  record(event: Omit<HistoryEvent, 'id' | 'timestamp'>): void {
+    const step = event.step ?? '';
+    this.pending.set(step, [...(this.pending.get(step) ?? []), { ...event, timestamp: Date.now() }]);
+  }
+
+  flush(step: string): void {
+    for (const event of this.pending.get(step) ?? []) this.emit(event);
+    this.pending.delete(step);
+  }
+}
+
+type Handler = (input: unknown) => Promise<unknown>;
+
+/**
+ * The local implementation of every Task state, keyed by state name, and the resource each Task
+ * names (for the history; a Task whose FunctionName comes from the state data gets it when it runs).
+ */
+function bindHandlers(
+  options: RunOptions,
+  history: HistoryRecorder,
+  quota: PayloadQuota,
+): { handlers: Record<string, Handler>; resources: Record<string, string> } {
+  const states = options.definition.States as Record<string, TaskStateShape>;
+  const handlers: Record<string, Handler> = {};
+  const resources: Record<string, string> = {};
+  for (const [stateName, state] of Object.entries(states)) {
+    if (state.Type !== 'Task') continue;
+    const override = options.tasks?.[stateName];
+    if (override) {
+      const resource = state.Resource ?? '';
+      resources[stateName] = resource;
+      handlers[stateName] = async (input) => {
+        quota.throwIfExceeded();
+        quota.check(`the parameters of state '${stateName}'`, input);
+        const result = await override(input, {
+          emit: (event) => history.record({ ...event, step: stateName, resource }),
+        });
+        quota.check(`the result of state '${stateName}'`, result);
+        return result;
+      };
+      continue;
+    }
+    if (state.Resource !== LAMBDA_INVOKE) {
+      throw new ConfigurationError(
+        `state '${stateName}': no local implementation for resource ${state.Resource}`,
+      );
+    }
+    const dynamic = state.Parameters?.['FunctionName.$'] !== undefined;
+    const named = state.Parameters?.FunctionName ?? '';
+    if (!dynamic && !options.functions.has(named)) {
+      throw new ConfigurationError(`state '${stateName}': no local function for ${named}`);
+    }
+    if (!dynamic) resources[stateName] = named;
+    handlers[stateName] = lambdaInvoke(stateName, options.functions, resources, history, quota);
+  }
+  return { handlers, resources };
+}
+
+/** A `lambda:invoke` Task: the function's result wrapped as the Lambda integration returns it. */
+function lambdaInvoke(
+  stateName: string,
+  functions: ReadonlyMap<string, LocalFunction>,
+  resources: Record<string, string>,
+  history: HistoryRecorder,
+  quota: PayloadQuota,
+): Handler {
+  return async (input) => {
+    // The interpreter hands over the Parameters resolved, a FunctionName.$ path included.
+    const { Payload: payload, FunctionName: arn = '' } = input as {
+      Payload?: unknown;
+      FunctionName?: string;
+    };
+    const fn = functions.get(arn);
+    if (!fn) throw new ConfigurationError(`state '${stateName}': no local function for ${arn}`);
+    resources[stateName] = arn;
+    quota.throwIfExceeded();
+    const inputBytes = quota.check(`the parameters of state '${stateName}'`, input);
+    history.record({ type: 'LambdaFunctionScheduled', step: stateName, resource: arn, inputBytes });
+    history.record({ type: 'LambdaFunctionStarted', step: stateName, resource: arn });
+    let response: { Payload: unknown; StatusCode: number; ExecutedVersion: string };
+    try {
+      response = { Payload: (await fn(payload)) ?? null, StatusCode: 200, ExecutedVersion: '$LATEST' };
+    } catch (error) {
+      const { name, message } = error as Error;
+      history.record({
+        type: 'LambdaFunctionFailed',
+        step: stateName,
+        resource: arn,
+        error: name,
+        cause: message,
+      });
+      throw error;
+    }
+    const outputBytes = payloadBytes(response);
+    history.record({ type: 'LambdaFunctionSucceeded', step: stateName, resource: arn, outputBytes });
+    quota.check(`the result of state '${stateName}'`, response);
+    return response;
+  };
+}
+
+type Execution = ReturnType<StateMachine['run']>;
+type EventLog = Execution['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+function startExecution(
+  options: RunOptions,
+  handlers: Record<string, Handler>,
+  ids: { machineName: string; executionArn: string; startedAt: number },
+): Execution {
+  const machine = new StateMachine(options.definition, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  });
+  const retryIntervalOverrides =
+    options.retryIntervalMs === undefined
+      ? undefined
+      : Object.fromEntries(
+          Object.keys(options.definition.States).map((name) => [name, options.retryIntervalMs!]),
+        );
+  return machine.run(options.input as never, {
+    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides },
+    context: {
+      Execution: {
+        Id: ids.executionArn,
+        Name: options.name,
+        Input: options.input as never,
+        StartTime: new Date(ids.startedAt).toISOString(),
+        RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/sluice-local`,
+      },
+      StateMachine: {
+        Id: `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${ids.machineName}`,
+        Name: ids.machineName,
+      },
+    },
+  });
+}
+
+/** Writes the interpreter's event log into the history, as it happens. */
+async function recordEventLogs(
+  execution: Execution,
+  history: HistoryRecorder,
+  resources: Readonly<Record<string, string>>,
+  quota: PayloadQuota,
+): Promise<void> {
+  for await (const log of execution.eventLogs) {
+    if ('state' in log && log.type !== 'StateEntered') history.flush(log.state.name);
+    const event = historyEventOf(log, resources);
+    if (!event) continue;
+    history.emit(event);
+    // A state's whole input or output (not only a task's parameters and result) is bounded too;
+    // seen here, after the state ran, so the execution is stopped before the next one.
+    if (log.type === 'StateEntered' || log.type === 'StateExited') {
+      const entered = log.type === 'StateEntered';
+      const bytes = (entered ? event.inputBytes : event.outputBytes) ?? 0;
+      if (quota.noteOver(`the ${entered ? 'input' : 'output'} of state '${log.state.name}'`, bytes)) {
+        execution.abort();
+      }
+    }
+  }
+}
+
+/** The history event of one interpreter event, named as the Step Functions console names it. */
+function historyEventOf(
+  log: EventLog,
+  resources: Readonly<Record<string, string>>,
+): (Omit<HistoryEvent, 'id' | 'timestamp'> & { timestamp: number }) | undefined {
+  const base = { timestamp: log.timestamp };
+  switch (log.type) {
+    case 'ExecutionStarted':
+      return { ...base, type: 'ExecutionStarted' };
+    case 'ExecutionSucceeded':
+      return { ...base, type: 'ExecutionSucceeded' };
+    case 'ExecutionFailed':
+      return { ...base, type: 'ExecutionFailed', error: log.Error, cause: String(log.Cause ?? '') };
+    case 'ExecutionAborted':
+      return { ...base, type: 'ExecutionAborted' };
+    case 'StateEntered':
+    case 'StateExited': {
+      const entered = log.type === 'StateEntered';
+      const bytes = payloadBytes(entered ? log.state.input : log.state.output);
+      return {
+        ...base,
+        type: `${log.state.type}State${entered ? 'Entered' : 'Exited'}`,
+        step: log.state.name,
+        stateType: log.state.type,
+        resource: resources[log.state.name],
+        ...(entered ? { inputBytes: bytes } : { outputBytes: bytes }),
+      };
+    }
+    case 'StateFailed':
+      return {
+        ...base,
+        type: log.state.type === 'Task' ? 'TaskFailed' : `${log.state.type}StateFailed`,
+        step: log.state.name,
+        stateType: log.state.type,
+        error: log.Error,
+        cause: String(log.Cause ?? ''),
+      };
+    case 'StateRetried':
+      return {
+        ...base,
+        type: 'TaskStateRetried',
+        step: log.state.name,
+        stateType: log.state.type,
+        retryAttempt: log.retry.attempt,
+      };
+    case 'StateCaught':
+      return { ...base, type: 'TaskStateCaught', step: log.state.name, stateType: log.state.type };
+    default:
+      return undefined;
+  }
 }
