@@ -66,14 +66,23 @@ export interface DeployedApp {
 export function synthDeployedApp(options: { datasetsDir?: string } = {}): DeployedApp {
   const outdir = mkdtempSync(join(tmpdir(), 'sluice-cdk.out-'));
   const stackName = 'SluiceArtifact';
-  // The context the CLI passes from cdk.json, so the assets are those `cdk deploy` would build, and
-  // the construct path of each resource in its metadata, as the CLI asks for by default.
+  // The context the CLI passes from cdk.json, so the assets are those `cdk deploy` would build, the
+  // construct path of each resource in its metadata, as the CLI asks for by default, and a dataset
+  // repository choice, which `cdk deploy` takes with -c.
   const { context } = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
     context: Record<string, unknown>;
   };
   const { app } = buildApp({
     datasetsDir: options.datasetsDir,
-    appProps: { outdir, context: { ...context, stackName, 'aws:cdk:enable-path-metadata': true } },
+    appProps: {
+      outdir,
+      context: {
+        ...context,
+        stackName,
+        datasetsRepository: 'codecommit',
+        'aws:cdk:enable-path-metadata': true,
+      },
+    },
     // cdk-nag is the infra tier's subject; here it would only add time.
     nagChecks: false,
   });
