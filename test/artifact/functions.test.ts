@@ -173,7 +173,10 @@ describe('error names in the bundles', () => {
     const map = new SourceMap(JSON.parse(readFileSync(`${fn.entry}.map`, 'utf8')));
     const classes = errorClasses();
     const found = new Map<string, string>();
+    let lineStart = 0;
     for (const [lineIndex, line] of code.split('\n').entries()) {
+      const offset = lineStart;
+      lineStart += line.length + 1;
       for (const match of line.matchAll(/\bclass\b/g)) {
         const origin = map.findEntry(lineIndex, match.index) as {
           originalSource?: string;
@@ -183,20 +186,45 @@ describe('error names in the bundles', () => {
         const declared = classes.find(
           (c) => c.first <= origin.originalLine! && origin.originalLine! <= c.last,
         );
-        if (declared) found.set(declared.name, classText(line, match.index));
+        // A class can span lines: a template literal in it may hold a line break.
+        if (declared) found.set(declared.name, classText(code, offset + match.index));
       }
     }
     return found;
   }
 
-  /** From `class` to its closing brace; the error classes hold no braces inside strings. */
-  function classText(line: string, from: number): string {
+  /**
+   * From `class` to its closing brace. Braces inside string and template literals do not count
+   * (a message template holds `${…}`); a template's `${…}` is code again, and may nest literals.
+   */
+  function classText(code: string, from: number): string {
+    // Each entry: what the scanner is inside; a template's code part ends at its own closing brace.
+    const stack: Array<'code' | 'template' | 'interpolation'> = ['code'];
     let depth = 0;
-    for (let i = line.indexOf('{', from); i < line.length; i++) {
-      if (line[i] === '{') depth += 1;
-      if (line[i] === '}' && --depth === 0) return line.slice(from, i + 1);
+    for (let i = code.indexOf('{', from); i < code.length; i++) {
+      const c = code[i]!;
+      const inside = stack.at(-1)!;
+      if (inside === 'template') {
+        if (c === '\\') i += 1;
+        else if (c === '`') stack.pop();
+        else if (c === '$' && code[i + 1] === '{') {
+          stack.push('interpolation');
+          i += 1;
+        }
+        continue;
+      }
+      if (c === '"' || c === "'") {
+        for (i += 1; i < code.length && code[i] !== c; i++) if (code[i] === '\\') i += 1;
+      } else if (c === '`') stack.push('template');
+      else if (c === '{') {
+        if (inside === 'interpolation') stack.push('interpolation');
+        else depth += 1;
+      } else if (c === '}') {
+        if (inside === 'interpolation') stack.pop();
+        else if (--depth === 0) return code.slice(from, i + 1);
+      }
     }
-    throw new Error(`unbalanced class at column ${from}`);
+    throw new Error(`unbalanced class at column ${from}: ${code.slice(from, from + 200)}`);
   }
 
   it('every error class a bundle holds sets its own name as a literal', () => {
