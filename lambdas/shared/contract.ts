@@ -7,6 +7,7 @@ import { addFormats } from './ajv-formats.js';
 import { ConfigurationError, ContractInvalid } from './errors.js';
 import { EXPECTATION_CATALOGUE, snapshotScopeRefusal } from './expectation-catalogue.js';
 import { kwargProblems, notTakenBecause } from './expectation-kwargs.js';
+import { linearRegExp, schemaPatternProblems } from './linear-regex.js';
 import { parseSchedule } from './schedule.js';
 
 /** A PostgreSQL table or query extracted incrementally by a watermark column (docs/sources.md). */
@@ -172,7 +173,16 @@ export interface ContractProblem {
 }
 
 // verbose: a pattern error can then quote the value and an example from the schema.
-const ajv = addFormats(new Ajv2020({ allErrors: true, useDefaults: true, strict: false, verbose: true }));
+// The linear-time regex engine: compiling a contract's schema then refuses what RE2 cannot run.
+const ajv = addFormats(
+  new Ajv2020({
+    allErrors: true,
+    useDefaults: true,
+    strict: false,
+    verbose: true,
+    code: { regExp: linearRegExp },
+  }),
+);
 const validateContractShape = ajv.compile(contractSchema);
 /**
  * Each expectation's kwargs validator, compiled the first time a contract uses it: compiling
@@ -311,10 +321,14 @@ function checkSemantics(contract: Contract): ContractProblem[] {
       message: `a stream's micro-batches each carry records not seen before, and none corrects an earlier one; a stream appends (same_source: append)`,
     });
   }
+  const patternProblems = schemaPatternProblems(contract.schema, '/schema');
+  problems.push(...patternProblems.map((p) => ({ path: p.pointer, message: p.message })));
   try {
     ajv.compile(contract.schema);
   } catch (error) {
-    problems.push({ path: '/schema', message: `not a usable JSON Schema: ${(error as Error).message}` });
+    if (patternProblems.length === 0) {
+      problems.push({ path: '/schema', message: `not a usable JSON Schema: ${(error as Error).message}` });
+    }
   }
 
   contract.expectations.forEach((expectation, index) => {
