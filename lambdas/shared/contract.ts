@@ -109,10 +109,14 @@ export type FormatConfig =
       quote: string;
       encoding: 'utf-8';
       null_values: string[];
+      /** The longest record read, in UTF-8 bytes (default 8 MiB). */
+      max_record_bytes: number;
     }
   | {
       type: 'jsonl';
       encoding: 'utf-8';
+      /** The longest line read, in UTF-8 bytes (default 8 MiB). */
+      max_record_bytes: number;
       /**
        * Set when the contract says `format: { type: json, records_path }`: the raw objects are JSON
        * documents (HTTP pages) each holding an array of records, which the validator reads as the
@@ -164,6 +168,9 @@ export interface Contract {
   batches: { same_source: 'append' | 'replace' };
   version: { dvc: boolean; tag: string };
 }
+
+/** format.max_record_bytes when the contract does not say (the default of contract.schema.json). */
+export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
 
 /** One problem found in a contract: where (a JSON path inside the file, and its line) and what was expected. */
 export interface ContractProblem {
@@ -260,6 +267,7 @@ export function parseContract(text: string, where: string, options: ParseOptions
     contract.format = {
       type: 'jsonl',
       encoding: declared.encoding,
+      max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
       documents: declared.records_path === undefined ? {} : { records_path: declared.records_path },
     };
   }
