@@ -7,6 +7,7 @@ import { addFormats } from './ajv-formats.js';
 import { ConfigurationError, ContractInvalid } from './errors.js';
 import { EXPECTATION_CATALOGUE, snapshotScopeRefusal } from './expectation-catalogue.js';
 import { kwargProblems, notTakenBecause } from './expectation-kwargs.js';
+import { linearRegExp, schemaPatternProblems } from './linear-regex.js';
 import { parseSchedule } from './schedule.js';
 
 /** A PostgreSQL table or query extracted incrementally by a watermark column (docs/sources.md). */
@@ -108,10 +109,14 @@ export type FormatConfig =
       quote: string;
       encoding: 'utf-8';
       null_values: string[];
+      /** The longest record read, in UTF-8 bytes (default 8 MiB). */
+      max_record_bytes: number;
     }
   | {
       type: 'jsonl';
       encoding: 'utf-8';
+      /** The longest line read, in UTF-8 bytes (default 8 MiB). */
+      max_record_bytes: number;
       /**
        * Set when the contract says `format: { type: json, records_path }`: the raw objects are JSON
        * documents (HTTP pages) each holding an array of records, which the validator reads as the
@@ -164,6 +169,9 @@ export interface Contract {
   version: { dvc: boolean; tag: string };
 }
 
+/** format.max_record_bytes when the contract does not say (the default of contract.schema.json). */
+export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
+
 /** One problem found in a contract: where (a JSON path inside the file, and its line) and what was expected. */
 export interface ContractProblem {
   path: string;
@@ -172,7 +180,16 @@ export interface ContractProblem {
 }
 
 // verbose: a pattern error can then quote the value and an example from the schema.
-const ajv = addFormats(new Ajv2020({ allErrors: true, useDefaults: true, strict: false, verbose: true }));
+// The linear-time regex engine: compiling a contract's schema then refuses what RE2 cannot run.
+const ajv = addFormats(
+  new Ajv2020({
+    allErrors: true,
+    useDefaults: true,
+    strict: false,
+    verbose: true,
+    code: { regExp: linearRegExp },
+  }),
+);
 const validateContractShape = ajv.compile(contractSchema);
 /**
  * Each expectation's kwargs validator, compiled the first time a contract uses it: compiling
@@ -250,6 +267,7 @@ export function parseContract(text: string, where: string, options: ParseOptions
     contract.format = {
       type: 'jsonl',
       encoding: declared.encoding,
+      max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
       documents: declared.records_path === undefined ? {} : { records_path: declared.records_path },
     };
   }
@@ -311,10 +329,14 @@ function checkSemantics(contract: Contract): ContractProblem[] {
       message: `a stream's micro-batches each carry records not seen before, and none corrects an earlier one; a stream appends (same_source: append)`,
     });
   }
+  const patternProblems = schemaPatternProblems(contract.schema, '/schema');
+  problems.push(...patternProblems.map((p) => ({ path: p.pointer, message: p.message })));
   try {
     ajv.compile(contract.schema);
   } catch (error) {
-    problems.push({ path: '/schema', message: `not a usable JSON Schema: ${(error as Error).message}` });
+    if (patternProblems.length === 0) {
+      problems.push({ path: '/schema', message: `not a usable JSON Schema: ${(error as Error).message}` });
+    }
   }
 
   contract.expectations.forEach((expectation, index) => {

@@ -6,6 +6,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parseDateTime } from './date-time.js';
 import { DATE_TIME_EXPECTATIONS, EXPECTATION_CATALOGUE } from './expectation-catalogue.js';
+import { compileLinear, linearRegExp } from './linear-regex.js';
 import { STRFTIME_DIRECTIVES, strftimeMatcher } from './strftime.js';
 
 /**
@@ -57,8 +58,13 @@ export function kwargProblems(type: string, kwargs: Record<string, unknown>): Kw
           ? value.map((v, i) => [`/${arg}/${i}`, v])
           : [];
     for (const [pointer, source] of sources) {
-      const why = typeof source === 'string' ? regexProblem(source) : undefined;
+      if (typeof source !== 'string') continue;
+      const why = regexProblem(source);
       if (why !== undefined) refuse(pointer, `not a valid regular expression: ${why}`);
+      else {
+        const linear = compileLinear(source);
+        if (typeof linear === 'string') refuse(pointer, `regular expression refused: ${linear}`);
+      }
     }
   }
   if (typeof kwargs.strftime_format === 'string') {
@@ -70,7 +76,9 @@ export function kwargProblems(type: string, kwargs: Record<string, unknown>): Kw
   if (kwargs.json_schema !== undefined) {
     try {
       // The options of the evaluator's own compile (column-map-text-expectations.ts), without its warnings.
-      new Ajv2020({ allErrors: false, strict: false, logger: false }).compile(kwargs.json_schema as object);
+      new Ajv2020({ allErrors: false, strict: false, logger: false, code: { regExp: linearRegExp } }).compile(
+        kwargs.json_schema as object,
+      );
     } catch (error) {
       refuse('/json_schema', `not a usable JSON Schema: ${(error as Error).message}`);
     }
@@ -115,7 +123,10 @@ export function kwargProblems(type: string, kwargs: Record<string, unknown>): Kw
 /** Python spellings that JavaScript regular expressions do not read, with what to write instead. */
 const PYTHON_ONLY: ReadonlyArray<[RegExp, string]> = [
   [/\(\?P</, "Python's (?P<name>…) is written (?<name>…)"],
-  [/\(\?P=/, "Python's (?P=name) is written \\k<name>"],
+  [
+    /\(\?P=/,
+    "Python's (?P=name) refers back to a group, which cannot be matched in linear time: leave it out",
+  ],
   [/\\A/, "Python's \\A is written ^"],
   [/\\Z/, "Python's \\Z is written $"],
   [/\(\?[aiLmsux]+\)/, 'inline flags such as (?i) are not read; write the alternatives out, e.g. [Aa]'],

@@ -3,6 +3,9 @@
  * and the fields must make a real date and time (2026-02-30 does not). The directives of
  * Python's documentation are supported except the locale ones (%c, %x, %X) and week numbers.
  */
+import { RE2JS } from 're2js';
+import { toRe2Syntax } from './linear-regex.js';
+
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const MONTH_NAMES = [
   'january',
@@ -64,9 +67,11 @@ export function strftimeMatcher(format: string): ((text: string) => boolean) | s
     source += directive.pattern;
     if (directive.pattern.startsWith('(')) fields.push(directive.field);
   }
-  const regex = new RegExp(`${source}$`, 'i');
+  // Linear time whatever the value, as every regex a contract leads to (linear-regex.ts).
+  const regex = RE2JS.compile(toRe2Syntax(`${source}$`), RE2JS.CASE_INSENSITIVE);
   return (text) => {
-    const match = regex.exec(text);
+    const matcher = regex.matcher(text);
+    const match = matcher.find() ? fields.map((_, g) => matcher.group(g + 1)) : undefined;
     if (!match) return false;
     let year = 1900;
     let month = 1;
@@ -75,7 +80,7 @@ export function strftimeMatcher(format: string): ((text: string) => boolean) | s
     let ampm: string | undefined;
     let yday: number | undefined;
     for (let g = 0; g < fields.length; g++) {
-      const value = match[g + 1] ?? '';
+      const value = match[g] ?? '';
       switch (fields[g]) {
         case 'year':
           year = Number(value);

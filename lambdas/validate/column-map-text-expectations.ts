@@ -6,6 +6,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { ExpectationConfig } from '../shared/contract.js';
 import { isDateLike } from '../shared/date-time.js';
+import { compileLinear, type LinearRegex, linearRegExp } from '../shared/linear-regex.js';
 import { strftimeMatcher } from '../shared/strftime.js';
 import { ColumnMapEvaluator, type Evaluator, show } from './evaluator.js';
 
@@ -38,19 +39,24 @@ function codePoints(text: string): number {
   return n;
 }
 
-/** A contract regex as a JavaScript RegExp with the u flag, or why it cannot be one. */
-export function compile(source: string): RegExp | string {
+/** A contract regex (JavaScript syntax, u flag) matched in linear time, or why it cannot be. */
+export function compile(source: string): LinearRegex | string {
   try {
-    return new RegExp(source, 'u');
+    new RegExp(source, 'u');
   } catch (error) {
     return `regex is not valid: ${(error as Error).message}`;
   }
+  const compiled = compileLinear(source);
+  return typeof compiled === 'string' ? `regex is refused: ${compiled}` : compiled;
 }
 
-/** GX uses Python's re.search: the pattern may match anywhere in the value. Here: a JavaScript RegExp with the u flag. */
+/** Matches every text: stands in for a regex that did not compile, whose problem fails the expectation. */
+const ANY: LinearRegex = { source: '(?:)', test: () => true };
+
+/** GX uses Python's re.search: the pattern may match anywhere in the value. Here: JavaScript syntax with the u flag, matched by RE2. */
 class ValuesMatchRegex extends ColumnMapEvaluator {
   protected readonly expected: string;
-  private readonly regex: RegExp;
+  private readonly regex: LinearRegex;
 
   constructor(config: ExpectationConfig) {
     super(config);
@@ -58,7 +64,7 @@ class ValuesMatchRegex extends ColumnMapEvaluator {
     this.expected = `values matching /${source}/u`;
     const compiled = compile(source);
     if (typeof compiled === 'string') this.problem = compiled;
-    this.regex = typeof compiled === 'string' ? /(?:)/u : compiled;
+    this.regex = typeof compiled === 'string' ? ANY : compiled;
   }
 
   protected test(value: unknown): string | undefined {
@@ -70,7 +76,7 @@ class ValuesMatchRegex extends ColumnMapEvaluator {
 
 class ValuesNotMatchRegex extends ColumnMapEvaluator {
   protected readonly expected: string;
-  private readonly regex: RegExp = /(?:)/u;
+  private readonly regex: LinearRegex = ANY;
 
   constructor(config: ExpectationConfig) {
     super(config);
@@ -90,7 +96,7 @@ class ValuesNotMatchRegex extends ColumnMapEvaluator {
 /** GX: match_on 'any' (default) wants one regex of the list to match, 'all' every one. */
 class ValuesMatchRegexList extends ColumnMapEvaluator {
   protected readonly expected: string;
-  private readonly regexes: RegExp[] = [];
+  private readonly regexes: LinearRegex[] = [];
   private readonly all: boolean;
 
   constructor(config: ExpectationConfig) {
@@ -117,7 +123,7 @@ class ValuesMatchRegexList extends ColumnMapEvaluator {
 /** GX: unexpected when any regex of the list is found in the value. */
 class ValuesNotMatchRegexList extends ColumnMapEvaluator {
   protected readonly expected: string;
-  private readonly regexes: RegExp[] = [];
+  private readonly regexes: LinearRegex[] = [];
 
   constructor(config: ExpectationConfig) {
     super(config);
@@ -234,7 +240,7 @@ class ValuesMatchJsonSchema extends ColumnMapEvaluator {
   constructor(config: ExpectationConfig) {
     super(config);
     try {
-      const ajv = new Ajv2020({ allErrors: false, strict: false });
+      const ajv = new Ajv2020({ allErrors: false, strict: false, code: { regExp: linearRegExp } });
       this.validate = ajv.compile(config.kwargs.json_schema as object);
     } catch (error) {
       this.problem = `json_schema is not a usable JSON Schema: ${(error as Error).message}`;

@@ -21,8 +21,34 @@ export class CsvSyntaxError extends Error {
   }
 }
 
-/** A record longer than this is refused rather than buffered without bound: it is nearly always a quote left open. */
-export const MAX_RECORD_CHARS = 64 * 1024 * 1024;
+/**
+ * A record (a CSV record, a JSON Lines line) longer than the contract's format.max_record_bytes:
+ * refused as soon as the text held for it passes the limit, rather than buffered without bound.
+ */
+export class RecordTooLong extends Error {
+  constructor(
+    readonly line: number,
+    readonly bytesSoFar: number,
+    readonly limit: number,
+    what: string,
+    hint: string,
+  ) {
+    super(
+      `line ${line}: the ${what} starting on this line is already ${bytesSoFar} bytes long, over the limit of ${limit} bytes ` +
+        `(format.max_record_bytes in the contract: raise it if records are this long; ${hint})`,
+    );
+  }
+}
+
+/**
+ * The UTF-8 size of the text held for one unfinished record when it is over `limit`, else
+ * undefined. A UTF-16 unit is 1 to 3 UTF-8 bytes: the text is only measured when it may be over.
+ */
+export function overLimit(text: string, limit: number): number | undefined {
+  if (text.length * 3 <= limit) return undefined;
+  const bytes = text.length > limit ? text.length : Buffer.byteLength(text);
+  return bytes > limit ? bytes : undefined;
+}
 
 const LF = 10;
 const CR = 13;
@@ -43,6 +69,7 @@ export class CsvReader {
   constructor(
     private readonly delimiter: string,
     private readonly quote: string,
+    private readonly maxRecordBytes: number,
   ) {
     this.quoteCode = quote.charCodeAt(0);
     this.delimiterCode = delimiter.charCodeAt(0);
@@ -53,10 +80,14 @@ export class CsvReader {
     this.rest = this.rest.length === 0 ? text : this.rest + text;
     // A quoted record that ran out of text is retried once the text has doubled: linear, not quadratic.
     if (this.rest.length >= this.retryAt) this.read(sink, false);
-    if (this.rest.length > MAX_RECORD_CHARS) {
-      throw new CsvSyntaxError(
-        `the record starting on line ${this.line} is longer than ${MAX_RECORD_CHARS / 1024 / 1024} Mi characters (a quote left open, or no line breaks?)`,
+    const bytes = overLimit(this.rest, this.maxRecordBytes);
+    if (bytes !== undefined) {
+      throw new RecordTooLong(
         this.line,
+        bytes,
+        this.maxRecordBytes,
+        'record',
+        'a quote left open, or no line breaks?',
       );
     }
   }

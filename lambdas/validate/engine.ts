@@ -10,13 +10,18 @@
  */
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
-import { type Contract, type ExpectationScope, isJsonDocuments } from '../shared/contract.js';
+import {
+  type Contract,
+  DEFAULT_MAX_RECORD_BYTES,
+  type ExpectationScope,
+  isJsonDocuments,
+} from '../shared/contract.js';
 import { MalformedInput } from '../shared/errors.js';
 import type { ProgressListener } from '../shared/progress.js';
-import { CsvReader, CsvSyntaxError } from './csv-reader.js';
+import { CsvReader, CsvSyntaxError, RecordTooLong } from './csv-reader.js';
 import { type Decision, decide, type Judged } from './decision.js';
 import { createEvaluator, type Evaluator, type Finding, notEvaluated, type Row } from './expectations.js';
-import { JsonLinesReader, LineTooLong, refuseJsonArray } from './jsonl-reader.js';
+import { JsonLinesReader, refuseJsonArray } from './jsonl-reader.js';
 import { type RecordBuilder, recordBuilder } from './record-builder.js';
 import {
   coercerFor,
@@ -193,12 +198,13 @@ class ValidationRun {
     this.rowEvaluators = this.evaluators.filter((e) => e.observe !== undefined);
     this.quarantines = this.rowEvaluators.map((e) => e.config.severity !== 'warning');
     const { format } = contract;
+    const maxRecordBytes = format.max_record_bytes ?? DEFAULT_MAX_RECORD_BYTES;
     if (format.type === 'csv') {
-      this.reader = new CsvReader(format.delimiter, format.quote);
+      this.reader = new CsvReader(format.delimiter, format.quote, maxRecordBytes);
       const nulls = format.null_values;
       this.nullValues = nulls.length > 0 ? new Set(nulls) : undefined;
     } else {
-      this.reader = new JsonLinesReader();
+      this.reader = new JsonLinesReader(maxRecordBytes);
       this.nullValues = undefined;
       for (const evaluator of this.evaluators) evaluator.begin(undefined);
     }
@@ -452,7 +458,7 @@ class ValidationRun {
         { cause: error },
       );
     }
-    if (error instanceof CsvSyntaxError || error instanceof LineTooLong) {
+    if (error instanceof CsvSyntaxError || error instanceof RecordTooLong) {
       if (origins === undefined)
         return new MalformedInput(`${this.source}: ${error.message}`, { cause: error });
       // The readers number the lines of the joined stream: say the file and its own line instead.

@@ -4,28 +4,23 @@
  */
 
 import { MalformedInput } from '../shared/errors.js';
-import { MAX_RECORD_CHARS } from './csv-reader.js';
+import { overLimit, RecordTooLong } from './csv-reader.js';
 
 /** Receives one non-blank line, without its line break, and its 1-based line number. */
 export type LineSink = (text: string, line: number) => void;
-
-/** A line longer than MAX_RECORD_CHARS: refused rather than buffered without bound (a file with no line breaks). */
-export class LineTooLong extends Error {
-  constructor(readonly line: number) {
-    super(
-      `line ${line} is longer than ${MAX_RECORD_CHARS / 1024 / 1024} Mi characters (is this JSON Lines?)`,
-    );
-  }
-}
 
 export class JsonLinesReader {
   private rest = '';
   private line = 1;
 
+  constructor(private readonly maxRecordBytes: number) {}
+
   push(text: string, sink: LineSink): void {
     this.rest = this.rest.length === 0 ? text : this.rest + text;
     this.read(sink, false);
-    if (this.rest.length > MAX_RECORD_CHARS) throw new LineTooLong(this.line);
+    const bytes = overLimit(this.rest, this.maxRecordBytes);
+    if (bytes !== undefined)
+      throw new RecordTooLong(this.line, bytes, this.maxRecordBytes, 'line', 'is this JSON Lines?');
   }
 
   end(sink: LineSink): void {

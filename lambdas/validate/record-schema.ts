@@ -13,6 +13,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import type { Contract } from '../shared/contract.js';
 import type { ExpectationKind } from '../shared/expectation-catalogue.js';
+import { linearRegExp } from '../shared/linear-regex.js';
 import { decimal } from './decimal.js';
 import { type Evaluator, type Finding, percent, type Row, show } from './expectations.js';
 import { parseResultFormat, type ResultFormat, UnexpectedValues } from './result-format.js';
@@ -47,6 +48,7 @@ export function recordValidator(contract: Contract): ValidateFunction {
       strictNumbers: true,
       coerceTypes: false,
       validateSchema: false,
+      code: { regExp: linearRegExp },
     });
     addFormats(ajv);
     validate = ajv.compile(contract.schema);

@@ -12,7 +12,7 @@
  */
 import { Readable, Writable } from 'node:stream';
 import { type CuratedRun, curatedRuns, supersededRuns } from '../shared/batches.js';
-import type { Contract } from '../shared/contract.js';
+import { type Contract, DEFAULT_MAX_RECORD_BYTES } from '../shared/contract.js';
 import type { RunLocation } from '../shared/keys.js';
 import type { ObjectStore, Zone } from '../shared/object-store.js';
 import {
@@ -67,7 +67,12 @@ export async function checkSnapshot(
   // Records only: the schema was checked when each batch was validated, and the snapshot is JSON Lines.
   const records: Contract = {
     ...contract,
-    format: { type: 'jsonl', encoding: 'utf-8' },
+    // A record written as JSON (column names, escapes) can be longer than it was in the raw file.
+    format: {
+      type: 'jsonl',
+      encoding: 'utf-8',
+      max_record_bytes: 4 * (contract.format.max_record_bytes ?? DEFAULT_MAX_RECORD_BYTES),
+    },
     schema: { type: 'object', properties: {} },
     on_failure: 'reject',
   };

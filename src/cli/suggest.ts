@@ -13,10 +13,11 @@ import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { stringify } from 'yaml';
 import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
+import { DEFAULT_MAX_RECORD_BYTES } from '../../lambdas/shared/contract.js';
 import { ConfigurationError, MalformedInput } from '../../lambdas/shared/errors.js';
-import { CsvReader, CsvSyntaxError } from '../../lambdas/validate/csv-reader.js';
+import { CsvReader, CsvSyntaxError, RecordTooLong } from '../../lambdas/validate/csv-reader.js';
 import { decimal } from '../../lambdas/validate/decimal.js';
-import { JsonLinesReader, LineTooLong, refuseJsonArray } from '../../lambdas/validate/jsonl-reader.js';
+import { JsonLinesReader, refuseJsonArray } from '../../lambdas/validate/jsonl-reader.js';
 import { documentLines } from '../../lambdas/validate/raw-batch.js';
 import { InvalidUtf8, StrictUtf8Decoder } from '../../lambdas/validate/utf8.js';
 import { readUtf8 } from './validate.js';
@@ -217,8 +218,8 @@ export async function profile(file: string, format: InputFormat, delimiter = ','
     for (const key of Object.keys(values)) column(key);
     for (const p of columns.values()) p.add(values[p.name]);
   };
-  const csv = new CsvReader(delimiter, '"');
-  const jsonl = new JsonLinesReader();
+  const csv = new CsvReader(delimiter, '"', DEFAULT_MAX_RECORD_BYTES);
+  const jsonl = new JsonLinesReader(DEFAULT_MAX_RECORD_BYTES);
   try {
     for await (const text of format === 'json' ? documentText(file) : fileText(file)) {
       if (csvFormat) csv.push(text, onRecord);
@@ -227,7 +228,7 @@ export async function profile(file: string, format: InputFormat, delimiter = ','
     if (csvFormat) csv.end(onRecord);
     else jsonl.end(onLine);
   } catch (error) {
-    if (error instanceof CsvSyntaxError || error instanceof LineTooLong) {
+    if (error instanceof CsvSyntaxError || error instanceof RecordTooLong) {
       throw new MalformedInput(`${file}: ${error.message}`, { cause: error });
     }
     throw error;
@@ -442,7 +443,7 @@ function delimiterOf(
   let best = { delimiter: ',', score: 0 };
   for (const delimiter of DELIMITERS) {
     const counts: number[] = [];
-    const reader = new CsvReader(delimiter, '"');
+    const reader = new CsvReader(delimiter, '"', DEFAULT_MAX_RECORD_BYTES);
     try {
       reader.push(sample.text, (fields) => counts.push(fields.length));
       if (sample.whole) reader.end((fields) => counts.push(fields.length));

@@ -97,6 +97,103 @@ describe('regular expressions in kwargs', () => {
   });
 });
 
+describe('regular expressions that cannot be matched in linear time', () => {
+  it.each([
+    [
+      'a backreference',
+      'regex: "^(a+)\\\\1$"',
+      'a backreference (\\1, \\k<name>) cannot be matched in linear time',
+    ],
+    [
+      'a named backreference',
+      'regex: "(?<x>a)\\\\k<x>"',
+      'a backreference (\\1, \\k<name>) cannot be matched in linear time',
+    ],
+    ['a lookahead', 'regex: "^(?!test)\\\\w+"', 'lookahead and lookbehind'],
+    ['a lookbehind', 'regex: "(?<=@)example"', 'lookahead and lookbehind'],
+  ])('refuses %s at load, with its line and the reason', (_, regexLine, reason) => {
+    // Act
+    const message = problems(contract('expect_column_values_to_match_regex', ['column: id', regexLine]));
+    // Assess
+    expect(message).toContain(
+      'datasets/orders.yaml:13 at /expectations/0/kwargs/regex: expect_column_values_to_match_regex: regular expression refused: ',
+    );
+    expect(message).toContain(reason);
+  });
+
+  it('refuses a lookahead in a regex list at the entry that has it', () => {
+    // Act
+    const message = problems(
+      contract('expect_column_values_to_not_match_regex_list', [
+        'column: id',
+        'regex_list:',
+        '  - "^x"',
+        '  - "a(?=b)"',
+      ]),
+    );
+    // Assess
+    expect(message).toContain('(1 problem)');
+    expect(message).toContain('datasets/orders.yaml:15 at /expectations/0/kwargs/regex_list/1');
+  });
+
+  it('refuses a lookahead in a json_schema kwarg', () => {
+    // Act
+    const message = problems(
+      contract('expect_column_values_to_match_json_schema', [
+        'column: id',
+        'json_schema: { type: string, pattern: "^(?!x)" }',
+      ]),
+    );
+    // Assess
+    expect(message).toContain('at /expectations/0/kwargs/json_schema');
+    expect(message).toContain('lookahead and lookbehind');
+  });
+
+  it('refuses a record schema pattern or patternProperties key RE2 cannot run, at its own line', () => {
+    // Prepare
+    const text = [
+      'name: orders',
+      'source: { type: s3-upload, prefix: landing/orders/ }',
+      'format: { type: jsonl }',
+      'schema:',
+      '  type: object',
+      '  properties:',
+      '    id:',
+      '      type: string',
+      '      pattern: "^(\\\\d)\\\\1$"',
+      '    tags:',
+      '      type: object',
+      '      patternProperties:',
+      '        "^(?!_)": { type: string }',
+      'expectations: []',
+    ].join('\n');
+    // Act
+    const message = problems(text);
+    // Assess
+    expect(message).toContain('(2 problems)');
+    expect(message).toMatch(
+      /orders\.yaml:9 at \/schema\/properties\/id\/pattern: pattern "\^\(\\d\)\\1\$": a backreference/,
+    );
+    expect(message).toMatch(
+      /orders\.yaml:13 at \/schema\/properties\/tags\/patternProperties\/\^\(\?!_\): pattern "\^\(\?!_\)": lookahead/,
+    );
+  });
+
+  it('accepts the regexes of the GX gallery that RE2 runs: classes, counts, named groups, Unicode properties', () => {
+    // Act
+    const load = () =>
+      parseContract(
+        contract('expect_column_values_to_match_regex_list', [
+          'column: id',
+          'regex_list: ["^[\\\\w.+-]+@[\\\\w-]+\\\\.[a-z]{2,}$", "^(?<year>\\\\d{4})-\\\\d{2}$", "\\\\p{Lu}\\\\u00e9"]',
+        ]),
+        'datasets/orders.yaml',
+      );
+    // Assess
+    expect(load).not.toThrow();
+  });
+});
+
 describe('include_config and catch_exceptions', () => {
   it('accepts include_config and catch_exceptions either way', () => {
     for (const [include, caught] of [

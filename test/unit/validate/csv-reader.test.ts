@@ -10,7 +10,7 @@ interface Read {
 
 /** Reads text given in pieces, as the stream would deliver it. */
 function read(pieces: string[], delimiter = ',', quote = '"'): Read[] {
-  const reader = new CsvReader(delimiter, quote);
+  const reader = new CsvReader(delimiter, quote, 8 * 1024 * 1024);
   const records: Read[] = [];
   const sink = (fields: string[], line: number, problem: string | undefined) => {
     records.push({ fields, line, problem, text: reader.recordText() });
@@ -175,7 +175,7 @@ describe('CsvReader', () => {
 
   it('says which line it has reached for text not yet read as records', () => {
     // Prepare
-    const reader = new CsvReader(',', '"');
+    const reader = new CsvReader(',', '"', 8 * 1024 * 1024);
     const sink = () => {};
     // Act
     reader.push('a,b\n1,"open\nstill open\n', sink);

@@ -376,8 +376,44 @@ describe('validateStream: JSON Lines', () => {
     // Act
     const act = validate(chunks, jsonlContract, { source: 'events.jsonl' });
     // Assess
-    await expect(act).rejects.toThrow(/^events.jsonl: line 1 is longer than 64 Mi characters/);
+    await expect(act).rejects.toThrow(
+      /^events.jsonl: line 1: the line starting on this line is already \d+ bytes long, over the limit of 8388608 bytes \(format.max_record_bytes in the contract: raise it/,
+    );
   });
+
+  it.each([
+    ['csv', 'id,kind\n1,a\n2,"', 'line 3: the record'],
+    ['jsonl', '{"id":1}\n{"id":2,"kind":"', 'line 2: the line'],
+  ])(
+    'stops a %s record at format.max_record_bytes, before the rest of the input is read',
+    async (type, head, where) => {
+      // Prepare: a 1 MiB limit and a second record of 100 pieces of 64 KiB, counted as they are read.
+      const contract = contractFrom(`name: events
+source: { type: s3-upload, prefix: landing/events/ }
+format: { type: ${type}, max_record_bytes: 1048576 }
+schema:
+  type: object
+  properties:
+    id: { type: integer }
+    kind: { type: string }
+`);
+      let pulled = 0;
+      const pieces = function* () {
+        yield Buffer.from(head);
+        for (let i = 0; i < 100; i++) {
+          pulled++;
+          yield Buffer.from('é'.repeat(32 * 1024));
+        }
+      };
+      // Act
+      const act = validateStream(Readable.from(pieces()), contract, {}, { source: `events.${type}` });
+      // Assess: 2-byte characters, so the limit is passed in bytes at the 16th piece, not in characters.
+      await expect(act).rejects.toThrow(MalformedInput);
+      await expect(act).rejects.toThrow(`${where} starting on this line is already 10485`);
+      await expect(act).rejects.toThrow('over the limit of 1048576 bytes (format.max_record_bytes');
+      expect(pulled).toBeLessThan(20);
+    },
+  );
 
   it('does not convert JSON strings to the declared type', async () => {
     // Prepare

@@ -299,6 +299,54 @@ describe('expect_column_values_to_match_regex', () => {
     // Assess
     expect([atBoundary.entry.success, above.entry.success]).toEqual([true, false]);
   });
+
+  it('validates a value that makes a backtracking engine take exponential time', async () => {
+    // Prepare: V8 tries 2^40 ways to split the a's between the two + before it gives up on the "!".
+    const value = `${'a'.repeat(40)}!`;
+    // Act
+    const { entry } = await expectOn(type, { regex: '^(a+)+$' }, [value, 'aaa']);
+    // Assess
+    expect(entry.result).toMatchObject({ unexpected_count: 1, partial_unexpected_list: [value] });
+  });
+
+  it('reads \\s and . as JavaScript does: a no-break space is a space, a carriage return is not any character', async () => {
+    // Act
+    const { entry } = await expectOn(type, { regex: '^\\S+\\s.$' }, ['"a\u00a0b"', '"a \r"', 'a b']);
+    // Assess
+    expect(entry.result).toMatchObject({ unexpected_count: 1, partial_unexpected_list: ['a \r'] });
+  });
+});
+
+describe('regex lists and strftime formats, matched in linear time', () => {
+  it('match_regex_list and not_match_regex_list complete on a value a backtracking engine would not', async () => {
+    // Prepare
+    const value = `${'a'.repeat(40)}!`;
+    // Act
+    const listed = await expectOn(
+      'expect_column_values_to_match_regex_list',
+      { regex_list: ['^(a|aa)+$', '^b'] },
+      [value],
+    );
+    const notListed = await expectOn(
+      'expect_column_values_to_not_match_regex_list',
+      { regex_list: ['(a*)*b'] },
+      [value],
+    );
+    // Assess
+    expect(listed.entry.result.unexpected_count).toBe(1);
+    expect(notListed.entry.success).toBe(true);
+  });
+
+  it('strftime formats still read their fields and check the calendar', async () => {
+    // Act
+    const { entry } = await expectOn(
+      'expect_column_values_to_match_strftime_format',
+      { strftime_format: '%d %b %Y' },
+      ['29 FEB 2024', '29 feb 2023', '1  Mar 2024'],
+    );
+    // Assess
+    expect(entry.result.partial_unexpected_list).toEqual(['29 feb 2023']);
+  });
 });
 
 describe('column expectations on a column the file lacks', () => {
