@@ -210,7 +210,12 @@ describe('sluice suggest on JSON', () => {
     const { code, result, yaml } = await suggestThenValidate(path);
     // Assess
     const contract = parseContract(yaml, '<inline>');
-    expect(contract.format).toEqual({ type: 'jsonl', encoding: 'utf-8', documents: {} });
+    expect(contract.format).toEqual({
+      type: 'jsonl',
+      encoding: 'utf-8',
+      documents: {},
+      max_record_bytes: 8 * 1024 * 1024,
+    });
     expect(contract.schema.properties).toEqual({
       Title: { type: ['string', 'integer'] },
       Year: { type: 'integer' },

@@ -195,6 +195,7 @@ describe('source options in contracts', () => {
       type: 'jsonl',
       encoding: 'utf-8',
       documents: { records_path: 'data' },
+      max_record_bytes: 8 * 1024 * 1024,
     });
     expect(contract.source).toMatchObject({
       paging: { type: 'none' },
@@ -224,7 +225,12 @@ describe('source options in contracts', () => {
       '<inline>',
     );
     // Assess
-    expect(contract.format).toEqual({ type: 'jsonl', encoding: 'utf-8', documents: {} });
+    expect(contract.format).toEqual({
+      type: 'jsonl',
+      encoding: 'utf-8',
+      documents: {},
+      max_record_bytes: 8 * 1024 * 1024,
+    });
   });
 
   it('names what an http source lacks: cursor settings, an auth credential, a JSON page for a cursor', () => {
