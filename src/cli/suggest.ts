@@ -338,7 +338,7 @@ export async function suggest(file: string, options: SuggestOptions = {}): Promi
   const contract = {
     name,
     description: `Suggested by sluice suggest from ${basename(file)} (${rows} rows); review before use`,
-    source: { type: 's3-upload', prefix: `landing/${name}/` },
+    source: { type: 's3-upload', prefix: `${name}/` },
     format: format === 'csv' ? { type: 'csv', header: true, delimiter } : { type: format },
     schema: { type: 'object', required, properties },
     expectations,

@@ -80,7 +80,7 @@ describe('the bundled ingest function', () => {
   it('lands an upload in raw byte for byte, with the environment the template deploys', async () => {
     // Prepare
     const lake = await testLake();
-    const key = 'landing/orders/orders.csv';
+    const key = 'orders/orders.csv';
     const bytes = readFileSync(ordersCsv);
     await putLanding(lake, key, bytes);
     const ingest = await load('Functions/Ingest', lake);
@@ -97,10 +97,10 @@ describe('the bundled ingest function', () => {
     const lake = await testLake();
     const ingest = await load('Functions/Ingest', lake);
     // Act
-    const failure = await errorTypeOf(ingest(uploadEvent(lake, 'landing/orders/gone.csv')));
+    const failure = await errorTypeOf(ingest(uploadEvent(lake, 'orders/gone.csv')));
     // Assess
     expect(failure.errorType).toBe('ObjectNotFound');
-    expect(failure.errorMessage).toContain('landing/orders/gone.csv');
+    expect(failure.errorMessage).toContain('orders/gone.csv');
   });
 
   it('reports SourceUnavailable, the name the state machine retries, when the HTTP source answers 503', async () => {
@@ -130,7 +130,7 @@ describe('the bundled validate function', () => {
   it('reports MalformedInput as the errorType of a CSV whose header names a column twice', async () => {
     // Prepare
     const lake = await testLake();
-    const key = 'landing/orders/twice.csv';
+    const key = 'orders/twice.csv';
     await putLanding(lake, key, 'order_id,order_id\nORD-000001,ORD-000002\n');
     const ingest = await load('Functions/Ingest', lake);
     const validate = await load('Functions/Validate', lake);

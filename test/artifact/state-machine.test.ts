@@ -89,7 +89,7 @@ describe('the deployed state machine with the bundled functions', () => {
   it('runs examples/orders.csv from landing to a recorded, versioned run', async () => {
     // Prepare
     const lake = await testLake();
-    const key = 'landing/orders/orders.csv';
+    const key = 'orders/orders.csv';
     await lake.s3.send(
       new PutObjectCommand({ Bucket: lake.buckets.landing, Key: key, Body: readFileSync(ordersCsv) }),
     );
