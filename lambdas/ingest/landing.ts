@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, writeRunRecord, writeTriggerRun } from '../shared/run-record.js';
-import type { IngestInput, IngestOutput } from './core.js';
+import type { IngestInput, IngestOutput } from './types.js';
 
 /** A run whose raw objects are in the raw zone, as each ingest path describes it. */
 export interface Landing {

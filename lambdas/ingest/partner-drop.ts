@@ -10,8 +10,8 @@ import {
 import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, readRunRecord, writeRunRecord, writeTriggerRun } from '../shared/run-record.js';
-import type { IngestInput, IngestOutput } from './core.js';
 import { hashStream, nothingLanded, recordLanding } from './landing.js';
+import type { IngestInput, IngestOutput } from './types.js';
 
 /**
  * Partner drops: a partner writes the files of a batch into a folder of its own under the
@@ -30,17 +30,6 @@ import { hashStream, nothingLanded, recordLanding } from './landing.js';
  * takes only objects delivered since. A file left over from an earlier delivery never joins a new
  * batch, and does not start a new batch's deadline.
  */
-
-/**
- * The Object Created event of a file in a partner's folder (EventBridge, or `sluice run --input
- * <folder>`). An `s3-upload` trigger of the same key is taken the same way.
- */
-export interface PartnerDropTrigger {
-  type: 'partner-drop';
-  key: string;
-  bucket?: string;
-  time?: string;
-}
 
 /**
  * One batch folder's state in the reports zone: the last batch landed from it and the objects that

@@ -10,8 +10,8 @@ import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, readRunRecord } from '../shared/run-record.js';
 import { checkInterval, type Interval, intervalEndingBy, parseSchedule } from '../shared/schedule.js';
 import { commitWatermark, readWatermark, type WatermarkState } from '../shared/watermark.js';
-import type { IngestInput, IngestOutput, ScheduleTrigger } from './core.js';
 import { readIntervalResult, recordLanding, writeIntervalResult } from './landing.js';
+import type { IngestInput, IngestOutput, ScheduleTrigger } from './types.js';
 
 /** One file an extraction wrote to its temporary directory, ready to be landed in raw. */
 export interface ExtractedFile {

@@ -5,9 +5,9 @@ import { dateOf, intervalKey, manifestKey, type RunLocation } from '../shared/ke
 import type { ObjectStore } from '../shared/object-store.js';
 import { readRunRecord } from '../shared/run-record.js';
 import type { Interval } from '../shared/schedule.js';
-import type { IngestInput, IngestOutput, ScheduleTrigger } from './core.js';
 import { nothingLanded, readIntervalResult, recordLanding, writeIntervalResult } from './landing.js';
 import { intervalOfTrigger, sameInterval } from './pulled.js';
+import type { IngestInput, IngestOutput, ScheduleTrigger } from './types.js';
 
 /**
  * Micro-batches of a stream. Kinesis Data Firehose writes the records into the raw zone itself,

@@ -6,8 +6,8 @@ import { type FormatConfig, type HttpSourceConfig, isJsonDocuments } from '../..
 import { MalformedInput, SourceRefused, SourceUnavailable } from '../../shared/errors.js';
 import { valueAt } from '../../shared/json-path.js';
 import type { Interval } from '../../shared/schedule.js';
-import type { IngestPorts } from '../core.js';
 import type { ExtractContext, ExtractedFile, Extraction, PulledSource } from '../pulled.js';
+import type { IngestPorts } from '../types.js';
 import { credential } from './credentials.js';
 
 /**

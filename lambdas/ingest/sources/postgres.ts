@@ -14,8 +14,8 @@ import {
   SourceUnavailable,
 } from '../../shared/errors.js';
 import type { ProgressListener } from '../../shared/progress.js';
-import type { IngestPorts } from '../core.js';
 import type { ExtractContext, Extraction, PulledSource } from '../pulled.js';
+import type { IngestPorts } from '../types.js';
 import { credential, type SecretReader } from './credentials.js';
 
 /**

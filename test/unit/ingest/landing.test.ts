@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { IngestOutput } from '../../../lambdas/ingest/core.js';
 import { recordLanding } from '../../../lambdas/ingest/landing.js';
+import type { IngestOutput } from '../../../lambdas/ingest/types.js';
 import { runRecordKey } from '../../../lambdas/shared/keys.js';
 import { type RunRecord, readRunRecord } from '../../../lambdas/shared/run-record.js';
 import { MemoryStore } from '../../support/memory-store.js';

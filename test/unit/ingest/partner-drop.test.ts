@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { type IngestOutput, ingest, type Trigger } from '../../../lambdas/ingest/core.js';
+import { ingest } from '../../../lambdas/ingest/core.js';
 import { batchStateKey, parseManifest } from '../../../lambdas/ingest/partner-drop.js';
+import type { IngestOutput, Trigger } from '../../../lambdas/ingest/types.js';
 import { parseContract } from '../../../lambdas/shared/contract.js';
 import {
   ChecksumMismatch,

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import type { ScheduleTrigger } from '../../../lambdas/ingest/core.js';
 import {
   type ExtractContext,
   type Extraction,
@@ -10,6 +9,7 @@ import {
   intervalOfTrigger,
   type PulledSource,
 } from '../../../lambdas/ingest/pulled.js';
+import type { ScheduleTrigger } from '../../../lambdas/ingest/types.js';
 import { parseContract } from '../../../lambdas/shared/contract.js';
 import { IntervalNotAllowed, IntervalNotClosed, WatermarkConflict } from '../../../lambdas/shared/errors.js';
 import { intervalKey, runRecordKey, watermarkKey } from '../../../lambdas/shared/keys.js';
