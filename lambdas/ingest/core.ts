@@ -1,16 +1,10 @@
 import { createHash } from 'node:crypto';
 import { type Contract, contractNamed } from '../shared/contract.js';
-import {
-  InternalError,
-  isProgrammingError,
-  ObjectNotFound,
-  RawObjectConflict,
-  UnsupportedSource,
-} from '../shared/errors.js';
+import { InternalError, isProgrammingError, ObjectNotFound, UnsupportedSource } from '../shared/errors.js';
 import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { readRunRecord } from '../shared/run-record.js';
-import { hashStream, recordLanding } from './landing.js';
+import { hashStream, recordLanding, writeRawOnce } from './landing.js';
 import { ingestPartnerDrop, sweepPartnerDrops } from './partner-drop.js';
 import { ingestPulled, type PulledSource } from './pulled.js';
 import { httpSource } from './sources/http.js';
@@ -111,13 +105,13 @@ async function ingestTrigger(input: IngestInput, ports: IngestPorts): Promise<In
     return { ...output, duplicate: true, alreadyProcessed: true };
   }
 
-  const created = await store.putIfAbsent(
-    'raw',
-    rawObjectKey,
-    body ?? { stream: await store.read('landing', trigger.key), length: size },
-    { metadata: { sha256, 'source-key': trigger.key } },
-  );
-  if (!created) await assertSameBytes(store, rawObjectKey, sha256, source);
+  const created = await writeRawOnce(store, {
+    key: rawObjectKey,
+    body: body ?? { stream: await store.read('landing', trigger.key), length: size },
+    sha256,
+    from: `the bytes of ${source}`,
+    metadata: { 'source-key': trigger.key },
+  });
 
   const manifest: RawManifest = {
     dataset: contract.name,
@@ -176,21 +170,4 @@ async function hashSource(
     return { sha256: createHash('sha256').update(body).digest('hex'), size: body.length, body };
   }
   return hashStream(stream);
-}
-
-async function assertSameBytes(
-  store: ObjectStore,
-  key: string,
-  sha256: string,
-  source: string,
-): Promise<void> {
-  const existing = await store.head('raw', key);
-  const existingSha = existing?.metadata.sha256 ?? (await hashStream(await store.read('raw', key))).sha256;
-  if (existingSha !== sha256) {
-    throw new RawObjectConflict(
-      `${store.describe('raw', key)} already holds different bytes (sha256 ${existingSha}); ` +
-        `the bytes of ${source} (sha256 ${sha256}) were not written. Raw is write-once: ` +
-        `fix the cause and land the data under a new run.`,
-    );
-  }
 }

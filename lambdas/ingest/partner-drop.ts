@@ -1,16 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Contract, PartnerDropSourceConfig } from '../shared/contract.js';
-import {
-  ChecksumMismatch,
-  IncompleteBatch,
-  MalformedInput,
-  RawObjectConflict,
-  UnsupportedSource,
-} from '../shared/errors.js';
+import { ChecksumMismatch, IncompleteBatch, MalformedInput, UnsupportedSource } from '../shared/errors.js';
 import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, readRunRecord, writeRunRecord, writeTriggerRun } from '../shared/run-record.js';
-import { hashStream, nothingLanded, recordLanding } from './landing.js';
+import { hashStream, nothingLanded, recordLanding, writeRawOnce } from './landing.js';
 import type { IngestInput, IngestOutput } from './types.js';
 
 /**
@@ -409,20 +403,14 @@ async function landBatch(
   let duplicate = false;
   for (const [index, file] of state.files.entries()) {
     const { sha256: fileSha, size: fileSize } = hashes.get(file.key)!;
-    const created = await store.putIfAbsent(
-      'raw',
-      keys[index]!,
-      { stream: await store.read('landing', file.key), length: fileSize },
-      { metadata: { sha256: fileSha, 'source-key': file.key } },
-    );
-    if (!created) {
-      duplicate = true;
-      if ((await store.head('raw', keys[index]!))?.metadata.sha256 !== fileSha) {
-        throw new RawObjectConflict(
-          `${store.describe('raw', keys[index]!)} already holds different bytes; ${store.describe('landing', file.key)} (sha256 ${fileSha}) was not written. Raw is write-once.`,
-        );
-      }
-    }
+    const created = await writeRawOnce(store, {
+      key: keys[index]!,
+      body: { stream: await store.read('landing', file.key), length: fileSize },
+      sha256: fileSha,
+      from: store.describe('landing', file.key),
+      metadata: { 'source-key': file.key },
+    });
+    if (!created) duplicate = true;
   }
   const expected = new Map((state.declared ?? []).map((d) => [d.name, d]));
   const mismatches = state.files.flatMap((f) => {

@@ -4,13 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Contract } from '../shared/contract.js';
-import { ConfigurationError, RawObjectConflict, WatermarkConflict } from '../shared/errors.js';
+import { ConfigurationError, WatermarkConflict } from '../shared/errors.js';
 import { dateOf, intervalKey, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, readRunRecord } from '../shared/run-record.js';
 import { checkInterval, type Interval, intervalEndingBy, parseSchedule } from '../shared/schedule.js';
 import { commitWatermark, readWatermark, type WatermarkState } from '../shared/watermark.js';
-import { readIntervalResult, recordLanding, writeIntervalResult } from './landing.js';
+import { readIntervalResult, recordLanding, writeIntervalResult, writeRawOnce } from './landing.js';
 import type { IngestInput, IngestOutput, ScheduleTrigger } from './types.js';
 
 /** One file an extraction wrote to its temporary directory, ready to be landed in raw. */
@@ -194,17 +194,14 @@ async function land(
 
   for (const [index, file] of files.entries()) {
     const key = keys[index]!;
-    const created = await store.putIfAbsent(
-      'raw',
+    await writeRawOnce(store, {
       key,
-      { stream: createReadStream(file.path), length: file.size },
-      { contentType: file.contentType, metadata: { sha256: file.sha256, 'source-type': source.type } },
-    );
-    if (!created && (await store.head('raw', key))?.metadata.sha256 !== file.sha256) {
-      throw new RawObjectConflict(
-        `${store.describe('raw', key)} already holds different bytes; the extraction (sha256 ${file.sha256}) was not written. Raw is write-once.`,
-      );
-    }
+      body: { stream: createReadStream(file.path), length: file.size },
+      sha256: file.sha256,
+      from: `${file.name} of the ${source.type} extraction`,
+      contentType: file.contentType,
+      metadata: { 'source-type': source.type },
+    });
   }
 
   const output: IngestOutput = {

@@ -83,6 +83,25 @@ describe('partner drops', () => {
     });
   });
 
+  it('lands a batch whose raw files an earlier attempt wrote without sha256 metadata, as a duplicate', async () => {
+    // Prepare
+    const files = { 'a.csv': 'id\n1\n', 'b.csv': 'id\n2\n', _SUCCESS: '' };
+    const first = new MemoryStore();
+    await drop(first, files);
+    const rawKeys = await readBatchKeys(
+      first,
+      (await run(first, withMarker, { key: `${batch}_SUCCESS` })).manifestKey,
+    );
+    const store = new MemoryStore();
+    await drop(store, files);
+    for (const key of rawKeys) await store.put('raw', key, first.bytes('raw', key));
+    // Act
+    const out = await run(store, withMarker, { key: `${batch}_SUCCESS` });
+    // Assess
+    expect(out).toMatchObject({ waiting: false, duplicate: true });
+    expect(await readBatchKeys(store, out.manifestKey)).toEqual(rawKeys);
+  });
+
   it('verifies the checksums a manifest lists, takes its files in its order and leaves other files out', async () => {
     // Prepare
     const store = new MemoryStore();
