@@ -5,7 +5,14 @@ import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey } from '../sh
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, readRunRecord, writeRunRecord, writeTriggerRun } from '../shared/run-record.js';
 import { hashStream, nothingLanded, recordLanding, writeRawOnce } from './landing.js';
-import type { IngestInput, IngestOutput } from './types.js';
+import type {
+  IngestInput,
+  IngestOutput,
+  PartnerDropTrigger,
+  S3UploadTrigger,
+  ScheduleTrigger,
+  SourceRun,
+} from './types.js';
 
 /**
  * Partner drops: a partner writes the files of a batch into a folder of its own under the
@@ -105,13 +112,9 @@ export interface PartnerManifest {
 
 /** Ingests the batch the triggering object belongs to. */
 export async function ingestPartnerDrop(
-  input: IngestInput,
-  contract: Contract,
-  source: PartnerDropSourceConfig,
-  trigger: { key: string },
-  store: ObjectStore,
-  now: Date,
+  run: SourceRun<PartnerDropSourceConfig, PartnerDropTrigger | S3UploadTrigger>,
 ): Promise<IngestOutput> {
+  const { input, trigger, contract, source, store, now } = run;
   if (!trigger.key.startsWith(source.prefix)) {
     throw new UnsupportedSource(
       `landing key '${trigger.key}' is not under partner prefix '${source.prefix}' of dataset '${contract.name}'`,
@@ -136,12 +139,9 @@ export async function ingestPartnerDrop(
 
 /** A scheduled run: fails with IncompleteBatch when a batch is overdue (once per batch), otherwise waits. */
 export async function sweepPartnerDrops(
-  input: IngestInput,
-  contract: Contract,
-  source: PartnerDropSourceConfig,
-  store: ObjectStore,
-  now: Date,
+  run: SourceRun<PartnerDropSourceConfig, ScheduleTrigger>,
 ): Promise<IngestOutput> {
+  const { input, contract, source, store, now } = run;
   const batches = new Set(
     (await store.list('landing', source.prefix))
       .map((key) => key.slice(source.prefix.length))

@@ -11,7 +11,7 @@ import { type RunRecord, readRunRecord } from '../shared/run-record.js';
 import { checkInterval, type Interval, intervalEndingBy, parseSchedule } from '../shared/schedule.js';
 import { commitWatermark, readWatermark, type WatermarkState } from '../shared/watermark.js';
 import { readIntervalResult, recordLanding, writeIntervalResult, writeRawOnce } from './landing.js';
-import type { IngestInput, IngestOutput, ScheduleTrigger } from './types.js';
+import type { IngestInput, IngestOutput, ScheduleTrigger, SourceRun } from './types.js';
 
 /** One file an extraction wrote to its temporary directory, ready to be landed in raw. */
 export interface ExtractedFile {
@@ -99,14 +99,8 @@ export function intervalOfTrigger(contract: Contract, trigger: ScheduleTrigger, 
  * 4. the manifest, the interval's result and the run record are written.
  * A crash between 3 and 4 is repaired by the retry: the watermark remembers the run that moved it.
  */
-export async function ingestPulled(
-  input: IngestInput,
-  contract: Contract,
-  trigger: ScheduleTrigger,
-  store: ObjectStore,
-  source: PulledSource,
-  now: Date,
-): Promise<IngestOutput> {
+export async function ingestPulled(run: SourceRun<PulledSource, ScheduleTrigger>): Promise<IngestOutput> {
+  const { input, trigger, contract, source, store, now } = run;
   const interval = intervalOfTrigger(contract, trigger, now);
   const indexKey = intervalKey(contract.name, interval);
   const done = await readIntervalResult(store, indexKey);

@@ -105,3 +105,17 @@ export interface IngestPorts {
   /** How pulled sources wait between retries and for open transactions; a real timer by default. */
   sleep?: (ms: number) => Promise<unknown>;
 }
+
+/**
+ * What each source's ingest path is given, always in this order: the run's input and its trigger
+ * (narrowed to the kinds the path takes), the dataset's contract and its source, the lake, and the
+ * time the run started (the ports' clock, read once).
+ */
+export interface SourceRun<Source, T extends Trigger = Trigger> {
+  input: IngestInput;
+  trigger: T;
+  contract: Contract;
+  source: Source;
+  store: ObjectStore;
+  now: Date;
+}

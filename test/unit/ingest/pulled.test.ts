@@ -77,7 +77,7 @@ class FakeSource implements PulledSource {
 /** The clock of these runs: after every interval they take. */
 const now = new Date('2026-11-26T00:00:00Z');
 const run = (store: MemoryStore, source: PulledSource, trigger: ScheduleTrigger) =>
-  ingestPulled({ dataset: 'ticks', trigger }, contract, trigger, store, source, now);
+  ingestPulled({ input: { dataset: 'ticks', trigger }, trigger, contract, source, store, now });
 
 describe('ingest of a pulled source', () => {
   it('lands the extraction in raw, moves the watermark and records the run and its interval', async () => {
