@@ -118,7 +118,7 @@ export async function ingestPulled(run: SourceRun<PulledSource, ScheduleTrigger>
     const dir = await mkdtemp(join(tmpdir(), 'sluice-extract-'));
     try {
       const extraction = await source.extract({ contract, interval, watermark: state, dir });
-      const landed = await land(store, contract, interval, source, extraction, input);
+      const landed = await land({ input, contract, source, store, interval, extraction });
       const now = new Date().toISOString();
       if (source.incremental) {
         const next: WatermarkState = {
@@ -165,15 +165,19 @@ export async function ingestPulled(run: SourceRun<PulledSource, ScheduleTrigger>
   );
 }
 
+/** What an attempt extracted for an interval, to be landed. */
+interface ExtractedRun {
+  input: IngestInput;
+  contract: Contract;
+  source: PulledSource;
+  store: ObjectStore;
+  interval: Interval;
+  extraction: Extraction;
+}
+
 /** Lands the extracted files in raw, write-once, and prepares the manifest and the record. */
-async function land(
-  store: ObjectStore,
-  contract: Contract,
-  interval: Interval,
-  source: PulledSource,
-  extraction: Extraction,
-  input: IngestInput,
-) {
+async function land(extracted: ExtractedRun) {
+  const { contract, source, store, interval, extraction } = extracted;
   const files = extraction.files;
   const sha256 =
     files.length === 1
@@ -183,8 +187,8 @@ async function land(
           .digest('hex');
   const size = files.reduce((sum, f) => sum + f.size, 0);
   const runId = runIdOfInterval(contract.name, source.type, interval, sha256);
-  const run: RunLocation = { dataset: contract.name, dt: dateOf(interval.start), runId };
-  const keys = files.map((f) => rawKey(run, f.name));
+  const location: RunLocation = { dataset: contract.name, dt: dateOf(interval.start), runId };
+  const keys = files.map((f) => rawKey(location, f.name));
 
   for (const [index, file] of files.entries()) {
     const key = keys[index]!;
@@ -200,10 +204,10 @@ async function land(
 
   const output: IngestOutput = {
     runId,
-    dt: run.dt,
+    dt: location.dt,
     rawKey: keys[0] ?? '',
     files: keys.length,
-    manifestKey: files.length > 0 ? manifestKey(run) : '',
+    manifestKey: files.length > 0 ? manifestKey(location) : '',
     sha256,
     size,
     records: extraction.records,
@@ -217,29 +221,7 @@ async function land(
     column: extraction.watermark.column,
     to: extraction.watermark.value,
   };
-  const manifest: PulledManifest | undefined =
-    files.length > 0
-      ? {
-          dataset: contract.name,
-          runId,
-          source: source.describe(),
-          interval,
-          watermark,
-          files: files.map((f, i) => ({
-            name: f.name,
-            key: keys[i]!,
-            sha256: f.sha256,
-            size: f.size,
-            records: f.records,
-          })),
-          sha256,
-          size,
-          records: extraction.records,
-          receivedAt: new Date().toISOString(),
-          executionId: input.executionId,
-          details: extraction.details,
-        }
-      : undefined;
+  const manifest = files.length > 0 ? pulledManifest(extracted, output, keys, watermark) : undefined;
   const record: NonNullable<RunRecord['pulled']> = {
     type: source.type,
     interval,
@@ -250,6 +232,34 @@ async function land(
     size,
   };
   return { output, manifest, record };
+}
+
+function pulledManifest(
+  { input, contract, source, interval, extraction }: ExtractedRun,
+  output: IngestOutput,
+  keys: string[],
+  watermark: PulledManifest['watermark'],
+): PulledManifest {
+  return {
+    dataset: contract.name,
+    runId: output.runId,
+    source: source.describe(),
+    interval,
+    watermark,
+    files: extraction.files.map((f, i) => ({
+      name: f.name,
+      key: keys[i]!,
+      sha256: f.sha256,
+      size: f.size,
+      records: f.records,
+    })),
+    sha256: output.sha256,
+    size: output.size,
+    records: extraction.records,
+    receivedAt: new Date().toISOString(),
+    executionId: input.executionId,
+    details: extraction.details,
+  };
 }
 
 /** Same dataset, source, interval and bytes give the same run id. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { ingest } from '../../../lambdas/ingest/core.js';
-import { batchStateKey, parseManifest } from '../../../lambdas/ingest/partner-drop.js';
+import { batchStateKey, parseManifest } from '../../../lambdas/ingest/partner-batch.js';
 import type { IngestOutput, Trigger } from '../../../lambdas/ingest/types.js';
 import { parseContract } from '../../../lambdas/shared/contract.js';
 import {
