@@ -1,139 +1,36 @@
-import { createHash } from 'node:crypto';
-import { type Contract, contractNamed } from '../shared/contract.js';
 import {
-  InternalError,
-  isProgrammingError,
-  ObjectNotFound,
-  RawObjectConflict,
-  UnsupportedSource,
-} from '../shared/errors.js';
-import { dateOf, fileNameOf, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
-import type { ObjectStore } from '../shared/object-store.js';
-import type { ProgressListener } from '../shared/progress.js';
-import { readRunRecord } from '../shared/run-record.js';
-import type { Interval } from '../shared/schedule.js';
-import { hashStream, recordLanding } from './landing.js';
-import { ingestPartnerDrop, type PartnerDropTrigger, sweepPartnerDrops } from './partner-drop.js';
+  type Contract,
+  contractNamed,
+  type HttpSourceConfig,
+  type PostgresSourceConfig,
+  type SourceConfig,
+} from '../shared/contract.js';
+import { InternalError, isProgrammingError, UnsupportedSource } from '../shared/errors.js';
+import { ingestPartnerDrop, sweepPartnerDrops } from './partner-drop.js';
 import { ingestPulled, type PulledSource } from './pulled.js';
-import type { SecretReader } from './sources/credentials.js';
+import { ingestS3Upload } from './s3-upload.js';
 import { httpSource } from './sources/http.js';
 import { postgresSource } from './sources/postgres.js';
 import { ingestStream } from './stream.js';
+import type { IngestInput, IngestOutput, IngestPorts } from './types.js';
 
-/** An object created under a dataset's landing prefix (the EventBridge `Object Created` event, reduced). */
-export interface S3UploadTrigger {
-  type: 's3-upload';
-  bucket?: string;
-  key: string;
-  size?: number;
-  etag?: string;
-  versionId?: string;
-  sequencer?: string;
-  /** When the object was created (the event's time). */
-  time?: string;
-}
+/** What starts a run of each source type, for the message that refuses any other trigger. */
+const STARTED_BY: Record<SourceConfig['type'], string> = {
+  's3-upload': "an Object Created event ('s3-upload')",
+  'partner-drop': "an Object Created event ('partner-drop' or 's3-upload') or a schedule",
+  postgres: "a schedule ('schedule')",
+  http: "a schedule ('schedule')",
+  stream: "a schedule ('schedule')",
+};
 
 /**
- * A scheduled run of a pulled source. The deployed schedule rule sends `{ type, time }` and ingest
- * derives the interval from the contract's schedule (the last whole interval ended by `time`, see
- * `lambdas/shared/schedule.ts`); `sluice start`, `sluice backfill` and `sluice run` name it.
- */
-export interface ScheduleTrigger {
-  type: 'schedule';
-  time: string;
-  interval?: Interval;
-  /**
-   * Take the interval even if it has not ended or is off the schedule's grid (`--force`); without
-   * it such an interval is refused (`IntervalNotClosed`, `IntervalNotAllowed`).
-   */
-  force?: boolean;
-}
-
-export type Trigger = S3UploadTrigger | ScheduleTrigger | PartnerDropTrigger;
-
-export interface IngestInput {
-  dataset: string;
-  trigger: Trigger;
-  executionId?: string;
-  startedAt?: string;
-}
-
-export interface IngestOutput {
-  runId: string;
-  dt: string;
-  /** The first raw object of the batch (the only one for an upload). */
-  rawKey: string;
-  /**
-   * How many raw objects the batch has: the pages of an HTTP pull, the files of a partner batch.
-   * Their keys are in the manifest (`readBatchKeys`), never in the result: it is the execution
-   * state, which Step Functions stops at 256 KiB.
-   */
-  files: number;
-  manifestKey: string;
-  sha256: string;
-  size: number;
-  /** Records extracted, when the source counts them (postgres, http). */
-  records?: number;
-  /** A pull that found nothing new: nothing was landed, nothing is validated. */
-  empty: boolean;
-  /** A partner batch that is not complete yet: nothing was landed or recorded; a later file's run ingests it. */
-  waiting: boolean;
-  /** What a waiting batch lacks, in a few words (the marker, or files its manifest lists); '' otherwise. */
-  waitingFor: string;
-  /** The raw object already held these bytes (a repeated or duplicated trigger). */
-  duplicate: boolean;
-  /** A run of these bytes already succeeded: nothing more to do. */
-  alreadyProcessed: boolean;
-  /**
-   * A stream run: the closed hour it took (`dt=…/hour=…`; none when it found nothing new), and
-   * the closed hours that still hold objects no run has taken, oldest first (each later run of the
-   * schedule takes the oldest).
-   */
-  stream?: { partition?: string; backlog: string[] };
-}
-
-export interface IngestPorts {
-  store: ObjectStore;
-  contracts: ReadonlyMap<string, Contract>;
-  clock?: () => Date;
-  /** Secrets for pulled sources (Secrets Manager in AWS; SLUICE_SECRET_* variables locally). */
-  secrets?: SecretReader;
-  /** Where credentials named by environment variable are read; process.env by default. */
-  env?: NodeJS.ProcessEnv;
-  /** Told how far an extraction has read (the rows and bytes of a postgres extraction so far). */
-  onProgress?: ProgressListener;
-  /** The HTTP client of http sources; the global fetch by default. */
-  fetch?: typeof fetch;
-  /** How pulled sources wait between retries and for open transactions; a real timer by default. */
-  sleep?: (ms: number) => Promise<unknown>;
-}
-
-/** The manifest written beside the raw bytes. */
-export interface RawManifest {
-  dataset: string;
-  runId: string;
-  source: { type: 's3-upload'; key: string; bucket?: string; etag?: string; versionId?: string };
-  file: string;
-  sha256: string;
-  size: number;
-  receivedAt: string;
-  executionId?: string;
-}
-
-/** Objects up to this size are read once into memory; larger ones are read twice (hash, then copy). */
-const IN_MEMORY_LIMIT = 64 * 1024 * 1024;
-
-/**
- * Lands an uploaded object in the raw zone, byte for byte, with a conditional write.
- * The run id is derived from dataset, source key and content hash, so the same object arriving
- * twice maps to the same run: a no-op once that run has succeeded. Different bytes under an
- * existing raw key are refused with `RawObjectConflict`; raw is never overwritten.
- * Pulled, stream and partner sources are dispatched to their own paths. A programming error on any
- * path fails as `InternalError`, which the state machine does not retry.
+ * Ingests one run of a dataset: the path of its source type (s3-upload.ts, partner-drop.ts,
+ * pulled.ts with sources/, stream.ts) lands the data in raw and records the run. A programming
+ * error on any path fails as `InternalError`, which the state machine does not retry.
  */
 export async function ingest(input: IngestInput, ports: IngestPorts): Promise<IngestOutput> {
   try {
-    return await ingestTrigger(input, ports);
+    return await dispatch(input, ports);
   } catch (error) {
     // A bug must not pass for a failure of the source: named, and not retried by the state machine.
     if (isProgrammingError(error)) {
@@ -143,144 +40,48 @@ export async function ingest(input: IngestInput, ports: IngestPorts): Promise<In
   }
 }
 
-async function ingestTrigger(input: IngestInput, ports: IngestPorts): Promise<IngestOutput> {
+/** The ingest path of the dataset's source type, for a trigger that type is started by. */
+async function dispatch(input: IngestInput, ports: IngestPorts): Promise<IngestOutput> {
   const contract = contractNamed(ports.contracts, input.dataset);
   const { trigger } = input;
-  const now = (ports.clock ?? (() => new Date()))();
-  const pulled = trigger.type === 'schedule' ? pulledSource(contract, ports) : undefined;
-  if (pulled && trigger.type === 'schedule') {
-    return ingestPulled(input, contract, trigger, ports.store, pulled, now);
-  }
-  if (contract.source.type === 'stream' && trigger.type === 'schedule') {
-    return ingestStream(input, contract, contract.source, trigger, ports.store, now);
-  }
-  if (contract.source.type === 'partner-drop') {
-    if (trigger.type === 'schedule')
-      return sweepPartnerDrops(input, contract, contract.source, ports.store, now);
-    return ingestPartnerDrop(input, contract, contract.source, trigger, ports.store, now);
-  }
-  if (contract.source.type !== 's3-upload' || trigger.type !== 's3-upload') {
-    throw new UnsupportedSource(
-      `dataset '${contract.name}' has source type '${contract.source.type}' and was triggered by '${trigger.type}'; ` +
-        `this version ingests 's3-upload' sources started by an Object Created event`,
-    );
-  }
-  if (!trigger.key.startsWith(contract.source.prefix)) {
-    throw new UnsupportedSource(
-      `landing key '${trigger.key}' is not under dataset '${contract.name}' prefix '${contract.source.prefix}'`,
-    );
-  }
-  const { store } = ports;
-  const source = store.describe('landing', trigger.key);
-  const head = await store.head('landing', trigger.key);
-  if (!head) {
-    throw new ObjectNotFound(`${source} does not exist: it was deleted or moved before it could be ingested`);
-  }
-
-  const { sha256, size, body } = await hashSource(store, trigger.key, head.size);
-  const runId = runIdOf(contract.name, trigger.key, sha256);
-  const previous = await readRunRecord(store, contract.name, runId);
-  const dt =
-    previous?.dt ?? dateOf(trigger.time ?? head.lastModified ?? (ports.clock ?? (() => new Date()))());
-  const run: RunLocation = { dataset: contract.name, dt, runId };
-  const rawObjectKey = rawKey(run, fileNameOf(trigger.key));
-  const output = {
-    runId,
-    dt,
-    rawKey: rawObjectKey,
-    files: 1,
-    manifestKey: manifestKey(run),
-    sha256,
-    size,
-    empty: false,
-    waiting: false,
-    waitingFor: '',
-  };
-
-  if (previous?.status === 'SUCCEEDED') {
-    return { ...output, duplicate: true, alreadyProcessed: true };
-  }
-
-  const created = await store.putIfAbsent(
-    'raw',
-    rawObjectKey,
-    body ?? { stream: await store.read('landing', trigger.key), length: size },
-    { metadata: { sha256, 'source-key': trigger.key } },
-  );
-  if (!created) await assertSameBytes(store, rawObjectKey, sha256, source);
-
-  const manifest: RawManifest = {
-    dataset: contract.name,
-    runId,
-    source: {
-      type: 's3-upload',
-      key: trigger.key,
-      bucket: trigger.bucket,
-      etag: trigger.etag,
-      versionId: trigger.versionId,
-    },
-    file: fileNameOf(trigger.key),
-    sha256,
-    size,
-    receivedAt: trigger.time ?? head.lastModified?.toISOString() ?? new Date().toISOString(),
-    executionId: input.executionId,
-  };
-  const landed: IngestOutput = { ...output, duplicate: !created, alreadyProcessed: false };
-  await recordLanding(store, {
-    dataset: contract.name,
-    input,
-    output: landed,
-    manifest,
-    previous,
-    record: {
-      source: { zone: 'landing', key: trigger.key, sha256, size },
-      raw: { key: rawObjectKey, manifestKey: output.manifestKey },
-    },
-  });
-  return landed;
-}
-
-/** The source a schedule pulls from, for the source types that are pulled. */
-function pulledSource(contract: Contract, ports: IngestPorts): PulledSource | undefined {
   const { source } = contract;
-  if (source.type === 'postgres') return postgresSource(source, ports);
-  if (source.type === 'http') return httpSource(source, contract.format, ports);
-  return undefined;
-}
-
-/** Same dataset, source key and bytes give the same run id. */
-export function runIdOf(dataset: string, sourceKey: string, sha256: string): string {
-  return createHash('sha256').update(`${dataset}\n${sourceKey}\n${sha256}`).digest('hex').slice(0, 16);
-}
-
-async function hashSource(
-  store: ObjectStore,
-  key: string,
-  expectedSize: number,
-): Promise<{ sha256: string; size: number; body?: Buffer }> {
-  const stream = await store.read('landing', key);
-  if (expectedSize <= IN_MEMORY_LIMIT) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-    const body = Buffer.concat(chunks);
-    return { sha256: createHash('sha256').update(body).digest('hex'), size: body.length, body };
+  const { store } = ports;
+  const now = (ports.clock ?? (() => new Date()))();
+  switch (source.type) {
+    case 's3-upload':
+      if (trigger.type === 's3-upload') {
+        return ingestS3Upload({ input, trigger, contract, source, store, now });
+      }
+      break;
+    case 'partner-drop':
+      if (trigger.type === 'schedule') {
+        return sweepPartnerDrops({ input, trigger, contract, source, store, now });
+      }
+      return ingestPartnerDrop({ input, trigger, contract, source, store, now });
+    case 'stream':
+      if (trigger.type === 'schedule') return ingestStream({ input, trigger, contract, source, store, now });
+      break;
+    case 'postgres':
+    case 'http':
+      if (trigger.type === 'schedule') {
+        const pulled = pulledSource(source, contract, ports);
+        return ingestPulled({ input, trigger, contract, source: pulled, store, now });
+      }
+      break;
   }
-  return hashStream(stream);
+  throw new UnsupportedSource(
+    `dataset '${contract.name}' has source type '${source.type}' and was triggered by '${trigger.type}'; ` +
+      `a '${source.type}' source is started by ${STARTED_BY[source.type]}`,
+  );
 }
 
-async function assertSameBytes(
-  store: ObjectStore,
-  key: string,
-  sha256: string,
-  source: string,
-): Promise<void> {
-  const existing = await store.head('raw', key);
-  const existingSha = existing?.metadata.sha256 ?? (await hashStream(await store.read('raw', key))).sha256;
-  if (existingSha !== sha256) {
-    throw new RawObjectConflict(
-      `${store.describe('raw', key)} already holds different bytes (sha256 ${existingSha}); ` +
-        `the bytes of ${source} (sha256 ${sha256}) were not written. Raw is write-once: ` +
-        `fix the cause and land the data under a new run.`,
-    );
-  }
+/** The source a schedule pulls from. */
+function pulledSource(
+  source: PostgresSourceConfig | HttpSourceConfig,
+  contract: Contract,
+  ports: IngestPorts,
+): PulledSource {
+  return source.type === 'postgres'
+    ? postgresSource(source, ports)
+    : httpSource(source, contract.format, ports);
 }

@@ -3,8 +3,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { lakeStoreFromEnv } from '../shared/clients.js';
 import { contractsFromEnv } from '../shared/contracts-source.js';
 import { logger, metrics, sluiceHandler, tracer } from '../shared/powertools.js';
-import { type IngestInput, ingest } from './core.js';
+import { ingest } from './core.js';
 import { secretsManagerReader } from './sources/credentials.js';
+import type { IngestInput } from './types.js';
 
 const store = lakeStoreFromEnv();
 const contracts = contractsFromEnv();

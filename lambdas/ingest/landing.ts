@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { ObjectStore } from '../shared/object-store.js';
+import { RawObjectConflict } from '../shared/errors.js';
+import type { Body, ObjectStore, SizedStream } from '../shared/object-store.js';
 import { type RunRecord, writeRunRecord, writeTriggerRun } from '../shared/run-record.js';
-import type { IngestInput, IngestOutput } from './core.js';
+import type { IngestInput, IngestOutput } from './types.js';
 
 /** A run whose raw objects are in the raw zone, as each ingest path describes it. */
 export interface Landing {
@@ -109,4 +110,43 @@ export async function hashStream(stream: Readable): Promise<{ sha256: string; si
     size += chunk.length;
   }
   return { sha256: hash.digest('hex'), size };
+}
+
+/** Bytes for one raw key, and what the conflict message calls them. */
+export interface RawWrite {
+  key: string;
+  body: Body | SizedStream;
+  /** The sha256 of `body`, kept as the object's `sha256` metadata. */
+  sha256: string;
+  /** Where the bytes come from, for a conflict's message: the landing object, the extraction. */
+  from: string;
+  contentType?: string;
+  /** Metadata kept beside `sha256`: where the bytes came from (`source-key`, `source-type`). */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * Writes bytes under a raw key once (`putIfAbsent`). True when written; false when the key already
+ * held these bytes (a repeated trigger); `RawObjectConflict` when it holds other bytes: raw is
+ * never overwritten. The existing object's sha256 is its metadata, or, for an object written
+ * without it (by hand, or by a tool that keeps no metadata), the hash of its bytes: the same bytes
+ * are the same whatever metadata they were written with.
+ */
+export async function writeRawOnce(store: ObjectStore, write: RawWrite): Promise<boolean> {
+  const { key, sha256 } = write;
+  const created = await store.putIfAbsent('raw', key, write.body, {
+    contentType: write.contentType,
+    metadata: { sha256, ...write.metadata },
+  });
+  if (created) return true;
+  const existing = await store.head('raw', key);
+  const existingSha = existing?.metadata.sha256 ?? (await hashStream(await store.read('raw', key))).sha256;
+  if (existingSha !== sha256) {
+    throw new RawObjectConflict(
+      `${store.describe('raw', key)} already holds different bytes (sha256 ${existingSha}); ` +
+        `${write.from} (sha256 ${sha256}) was not written. Raw is write-once: ` +
+        'fix the cause and land the data under a new run.',
+    );
+  }
+  return false;
 }

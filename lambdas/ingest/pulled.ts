@@ -4,14 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Contract } from '../shared/contract.js';
-import { ConfigurationError, RawObjectConflict, WatermarkConflict } from '../shared/errors.js';
+import { ConfigurationError, WatermarkConflict } from '../shared/errors.js';
 import { dateOf, intervalKey, manifestKey, type RunLocation, rawKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, readRunRecord } from '../shared/run-record.js';
 import { checkInterval, type Interval, intervalEndingBy, parseSchedule } from '../shared/schedule.js';
 import { commitWatermark, readWatermark, type WatermarkState } from '../shared/watermark.js';
-import type { IngestInput, IngestOutput, ScheduleTrigger } from './core.js';
-import { readIntervalResult, recordLanding, writeIntervalResult } from './landing.js';
+import { readIntervalResult, recordLanding, writeIntervalResult, writeRawOnce } from './landing.js';
+import type { IngestInput, IngestOutput, ScheduleTrigger, SourceRun } from './types.js';
 
 /** One file an extraction wrote to its temporary directory, ready to be landed in raw. */
 export interface ExtractedFile {
@@ -99,14 +99,8 @@ export function intervalOfTrigger(contract: Contract, trigger: ScheduleTrigger, 
  * 4. the manifest, the interval's result and the run record are written.
  * A crash between 3 and 4 is repaired by the retry: the watermark remembers the run that moved it.
  */
-export async function ingestPulled(
-  input: IngestInput,
-  contract: Contract,
-  trigger: ScheduleTrigger,
-  store: ObjectStore,
-  source: PulledSource,
-  now: Date,
-): Promise<IngestOutput> {
+export async function ingestPulled(run: SourceRun<PulledSource, ScheduleTrigger>): Promise<IngestOutput> {
+  const { input, trigger, contract, source, store, now } = run;
   const interval = intervalOfTrigger(contract, trigger, now);
   const indexKey = intervalKey(contract.name, interval);
   const done = await readIntervalResult(store, indexKey);
@@ -124,7 +118,7 @@ export async function ingestPulled(
     const dir = await mkdtemp(join(tmpdir(), 'sluice-extract-'));
     try {
       const extraction = await source.extract({ contract, interval, watermark: state, dir });
-      const landed = await land(store, contract, interval, source, extraction, input);
+      const landed = await land({ input, contract, source, store, interval, extraction });
       const now = new Date().toISOString();
       if (source.incremental) {
         const next: WatermarkState = {
@@ -171,15 +165,19 @@ export async function ingestPulled(
   );
 }
 
+/** What an attempt extracted for an interval, to be landed. */
+interface ExtractedRun {
+  input: IngestInput;
+  contract: Contract;
+  source: PulledSource;
+  store: ObjectStore;
+  interval: Interval;
+  extraction: Extraction;
+}
+
 /** Lands the extracted files in raw, write-once, and prepares the manifest and the record. */
-async function land(
-  store: ObjectStore,
-  contract: Contract,
-  interval: Interval,
-  source: PulledSource,
-  extraction: Extraction,
-  input: IngestInput,
-) {
+async function land(extracted: ExtractedRun) {
+  const { contract, source, store, interval, extraction } = extracted;
   const files = extraction.files;
   const sha256 =
     files.length === 1
@@ -189,30 +187,27 @@ async function land(
           .digest('hex');
   const size = files.reduce((sum, f) => sum + f.size, 0);
   const runId = runIdOfInterval(contract.name, source.type, interval, sha256);
-  const run: RunLocation = { dataset: contract.name, dt: dateOf(interval.start), runId };
-  const keys = files.map((f) => rawKey(run, f.name));
+  const location: RunLocation = { dataset: contract.name, dt: dateOf(interval.start), runId };
+  const keys = files.map((f) => rawKey(location, f.name));
 
   for (const [index, file] of files.entries()) {
     const key = keys[index]!;
-    const created = await store.putIfAbsent(
-      'raw',
+    await writeRawOnce(store, {
       key,
-      { stream: createReadStream(file.path), length: file.size },
-      { contentType: file.contentType, metadata: { sha256: file.sha256, 'source-type': source.type } },
-    );
-    if (!created && (await store.head('raw', key))?.metadata.sha256 !== file.sha256) {
-      throw new RawObjectConflict(
-        `${store.describe('raw', key)} already holds different bytes; the extraction (sha256 ${file.sha256}) was not written. Raw is write-once.`,
-      );
-    }
+      body: { stream: createReadStream(file.path), length: file.size },
+      sha256: file.sha256,
+      from: `${file.name} of the ${source.type} extraction`,
+      contentType: file.contentType,
+      metadata: { 'source-type': source.type },
+    });
   }
 
   const output: IngestOutput = {
     runId,
-    dt: run.dt,
+    dt: location.dt,
     rawKey: keys[0] ?? '',
     files: keys.length,
-    manifestKey: files.length > 0 ? manifestKey(run) : '',
+    manifestKey: files.length > 0 ? manifestKey(location) : '',
     sha256,
     size,
     records: extraction.records,
@@ -226,29 +221,7 @@ async function land(
     column: extraction.watermark.column,
     to: extraction.watermark.value,
   };
-  const manifest: PulledManifest | undefined =
-    files.length > 0
-      ? {
-          dataset: contract.name,
-          runId,
-          source: source.describe(),
-          interval,
-          watermark,
-          files: files.map((f, i) => ({
-            name: f.name,
-            key: keys[i]!,
-            sha256: f.sha256,
-            size: f.size,
-            records: f.records,
-          })),
-          sha256,
-          size,
-          records: extraction.records,
-          receivedAt: new Date().toISOString(),
-          executionId: input.executionId,
-          details: extraction.details,
-        }
-      : undefined;
+  const manifest = files.length > 0 ? pulledManifest(extracted, output, keys, watermark) : undefined;
   const record: NonNullable<RunRecord['pulled']> = {
     type: source.type,
     interval,
@@ -259,6 +232,34 @@ async function land(
     size,
   };
   return { output, manifest, record };
+}
+
+function pulledManifest(
+  { input, contract, source, interval, extraction }: ExtractedRun,
+  output: IngestOutput,
+  keys: string[],
+  watermark: PulledManifest['watermark'],
+): PulledManifest {
+  return {
+    dataset: contract.name,
+    runId: output.runId,
+    source: source.describe(),
+    interval,
+    watermark,
+    files: extraction.files.map((f, i) => ({
+      name: f.name,
+      key: keys[i]!,
+      sha256: f.sha256,
+      size: f.size,
+      records: f.records,
+    })),
+    sha256: output.sha256,
+    size: output.size,
+    records: extraction.records,
+    receivedAt: new Date().toISOString(),
+    executionId: input.executionId,
+    details: extraction.details,
+  };
 }
 
 /** Same dataset, source, interval and bytes give the same run id. */

@@ -5,9 +5,9 @@ import { dateOf, intervalKey, manifestKey, type RunLocation } from '../shared/ke
 import type { ObjectStore } from '../shared/object-store.js';
 import { readRunRecord } from '../shared/run-record.js';
 import type { Interval } from '../shared/schedule.js';
-import type { IngestInput, IngestOutput, ScheduleTrigger } from './core.js';
 import { nothingLanded, readIntervalResult, recordLanding, writeIntervalResult } from './landing.js';
 import { intervalOfTrigger, sameInterval } from './pulled.js';
+import type { IngestInput, IngestOutput, ScheduleTrigger, SourceRun } from './types.js';
 
 /**
  * Micro-batches of a stream. Kinesis Data Firehose writes the records into the raw zone itself,
@@ -44,13 +44,9 @@ export interface StreamManifest {
 const MAX_ATTEMPTS = 4;
 
 export async function ingestStream(
-  input: IngestInput,
-  contract: Contract,
-  source: StreamSourceConfig,
-  trigger: ScheduleTrigger,
-  store: ObjectStore,
-  now: Date,
+  run: SourceRun<StreamSourceConfig, ScheduleTrigger>,
 ): Promise<IngestOutput> {
+  const { input, trigger, contract, source, store, now } = run;
   const interval = intervalOfTrigger(contract, trigger, now);
   const indexKey = intervalKey(contract.name, interval);
   const done = await readIntervalResult(store, indexKey);

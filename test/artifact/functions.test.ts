@@ -4,7 +4,7 @@ import { SourceMap } from 'node:module';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runIdOf } from '../../lambdas/ingest/core.js';
+import { runIdOf } from '../../lambdas/ingest/s3-upload.js';
 import {
   artifactDatasets,
   type DeployedApp,

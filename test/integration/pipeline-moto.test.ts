@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { runIdOf } from '../../lambdas/ingest/core.js';
+import { runIdOf } from '../../lambdas/ingest/s3-upload.js';
 import { loadContracts } from '../../lambdas/shared/contract.js';
 import { rawKey, runRecordKey } from '../../lambdas/shared/keys.js';
 import type { RunRecord } from '../../lambdas/shared/run-record.js';

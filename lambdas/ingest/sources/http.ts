@@ -6,8 +6,8 @@ import { type FormatConfig, type HttpSourceConfig, isJsonDocuments } from '../..
 import { MalformedInput, SourceRefused, SourceUnavailable } from '../../shared/errors.js';
 import { valueAt } from '../../shared/json-path.js';
 import type { Interval } from '../../shared/schedule.js';
-import type { IngestPorts } from '../core.js';
 import type { ExtractContext, ExtractedFile, Extraction, PulledSource } from '../pulled.js';
+import type { IngestPorts } from '../types.js';
 import { credential } from './credentials.js';
 
 /**
@@ -43,13 +43,7 @@ export function httpSource(
             ports,
           )
         : undefined;
-      const headers: Record<string, string> = { accept: acceptOf(extension), ...config.headers };
-      if (config.auth && token !== undefined) {
-        if (config.auth.type === 'bearer') headers.authorization = `Bearer ${token}`;
-        if (config.auth.type === 'basic')
-          headers.authorization = `Basic ${Buffer.from(token).toString('base64')}`;
-        if (config.auth.type === 'header') headers[config.auth.header!.toLowerCase()] = token;
-      }
+      const headers = requestHeaders(config, extension, token);
       const state = context.watermark;
       let url = state?.cursor
         ? new URL(state.cursor)
@@ -69,16 +63,7 @@ export function httpSource(
         next = nextUrl(config, url, response, page, number);
         if (page.records.length > 0 || (extension === 'csv' && page.count > 0)) {
           const name = `page-${String(files.length + 1).padStart(5, '0')}.${extension}`;
-          const path = join(context.dir, name);
-          await writeFile(path, response.body);
-          files.push({
-            name,
-            path,
-            size: response.body.length,
-            sha256: createHash('sha256').update(response.body).digest('hex'),
-            records: page.count,
-            contentType,
-          });
+          files.push(await writePage(join(context.dir, name), name, response.body, page.count, contentType));
           records += page.count;
           if (config.watermark) high = highest(high, page.records, config.watermark.field);
         }
@@ -107,6 +92,41 @@ export function httpSource(
         details: { url: startedAt, pages: files.length, retries, stoppedAtPageLimit: next !== undefined },
       };
     },
+  };
+}
+
+/** The request headers: what the format accepts, the source's own, and the credential where `auth` puts it. */
+function requestHeaders(
+  config: HttpSourceConfig,
+  extension: string,
+  token: string | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> = { accept: acceptOf(extension), ...config.headers };
+  if (config.auth && token !== undefined) {
+    if (config.auth.type === 'bearer') headers.authorization = `Bearer ${token}`;
+    if (config.auth.type === 'basic')
+      headers.authorization = `Basic ${Buffer.from(token).toString('base64')}`;
+    if (config.auth.type === 'header') headers[config.auth.header!.toLowerCase()] = token;
+  }
+  return headers;
+}
+
+/** A page with records, as received, in the extraction's directory. */
+async function writePage(
+  path: string,
+  name: string,
+  body: Buffer,
+  records: number,
+  contentType: string | undefined,
+): Promise<ExtractedFile> {
+  await writeFile(path, body);
+  return {
+    name,
+    path,
+    size: body.length,
+    sha256: createHash('sha256').update(body).digest('hex'),
+    records,
+    contentType,
   };
 }
 

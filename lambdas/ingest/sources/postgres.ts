@@ -14,8 +14,8 @@ import {
   SourceUnavailable,
 } from '../../shared/errors.js';
 import type { ProgressListener } from '../../shared/progress.js';
-import type { IngestPorts } from '../core.js';
 import type { ExtractContext, Extraction, PulledSource } from '../pulled.js';
+import type { IngestPorts } from '../types.js';
 import { credential, type SecretReader } from './credentials.js';
 
 /**
@@ -92,40 +92,20 @@ export function postgresSource(
           ports,
         );
 
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        try {
-          const snapshot = (
-            await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot')
-          ).rows[0]!.snapshot;
-          const bounds = previous === undefined ? [horizon.high] : [previous, horizon.high];
-          const text =
-            `SELECT sluice_source.* FROM ${from} ` +
-            `WHERE ${previous === undefined ? '' : `${column} > $1 AND `}${column} <= $${bounds.length} ORDER BY ${column}`;
-          const file = await streamToFile(
-            client,
-            text,
-            bounds,
-            config.batch_size,
-            context.dir,
-            ports.onProgress,
-          );
-          await client.query('COMMIT');
-          return {
-            files: file.records > 0 ? [file] : [],
-            records: file.records,
-            watermark: { column: config.watermark_column, kind: horizon.kind, value: horizon.high },
-            details: {
-              snapshot,
-              isolation: 'repeatable read, read only',
-              horizon: horizon.t0,
-              waitedMs,
-              range: { above: previous ?? null, upTo: horizon.high },
-            },
-          };
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw error;
-        }
+        const range = { from, column, previous, high: horizon.high };
+        const { snapshot, file } = await readRange(client, range, config, context.dir, ports.onProgress);
+        return {
+          files: file.records > 0 ? [file] : [],
+          records: file.records,
+          watermark: { column: config.watermark_column, kind: horizon.kind, value: horizon.high },
+          details: {
+            snapshot,
+            isolation: 'repeatable read, read only',
+            horizon: horizon.t0,
+            waitedMs,
+            range: { above: previous ?? null, upTo: horizon.high },
+          },
+        };
       } catch (error) {
         // Only what the driver, the database or the network failed with is the source's error;
         // Sluice's own errors and programming errors go on as they are (see sourceError).
@@ -136,6 +116,36 @@ export function postgresSource(
       }
     },
   };
+}
+
+/**
+ * The rows above the previous watermark up to the horizon, in one read-only snapshot, into the
+ * extraction's file; and the snapshot they were read in.
+ */
+async function readRange(
+  client: pg.Client,
+  range: { from: string; column: string; previous?: string; high: string },
+  config: PostgresSourceConfig,
+  dir: string,
+  onProgress: ProgressListener | undefined,
+) {
+  const { from, column, previous, high } = range;
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const snapshot = (
+      await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot')
+    ).rows[0]!.snapshot;
+    const bounds = previous === undefined ? [high] : [previous, high];
+    const text =
+      `SELECT sluice_source.* FROM ${from} ` +
+      `WHERE ${previous === undefined ? '' : `${column} > $1 AND `}${column} <= $${bounds.length} ORDER BY ${column}`;
+    const file = await streamToFile(client, text, bounds, config.batch_size, dir, onProgress);
+    await client.query('COMMIT');
+    return { snapshot, file };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { ingest, runIdOf } from '../../../lambdas/ingest/core.js';
+import { ingest } from '../../../lambdas/ingest/core.js';
+import { runIdOf } from '../../../lambdas/ingest/s3-upload.js';
 import { parseContract } from '../../../lambdas/shared/contract.js';
 import { ObjectNotFound, RawObjectConflict, UnsupportedSource } from '../../../lambdas/shared/errors.js';
 import { runRecordKey } from '../../../lambdas/shared/keys.js';
@@ -112,5 +113,20 @@ describe('ingest', () => {
         { store, contracts },
       ),
     ).rejects.toThrow(UnsupportedSource);
+  });
+
+  it('refuses a trigger the source type is not started by, naming the trigger that starts it', async () => {
+    // Prepare
+    const store = await landed();
+    const schedule = { type: 'schedule' as const, time: '2026-11-25T10:00:00Z' };
+    // Act
+    const attempt = ingest({ dataset: 'orders', trigger: schedule }, { store, contracts });
+    // Assess
+    await expect(attempt).rejects.toThrow(UnsupportedSource);
+    await expect(attempt).rejects.toThrow(
+      "dataset 'orders' has source type 's3-upload' and was triggered by 'schedule'; " +
+        "a 's3-upload' source is started by an Object Created event ('s3-upload')",
+    );
+    expect(await store.list('raw', '')).toEqual([]);
   });
 });

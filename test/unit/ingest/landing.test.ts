@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import type { IngestOutput } from '../../../lambdas/ingest/core.js';
-import { recordLanding } from '../../../lambdas/ingest/landing.js';
+import { recordLanding, writeRawOnce } from '../../../lambdas/ingest/landing.js';
+import type { IngestOutput } from '../../../lambdas/ingest/types.js';
+import { RawObjectConflict } from '../../../lambdas/shared/errors.js';
 import { runRecordKey } from '../../../lambdas/shared/keys.js';
 import { type RunRecord, readRunRecord } from '../../../lambdas/shared/run-record.js';
 import { MemoryStore } from '../../support/memory-store.js';
@@ -92,5 +94,74 @@ describe('recordLanding', () => {
       error: { name: 'ChecksumMismatch', message: 'm' },
     });
     expect([...store.objects.keys()].filter((k) => k.startsWith('raw/'))).toEqual([]);
+  });
+});
+
+describe('writeRawOnce', () => {
+  const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+  const key = 'orders/dt=2026-11-25/run=r1/a.csv';
+  const write = (text: string) => ({
+    key,
+    body: text,
+    sha256: sha(text),
+    from: 'mem://landing/orders/a.csv',
+    metadata: { 'source-key': 'orders/a.csv' },
+  });
+
+  it('writes the bytes with their sha256 and source beside them', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    // Act
+    const created = await writeRawOnce(store, write('id\n1\n'));
+    // Assess
+    expect(created).toBe(true);
+    expect(store.bytes('raw', key).toString()).toBe('id\n1\n');
+    expect((await store.head('raw', key))?.metadata).toEqual({
+      sha256: sha('id\n1\n'),
+      'source-key': 'orders/a.csv',
+    });
+  });
+
+  it('is a no-op for the same bytes, and keeps the object as it was', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    await writeRawOnce(store, write('id\n1\n'));
+    const before = store.objects.get(`raw/${key}`);
+    // Act
+    const created = await writeRawOnce(store, write('id\n1\n'));
+    // Assess
+    expect(created).toBe(false);
+    expect(store.objects.get(`raw/${key}`)).toBe(before);
+  });
+
+  it('hashes the bytes of an object written without sha256 metadata: the same bytes are a no-op', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    await store.put('raw', key, 'id\n1\n');
+    // Act
+    const created = await writeRawOnce(store, write('id\n1\n'));
+    // Assess
+    expect(created).toBe(false);
+    expect(store.bytes('raw', key).toString()).toBe('id\n1\n');
+  });
+
+  it('refuses other bytes with RawObjectConflict naming both hashes, with or without sha256 metadata', async () => {
+    // Prepare
+    const withMetadata = new MemoryStore();
+    await writeRawOnce(withMetadata, write('id\n1\n'));
+    const without = new MemoryStore();
+    await without.put('raw', key, 'id\n1\n');
+    // Act
+    const attempts = [withMetadata, without].map((store) => writeRawOnce(store, write('id\n2\n')));
+    // Assess
+    for (const attempt of attempts) {
+      await expect(attempt).rejects.toThrow(RawObjectConflict);
+      await expect(attempt).rejects.toThrow(
+        `mem://raw/${key} already holds different bytes (sha256 ${sha('id\n1\n')}); ` +
+          `mem://landing/orders/a.csv (sha256 ${sha('id\n2\n')}) was not written`,
+      );
+    }
+    expect(withMetadata.bytes('raw', key).toString()).toBe('id\n1\n');
+    expect(without.bytes('raw', key).toString()).toBe('id\n1\n');
   });
 });

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { type IngestOutput, ingest, type Trigger } from '../../../lambdas/ingest/core.js';
-import { batchStateKey, parseManifest } from '../../../lambdas/ingest/partner-drop.js';
+import { ingest } from '../../../lambdas/ingest/core.js';
+import { batchStateKey, parseManifest } from '../../../lambdas/ingest/partner-batch.js';
+import type { IngestOutput, Trigger } from '../../../lambdas/ingest/types.js';
 import { parseContract } from '../../../lambdas/shared/contract.js';
 import {
   ChecksumMismatch,
@@ -80,6 +81,25 @@ describe('partner drops', () => {
       status: 'landed',
       runId: out.runId,
     });
+  });
+
+  it('lands a batch whose raw files an earlier attempt wrote without sha256 metadata, as a duplicate', async () => {
+    // Prepare
+    const files = { 'a.csv': 'id\n1\n', 'b.csv': 'id\n2\n', _SUCCESS: '' };
+    const first = new MemoryStore();
+    await drop(first, files);
+    const rawKeys = await readBatchKeys(
+      first,
+      (await run(first, withMarker, { key: `${batch}_SUCCESS` })).manifestKey,
+    );
+    const store = new MemoryStore();
+    await drop(store, files);
+    for (const key of rawKeys) await store.put('raw', key, first.bytes('raw', key));
+    // Act
+    const out = await run(store, withMarker, { key: `${batch}_SUCCESS` });
+    // Assess
+    expect(out).toMatchObject({ waiting: false, duplicate: true });
+    expect(await readBatchKeys(store, out.manifestKey)).toEqual(rawKeys);
   });
 
   it('verifies the checksums a manifest lists, takes its files in its order and leaves other files out', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { type IngestInput, ingest } from '../../../lambdas/ingest/core.js';
+import { ingest } from '../../../lambdas/ingest/core.js';
 import { postgresSource } from '../../../lambdas/ingest/sources/postgres.js';
+import type { IngestInput } from '../../../lambdas/ingest/types.js';
 import { parseContract } from '../../../lambdas/shared/contract.js';
 import { InternalError, SourceUnavailable } from '../../../lambdas/shared/errors.js';
 import { coreFunctions, runPipeline } from '../../../src/local/pipeline.js';

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import type { ScheduleTrigger } from '../../../lambdas/ingest/core.js';
 import {
   type ExtractContext,
   type Extraction,
@@ -10,6 +9,7 @@ import {
   intervalOfTrigger,
   type PulledSource,
 } from '../../../lambdas/ingest/pulled.js';
+import type { ScheduleTrigger } from '../../../lambdas/ingest/types.js';
 import { parseContract } from '../../../lambdas/shared/contract.js';
 import { IntervalNotAllowed, IntervalNotClosed, WatermarkConflict } from '../../../lambdas/shared/errors.js';
 import { intervalKey, runRecordKey, watermarkKey } from '../../../lambdas/shared/keys.js';
@@ -77,7 +77,7 @@ class FakeSource implements PulledSource {
 /** The clock of these runs: after every interval they take. */
 const now = new Date('2026-11-26T00:00:00Z');
 const run = (store: MemoryStore, source: PulledSource, trigger: ScheduleTrigger) =>
-  ingestPulled({ dataset: 'ticks', trigger }, contract, trigger, store, source, now);
+  ingestPulled({ input: { dataset: 'ticks', trigger }, trigger, contract, source, store, now });
 
 describe('ingest of a pulled source', () => {
   it('lands the extraction in raw, moves the watermark and records the run and its interval', async () => {

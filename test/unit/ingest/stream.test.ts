@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { type IngestOutput, ingest } from '../../../lambdas/ingest/core.js';
+import { ingest } from '../../../lambdas/ingest/core.js';
 import { partitionStateKey } from '../../../lambdas/ingest/stream.js';
+import type { IngestOutput } from '../../../lambdas/ingest/types.js';
 import { parseContract } from '../../../lambdas/shared/contract.js';
 import { runRecordKey } from '../../../lambdas/shared/keys.js';
 import { readBatchKeys } from '../../../lambdas/shared/raw-manifest.js';
