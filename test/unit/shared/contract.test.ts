@@ -29,7 +29,7 @@ function problems(lines: string[]): string {
 describe('contract loader', () => {
   it('loads the example contracts in datasets/', () => {
     const contracts = loadContracts(join(import.meta.dirname, '..', '..', '..', 'datasets'));
-    expect(contracts.get('orders')?.source).toEqual({ type: 's3-upload', prefix: 'landing/orders/' });
+    expect(contracts.get('orders')?.source).toEqual({ type: 's3-upload', prefix: 'orders/' });
   });
 
   it('fills defaults: csv delimiter, on_failure quarantine, ingest-date partition, severity error', () => {
