@@ -5,12 +5,13 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { Contract } from '../../lambdas/shared/contract.js';
+import type { DatasetRepository } from '../constructs/dataset-repository.js';
 import { Lake } from '../constructs/lake.js';
 import { Pipeline } from '../constructs/pipeline.js';
 import { PipelineFunctions } from '../constructs/pipeline-functions.js';
 import { Sources } from '../constructs/sources.js';
 import { Triggers } from '../constructs/triggers.js';
-import { type DatasetRepository, DatasetVersioning } from '../constructs/versioning.js';
+import { DatasetVersioning } from '../constructs/versioning.js';
 
 export interface PipelineStackProps extends StackProps {
   /** The dataset contracts, validated by `loadContracts`. */
