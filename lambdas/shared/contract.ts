@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
+import { describeAjvError, relevantErrors } from './ajv-errors.js';
 import { addFormats } from './ajv-formats.js';
 import { ConfigurationError, ContractInvalid } from './errors.js';
-import { EXPECTATION_CATALOGUE, snapshotScopeRefusal } from './expectation-catalogue.js';
-import { kwargProblems, notTakenBecause } from './expectation-kwargs.js';
+import { expectationChecks } from './expectation-kwargs.js';
 import { parseSchedule } from './schedule.js';
 
 /** A PostgreSQL table or query extracted incrementally by a watermark column (docs/sources.md). */
@@ -174,22 +174,7 @@ export interface ContractProblem {
 // verbose: a pattern error can then quote the value and an example from the schema.
 const ajv = addFormats(new Ajv2020({ allErrors: true, useDefaults: true, strict: false, verbose: true }));
 const validateContractShape = ajv.compile(contractSchema);
-/**
- * Each expectation's kwargs validator, compiled the first time a contract uses it: compiling
- * all of the catalogue up front would cost every process (a Lambda's cold start, its memory)
- * code for the expectations its contracts never name.
- */
-const kwargsValidators = new Map<string, ValidateFunction>();
-
-function kwargsValidator(type: string, spec: { kwargs: object }): ValidateFunction {
-  let validate = kwargsValidators.get(type);
-  if (!validate) {
-    validate = ajv.compile(spec.kwargs);
-    kwargsValidators.set(type, validate);
-  }
-  return validate;
-}
-
+const checkExpectations = expectationChecks(ajv);
 export interface ParseOptions {
   /**
    * Receives the problem of a `name` that differs from the file name instead of refusing the
@@ -276,7 +261,6 @@ export function parseContract(text: string, where: string, options: ParseOptions
 function checkSemantics(contract: Contract): ContractProblem[] {
   const problems: ContractProblem[] = [];
   const columns = new Set(Object.keys(contract.schema.properties));
-  const known = Object.keys(EXPECTATION_CATALOGUE).sort();
 
   for (const name of contract.schema.required ?? []) {
     if (!columns.has(name)) {
@@ -316,45 +300,7 @@ function checkSemantics(contract: Contract): ContractProblem[] {
   } catch (error) {
     problems.push({ path: '/schema', message: `not a usable JSON Schema: ${(error as Error).message}` });
   }
-
-  contract.expectations.forEach((expectation, index) => {
-    const at = `/expectations/${index}`;
-    const spec = EXPECTATION_CATALOGUE[expectation.type];
-    if (!spec) {
-      const hint = closest(expectation.type, known);
-      problems.push({
-        path: `${at}/type`,
-        message: `unknown expectation '${expectation.type}'${hint ? `; did you mean '${hint}'?` : ''} (known: ${known.length} expectations, see docs/expectations.md)`,
-      });
-      return;
-    }
-    const validateKwargs = kwargsValidator(expectation.type, spec);
-    if (!validateKwargs(expectation.kwargs)) {
-      for (const error of relevantErrors(validateKwargs.errors ?? [])) {
-        problems.push(kwargsProblem(expectation.type, `${at}/kwargs`, error));
-      }
-      return;
-    }
-    for (const arg of spec.columnArgs) {
-      const value = expectation.kwargs[arg];
-      const named = Array.isArray(value) ? value : value === undefined ? [] : [value];
-      for (const column of named) {
-        if (typeof column === 'string' && !columns.has(column)) {
-          problems.push({
-            path: `${at}/kwargs/${arg}`,
-            message: `${expectation.type}: unknown column '${column}'; the schema has ${[...columns].join(', ')}`,
-          });
-        }
-      }
-    }
-    for (const { pointer, message } of kwargProblems(expectation.type, expectation.kwargs)) {
-      problems.push({ path: `${at}/kwargs${pointer}`, message });
-    }
-    const refusal = expectation.scope === 'snapshot' ? snapshotScopeRefusal(expectation.type) : undefined;
-    if (refusal !== undefined) {
-      problems.push({ path: `${at}/scope`, message: `scope snapshot is not available: ${refusal}` });
-    }
-  });
+  problems.push(...checkExpectations(contract.expectations, columns));
   return problems;
 }
 
@@ -566,62 +512,6 @@ function contractError(where: string, problems: ContractProblem[]): ContractInva
   );
 }
 
-/**
- * A kwargs error, at the kwarg it is about. A kwarg the expectation does not take is named with
- * the ones it does take, and why it is not taken when GX once had it.
- */
-function kwargsProblem(type: string, kwargsPath: string, error: ErrorObject): ContractProblem {
-  if (error.keyword === 'additionalProperties' && error.instancePath === '') {
-    const name = String((error.params as Record<string, unknown>).additionalProperty);
-    const taken = Object.keys(EXPECTATION_CATALOGUE[type]!.kwargs.properties as object);
-    const because = notTakenBecause(name);
-    const hint = closest(name, taken);
-    return {
-      path: `${kwargsPath}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-      message:
-        `${type}: unexpected property '${name}'` +
-        (because
-          ? `: ${because}`
-          : `${hint ? `; did you mean '${hint}'?` : ''}; ${type} takes ${taken.join(', ')}`),
-    };
-  }
-  return { path: `${kwargsPath}${error.instancePath}`, message: `${type}: ${describeAjvError(error)}` };
-}
-
-/** ajv reports every failed branch of if/then and oneOf; keep the ones a person can act on. */
-function relevantErrors(errors: ErrorObject[]): ErrorObject[] {
-  const useful = errors.filter((e) => !['if', 'oneOf', 'anyOf', 'allOf'].includes(e.keyword));
-  const chosen = useful.length > 0 ? useful : errors;
-  const seen = new Set<string>();
-  return chosen.filter((e) => {
-    const key = `${e.instancePath}|${describeAjvError(e)}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-function describeAjvError(error: ErrorObject): string {
-  const params = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return `unexpected property '${String(params.additionalProperty)}'`;
-    case 'required':
-      return `missing required property '${String(params.missingProperty)}'`;
-    case 'enum':
-      return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'const':
-      return `must be ${JSON.stringify(params.allowedValue)}`;
-    case 'pattern': {
-      const examples = (error.parentSchema as { examples?: unknown[] } | undefined)?.examples;
-      if (!examples?.length) return error.message ?? error.keyword;
-      return `expected a value like ${JSON.stringify(examples[0])}, got ${JSON.stringify(error.data)}`;
-    }
-    default:
-      return error.message ?? error.keyword;
-  }
-}
-
 function pointerToPath(pointer: string): Array<string | number> {
   if (!pointer) return [];
   return pointer
@@ -629,31 +519,4 @@ function pointerToPath(pointer: string): Array<string | number> {
     .slice(1)
     .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-}
-
-/** The known name nearest to a misspelt one, when it is near enough to be a likely typo. */
-function closest(name: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const distance = editDistance(name, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= Math.max(3, Math.floor(name.length / 5)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
