@@ -1,0 +1,45 @@
+/**
+ * Where in the input a problem is, as messages name it: the source and its line, or, in a stream
+ * joined from several files (a batch of HTTP pages or partner files), the file and its own line.
+ */
+import { MalformedInput } from '../shared/errors.js';
+import { CsvSyntaxError } from './csv-reader.js';
+import type { StreamOrigins } from './engine-types.js';
+import { LineTooLong } from './jsonl-reader.js';
+import { InvalidUtf8 } from './utf8.js';
+
+/** `<source>: line <n>` for a line of the stream: in a joined stream, its file and its line there. */
+export function inputLine(source: string, origins: StreamOrigins | undefined, line: number): string {
+  if (origins === undefined) return `${source}: line ${line}`;
+  const origin = origins.line(line);
+  return `${origin.source}: line ${origin.line}`;
+}
+
+/**
+ * A reader's error (bytes that are not UTF-8, a CSV quote never closed, a line too long) as
+ * `MalformedInput` naming where it is; any other error as it is. `lineReached` is the line the
+ * reader had reached, which the decoder's error counts on from.
+ */
+export function explainReadError(
+  error: unknown,
+  source: string,
+  origins: StreamOrigins | undefined,
+  lineReached: () => number,
+): unknown {
+  if (error instanceof InvalidUtf8) {
+    const line = lineReached() + error.newlinesBefore;
+    const byte = origins?.byte(error.byteOffset).offset ?? error.byteOffset;
+    return new MalformedInput(
+      `${inputLine(source, origins, line)}, byte offset ${byte}: not valid UTF-8 (${error.bytes}); the contract reads utf-8`,
+      { cause: error },
+    );
+  }
+  if (error instanceof CsvSyntaxError || error instanceof LineTooLong) {
+    if (origins === undefined) return new MalformedInput(`${source}: ${error.message}`, { cause: error });
+    // The readers number the lines of the joined stream: say the file and its own line instead.
+    const origin = origins.line(error.line);
+    const message = error.message.replace(`line ${error.line}`, `line ${origin.line}`);
+    return new MalformedInput(`${origin.source}: ${message}`, { cause: error });
+  }
+  return error;
+}
