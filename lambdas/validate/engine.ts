@@ -15,7 +15,7 @@ import { MalformedInput } from '../shared/errors.js';
 import { CsvReader } from './csv-reader.js';
 import type { QuarantineEntry, ValidateOptions, ValidationOutputs } from './engine-types.js';
 import { createEvaluator, type Evaluator, notEvaluated, type Row } from './expectations.js';
-import { explainReadError, inputLine } from './input-errors.js';
+import { explainReadError, headerLacksRequired, headerNames, inputLine } from './input-errors.js';
 import { JsonLinesReader, refuseJsonArray } from './jsonl-reader.js';
 import { type RecordBuilder, recordBuilder } from './record-builder.js';
 import {
@@ -304,16 +304,7 @@ class ValidationRun {
   }
 
   private useHeader(fields: string[], line: number): void {
-    const seen = new Set<string>();
-    for (const name of fields) {
-      if (seen.has(name)) {
-        throw new MalformedInput(`${this.at(line)}: the header names column '${name}' twice`);
-      }
-      if (name === '__proto__') {
-        throw new MalformedInput(`${this.at(line)}: a column cannot be named '__proto__'`);
-      }
-      seen.add(name);
-    }
+    const seen = headerNames(fields, this.at(line));
     this.header = fields;
     const properties = this.contract.schema.properties;
     const coercers = fields.map((name) =>
@@ -331,9 +322,7 @@ class ValidationRun {
     const missing = (this.contract.schema.required ?? []).filter((name) => !seen.has(name));
     if (missing.length > 0) {
       this.schema.headerLacks(missing, fields);
-      this.stoppedBecause =
-        `${this.source}: the header lacks required column${missing.length === 1 ? '' : 's'} ${missing.join(', ')}` +
-        ` (header found: ${fields.map(shownName).join(', ')}); no row was validated.`;
+      this.stoppedBecause = headerLacksRequired(this.source, missing, fields);
     }
   }
 
@@ -392,9 +381,4 @@ class ValidationRun {
       validationTime: this.options.now?.() ?? new Date(),
     });
   }
-}
-
-/** A column name for messages: quoted when spaces around it (or its being empty) would not show. */
-function shownName(name: string): string {
-  return name.length > 0 && name.trim() === name ? name : JSON.stringify(name);
 }

@@ -1,6 +1,7 @@
 /**
- * Where in the input a problem is, as messages name it: the source and its line, or, in a stream
- * joined from several files (a batch of HTTP pages or partner files), the file and its own line.
+ * What the validator says about input it cannot read as the contract says: where in the input the
+ * problem is (the source and its line, or, in a stream joined from several files such as a batch
+ * of HTTP pages or partner files, the file and its own line), and what is wrong with a CSV header.
  */
 import { MalformedInput } from '../shared/errors.js';
 import { CsvSyntaxError } from './csv-reader.js';
@@ -42,4 +43,36 @@ export function explainReadError(
     return new MalformedInput(`${origin.source}: ${message}`, { cause: error });
   }
   return error;
+}
+
+/** The names of a CSV header, refusing one that names a column twice or names `__proto__`. */
+export function headerNames(fields: readonly string[], where: string): Set<string> {
+  const seen = new Set<string>();
+  for (const name of fields) {
+    if (seen.has(name)) {
+      throw new MalformedInput(`${where}: the header names column '${name}' twice`);
+    }
+    if (name === '__proto__') {
+      throw new MalformedInput(`${where}: a column cannot be named '__proto__'`);
+    }
+    seen.add(name);
+  }
+  return seen;
+}
+
+/** Why validation stopped at a header that lacks required columns. */
+export function headerLacksRequired(
+  source: string,
+  missing: readonly string[],
+  fields: readonly string[],
+): string {
+  return (
+    `${source}: the header lacks required column${missing.length === 1 ? '' : 's'} ${missing.join(', ')}` +
+    ` (header found: ${fields.map(shownName).join(', ')}); no row was validated.`
+  );
+}
+
+/** A column name for messages: quoted when spaces around it (or its being empty) would not show. */
+function shownName(name: string): string {
+  return name.length > 0 && name.trim() === name ? name : JSON.stringify(name);
 }
