@@ -4,7 +4,7 @@ import { App, type AppProps, Duration, RemovalPolicy, Size, Validations } from '
 import { ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadContracts } from '../lambdas/shared/contract.js';
-import type { ConnectionProvider, DatasetRepository } from './constructs/versioning.js';
+import type { ConnectionProvider, DatasetRepository } from './constructs/dataset-repository.js';
 import { PipelineStack } from './stacks/pipeline-stack.js';
 
 export interface BuildAppOptions {

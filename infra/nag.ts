@@ -1,7 +1,9 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
+import type { CfnProject, Project } from 'aws-cdk-lib/aws-codebuild';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -130,4 +132,63 @@ export function acknowledgeStateMachineRole(role: IRole, invoked: readonly IFunc
     ['Resource::*'],
     'Execution logging and X-Ray tracing: the CloudWatch Logs delivery actions (logs:CreateLogDelivery, logs:PutResourcePolicy, ...) and xray:PutTraceSegments/PutTelemetryRecords/GetSampling* do not support resource-level permissions, so their resource is "*".',
   );
+}
+
+/** The Version build role: the curated snapshots, DVC's remote, the lake key, its logs and the git token. */
+export function acknowledgeVersionBuildRole(
+  role: IRole,
+  build: {
+    readonly project: Project;
+    readonly curatedBucket: IBucket;
+    /** The versioned datasets, whose prefixes of the curated bucket the build reads. */
+    readonly datasets: readonly string[];
+    /** The prefix of the curated bucket that DVC's remote writes. */
+    readonly dvcRemotePrefix: string;
+    /** The git token secret, for a repository reached over HTTPS with a token. */
+    readonly tokenSecret?: ISecret | string;
+  },
+): void {
+  const stack = Stack.of(build.project);
+  const bucketArn = bucketArnInFindings(stack, build.curatedBucket);
+  acknowledgeFindings(
+    role,
+    'AwsSolutions-IAM5',
+    [...build.datasets, build.dvcRemotePrefix].map((prefix) => `Resource::${bucketArn}/${prefix}/*`),
+    `s3:GetObject on the curated objects of each versioned dataset ("<curated>/<dataset>/*"), and s3:GetObject, s3:PutObject and s3:AbortMultipartUpload on DVC's remote ("<curated>/${build.dvcRemotePrefix}/*"), whose keys are content hashes known only at run time; no delete.`,
+  );
+  acknowledgeFindings(
+    role,
+    'AwsSolutions-IAM5',
+    ['Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*'],
+    'The data-key actions CodeBuild needs on the one lake key that encrypts the build (kms:GenerateDataKey*, kms:ReEncrypt*), as the project writes them for its encryptionKey; no other key.',
+  );
+  acknowledgeFindings(
+    role,
+    'AwsSolutions-IAM5',
+    [
+      `Resource::arn:${pseudo(stack.partition, 'Partition')}:logs:${pseudo(stack.region, 'Region')}:${pseudo(stack.account, 'AccountId')}:log-group:/aws/codebuild/<${stack.getLogicalId(build.project.node.defaultChild as CfnProject)}>:*`,
+    ],
+    'logs:CreateLogGroup, logs:CreateLogStream and logs:PutLogEvents, which the CodeBuild project always grants on "/aws/codebuild/<project>", here the build\'s own log group; the ":*" covers its log streams, named by build id at run time.',
+  );
+  const { tokenSecret } = build;
+  if (typeof tokenSecret === 'string' && tokenSecret.startsWith('arn:')) {
+    acknowledgeFindings(
+      role,
+      'AwsSolutions-IAM5',
+      [`Resource::${tokenSecret.split(':').slice(0, 7).join(':')}*`],
+      'secretsmanager:GetSecretValue on the one git token secret, named by its complete ARN; the CodeBuild project construct writes that grant with a trailing "*", which also covers the versions of that secret.',
+    );
+  }
+}
+
+/** cdk-nag shows a pseudo parameter as <AWS::Name>, and a stack's region or account given at synth as itself. */
+function pseudo(value: string, name: string): string {
+  return Token.isUnresolved(value) ? `<AWS::${name}>` : value;
+}
+
+/** cdk-nag names a bucket of this stack by its GetAtt (<Id.Arn>) and an imported one by its ARN. */
+function bucketArnInFindings(stack: Stack, bucket: IBucket): string {
+  const arn: unknown = stack.resolve(bucket.bucketArn);
+  if (typeof arn === 'string') return arn;
+  return `<${stack.getLogicalId(bucket.node.defaultChild as CfnBucket)}.Arn>`;
 }

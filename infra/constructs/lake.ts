@@ -79,94 +79,58 @@ export class Lake extends Construct {
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const noncurrentVersionExpiration = props.noncurrentVersionExpiration ?? Duration.days(90);
-    const abortIncompleteMultipartUploadAfter = Duration.days(7);
-
     this.key = new Key(this, 'Key', {
       description: `Sluice lake (${Stack.of(this).stackName}): zone buckets, log groups, alarm topic`,
       enableKeyRotation: true,
       removalPolicy,
     });
-
     // Log delivery cannot write to SSE-KMS buckets, so the access-logs bucket alone uses SSE-S3.
     this.accessLogsBucket = new Bucket(this, 'AccessLogsBucket', {
+      ...PRIVATE_VERSIONED_TLS_ONLY,
       encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: true,
       removalPolicy,
       lifecycleRules: [
         {
           id: 'expire-access-logs',
           expiration: props.accessLogsExpiration ?? Duration.days(365),
           noncurrentVersionExpiration: Duration.days(30),
-          abortIncompleteMultipartUploadAfter,
+          abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER,
         },
       ],
     });
 
-    const zoneBucket = (zone: Zone, lifecycleRules: LifecycleRule[], extra: Partial<ZoneBucketExtras> = {}) =>
+    const rules = zoneLifecycleRules(props);
+    const zoneBucket = (zone: Zone, extra: Partial<ZoneBucketExtras> = {}) =>
       new Bucket(this, `${capitalise(zone)}Bucket`, {
+        ...PRIVATE_VERSIONED_TLS_ONLY,
         encryption: BucketEncryption.KMS,
         encryptionKey: this.key,
         bucketKeyEnabled: true,
-        enforceSSL: true,
-        minimumTLSVersion: 1.2,
-        blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-        objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        versioned: true,
         serverAccessLogsBucket: this.accessLogsBucket,
         serverAccessLogsPrefix: `${zone}/`,
         targetObjectKeyFormat: TargetObjectKeyFormat.partitionedPrefix(PartitionDateSource.EVENT_TIME),
-        lifecycleRules,
+        lifecycleRules: rules[zone],
         removalPolicy,
         ...extra,
       });
 
-    const keepCurrent: LifecycleRule[] = [
-      { id: 'expire-noncurrent-versions', noncurrentVersionExpiration, abortIncompleteMultipartUploadAfter },
-    ];
-
-    this.landingBucket = zoneBucket('landing', [
-      {
-        id: 'expire-landed-uploads',
-        expiration: props.landingExpiration ?? Duration.days(30),
-        noncurrentVersionExpiration: Duration.days(7),
-        abortIncompleteMultipartUploadAfter,
-      },
-    ]);
+    this.landingBucket = zoneBucket('landing');
     // EventBridge delivery set on the bucket itself: the `eventBridgeEnabled` prop would add a
     // custom-resource Lambda to do the same thing through the S3 API.
     (this.landingBucket.node.defaultChild as CfnBucket).notificationConfiguration = {
       eventBridgeConfiguration: { eventBridgeEnabled: true },
     };
-
     this.rawBucket = zoneBucket(
       'raw',
-      [
-        {
-          id: 'tier-raw-batches',
-          transitions: [
-            {
-              storageClass: StorageClass.INTELLIGENT_TIERING,
-              transitionAfter: props.rawTieringAfter ?? Duration.days(30),
-            },
-          ],
-          abortIncompleteMultipartUploadAfter,
-        },
-      ],
       props.rawObjectLockRetention
         ? { objectLockEnabled: true, objectLockDefaultRetention: props.rawObjectLockRetention }
         : {},
     );
     this.makeWriteOnce(this.rawBucket);
-
-    this.validatedBucket = zoneBucket('validated', keepCurrent);
-    this.curatedBucket = zoneBucket('curated', keepCurrent);
-    this.quarantineBucket = zoneBucket('quarantine', keepCurrent);
-    this.reportsBucket = zoneBucket('reports', keepCurrent);
+    this.validatedBucket = zoneBucket('validated');
+    this.curatedBucket = zoneBucket('curated');
+    this.quarantineBucket = zoneBucket('quarantine');
+    this.reportsBucket = zoneBucket('reports');
 
     this.buckets = {
       landing: this.landingBucket,
@@ -236,6 +200,59 @@ export class Lake extends Construct {
       }),
     );
   }
+}
+
+/** What every bucket of the lake is: private, owner-enforced, TLS 1.2 only and versioned. */
+const PRIVATE_VERSIONED_TLS_ONLY = {
+  enforceSSL: true,
+  minimumTLSVersion: 1.2,
+  blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+  objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  versioned: true,
+} as const;
+
+const ABORT_INCOMPLETE_UPLOADS_AFTER = Duration.days(7);
+
+/**
+ * The lifecycle of each zone: landing is a buffer that expires; raw moves to Intelligent-Tiering
+ * and never expires (it is write-once); the other zones keep their current objects and expire
+ * overwritten or deleted versions.
+ */
+function zoneLifecycleRules(props: LakeProps): Record<Zone, LifecycleRule[]> {
+  const abortIncompleteMultipartUploadAfter = ABORT_INCOMPLETE_UPLOADS_AFTER;
+  const keepCurrent: LifecycleRule[] = [
+    {
+      id: 'expire-noncurrent-versions',
+      noncurrentVersionExpiration: props.noncurrentVersionExpiration ?? Duration.days(90),
+      abortIncompleteMultipartUploadAfter,
+    },
+  ];
+  return {
+    landing: [
+      {
+        id: 'expire-landed-uploads',
+        expiration: props.landingExpiration ?? Duration.days(30),
+        noncurrentVersionExpiration: Duration.days(7),
+        abortIncompleteMultipartUploadAfter,
+      },
+    ],
+    raw: [
+      {
+        id: 'tier-raw-batches',
+        transitions: [
+          {
+            storageClass: StorageClass.INTELLIGENT_TIERING,
+            transitionAfter: props.rawTieringAfter ?? Duration.days(30),
+          },
+        ],
+        abortIncompleteMultipartUploadAfter,
+      },
+    ],
+    validated: keepCurrent,
+    curated: keepCurrent,
+    quarantine: keepCurrent,
+    reports: keepCurrent,
+  };
 }
 
 interface ZoneBucketExtras {

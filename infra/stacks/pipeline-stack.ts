@@ -1,16 +1,18 @@
 import { CfnOutput, type Duration, RemovalPolicy, type Size, Stack, type StackProps } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Key } from 'aws-cdk-lib/aws-kms';
 import type { ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { Contract } from '../../lambdas/shared/contract.js';
+import type { DatasetRepository } from '../constructs/dataset-repository.js';
 import { Lake } from '../constructs/lake.js';
 import { Pipeline } from '../constructs/pipeline.js';
 import { PipelineFunctions } from '../constructs/pipeline-functions.js';
 import { Sources } from '../constructs/sources.js';
 import { Triggers } from '../constructs/triggers.js';
-import { type DatasetRepository, DatasetVersioning } from '../constructs/versioning.js';
+import { DatasetVersioning } from '../constructs/versioning.js';
 
 export interface PipelineStackProps extends StackProps {
   /** The dataset contracts, validated by `loadContracts`. */
@@ -75,33 +77,7 @@ export class PipelineStack extends Stack {
       landingExpiration: props.landingExpiration,
     });
     const key = this.lake.key;
-    // The lake key also encrypts the log groups (CloudWatch Logs needs it in the key policy,
-    // limited to this account's log groups) and the alarm topic (CloudWatch must be able to
-    // publish to it; the AWS managed SNS key would not let it).
-    key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowCloudWatchLogsForThisAccount',
-        effect: Effect.ALLOW,
-        principals: [new ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*`,
-          },
-        },
-      }),
-    );
-    key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        effect: Effect.ALLOW,
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-      }),
-    );
+    allowLogsAndAlarmsToUseKey(key);
 
     this.alarmTopic = new Topic(this, 'AlarmTopic', {
       displayName: 'Sluice alarms',
@@ -155,7 +131,11 @@ export class PipelineStack extends Stack {
       removalPolicy,
     });
 
-    // The `sluice` CLI reads these by key from the stack's outputs.
+    this.addOutputs();
+  }
+
+  /** The `sluice` CLI reads these by key from the stack's outputs. */
+  private addOutputs(): void {
     new CfnOutput(this, 'StateMachineArn', {
       value: this.pipeline.stateMachine.stateMachineArn,
       description: 'The pipeline state machine; `sluice start` runs it',
@@ -173,7 +153,7 @@ export class PipelineStack extends Stack {
     }
     new CfnOutput(this, 'AccessLogsBucketName', { value: this.lake.accessLogsBucket.bucketName });
     new CfnOutput(this, 'KeyArn', {
-      value: key.keyArn,
+      value: this.lake.key.keyArn,
       description: 'KMS key of the lake; uploaders need kms:GenerateDataKey on it',
     });
     new CfnOutput(this, 'VersionProjectName', {
@@ -187,4 +167,37 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'TriggerDeadLetterQueueUrl', { value: this.triggers.deadLetterQueue.queueUrl });
   }
+}
+
+/**
+ * The lake key also encrypts the log groups (CloudWatch Logs needs it in the key policy,
+ * limited to this account's log groups) and the alarm topic (CloudWatch must be able to
+ * publish to it; the AWS managed SNS key would not let it).
+ */
+function allowLogsAndAlarmsToUseKey(key: Key): void {
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'AllowCloudWatchLogsForThisAccount',
+      effect: Effect.ALLOW,
+      principals: [new ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
+        },
+      },
+    }),
+  );
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'AllowCloudWatchAlarmsToPublish',
+      effect: Effect.ALLOW,
+      principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+    }),
+  );
 }

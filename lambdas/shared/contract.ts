@@ -1,105 +1,24 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
+import { describeAjvError, relevantErrors } from './ajv-errors.js';
 import { addFormats } from './ajv-formats.js';
 import { ConfigurationError, ContractInvalid } from './errors.js';
-import { EXPECTATION_CATALOGUE, snapshotScopeRefusal } from './expectation-catalogue.js';
-import { kwargProblems, notTakenBecause } from './expectation-kwargs.js';
+import { expectationChecks } from './expectation-kwargs.js';
 import { linearRegExp, schemaPatternProblems } from './linear-regex.js';
 import { parseSchedule } from './schedule.js';
+import { type SourceConfig, sourceProblems } from './source-config.js';
 
-/** A PostgreSQL table or query extracted incrementally by a watermark column (docs/sources.md). */
-export interface PostgresSourceConfig {
-  type: 'postgres';
-  /** Environment variable holding a postgres:// connection string. */
-  connection?: string;
-  /** Secrets Manager secret holding a connection string or RDS-style JSON. */
-  connection_secret?: string;
-  table?: string;
-  query?: string;
-  watermark_column: string;
-  batch_size: number;
-  horizon_wait_seconds: number;
-  lag_seconds: number;
-  /** Deployed only: the VPC the database is reachable in; its dataset gets an ingest function there. */
-  network?: DatabaseNetworkConfig;
-}
-
-/**
- * Where a database is reachable from, by the ids of its VPC, private subnets and security groups
- * (docs/sources.md, "In the database's VPC"). Local runs ignore it.
- */
-export interface DatabaseNetworkConfig {
-  vpc_id: string;
-  /** Private subnets of the VPC from which the database is reachable; the function's ENIs go there. */
-  subnet_ids: string[];
-  /** The database's security groups: each lets the function's security group in on `port`. */
-  security_group_ids: string[];
-  port: number;
-  /** When given, the stack creates the S3 gateway endpoint (on these route tables) and the Secrets Manager interface endpoint. */
-  endpoints?: { route_table_ids: string[] };
-}
-
-/** A paged HTTP API pulled on a schedule (docs/sources.md). */
-export interface HttpSourceConfig {
-  type: 'http';
-  url: string;
-  params: Record<string, string>;
-  headers: Record<string, string>;
-  auth?: {
-    type: 'bearer' | 'header' | 'basic' | 'query';
-    header?: string;
-    param?: string;
-    secret?: string;
-    env?: string;
-  };
-  paging:
-    | { type: 'none' }
-    | { type: 'cursor'; cursor_path: string; cursor_param: string }
-    | { type: 'page'; page_param: string; start: number; size_param?: string; size?: number }
-    | { type: 'link' };
-  watermark?: { field: string; param?: string; initial?: string };
-  max_pages: number;
-  retries: number;
-  retry_base_ms: number;
-  retry_max_seconds: number;
-  timeout_seconds: number;
-}
-
-/** Batches of files a partner drops into a folder per batch under its prefix (docs/sources.md). */
-export interface PartnerDropSourceConfig {
-  type: 'partner-drop';
-  prefix: string;
-  /** What completes a batch: a marker file, or a manifest listing each file's sha256. */
-  complete_when: { marker?: string; manifest?: string };
-  deadline_minutes: number;
-  suffix?: string;
-}
-
-export type SourceConfig =
-  | { type: 's3-upload'; prefix: string; suffix?: string }
-  | PostgresSourceConfig
-  | HttpSourceConfig
-  | PartnerDropSourceConfig
-  | StreamSourceConfig;
-
-/** Records put on a Kinesis data stream, delivered by Firehose into raw by the hour of `time_field`. */
-export interface StreamSourceConfig {
-  type: 'stream';
-  /** Record field (ISO 8601 text) whose date and hour partition the record in raw. */
-  time_field: string;
-  /** A partition is closed, and validated, this long after its hour ends. */
-  close_after_minutes: number;
-  /** How many days back a run looks for partitions holding objects not validated yet. */
-  lookback_days: number;
-  /** Kinesis shards; on-demand capacity when absent. */
-  shards?: number;
-  retention_hours: number;
-  buffer_seconds: number;
-  buffer_mb: number;
-}
+export type {
+  DatabaseNetworkConfig,
+  HttpSourceConfig,
+  PartnerDropSourceConfig,
+  PostgresSourceConfig,
+  SourceConfig,
+  StreamSourceConfig,
+} from './source-config.js';
 
 export type FormatConfig =
   | {
@@ -191,22 +110,7 @@ const ajv = addFormats(
   }),
 );
 const validateContractShape = ajv.compile(contractSchema);
-/**
- * Each expectation's kwargs validator, compiled the first time a contract uses it: compiling
- * all of the catalogue up front would cost every process (a Lambda's cold start, its memory)
- * code for the expectations its contracts never name.
- */
-const kwargsValidators = new Map<string, ValidateFunction>();
-
-function kwargsValidator(type: string, spec: { kwargs: object }): ValidateFunction {
-  let validate = kwargsValidators.get(type);
-  if (!validate) {
-    validate = ajv.compile(spec.kwargs);
-    kwargsValidators.set(type, validate);
-  }
-  return validate;
-}
-
+const checkExpectations = expectationChecks(ajv);
 export interface ParseOptions {
   /**
    * Receives the problem of a `name` that differs from the file name instead of refusing the
@@ -294,7 +198,6 @@ export function parseContract(text: string, where: string, options: ParseOptions
 function checkSemantics(contract: Contract): ContractProblem[] {
   const problems: ContractProblem[] = [];
   const columns = new Set(Object.keys(contract.schema.properties));
-  const known = Object.keys(EXPECTATION_CATALOGUE).sort();
 
   for (const name of contract.schema.required ?? []) {
     if (!columns.has(name)) {
@@ -322,7 +225,13 @@ function checkSemantics(contract: Contract): ContractProblem[] {
   }
   const scheduleProblem = contract.schedule === null ? undefined : scheduleProblemOf(contract.schedule);
   if (scheduleProblem) problems.push({ path: '/schedule', message: scheduleProblem });
-  problems.push(...checkSource(contract));
+  problems.push(
+    ...sourceProblems(
+      contract.source,
+      { type: contract.format.type, jsonDocuments: isJsonDocuments(contract.format) },
+      contract.schedule,
+    ),
+  );
   if (contract.batches.same_source === 'replace' && contract.source.type === 'stream') {
     problems.push({
       path: '/batches/same_source',
@@ -338,45 +247,7 @@ function checkSemantics(contract: Contract): ContractProblem[] {
       problems.push({ path: '/schema', message: `not a usable JSON Schema: ${(error as Error).message}` });
     }
   }
-
-  contract.expectations.forEach((expectation, index) => {
-    const at = `/expectations/${index}`;
-    const spec = EXPECTATION_CATALOGUE[expectation.type];
-    if (!spec) {
-      const hint = closest(expectation.type, known);
-      problems.push({
-        path: `${at}/type`,
-        message: `unknown expectation '${expectation.type}'${hint ? `; did you mean '${hint}'?` : ''} (known: ${known.length} expectations, see docs/expectations.md)`,
-      });
-      return;
-    }
-    const validateKwargs = kwargsValidator(expectation.type, spec);
-    if (!validateKwargs(expectation.kwargs)) {
-      for (const error of relevantErrors(validateKwargs.errors ?? [])) {
-        problems.push(kwargsProblem(expectation.type, `${at}/kwargs`, error));
-      }
-      return;
-    }
-    for (const arg of spec.columnArgs) {
-      const value = expectation.kwargs[arg];
-      const named = Array.isArray(value) ? value : value === undefined ? [] : [value];
-      for (const column of named) {
-        if (typeof column === 'string' && !columns.has(column)) {
-          problems.push({
-            path: `${at}/kwargs/${arg}`,
-            message: `${expectation.type}: unknown column '${column}'; the schema has ${[...columns].join(', ')}`,
-          });
-        }
-      }
-    }
-    for (const { pointer, message } of kwargProblems(expectation.type, expectation.kwargs)) {
-      problems.push({ path: `${at}/kwargs${pointer}`, message });
-    }
-    const refusal = expectation.scope === 'snapshot' ? snapshotScopeRefusal(expectation.type) : undefined;
-    if (refusal !== undefined) {
-      problems.push({ path: `${at}/scope`, message: `scope snapshot is not available: ${refusal}` });
-    }
-  });
+  problems.push(...checkExpectations(contract.expectations, columns));
   return problems;
 }
 
@@ -388,102 +259,6 @@ function scheduleProblemOf(schedule: string): string | undefined {
   } catch (error) {
     return (error as Error).message;
   }
-}
-
-/** Source options that depend on each other, which the JSON Schema does not express readably. */
-function checkSource(contract: Contract): ContractProblem[] {
-  const problems: ContractProblem[] = [];
-  const { source } = contract;
-  if (source.type === 'postgres') {
-    if ((source.table === undefined) === (source.query === undefined)) {
-      problems.push({
-        path: '/source',
-        message: `a postgres source needs exactly one of 'table' and 'query'${source.table ? ', not both' : ''}`,
-      });
-    }
-    if (source.connection === undefined && source.connection_secret === undefined) {
-      problems.push({
-        path: '/source',
-        message: `a postgres source needs 'connection' (an environment variable name) or 'connection_secret' (a Secrets Manager secret)`,
-      });
-    }
-    if (contract.format.type !== 'jsonl') {
-      problems.push({
-        path: '/format/type',
-        message: `a postgres source is extracted as JSON Lines; expected format { type: jsonl }, not '${contract.format.type}'`,
-      });
-    }
-  }
-  if (source.type === 'http') problems.push(...checkHttpSource(source, contract.format));
-  if (source.type === 'stream' && contract.format.type !== 'jsonl') {
-    problems.push({
-      path: '/format/type',
-      message: `a stream is delivered as JSON Lines (one record per line); expected format { type: jsonl }, not '${contract.format.type}'`,
-    });
-  }
-  if (source.type === 'stream' && !contract.schedule) {
-    problems.push({
-      path: '/schedule',
-      message: `a stream is validated in scheduled micro-batches; give a schedule, e.g. rate(15 minutes)`,
-    });
-  }
-  if (source.type === 'partner-drop') {
-    const { marker, manifest } = source.complete_when;
-    if ((marker === undefined) === (manifest === undefined)) {
-      problems.push({
-        path: '/source/complete_when',
-        message: `give exactly one of 'marker' (e.g. _SUCCESS) and 'manifest' (e.g. manifest.json, listing each file's sha256)`,
-      });
-    }
-  }
-  if (isJsonDocuments(contract.format) && (source.type === 'postgres' || source.type === 'stream')) {
-    problems.push({
-      path: '/format/type',
-      message: `format json (documents holding arrays of records) is read from uploads, partner drops and http sources; a ${source.type} source is jsonl`,
-    });
-  }
-  return problems;
-}
-
-function checkHttpSource(source: HttpSourceConfig, format: FormatConfig): ContractProblem[] {
-  const problems: ContractProblem[] = [];
-  const { paging, auth } = source;
-  if (paging.type === 'cursor' && (!paging.cursor_path || !paging.cursor_param)) {
-    problems.push({ path: '/source/paging', message: `cursor paging needs cursor_path and cursor_param` });
-  }
-  if (paging.type === 'cursor' && !isJsonDocuments(format)) {
-    problems.push({
-      path: '/source/paging/type',
-      message: `cursor paging reads the cursor from a JSON page; expected format { type: json }, not '${format.type}'`,
-    });
-  }
-  if (paging.type === 'page' && !paging.page_param) {
-    problems.push({ path: '/source/paging', message: `page paging needs page_param` });
-  }
-  if (source.watermark && format.type === 'csv') {
-    problems.push({
-      path: '/source/watermark',
-      message: `a watermark is read from JSON or JSON Lines records; CSV pages are landed without being parsed`,
-    });
-  }
-  if (auth) {
-    if (!auth.secret && !auth.env) {
-      problems.push({
-        path: '/source/auth',
-        message: `auth needs 'secret' (Secrets Manager) or 'env' (an environment variable)`,
-      });
-    }
-    if (auth.type === 'header' && !auth.header) {
-      problems.push({ path: '/source/auth', message: `auth type header needs 'header', the header's name` });
-    }
-    if (auth.type === 'query' && !auth.param) {
-      problems.push({
-        path: '/source/auth',
-        message: `auth type query needs 'param', the query parameter's name`,
-      });
-    }
-  }
-  return problems;
 }
 
 /** Whether the raw objects are JSON documents holding arrays of records (`format: { type: json }`). */
@@ -588,62 +363,6 @@ function contractError(where: string, problems: ContractProblem[]): ContractInva
   );
 }
 
-/**
- * A kwargs error, at the kwarg it is about. A kwarg the expectation does not take is named with
- * the ones it does take, and why it is not taken when GX once had it.
- */
-function kwargsProblem(type: string, kwargsPath: string, error: ErrorObject): ContractProblem {
-  if (error.keyword === 'additionalProperties' && error.instancePath === '') {
-    const name = String((error.params as Record<string, unknown>).additionalProperty);
-    const taken = Object.keys(EXPECTATION_CATALOGUE[type]!.kwargs.properties as object);
-    const because = notTakenBecause(name);
-    const hint = closest(name, taken);
-    return {
-      path: `${kwargsPath}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
-      message:
-        `${type}: unexpected property '${name}'` +
-        (because
-          ? `: ${because}`
-          : `${hint ? `; did you mean '${hint}'?` : ''}; ${type} takes ${taken.join(', ')}`),
-    };
-  }
-  return { path: `${kwargsPath}${error.instancePath}`, message: `${type}: ${describeAjvError(error)}` };
-}
-
-/** ajv reports every failed branch of if/then and oneOf; keep the ones a person can act on. */
-function relevantErrors(errors: ErrorObject[]): ErrorObject[] {
-  const useful = errors.filter((e) => !['if', 'oneOf', 'anyOf', 'allOf'].includes(e.keyword));
-  const chosen = useful.length > 0 ? useful : errors;
-  const seen = new Set<string>();
-  return chosen.filter((e) => {
-    const key = `${e.instancePath}|${describeAjvError(e)}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-function describeAjvError(error: ErrorObject): string {
-  const params = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case 'additionalProperties':
-      return `unexpected property '${String(params.additionalProperty)}'`;
-    case 'required':
-      return `missing required property '${String(params.missingProperty)}'`;
-    case 'enum':
-      return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'const':
-      return `must be ${JSON.stringify(params.allowedValue)}`;
-    case 'pattern': {
-      const examples = (error.parentSchema as { examples?: unknown[] } | undefined)?.examples;
-      if (!examples?.length) return error.message ?? error.keyword;
-      return `expected a value like ${JSON.stringify(examples[0])}, got ${JSON.stringify(error.data)}`;
-    }
-    default:
-      return error.message ?? error.keyword;
-  }
-}
-
 function pointerToPath(pointer: string): Array<string | number> {
   if (!pointer) return [];
   return pointer
@@ -651,31 +370,4 @@ function pointerToPath(pointer: string): Array<string | number> {
     .slice(1)
     .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-}
-
-/** The known name nearest to a misspelt one, when it is near enough to be a likely typo. */
-function closest(name: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const distance = editDistance(name, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= Math.max(3, Math.floor(name.length / 5)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

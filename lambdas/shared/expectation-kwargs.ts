@@ -1,11 +1,16 @@
 /**
- * What an expectation's kwargs must be beyond the JSON Schema of its catalogue entry: regular
- * expressions, strftime formats and JSON Schemas this validator can read, and why a kwarg GX once
- * had is not taken. The contract loader adds these problems to the ones the schemas find.
+ * The contract loader's checks of each expectation: a known type, kwargs that match the JSON
+ * Schema of its catalogue entry, and what that schema cannot say (regular expressions, strftime
+ * formats and JSON Schemas this validator can read, and why a kwarg GX once had is not taken).
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { describeAjvError, relevantErrors } from './ajv-errors.js';
 import { parseDateTime } from './date-time.js';
-import { DATE_TIME_EXPECTATIONS, EXPECTATION_CATALOGUE } from './expectation-catalogue.js';
+import {
+  DATE_TIME_EXPECTATIONS,
+  EXPECTATION_CATALOGUE,
+  snapshotScopeRefusal,
+} from './expectation-catalogue.js';
 import { compileLinear, linearRegExp } from './linear-regex.js';
 import { STRFTIME_DIRECTIVES, strftimeMatcher } from './strftime.js';
 
@@ -27,6 +32,149 @@ const NOT_TAKEN: Readonly<Record<string, string>> = {
 /** Why a kwarg that an expectation's schema does not list is refused, when there is more to say than that. */
 export function notTakenBecause(kwarg: string): string | undefined {
   return Object.hasOwn(NOT_TAKEN, kwarg) ? NOT_TAKEN[kwarg] : undefined;
+}
+
+/** An expectation as the contract declares it, once the contract's own schema has accepted it. */
+export interface DeclaredExpectation {
+  type: string;
+  kwargs: Record<string, unknown>;
+  scope?: 'batch' | 'snapshot';
+}
+
+/** One problem of an expectation: a JSON path inside the contract, and what was expected. */
+export interface ExpectationProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * The checks of a contract's expectations, with kwargs schemas compiled by `ajv` (the contract
+ * loader's own, so that kwargs get its formats and defaults): each expectation is known, its
+ * kwargs match its schema, the columns it names are in the contract's schema, its kwargs pass
+ * `kwargProblems`, and its scope is one it can be evaluated in.
+ */
+export function expectationChecks(
+  ajv: Ajv2020,
+): (expectations: readonly DeclaredExpectation[], columns: ReadonlySet<string>) => ExpectationProblem[] {
+  /**
+   * Each expectation's kwargs validator, compiled the first time a contract uses it: compiling
+   * all of the catalogue up front would cost every process (a Lambda's cold start, its memory)
+   * code for the expectations its contracts never name.
+   */
+  const kwargsValidators = new Map<string, ValidateFunction>();
+  const kwargsValidator = (type: string, spec: { kwargs: object }): ValidateFunction => {
+    let validate = kwargsValidators.get(type);
+    if (!validate) {
+      validate = ajv.compile(spec.kwargs);
+      kwargsValidators.set(type, validate);
+    }
+    return validate;
+  };
+
+  return (expectations, columns) => {
+    const problems: ExpectationProblem[] = [];
+    const known = Object.keys(EXPECTATION_CATALOGUE).sort();
+    expectations.forEach((expectation, index) => {
+      const at = `/expectations/${index}`;
+      const spec = EXPECTATION_CATALOGUE[expectation.type];
+      if (!spec) {
+        const hint = closest(expectation.type, known);
+        problems.push({
+          path: `${at}/type`,
+          message: `unknown expectation '${expectation.type}'${hint ? `; did you mean '${hint}'?` : ''} (known: ${known.length} expectations, see docs/expectations.md)`,
+        });
+        return;
+      }
+      const validateKwargs = kwargsValidator(expectation.type, spec);
+      if (!validateKwargs(expectation.kwargs)) {
+        for (const error of relevantErrors(validateKwargs.errors ?? [])) {
+          problems.push(kwargsProblem(expectation.type, `${at}/kwargs`, error));
+        }
+        return;
+      }
+      problems.push(...namedColumnProblems(expectation, spec.columnArgs, columns, at));
+      for (const { pointer, message } of kwargProblems(expectation.type, expectation.kwargs)) {
+        problems.push({ path: `${at}/kwargs${pointer}`, message });
+      }
+      const refusal = expectation.scope === 'snapshot' ? snapshotScopeRefusal(expectation.type) : undefined;
+      if (refusal !== undefined) {
+        problems.push({ path: `${at}/scope`, message: `scope snapshot is not available: ${refusal}` });
+      }
+    });
+    return problems;
+  };
+}
+
+/** The columns an expectation names in its column kwargs that the contract's schema does not have. */
+function namedColumnProblems(
+  expectation: DeclaredExpectation,
+  columnArgs: readonly string[],
+  columns: ReadonlySet<string>,
+  at: string,
+): ExpectationProblem[] {
+  const problems: ExpectationProblem[] = [];
+  for (const arg of columnArgs) {
+    const value = expectation.kwargs[arg];
+    const named = Array.isArray(value) ? value : value === undefined ? [] : [value];
+    for (const column of named) {
+      if (typeof column === 'string' && !columns.has(column)) {
+        problems.push({
+          path: `${at}/kwargs/${arg}`,
+          message: `${expectation.type}: unknown column '${column}'; the schema has ${[...columns].join(', ')}`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * A kwargs error, at the kwarg it is about. A kwarg the expectation does not take is named with
+ * the ones it does take, and why it is not taken when GX once had it.
+ */
+function kwargsProblem(type: string, kwargsPath: string, error: ErrorObject): ExpectationProblem {
+  if (error.keyword === 'additionalProperties' && error.instancePath === '') {
+    const name = String((error.params as Record<string, unknown>).additionalProperty);
+    const taken = Object.keys(EXPECTATION_CATALOGUE[type]!.kwargs.properties as object);
+    const because = notTakenBecause(name);
+    const hint = closest(name, taken);
+    return {
+      path: `${kwargsPath}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+      message:
+        `${type}: unexpected property '${name}'` +
+        (because
+          ? `: ${because}`
+          : `${hint ? `; did you mean '${hint}'?` : ''}; ${type} takes ${taken.join(', ')}`),
+    };
+  }
+  return { path: `${kwargsPath}${error.instancePath}`, message: `${type}: ${describeAjvError(error)}` };
+}
+
+/** The known name nearest to a misspelt one, when it is near enough to be a likely typo. */
+function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return bestDistance <= Math.max(3, Math.floor(name.length / 5)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** A kwarg the JSON Schema allows but the validator cannot honour. */

@@ -62,6 +62,48 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
   const rawKeys = input.manifestKey ? await readBatchKeys(store, input.manifestKey) : [input.rawKey];
   const source = describeBatch(store, rawKeys);
 
+  let outcome = await validateIntoZones(store, contract, rawKeys, {
+    source,
+    keys,
+    onProgress: ports.onProgress,
+  });
+  // Only a batch that may be promoted is checked against the snapshot it would join.
+  if (outcome.decision.promote) {
+    const check = await checkSnapshot(store, contract, run, keys.validated);
+    if (check) outcome = withSnapshot(outcome, check);
+  }
+
+  const docs = await writeReports(store, contract, run, outcome, { source, keys });
+
+  return {
+    promote: outcome.decision.promote,
+    success: outcome.result.success,
+    summary: summarise(contract.name, input.runId, outcome),
+    rows: outcome.rows,
+    statistics: outcome.result.statistics,
+    reasons: outcome.decision.reasons,
+    reportKey: keys.report,
+    htmlReportKey: docs.htmlKey,
+    reportsIndexKey: docs.indexKey,
+    validatedKey: keys.validated,
+    quarantineKey: keys.quarantine,
+  };
+}
+
+/** Where a batch's outputs go: the validated and quarantine objects and the report. */
+type BatchKeys = { validated: string; quarantine: string; report: string };
+
+/**
+ * Streams the batch through the contract into the validated and quarantine objects, uploading
+ * them as they are written.
+ */
+async function validateIntoZones(
+  store: ObjectStore,
+  contract: Contract,
+  rawKeys: string[],
+  batch: { source: string; keys: BatchKeys; onProgress: ProgressListener | undefined },
+): Promise<ValidationOutcome> {
+  const { source, keys } = batch;
   const valid = new PassThrough();
   const quarantine = new PassThrough();
   const uploads = Promise.all([
@@ -85,7 +127,7 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
       { valid, quarantine },
       {
         source,
-        onProgress: ports.onProgress,
+        onProgress: batch.onProgress,
         sizeBytes,
         origins: raw.origins,
       },
@@ -99,19 +141,25 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
   valid.end();
   quarantine.end();
   await uploads;
-  // Only a batch that may be promoted is checked against the snapshot it would join.
-  if (outcome.decision.promote) {
-    const check = await checkSnapshot(store, contract, run, keys.validated);
-    if (check) outcome = withSnapshot(outcome, check);
-  }
+  return outcome;
+}
 
+/** Writes the batch's GX-shaped result to the reports zone, and its data docs next to it. */
+async function writeReports(
+  store: ObjectStore,
+  contract: Contract,
+  run: RunLocation,
+  outcome: ValidationOutcome,
+  batch: { source: string; keys: BatchKeys },
+): Promise<{ htmlKey: string; indexKey: string }> {
+  const { source, keys } = batch;
   const report = {
     ...publishedResult(outcome.result),
     meta: {
       ...outcome.result.meta,
-      run_id: input.runId,
+      run_id: run.runId,
       dataset: contract.name,
-      batch: { raw: source, dt: input.dt },
+      batch: { raw: source, dt: run.dt },
       rows: outcome.rows,
       decision: outcome.decision,
       outputs: {
@@ -123,27 +171,13 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
   await store.put('reports', keys.report, JSON.stringify(report, null, 2), {
     contentType: 'application/json',
   });
-  const docs = await writeDataDocs(store, run, outcome.result, {
+  return writeDataDocs(store, run, outcome.result, {
     dataset: contract.name,
-    runId: input.runId,
+    runId: run.runId,
     decision: outcome.decision,
     rows: outcome.rows,
     outputs: { ...report.meta.outputs, report: store.describe('reports', keys.report) },
   });
-
-  return {
-    promote: outcome.decision.promote,
-    success: outcome.result.success,
-    summary: summarise(contract.name, input.runId, outcome),
-    rows: outcome.rows,
-    statistics: outcome.result.statistics,
-    reasons: outcome.decision.reasons,
-    reportKey: keys.report,
-    htmlReportKey: docs.htmlKey,
-    reportsIndexKey: docs.indexKey,
-    validatedKey: keys.validated,
-    quarantineKey: keys.quarantine,
-  };
 }
 
 function summarise(dataset: string, runId: string, outcome: ValidationOutcome): string {

@@ -9,18 +9,13 @@
  * (uniqueness's index of values is the one that grows with the number of distinct values).
  */
 import { once } from 'node:events';
-import type { Readable, Writable } from 'node:stream';
-import {
-  type Contract,
-  DEFAULT_MAX_RECORD_BYTES,
-  type ExpectationScope,
-  isJsonDocuments,
-} from '../shared/contract.js';
+import type { Readable } from 'node:stream';
+import { type Contract, DEFAULT_MAX_RECORD_BYTES, isJsonDocuments } from '../shared/contract.js';
 import { MalformedInput } from '../shared/errors.js';
-import type { ProgressListener } from '../shared/progress.js';
-import { CsvReader, CsvSyntaxError, RecordTooLong } from './csv-reader.js';
-import { type Decision, decide, type Judged } from './decision.js';
-import { createEvaluator, type Evaluator, type Finding, notEvaluated, type Row } from './expectations.js';
+import { CsvReader } from './csv-reader.js';
+import type { QuarantineEntry, ValidateOptions, ValidationOutputs } from './engine-types.js';
+import { createEvaluator, type Evaluator, notEvaluated, type Row } from './expectations.js';
+import { explainReadError, headerLacksRequired, headerNames, inputLine } from './input-errors.js';
 import { JsonLinesReader, refuseJsonArray } from './jsonl-reader.js';
 import { type RecordBuilder, recordBuilder } from './record-builder.js';
 import {
@@ -30,16 +25,13 @@ import {
   SchemaConformance,
   schemaFailures,
 } from './record-schema.js';
-import {
-  type ExpectationValidationResult,
-  NO_EXCEPTION,
-  type SuiteValidationResult,
-} from './result-format.js';
 import { type RowChecks, rowChecks, withFailure } from './row-checks.js';
 import { JsonLinesBuffer } from './row-json.js';
-import { InvalidUtf8, StrictUtf8Decoder } from './utf8.js';
+import { StrictUtf8Decoder } from './utf8.js';
+import { type Evaluated, type ValidationOutcome, validationOutcome } from './validation-outcome.js';
 
 export type { Decision } from './decision.js';
+export type { QuarantineEntry, StreamOrigins, ValidateOptions, ValidationOutputs } from './engine-types.js';
 export type { RowFailure } from './record-schema.js';
 export { SCHEMA_EXPECTATION } from './record-schema.js';
 export type {
@@ -47,73 +39,7 @@ export type {
   ExpectationValidationResult,
   SuiteValidationResult,
 } from './result-format.js';
-
-/**
- * Where records go: typed JSON Lines. The engine writes and waits for 'drain'; it does not end
- * them. An output left out is not produced at all (`sluice validate` reports and writes no rows).
- */
-export interface ValidationOutputs {
-  valid?: Writable;
-  quarantine?: Writable;
-}
-
-export interface ValidateOptions {
-  /** Names the input in messages, e.g. s3://bucket/key. */
-  source?: string;
-  /** Called after each chunk of input is processed. */
-  onProgress?: ProgressListener;
-  /** Clock for meta.validation_time. */
-  now?: () => Date;
-  /**
-   * The input's size in bytes, when known (S3 ContentLength, a file's size): after the first
-   * chunk the engine estimates the number of records from it, and expectations that keep
-   * something per record (uniqueness) make room for that many at once instead of growing.
-   */
-  sizeBytes?: number;
-  /**
-   * For a stream joined from several files (a batch of HTTP pages or partner files), where each
-   * of its lines and bytes comes from: quarantined rows and messages then name the file and the
-   * line within it, while `index` still counts the records of the whole stream.
-   */
-  origins?: StreamOrigins;
-  /**
-   * Which of the contract's expectations to evaluate: those of each batch (the default), or those
-   * marked `scope: snapshot`, over a stream of the curated snapshot's records (snapshot.ts).
-   */
-  scope?: ExpectationScope;
-}
-
-/** Where the lines and bytes of a stream joined from several files come from (raw-batch.ts). */
-export interface StreamOrigins {
-  /** The file a line of the stream is in: its name in the batch, its description, its own line. */
-  line(line: number): { file: string; source: string; line: number };
-  /** The file a byte of the stream is in, and the byte's offset within it. */
-  byte(offset: number): { source: string; offset: number };
-}
-
-export interface ValidationOutcome {
-  result: SuiteValidationResult;
-  rows: { read: number; valid: number; quarantined: number };
-  decision: Decision;
-  /** One sentence per entry of result.results, in its order: the expectation, what was observed and expected. */
-  summaries: string[];
-}
-
-/** One line of the quarantine output. */
-export interface QuarantineEntry {
-  /** In a batch of several files, the file the record is in (its name in the batch). */
-  file?: string;
-  /**
-   * 1-based line of the file on which the record starts (the CSV header is line 1); for the
-   * records of a JSON document (an HTTP page), the record's position in it.
-   */
-  row: number;
-  /** 0-based index of the record (GX unexpected_index_list). */
-  index: number;
-  failures: RowFailure[];
-  /** The record as read (typed where it could be), or the raw line when it could not be read as a record. */
-  record: unknown;
-}
+export type { ValidationOutcome } from './validation-outcome.js';
 
 /**
  * Validates one file. Throws `MalformedInput` when the bytes are not UTF-8 or a quoted CSV
@@ -379,16 +305,7 @@ class ValidationRun {
   }
 
   private useHeader(fields: string[], line: number): void {
-    const seen = new Set<string>();
-    for (const name of fields) {
-      if (seen.has(name)) {
-        throw new MalformedInput(`${this.at(line)}: the header names column '${name}' twice`);
-      }
-      if (name === '__proto__') {
-        throw new MalformedInput(`${this.at(line)}: a column cannot be named '__proto__'`);
-      }
-      seen.add(name);
-    }
+    const seen = headerNames(fields, this.at(line));
     this.header = fields;
     const properties = this.contract.schema.properties;
     const coercers = fields.map((name) =>
@@ -406,9 +323,7 @@ class ValidationRun {
     const missing = (this.contract.schema.required ?? []).filter((name) => !seen.has(name));
     if (missing.length > 0) {
       this.schema.headerLacks(missing, fields);
-      this.stoppedBecause =
-        `${this.source}: the header lacks required column${missing.length === 1 ? '' : 's'} ${missing.join(', ')}` +
-        ` (header found: ${fields.map(shownName).join(', ')}); no row was validated.`;
+      this.stoppedBecause = headerLacksRequired(this.source, missing, fields);
     }
   }
 
@@ -440,98 +355,31 @@ class ValidationRun {
     if (waits.length > 0) await Promise.all(waits);
   }
 
-  /** `<source>: line <n>` for a line of the stream: in a joined stream, its file and its line there. */
   private at(line: number): string {
-    const origins = this.options.origins;
-    if (origins === undefined) return `${this.source}: line ${line}`;
-    const origin = origins.line(line);
-    return `${origin.source}: line ${origin.line}`;
+    return inputLine(this.source, this.options.origins, line);
   }
 
   private explain(error: unknown): unknown {
-    const origins = this.options.origins;
-    if (error instanceof InvalidUtf8) {
-      const line = this.reader.lineReached() + error.newlinesBefore;
-      const byte = origins?.byte(error.byteOffset).offset ?? error.byteOffset;
-      return new MalformedInput(
-        `${this.at(line)}, byte offset ${byte}: not valid UTF-8 (${error.bytes}); the contract reads utf-8`,
-        { cause: error },
-      );
-    }
-    if (error instanceof CsvSyntaxError || error instanceof RecordTooLong) {
-      if (origins === undefined)
-        return new MalformedInput(`${this.source}: ${error.message}`, { cause: error });
-      // The readers number the lines of the joined stream: say the file and its own line instead.
-      const origin = origins.line(error.line);
-      const message = error.message.replace(`line ${error.line}`, `line ${origin.line}`);
-      return new MalformedInput(`${origin.source}: ${message}`, { cause: error });
-    }
-    return error;
+    return explainReadError(error, this.source, this.options.origins, () => this.reader.lineReached());
   }
 
   private outcome(): ValidationOutcome {
-    const rows = { read: this.read, valid: this.valid, quarantined: this.quarantined };
     const columns = this.header ?? (this.keysSeen ? [...this.keysSeen] : undefined);
     const table = { rowCount: this.read, columns };
     const stopped = this.stoppedBecause;
-    const entries: Array<{ evaluator: Evaluator; finding: Finding }> = [this.schema, ...this.evaluators].map(
-      (evaluator) => ({
-        evaluator,
-        finding:
-          stopped === undefined || evaluator === this.schema || evaluator.needsColumns
-            ? evaluator.finish(table)
-            : notEvaluated(evaluator.config, 'validation stopped: the header lacks required columns'),
-      }),
-    );
-    const results: ExpectationValidationResult[] = entries.map(({ evaluator, finding }) => ({
-      success: finding.success,
-      expectation_config: {
-        type: evaluator.config.type,
-        kwargs: evaluator.config.kwargs,
-        // GX keeps what it does not model in meta: the severity shows there too for GX tooling.
-        meta: { ...evaluator.config.meta, severity: evaluator.config.severity },
-        severity: evaluator.config.severity,
-      },
-      result: finding.result,
-      exception_info:
-        finding.exception === undefined
-          ? { ...NO_EXCEPTION }
-          : { raised_exception: true, exception_message: finding.exception, exception_traceback: null },
+    const evaluated: Evaluated[] = [this.schema, ...this.evaluators].map((evaluator) => ({
+      evaluator,
+      finding:
+        stopped === undefined || evaluator === this.schema || evaluator.needsColumns
+          ? evaluator.finish(table)
+          : notEvaluated(evaluator.config, 'validation stopped: the header lacks required columns'),
     }));
-    const successful = results.filter((r) => r.success).length;
-    const result: SuiteValidationResult = {
-      success: successful === results.length,
-      results,
-      statistics: {
-        evaluated_expectations: results.length,
-        successful_expectations: successful,
-        unsuccessful_expectations: results.length - successful,
-        success_percent: results.length === 0 ? null : (successful / results.length) * 100,
-      },
-      meta: {
-        expectation_suite_name: this.contract.name,
-        validation_time: (this.options.now?.() ?? new Date()).toISOString(),
-        batch_spec: {
-          ...(this.options.source ? { path: this.options.source } : {}),
-          format: this.contract.format.type,
-        },
-        ...(columns ? { columns } : {}),
-        rows,
-        on_failure: this.contract.on_failure,
-        ...(stopped ? { stopped_early: stopped } : {}),
-      },
-    };
-    const judged: Judged[] = entries.map(({ evaluator, finding }) => ({
-      severity: evaluator.config.severity,
-      kind: evaluator.kind,
-      finding,
-    }));
-    const decision = decide(this.contract.on_failure, judged, rows, stopped);
-    return { result, rows, decision, summaries: entries.map(({ finding }) => finding.summary) };
+    return validationOutcome(this.contract, evaluated, {
+      rows: { read: this.read, valid: this.valid, quarantined: this.quarantined },
+      columns,
+      stopped,
+      source: this.options.source,
+      validationTime: this.options.now?.() ?? new Date(),
+    });
   }
-}
-
-/** A column name for messages: quoted when spaces around it (or its being empty) would not show. */
-function shownName(name: string): string {
-  return name.length > 0 && name.trim() === name ? name : JSON.stringify(name);
 }

@@ -12,6 +12,26 @@ const EXIT_CODES_HELP =
 /** Parses the command line and runs one command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
+  const program = sluiceProgram((code) => {
+    exitCode = code;
+  });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    // Commander has printed its message (and the hint to --help) already.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    process.stderr.write(`sluice: ${(error as Error).name}: ${(error as Error).message}\n`);
+    return EXIT.usage;
+  }
+  return exitCode;
+}
+
+/** Receives the exit code of the command that ran. */
+type Finish = (code: number) => void;
+
+/** The `sluice` program: its global options and every command, each reporting its exit code to `finish`. */
+function sluiceProgram(finish: Finish): Command {
   const program = new Command()
     .name('sluice')
     .description(
@@ -24,7 +44,17 @@ export async function main(argv: string[]): Promise<number> {
     .addHelpText('after', EXIT_CODES_HELP)
     .addOption(new Option('--datasets <dir>', 'directory of dataset contracts').default('datasets'))
     .addOption(new Option('--lake <dir>', 'local lake directory (persists between runs)').default('.sluice'));
+  addRunCommand(program, finish);
+  addContractCommands(program, finish);
+  addHistoryCommands(program, finish);
+  addDeployedCommands(program, finish);
+  addVersionCommands(program, finish);
+  addDoctorCommand(program, finish);
+  return program;
+}
 
+/** `sluice run`: the whole pipeline, locally, for one dataset. */
+function addRunCommand(program: Command, finish: Finish): void {
   program
     .command('run')
     .description('run the pipeline locally for one dataset: land the input, validate, promote, record')
@@ -55,16 +85,19 @@ export async function main(argv: string[]): Promise<number> {
     )
     .action(async (dataset: string, options) => {
       const { runCommand } = await import('./run.js');
-      exitCode = await runCommand(dataset, { ...program.opts(), ...options });
+      finish(await runCommand(dataset, { ...program.opts(), ...options }));
     });
+}
 
+/** The commands about contracts and files, without the lake: check, validate, suggest. */
+function addContractCommands(program: Command, finish: Finish): void {
   program
     .command('check')
     .description('check every dataset contract, as synth and the Lambdas do at load, and list the datasets')
     .argument('[files...]', 'contract files (default: every contract in --datasets)')
     .action(async (files: string[]) => {
       const { checkCommand } = await import('./check.js');
-      exitCode = await checkCommand(files, program.opts());
+      finish(await checkCommand(files, program.opts()));
     });
 
   program
@@ -79,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--html <file>', 'write the data docs as a self-contained HTML page')
     .action(async (contract: string, file: string, options) => {
       const { validateCommand } = await import('./validate.js');
-      exitCode = await validateCommand(contract, file, options);
+      finish(await validateCommand(contract, file, options));
     });
 
   program
@@ -99,9 +132,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--delimiter <char>', "CSV delimiter, e.g. ';' or tab (default: detected among , ; tab |)")
     .action(async (file: string, options) => {
       const { suggestCommand } = await import('./suggest.js');
-      exitCode = await suggestCommand(file, options);
+      finish(await suggestCommand(file, options));
     });
+}
 
+/** What happened: the runs recorded in the local lake, and the history of a local or deployed execution. */
+function addHistoryCommands(program: Command, finish: Finish): void {
   program
     .command('runs')
     .description('list the recorded runs of a dataset in the local lake, newest first')
@@ -109,13 +145,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the run records as JSON')
     .action(async (dataset: string, options) => {
       const { runsCommand } = await import('./inspect.js');
-      exitCode = await runsCommand(dataset, { ...program.opts(), ...options });
+      finish(await runsCommand(dataset, { ...program.opts(), ...options }));
     });
-
-  const deployed = (command: Command) =>
-    command
-      .option('--state-machine-arn <arn>', `the deployed state machine (default: $SLUICE_STATE_MACHINE_ARN)`)
-      .option('--outputs-file <file>', 'cdk deploy --outputs-file output holding StateMachineArn');
 
   program
     .command('history')
@@ -145,12 +176,20 @@ export async function main(argv: string[]): Promise<number> {
         (execution.startsWith('arn:') || options.stateMachineArn || process.env.SLUICE_STATE_MACHINE_ARN);
       if (isDeployed) {
         const { deployedHistoryCommand } = await import('./deployed-history.js');
-        exitCode = await deployedHistoryCommand(execution, options);
+        finish(await deployedHistoryCommand(execution, options));
         return;
       }
       const { historyCommand } = await import('./inspect.js');
-      exitCode = await historyCommand(execution, { ...program.opts(), ...options });
+      finish(await historyCommand(execution, { ...program.opts(), ...options }));
     });
+}
+
+/** The commands that start executions of the deployed pipeline: start, backfill. */
+function addDeployedCommands(program: Command, finish: Finish): void {
+  const deployed = (command: Command) =>
+    command
+      .option('--state-machine-arn <arn>', `the deployed state machine (default: $SLUICE_STATE_MACHINE_ARN)`)
+      .option('--outputs-file <file>', 'cdk deploy --outputs-file output holding StateMachineArn');
 
   deployed(
     program
@@ -167,7 +206,7 @@ export async function main(argv: string[]): Promise<number> {
       ),
   ).action(async (dataset: string, options) => {
     const { startCommand } = await import('./start.js');
-    exitCode = await startCommand(dataset, { ...program.opts(), ...options });
+    finish(await startCommand(dataset, { ...program.opts(), ...options }));
   });
 
   deployed(
@@ -186,9 +225,12 @@ export async function main(argv: string[]): Promise<number> {
       ),
   ).action(async (dataset: string, options) => {
     const { backfillCommand } = await import('./backfill.js');
-    exitCode = await backfillCommand(dataset, { ...program.opts(), ...options });
+    finish(await backfillCommand(dataset, { ...program.opts(), ...options }));
   });
+}
 
+/** The DVC versions of a dataset: list them, restore one. */
+function addVersionCommands(program: Command, finish: Finish): void {
   program
     .command('versions')
     .description('list the DVC versions of a dataset: tag, date, rows, size, md5, validation outcome')
@@ -196,7 +238,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the versions as JSON')
     .action(async (dataset: string, options) => {
       const { versionsCommand } = await import('./versions.js');
-      exitCode = await versionsCommand(dataset, { ...program.opts(), ...options });
+      finish(await versionsCommand(dataset, { ...program.opts(), ...options }));
     });
 
   program
@@ -206,9 +248,12 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<dir>', 'a new or empty directory')
     .action(async (tag: string, dir: string) => {
       const { checkoutCommand } = await import('./versions.js');
-      exitCode = await checkoutCommand(tag, dir, program.opts());
+      finish(await checkoutCommand(tag, dir, program.opts()));
     });
+}
 
+/** `sluice doctor`: what a deploy needs of the account, checked before deploying. */
+function addDoctorCommand(program: Command, finish: Finish): void {
   program
     .command('doctor')
     .description(
@@ -227,16 +272,6 @@ export async function main(argv: string[]): Promise<number> {
     )
     .action(async (options) => {
       const { doctorCommand } = await import('./doctor.js');
-      exitCode = await doctorCommand(options);
+      finish(await doctorCommand(options));
     });
-
-  try {
-    await program.parseAsync(argv);
-  } catch (error) {
-    // Commander has printed its message (and the hint to --help) already.
-    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    process.stderr.write(`sluice: ${(error as Error).name}: ${(error as Error).message}\n`);
-    return EXIT.usage;
-  }
-  return exitCode;
 }

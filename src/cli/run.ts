@@ -209,7 +209,6 @@ interface RunContext {
 }
 
 function summary(report: ExecutionReport, store: ObjectStore, context: RunContext): string[] {
-  const output = (report.status === 'SUCCEEDED' ? report.output : undefined) as PipelineOutput | undefined;
   if (report.status === 'ABORTED') {
     return [
       'Run aborted: interrupted before it finished; the run record says ABORTED.',
@@ -229,8 +228,27 @@ function summary(report: ExecutionReport, store: ObjectStore, context: RunContex
     );
     return lines;
   }
+  const output = (report.status === 'SUCCEEDED' ? report.output : undefined) as PipelineOutput | undefined;
   const ingest = output?.ingest;
   if (!ingest) return [];
+  const ran = { output, ingest, store, context };
+  return nothingValidatedLines(report, ran) ?? validatedLines(ran);
+}
+
+/** What the summary of a run that ingested is made from. */
+interface RunSummaryParts {
+  output: PipelineOutput;
+  ingest: NonNullable<PipelineOutput['ingest']>;
+  store: ObjectStore;
+  context: RunContext;
+}
+
+/**
+ * Why a run validated nothing, when it did not: the bytes or the hour were processed before, a
+ * partner batch is not complete, or there was nothing new.
+ */
+function nothingValidatedLines(report: ExecutionReport, ran: RunSummaryParts): string[] | undefined {
+  const { output, ingest, store, context } = ran;
   if (ingest.alreadyProcessed && context.stream?.partition && context.interval) {
     return [
       `Already processed: interval ${context.interval.start} – ${context.interval.end} took hour ${context.stream.partition} (run ${ingest.runId}), which succeeded.`,
@@ -274,6 +292,12 @@ function summary(report: ExecutionReport, store: ObjectStore, context: RunContex
       '',
     ];
   }
+  return undefined;
+}
+
+/** The summary table of a run that validated a batch, with the validation's own summary. */
+function validatedLines(ran: RunSummaryParts): string[] {
+  const { output, ingest, store, context } = ran;
   const v = output.validation!;
   const files = ingest.files ?? 1;
   const rows = [

@@ -63,7 +63,51 @@ const MARK = '::sluice-build::';
  */
 export async function runBuildSpec(spec: BuildSpec, options: BuildOptions): Promise<BuildResult> {
   const work = mkdtempSync(join(tmpdir(), 'sluice-build-'));
-  const skipped = new Set(options.skipPhases ?? []);
+  const { scriptFile, commands } = writeBuildScript(spec, work, new Set(options.skipPhases ?? []));
+
+  const started = Date.now();
+  const env = {
+    ...process.env,
+    ...spec.env?.variables,
+    ...options.env,
+    PATH: [...(options.path ?? []), process.env.PATH ?? ''].join(':'),
+    CODEBUILD_SRC_DIR: work,
+  };
+  const output = new BuildOutput(commands, options.onCommand);
+
+  options.signal?.throwIfAborted();
+  const exitCode = await runScript(
+    spec.env?.shell ?? 'bash',
+    scriptFile,
+    { cwd: work, env },
+    options.signal,
+    (line) => output.line(line),
+  );
+  // A command that ended the shell (set -e, exit) has a begin mark and no end mark.
+  output.endOpenCommand(exitCode === 0 ? 1 : exitCode);
+  rmSync(work, { recursive: true, force: true });
+  if (options.signal?.aborted) {
+    throw new RunInterrupted(`the build was stopped (${String(options.signal.reason ?? 'interrupted')})`);
+  }
+
+  const failed = output.results.some((r) => r.status === 'FAILED') || exitCode !== 0;
+  return {
+    status: failed ? 'FAILED' : 'SUCCEEDED',
+    commands: output.results,
+    exported: output.exported,
+    durationMs: Date.now() - started,
+  };
+}
+
+/**
+ * Writes the build's bash script into `work`: each command in a file of its own, sourced between
+ * marks that say where its output begins and ends and how it exited, then the exported variables.
+ */
+function writeBuildScript(
+  spec: BuildSpec,
+  work: string,
+  skipped: ReadonlySet<BuildPhase>,
+): { scriptFile: string; commands: Array<{ phase: BuildPhase; command: string }> } {
   const commands: Array<{ phase: BuildPhase; command: string }> = [];
   const script: string[] = ['exec 2>&1'];
   for (const phase of BUILD_PHASES) {
@@ -85,23 +129,39 @@ export async function runBuildSpec(spec: BuildSpec, options: BuildOptions): Prom
   }
   const scriptFile = join(work, 'build.sh');
   writeFileSync(scriptFile, `${script.join('\n')}\n`);
+  return { scriptFile, commands };
+}
 
-  const started = Date.now();
-  const env = {
-    ...process.env,
-    ...spec.env?.variables,
-    ...options.env,
-    PATH: [...(options.path ?? []), process.env.PATH ?? ''].join(':'),
-    CODEBUILD_SRC_DIR: work,
-  };
-  const results: CommandResult[] = [];
-  const exported: Record<string, string> = {};
-  let current: { index: number; started: number; output: string[] } | undefined;
-  let buffer = '';
+/** Reads the build's output line by line: each command's output and result, and the exported variables. */
+class BuildOutput {
+  readonly results: CommandResult[] = [];
+  readonly exported: Record<string, string> = {};
+  private current: { index: number; started: number; output: string[] } | undefined;
 
-  const finish = (exitCode: number) => {
+  constructor(
+    private readonly commands: ReadonlyArray<{ phase: BuildPhase; command: string }>,
+    private readonly onCommand: ((result: CommandResult) => void) | undefined,
+  ) {}
+
+  line(line: string): void {
+    if (line.startsWith(`${MARK}begin `)) {
+      this.current = { index: Number(line.slice(MARK.length + 6)), started: Date.now(), output: [] };
+    } else if (line.startsWith(`${MARK}end `)) {
+      this.endOpenCommand(Number(line.split(' ')[2]));
+    } else if (line.startsWith(`${MARK}export `)) {
+      const assignment = line.slice(MARK.length + 7);
+      const at = assignment.indexOf('=');
+      this.exported[assignment.slice(0, at)] = assignment.slice(at + 1);
+    } else if (this.current && (line !== '' || this.current.output.length > 0)) {
+      this.current.output.push(line);
+    }
+  }
+
+  /** Ends the command whose output is being read, if one is, with this exit code. */
+  endOpenCommand(exitCode: number): void {
+    const current = this.current;
     if (!current) return;
-    const { phase, command } = commands[current.index]!;
+    const { phase, command } = this.commands[current.index]!;
     const result: CommandResult = {
       phase,
       command,
@@ -110,30 +170,26 @@ export async function runBuildSpec(spec: BuildSpec, options: BuildOptions): Prom
       exitCode,
       durationMs: Date.now() - current.started,
     };
-    results.push(result);
-    options.onCommand?.(result);
-    current = undefined;
-  };
-  const onLine = (line: string) => {
-    if (line.startsWith(`${MARK}begin `)) {
-      current = { index: Number(line.slice(MARK.length + 6)), started: Date.now(), output: [] };
-    } else if (line.startsWith(`${MARK}end `)) {
-      finish(Number(line.split(' ')[2]));
-    } else if (line.startsWith(`${MARK}export `)) {
-      const assignment = line.slice(MARK.length + 7);
-      const at = assignment.indexOf('=');
-      exported[assignment.slice(0, at)] = assignment.slice(at + 1);
-    } else if (current && (line !== '' || current.output.length > 0)) {
-      current.output.push(line);
-    }
-  };
+    this.results.push(result);
+    this.onCommand?.(result);
+    this.current = undefined;
+  }
+}
 
-  options.signal?.throwIfAborted();
-  const exitCode = await new Promise<number>((resolve, reject) => {
-    // Its own process group, so that stopping the build stops the commands it runs too.
-    const child = spawn(spec.env?.shell ?? 'bash', [scriptFile], {
-      cwd: work,
-      env,
+/**
+ * Runs the script in its own process group, so that `signal` stops the commands it runs too,
+ * and hands each line of its output to `onLine`; resolves with the shell's exit code.
+ */
+function runScript(
+  shell: string,
+  scriptFile: string,
+  spawnOptions: { cwd: string; env: NodeJS.ProcessEnv },
+  signal: AbortSignal | undefined,
+  onLine: (line: string) => void,
+): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(shell, [scriptFile], {
+      ...spawnOptions,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -144,8 +200,9 @@ export async function runBuildSpec(spec: BuildSpec, options: BuildOptions): Prom
         // already gone
       }
     };
-    options.signal?.addEventListener('abort', stop, { once: true });
-    child.on('close', () => options.signal?.removeEventListener('abort', stop));
+    signal?.addEventListener('abort', stop, { once: true });
+    child.on('close', () => signal?.removeEventListener('abort', stop));
+    let buffer = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       buffer += chunk;
@@ -159,18 +216,4 @@ export async function runBuildSpec(spec: BuildSpec, options: BuildOptions): Prom
       resolve(code ?? 1);
     });
   });
-  // A command that ended the shell (set -e, exit) has a begin mark and no end mark.
-  if (current) finish(exitCode === 0 ? 1 : exitCode);
-  rmSync(work, { recursive: true, force: true });
-  if (options.signal?.aborted) {
-    throw new RunInterrupted(`the build was stopped (${String(options.signal.reason ?? 'interrupted')})`);
-  }
-
-  const failed = results.some((r) => r.status === 'FAILED') || exitCode !== 0;
-  return {
-    status: failed ? 'FAILED' : 'SUCCEEDED',
-    commands: results,
-    exported,
-    durationMs: Date.now() - started,
-  };
 }

@@ -7,11 +7,8 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parse } from 'yaml';
 import { parseDatasetRepository } from '../../infra/app.js';
-import {
-  type DatasetRepository,
-  DatasetVersioning,
-  versionComputeType,
-} from '../../infra/constructs/versioning.js';
+import type { DatasetRepository } from '../../infra/constructs/dataset-repository.js';
+import { DatasetVersioning, versionComputeType } from '../../infra/constructs/versioning.js';
 
 // The repository choices other than CodeCommit (pipeline-stack.test.ts covers that one), each on a small stack with only a curated bucket and a key: nothing to bundle.
 

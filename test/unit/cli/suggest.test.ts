@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { parseContract } from '../../../lambdas/shared/contract.js';
 import { ConfigurationError, MalformedInput } from '../../../lambdas/shared/errors.js';
 import { validateStream } from '../../../lambdas/validate/engine.js';
-import { csvCellType, nameFrom, suggest, suggestContract } from '../../../src/cli/suggest.js';
+import { csvCellType } from '../../../src/cli/column-profile.js';
+import { nameFrom, suggest, suggestContract } from '../../../src/cli/suggest.js';
 import { validateCommand } from '../../../src/cli/validate.js';
 import { random } from '../../support/random.js';
 
