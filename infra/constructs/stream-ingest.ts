@@ -113,6 +113,11 @@ export class StreamIngest extends Construct {
       'Firehose writes, reads back and cleans up the multipart uploads of objects it names itself (partition prefix, then delivery stream, time and a UUID), only under this one dataset prefix of the raw bucket.',
     );
     acknowledgeRule(
+      this.stream,
+      'AwsSolutions-KDS3',
+      'The stream is encrypted with the lake key on purpose rather than the aws/kinesis key: the records are the raw zone before they land, so one customer-managed key, rotated and with one key policy, guards the stream, the delivered objects and the delivery logs.',
+    );
+    acknowledgeRule(
       this.deliveryStream,
       'AwsSolutions-KDF1',
       'The delivery stream reads from a Kinesis stream encrypted with the lake key and writes objects encrypted with that key; Firehose server-side encryption cannot be set on a delivery stream whose source is a Kinesis stream.',
