@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
 import { chmod, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
@@ -140,25 +140,11 @@ export class FsObjectStore implements ObjectStore {
   async list(zone: Zone, prefix: string): Promise<string[]> {
     const base = join(this.root, zone);
     const keys: string[] = [];
-    const walk = async (dir: string): Promise<void> => {
-      let entries: import('node:fs').Dirent[];
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw error;
-      }
-      for (const entry of entries) {
-        if (entry.name.startsWith(TEMP_PREFIX)) continue;
-        const full = join(dir, entry.name);
-        if (entry.isDirectory()) await walk(full);
-        else {
-          const key = relative(base, full).split(sep).join('/');
-          if (key.startsWith(prefix)) keys.push(key);
-        }
-      }
-    };
-    await walk(base);
+    await walkFiles(base, async (full, name) => {
+      if (name.startsWith(TEMP_PREFIX)) return;
+      const key = relative(base, full).split(sep).join('/');
+      if (key.startsWith(prefix)) keys.push(key);
+    });
     return keys.sort();
   }
 
@@ -180,27 +166,14 @@ export class FsObjectStore implements ObjectStore {
   async removeStaleTemps(): Promise<{ files: string[]; bytes: number }> {
     const removed: string[] = [];
     let bytes = 0;
-    const walk = async (dir: string): Promise<void> => {
-      let entries: import('node:fs').Dirent[];
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw error;
-      }
-      for (const entry of entries) {
-        const full = join(dir, entry.name);
-        if (entry.isDirectory()) await walk(full);
-        else if (entry.name.startsWith(TEMP_PREFIX)) {
-          const info = await stat(full).catch(() => undefined);
-          if (!info || !isLeftOver(entry.name, info.mtimeMs)) continue;
-          await unlink(full).catch(() => undefined);
-          removed.push(full);
-          bytes += info.size;
-        }
-      }
-    };
-    await walk(this.root);
+    await walkFiles(this.root, async (full, name) => {
+      if (!name.startsWith(TEMP_PREFIX)) return;
+      const info = await stat(full).catch(() => undefined);
+      if (!info || !isLeftOver(name, info.mtimeMs)) return;
+      await unlink(full).catch(() => undefined);
+      removed.push(full);
+      bytes += info.size;
+    });
     return { files: removed, bytes };
   }
 
@@ -289,5 +262,21 @@ async function acquire(lock: string): Promise<void> {
       if (since > LOCK_STALE_MS) await unlink(lock).catch(() => undefined);
       await sleep(Math.min(50, 2 + attempt));
     }
+  }
+}
+
+/** Calls `visit` with each file under `dir`, at any depth; a directory that is not there has none. */
+async function walkFiles(dir: string, visit: (path: string, name: string) => Promise<void>): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) await walkFiles(full, visit);
+    else await visit(full, entry.name);
   }
 }

@@ -23,6 +23,7 @@ import {
 } from './engine.js';
 import { show } from './evaluator.js';
 import { SCHEMA_EXPECTATION } from './record-schema.js';
+import { suiteSuccess } from './validation-outcome.js';
 
 export interface SnapshotCheck {
   /** The snapshot expectations' results, each with `scope: snapshot` in its config's meta. */
@@ -231,20 +232,13 @@ class FailedRows extends Writable {
  */
 export function withSnapshot(outcome: ValidationOutcome, check: SnapshotCheck): ValidationOutcome {
   const results = [...outcome.result.results, ...check.results];
-  const successful = results.filter((r) => r.success).length;
   const { decision } = outcome;
   return {
     ...outcome,
     result: {
       ...outcome.result,
-      success: successful === results.length,
+      ...suiteSuccess(results),
       results,
-      statistics: {
-        evaluated_expectations: results.length,
-        successful_expectations: successful,
-        unsuccessful_expectations: results.length - successful,
-        success_percent: results.length === 0 ? null : (successful / results.length) * 100,
-      },
       meta: { ...outcome.result.meta, snapshot: check.snapshot },
     },
     decision: {

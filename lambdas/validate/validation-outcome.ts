@@ -59,16 +59,9 @@ export function validationOutcome(
         ? { ...NO_EXCEPTION }
         : { raised_exception: true, exception_message: finding.exception, exception_traceback: null },
   }));
-  const successful = results.filter((r) => r.success).length;
   const result: SuiteValidationResult = {
-    success: successful === results.length,
+    ...suiteSuccess(results),
     results,
-    statistics: {
-      evaluated_expectations: results.length,
-      successful_expectations: successful,
-      unsuccessful_expectations: results.length - successful,
-      success_percent: results.length === 0 ? null : (successful / results.length) * 100,
-    },
     meta: {
       expectation_suite_name: contract.name,
       validation_time: facts.validationTime.toISOString(),
@@ -89,4 +82,20 @@ export function validationOutcome(
   }));
   const decision = decide(contract.on_failure, judged, rows, stopped);
   return { result, rows, decision, summaries: evaluated.map(({ finding }) => finding.summary) };
+}
+
+/** A suite's `success` and `statistics`, as GX gives them, from its expectations' results. */
+export function suiteSuccess(
+  results: readonly SuiteValidationResult['results'][number][],
+): Pick<SuiteValidationResult, 'success' | 'statistics'> {
+  const successful = results.filter((r) => r.success).length;
+  return {
+    success: successful === results.length,
+    statistics: {
+      evaluated_expectations: results.length,
+      successful_expectations: successful,
+      unsuccessful_expectations: results.length - successful,
+      success_percent: results.length === 0 ? null : (successful / results.length) * 100,
+    },
+  };
 }
