@@ -21,7 +21,7 @@ import type { ProgressListener } from '../shared/progress.js';
 import { CsvReader, CsvSyntaxError, RecordTooLong } from './csv-reader.js';
 import { type Decision, decide, type Judged } from './decision.js';
 import { createEvaluator, type Evaluator, type Finding, notEvaluated, type Row } from './expectations.js';
-import { JsonLinesReader, refuseJsonArray } from './jsonl-reader.js';
+import { JsonLinesReader, refuseJsonArray, unkeepableJson } from './jsonl-reader.js';
 import { type RecordBuilder, recordBuilder } from './record-builder.js';
 import {
   coercerFor,
@@ -310,6 +310,11 @@ class ValidationRun {
       this.malformed(index, line, `not a JSON object: a record must be {…}`, text);
       return;
     }
+    const unkeepable = unkeepableJson(text);
+    if (unkeepable !== undefined) {
+      this.malformed(index, line, unkeepable, text);
+      return;
+    }
     const written = parsed as Row;
     // Null is treated as absent, as an empty CSV cell is: left out of what ajv and the expectations see.
     let record = written;
@@ -380,6 +385,14 @@ class ValidationRun {
 
   private useHeader(fields: string[], line: number): void {
     const seen = new Set<string>();
+    const cr = fields.findIndex((name) => name.includes('\r'));
+    if (cr !== -1) {
+      // A file whose lines end in CR alone reads as one long header: refused, not read as no rows.
+      throw new MalformedInput(
+        `${this.at(line)}: column ${cr + 1} of the header holds a carriage return (CR): lines must end in LF or CRLF, ` +
+          `and this file seems to end them in CR alone (convert it, e.g. with tr '\\r' '\\n')`,
+      );
+    }
     for (const name of fields) {
       if (seen.has(name)) {
         throw new MalformedInput(`${this.at(line)}: the header names column '${name}' twice`);
@@ -454,7 +467,10 @@ class ValidationRun {
       const line = this.reader.lineReached() + error.newlinesBefore;
       const byte = origins?.byte(error.byteOffset).offset ?? error.byteOffset;
       return new MalformedInput(
-        `${this.at(line)}, byte offset ${byte}: not valid UTF-8 (${error.bytes}); the contract reads utf-8`,
+        `${this.at(line)}, byte offset ${byte}: not valid UTF-8 (${error.bytes}); the contract reads utf-8` +
+          (byte === 0 && (error.bytes.startsWith('0xff 0xfe') || error.bytes.startsWith('0xfe 0xff'))
+            ? ': the file starts with a UTF-16 byte order mark, save it as UTF-8'
+            : ''),
         { cause: error },
       );
     }
