@@ -268,6 +268,13 @@ class ValidationRun {
     if (header === undefined) {
       if (problem !== undefined)
         throw new MalformedInput(`${this.at(line)}: the header is malformed: ${problem}`);
+      if ((this.reader as CsvReader).hasBareCr()) {
+        // A file whose lines end in CR alone reads as one long header: refused, not read as no rows.
+        throw new MalformedInput(
+          `${this.at(line)}: the header holds a carriage return (CR) that does not end a line: lines must end in LF ` +
+            `or CRLF, and this file seems to end them in CR alone (convert it, e.g. with tr '\\r' '\\n')`,
+        );
+      }
       this.useHeader(fields, line);
       return;
     }
@@ -385,14 +392,6 @@ class ValidationRun {
 
   private useHeader(fields: string[], line: number): void {
     const seen = new Set<string>();
-    const cr = fields.findIndex((name) => name.includes('\r'));
-    if (cr !== -1) {
-      // A file whose lines end in CR alone reads as one long header: refused, not read as no rows.
-      throw new MalformedInput(
-        `${this.at(line)}: column ${cr + 1} of the header holds a carriage return (CR): lines must end in LF or CRLF, ` +
-          `and this file seems to end them in CR alone (convert it, e.g. with tr '\\r' '\\n')`,
-      );
-    }
     for (const name of fields) {
       if (seen.has(name)) {
         throw new MalformedInput(`${this.at(line)}: the header names column '${name}' twice`);

@@ -28,7 +28,7 @@ describe('corpus: CSV input the engine refuses by name', () => {
     [
       'lines ending in a lone CR',
       'a,b\r1,2\r3,4\r',
-      /line 1: column 2 of the header holds a carriage return \(CR\): lines must end in LF or CRLF/,
+      /line 1: the header holds a carriage return \(CR\) that does not end a line: lines must end in LF or CRLF/,
     ],
     ['a column named twice', 'a,b,a\n1,2,3\n', /line 1: the header names column 'a' twice/],
     ['two columns without a name', 'a,,\n1,2,3\n', /line 1: the header names column '' twice/],
