@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Object keys inside each zone's bucket. Hive-style (`dt=…/run=…`) so Athena, Glue and Spark
  * read them as partitions: `<dataset>/dt=YYYY-MM-DD/run=<runId>/<file>`.
@@ -83,8 +85,23 @@ export function dateOf(time: string | Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-/** The last path segment of a key, made safe as a file name in the lake. */
+/**
+ * The longest file name kept in the lake: a file system's limit, and short enough that a raw key
+ * (`<dataset>/dt=…/run=…/<file>`) stays within S3's 1,024 bytes whatever the landing key was.
+ */
+const MAX_FILE_NAME = 255;
+
+/**
+ * The last path segment of a key, made safe as a file name in the lake: ASCII letters, digits and
+ * `._=-` only, never `.` or `..` (a path segment that would leave the run's folder when the lake
+ * is copied to disk), at most MAX_FILE_NAME characters. A longer name keeps its start and its
+ * extension, with a hash of the whole name between, so that two long names stay two files.
+ */
 export function fileNameOf(key: string): string {
-  const name = key.split('/').filter(Boolean).pop() ?? 'object';
-  return name.replace(/[^A-Za-z0-9._=-]/g, '_');
+  const name = (key.split('/').filter(Boolean).pop() ?? 'object').replace(/[^A-Za-z0-9._=-]/g, '_');
+  if (name === '.' || name === '..') return name.replaceAll('.', '_');
+  if (name.length <= MAX_FILE_NAME) return name;
+  const extension = /\.[A-Za-z0-9]{1,16}$/.exec(name)?.[0] ?? '';
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 16);
+  return `${name.slice(0, MAX_FILE_NAME - extension.length - hash.length - 1)}-${hash}${extension}`;
 }

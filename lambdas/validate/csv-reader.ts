@@ -106,6 +106,21 @@ export class CsvReader {
     return text.slice(start, stop);
   }
 
+  /**
+   * Whether the record being delivered (valid inside the sink) holds a CR outside quotes that
+   * does not end a line: what a file whose lines end in CR alone looks like, read as one record.
+   */
+  hasBareCr(): boolean {
+    const { text, start, end } = this.current;
+    let quoted = false;
+    for (let i = start; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c === this.quoteCode) quoted = !quoted;
+      else if (c === CR && !quoted && text.charCodeAt(i + 1) !== LF) return true;
+    }
+    return false;
+  }
+
   /** The line reached by the text received so far (for messages about bytes not yet decoded). */
   lineReached(): number {
     let line = this.line;

@@ -16,7 +16,7 @@ import { CsvReader } from './csv-reader.js';
 import type { QuarantineEntry, ValidateOptions, ValidationOutputs } from './engine-types.js';
 import { createEvaluator, type Evaluator, notEvaluated, type Row } from './expectations.js';
 import { explainReadError, headerLacksRequired, headerNames, inputLine } from './input-errors.js';
-import { JsonLinesReader, refuseJsonArray } from './jsonl-reader.js';
+import { JsonLinesReader, refuseJsonArray, unkeepableJson } from './jsonl-reader.js';
 import { type RecordBuilder, recordBuilder } from './record-builder.js';
 import {
   coercerFor,
@@ -194,6 +194,13 @@ class ValidationRun {
     if (header === undefined) {
       if (problem !== undefined)
         throw new MalformedInput(`${this.at(line)}: the header is malformed: ${problem}`);
+      if ((this.reader as CsvReader).hasBareCr()) {
+        // A file whose lines end in CR alone reads as one long header: refused, not read as no rows.
+        throw new MalformedInput(
+          `${this.at(line)}: the header holds a carriage return (CR) that does not end a line: lines must end in LF ` +
+            `or CRLF, and this file seems to end them in CR alone (convert it, e.g. with tr '\\r' '\\n')`,
+        );
+      }
       this.useHeader(fields, line);
       return;
     }
@@ -234,6 +241,11 @@ class ValidationRun {
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       this.malformed(index, line, `not a JSON object: a record must be {…}`, text);
+      return;
+    }
+    const unkeepable = unkeepableJson(text);
+    if (unkeepable !== undefined) {
+      this.malformed(index, line, unkeepable, text);
       return;
     }
     const written = parsed as Row;

@@ -30,7 +30,10 @@ export function explainReadError(
     const line = lineReached() + error.newlinesBefore;
     const byte = origins?.byte(error.byteOffset).offset ?? error.byteOffset;
     return new MalformedInput(
-      `${inputLine(source, origins, line)}, byte offset ${byte}: not valid UTF-8 (${error.bytes}); the contract reads utf-8`,
+      `${inputLine(source, origins, line)}, byte offset ${byte}: not valid UTF-8 (${error.bytes}); the contract reads utf-8` +
+        (byte === 0 && (error.bytes.startsWith('0xff 0xfe') || error.bytes.startsWith('0xfe 0xff'))
+          ? ': the file starts with a UTF-16 byte order mark, save it as UTF-8'
+          : ''),
       { cause: error },
     );
   }

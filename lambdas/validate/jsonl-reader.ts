@@ -53,6 +53,80 @@ export class JsonLinesReader {
   }
 }
 
+/**
+ * How deep a JSON Lines record may nest arrays and objects. Parsing goes deeper, but writing the
+ * record out again (JSON.stringify), the schema check and the messages recurse once per level,
+ * and a few thousand levels overflow the stack: a record nested deeper is refused as a row.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Lines that may hold a number read inexactly: 16 digits in a row, or a 3-digit exponent. */
+const MAYBE_INEXACT = /\d{16}|[eE][+-]?\d{3}/;
+
+/**
+ * Why a line of valid JSON cannot be kept as a record, or undefined: it nests deeper than
+ * MAX_JSON_DEPTH, or it holds a number that JSON.parse does not read as written. Numbers are
+ * read as 64-bit floats, and the record is written out from what was read: a whole number beyond
+ * ±2^53 would be written as a different number (12345678901234567890 as 12345678901234567000),
+ * 1e999 as null, 1e-999 as 0. Such a record is refused rather than changed; a fraction rounded
+ * to the nearest float is not, as every JSON reader reads it so. Only lines long enough to nest
+ * that deep, or with digits that could be inexact, are scanned.
+ */
+export function unkeepableJson(text: string): string | undefined {
+  const deepEnough = text.length > 2 * MAX_JSON_DEPTH;
+  if (!deepEnough && !MAYBE_INEXACT.test(text)) return undefined;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      // Skip the string: only a quote not escaped ends it (the line is valid JSON).
+      for (i++; i < text.length; i++) {
+        const s = text.charCodeAt(i);
+        if (s === BACKSLASH) i++;
+        else if (s === QUOTE) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH)
+        return `nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects (column ${i + 1})`;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+    else if (c === MINUS || isDigit(c)) {
+      let end = i + 1;
+      while (end < text.length && isNumberPart(text.charCodeAt(end))) end++;
+      const number = text.slice(i, end);
+      const problem = inexactNumber(number);
+      if (problem !== undefined)
+        return `the number ${number.length > 40 ? `${number.slice(0, 40)}…` : number} (column ${i + 1}) ${problem}; write it as a string to keep it exactly`;
+      i = end - 1;
+    }
+  }
+  return undefined;
+}
+
+/** What is wrong with reading a JSON number token as a float, or undefined when it reads as written. */
+function inexactNumber(token: string): string | undefined {
+  const value = Number(token);
+  if (!Number.isFinite(value)) return 'is beyond the range of a 64-bit float (it would be read as infinity)';
+  if (value === 0 && /[1-9]/.test(token.replace(/[eE].*$/, '')))
+    return 'is too small for a 64-bit float (it would be read as 0)';
+  const whole = !/[.eE]/.test(token);
+  if (whole && !Number.isSafeInteger(value) && BigInt(token) !== BigInt(value))
+    return `is a whole number beyond ±2^53 that a 64-bit float cannot hold (it would be written as ${JSON.stringify(value)})`;
+  return undefined;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MINUS = 0x2d;
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** Characters a JSON number goes on with after its first: digits, '.', 'e', 'E', '+', '-'. */
+function isNumberPart(c: number): boolean {
+  return isDigit(c) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === MINUS;
+}
+
 function isBlank(text: string): boolean {
   if (text.length === 0) return true;
   const first = text.charCodeAt(0);

@@ -8,6 +8,8 @@
  * as it is copied, so the reader need not look for escapes.
  */
 
+import { MAX_GENERATED_COLUMNS } from './record-builder.js';
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 /** JSON.stringify's short escapes, by character code; the other controls are written \u00xx. */
@@ -52,6 +54,14 @@ export class JsonLinesBuffer {
    */
   columns(header: readonly string[]): void {
     const encoder = new TextEncoder();
+    if (header.length > MAX_GENERATED_COLUMNS) {
+      const prefixes = header.map((name, c) =>
+        encoder.encode(`${c === 0 ? '{' : ','}${JSON.stringify(name)}:`),
+      );
+      this.fixedBytes = 2 + prefixes.reduce((sum, prefix) => sum + prefix.length, 0);
+      this.writer = loopedWriter(prefixes);
+      return;
+    }
     const lines: string[] = ['let value;'];
     this.fixedBytes = 2;
     header.forEach((name, c) => {
@@ -116,6 +126,23 @@ export class JsonLinesBuffer {
     bigger.set(this.bytes.subarray(0, this.length));
     this.bytes = bigger;
   }
+}
+
+/** The same row writer as the generated one, column by column in a loop (for very wide headers). */
+function loopedWriter(prefixes: readonly Uint8Array[]): RowWriter {
+  return (bytes, at, values, cells) => {
+    for (let c = 0; c < prefixes.length; c++) {
+      const prefix = prefixes[c]!;
+      bytes.set(prefix, at);
+      at += prefix.length;
+      const value = values[c];
+      at =
+        typeof value === 'string' ? writeString(bytes, at, value) : writeScalar(bytes, at, value, cells[c]!);
+    }
+    bytes[at] = 0x7d;
+    bytes[at + 1] = 0x0a;
+    return at + 2;
+  };
 }
 
 /** A string in quotes, its characters escaped as JSON.stringify escapes them, in UTF-8. */
