@@ -101,41 +101,44 @@ async function runRecordsOf(store: ObjectStore) {
 }
 
 describe('a fault in the lake directory', () => {
-  it('fails the run with the named error and a FAILED record, keeps raw, and a re-run gives the undisturbed bytes', async () => {
-    // Prepare
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-faults-fs-'));
-    const input = inputFile(dir);
-    const lakeDir = join(dir, 'lake');
-    const clean = await cleanRun(versioned, input);
-    // Act
-    const faulty = await runOrders({
-      lakeDir,
-      datasets: versioned,
-      input,
-      wrapStore: (store) => new FaultyStore(store, [{ method: 'put', zone: 'curated', times: 1 }]),
-    });
-    const rawAfterFault = Object.fromEntries(
-      Object.entries(await outputsOf(faulty.store)).filter(([key]) => key.startsWith('raw/')),
-    );
-    const records = await runRecordsOf(faulty.store);
-    const rerun = await runOrders({ lakeDir, datasets: versioned, input });
-    // Assess
-    expect(faulty.report.status).toBe('FAILED');
-    expect(records).toEqual([
-      expect.objectContaining({
-        status: 'FAILED',
-        error: expect.objectContaining({ name: 'InjectedFault' }),
-      }),
-    ]);
-    expect(Object.keys(rawAfterFault).length).toBeGreaterThan(0);
-    expect(rerun.report.status).toBe('SUCCEEDED');
-    const outputs = await outputsOf(rerun.store);
-    expect(outputs).toEqual(clean.outputs);
-    expect(Object.fromEntries(Object.entries(outputs).filter(([key]) => key.startsWith('raw/')))).toEqual(
-      rawAfterFault,
-    );
-    expect(tagMessages(rerun.versioning.gitRemote)).toEqual(clean.tags);
-  });
+  it.each(['validated', 'quarantine', 'curated'] as const)(
+    'when writing to %s fails the run with the named error and a FAILED record, keeps raw, and a re-run gives the undisturbed bytes',
+    async (zone) => {
+      // Prepare
+      const dir = mkdtempSync(join(tmpdir(), 'sluice-faults-fs-'));
+      const input = inputFile(dir);
+      const lakeDir = join(dir, 'lake');
+      const clean = await cleanRun(versioned, input);
+      // Act
+      const faulty = await runOrders({
+        lakeDir,
+        datasets: versioned,
+        input,
+        wrapStore: (store) => new FaultyStore(store, [{ method: 'put', zone, times: 1 }]),
+      });
+      const rawAfterFault = Object.fromEntries(
+        Object.entries(await outputsOf(faulty.store)).filter(([key]) => key.startsWith('raw/')),
+      );
+      const records = await runRecordsOf(faulty.store);
+      const rerun = await runOrders({ lakeDir, datasets: versioned, input });
+      // Assess
+      expect(faulty.report.status).toBe('FAILED');
+      expect(records).toEqual([
+        expect.objectContaining({
+          status: 'FAILED',
+          error: expect.objectContaining({ name: 'InjectedFault' }),
+        }),
+      ]);
+      expect(Object.keys(rawAfterFault).length).toBeGreaterThan(0);
+      expect(rerun.report.status).toBe('SUCCEEDED');
+      const outputs = await outputsOf(rerun.store);
+      expect(outputs).toEqual(clean.outputs);
+      expect(Object.fromEntries(Object.entries(outputs).filter(([key]) => key.startsWith('raw/')))).toEqual(
+        rawAfterFault,
+      );
+      expect(tagMessages(rerun.versioning.gitRemote)).toEqual(clean.tags);
+    },
+  );
 });
 
 describe('a core that throws', () => {
