@@ -383,7 +383,10 @@ describe('the Version step failing after dvc push, before git push', () => {
     expect(records).toEqual([
       expect.objectContaining({
         status: 'FAILED',
-        error: expect.objectContaining({ name: expect.any(String) }),
+        error: expect.objectContaining({
+          name: 'VersioningFailed',
+          message: expect.stringContaining('remote hung up'),
+        }),
       }),
     ]);
     expect(tagMessages(join(lakeDir, 'datasets.git'))).toHaveLength(1);
