@@ -110,6 +110,9 @@ async function validateIntoZones(
     store.put('validated', keys.validated, valid, { contentType: 'application/x-ndjson' }),
     store.put('quarantine', keys.quarantine, quarantine, { contentType: 'application/x-ndjson' }),
   ]);
+  // A failed upload is reported through `uploads`; the streams then end destroyed with its error,
+  // which must not also be an unhandled 'error' event that takes the whole process down.
+  for (const stream of [valid, quarantine]) stream.on('error', () => undefined);
   // An upload that fails early must not leave the engine blocked on backpressure.
   uploads.catch((error: unknown) => {
     valid.destroy(error as Error);
