@@ -77,6 +77,12 @@ function addRunCommand(program: Command, finish: Finish): void {
     .option('--s3-endpoint <url>', 'use an S3 API (moto, LocalStack) instead of the lake directory')
     .option('--bucket-prefix <prefix>', 'with --s3-endpoint: zone buckets are <prefix>-<zone>', 'sluice')
     .addOption(new Option('--progress-seconds <n>', 'seconds between progress lines').default('1').hideHelp())
+    .addOption(
+      new Option(
+        '--received-at <time>',
+        "an upload's arrival time, as its S3 event gives it (dates the run's partitions); default now",
+      ).hideHelp(),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  sluice run orders --input examples/orders.csv\n  sluice run orders -i orders.csv --events\n' +

@@ -25,6 +25,8 @@ export interface RunCommandOptions extends LakeOptions {
   force?: boolean;
   /** Seconds between progress lines (1 by default). */
   progressSeconds?: string | number;
+  /** An upload's arrival time (ISO 8601), as the S3 event gives it; now by default. */
+  receivedAt?: string;
 }
 
 interface PipelineOutput {
@@ -173,7 +175,7 @@ async function runAndReport(
       ? options.input
         ? await runPartnerDrop({ ...common, inputDir: options.input })
         : await runSchedule(common)
-      : await runUpload({ ...common, inputFile: options.input! });
+      : await runUpload({ ...common, inputFile: options.input!, clock: receivedAtClock(options.receivedAt) });
   const { report } = result;
   const exitCode =
     report.status === 'SUCCEEDED' ? EXIT.ok : report.status === 'ABORTED' ? EXIT.interrupted : EXIT.failed;
@@ -355,4 +357,14 @@ function indent(text: string): string {
     .split('\n')
     .map((line) => `  ${line}`)
     .join('\n');
+}
+
+/** The clock an upload's run reads its arrival time from: `--received-at` when given, else now. */
+function receivedAtClock(receivedAt: string | undefined): (() => Date) | undefined {
+  if (receivedAt === undefined) return undefined;
+  const at = new Date(receivedAt);
+  if (Number.isNaN(at.getTime())) {
+    throw new ConfigurationError(`--received-at must be an ISO 8601 time, not '${receivedAt}'`);
+  }
+  return () => at;
 }
