@@ -34,7 +34,8 @@ export interface BuildAppOptions {
  * - `stackName`: default `Sluice`
  * - `alarmEmail`: subscribe this address to the alarm topic
  * - `removalPolicy`: `retain` (default) or `destroy`
- * - `rawObjectLockDays`: turn on Object Lock (governance mode) for raw with this default retention
+ * - `rawObjectLockDays`: turn on Object Lock for raw with this default retention
+ * - `rawObjectLockMode`: `governance` (default) or `compliance`, which nobody can shorten
  * - `landingExpirationDays`: how long uploads stay in landing, default 30
  * - `versionDatasetGiB`: how large the largest versioned snapshot grows, sizing the Version build (16)
  * - the dataset git repository of the Version step, a required choice (see `parseDatasetRepository`):
@@ -62,7 +63,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
     contracts,
     alarmEmail: context('alarmEmail'),
     removalPolicy,
-    rawObjectLockRetention: lockDays ? ObjectLockRetention.governance(Duration.days(lockDays)) : undefined,
+    rawObjectLockRetention: parseObjectLock(lockDays, context('rawObjectLockMode')),
     landingExpiration: landingDays ? Duration.days(landingDays) : undefined,
     datasetRepository: parseDatasetRepository(context),
     versionDatasetSize: versionGiB ? Size.gibibytes(versionGiB) : undefined,
@@ -73,6 +74,24 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   }
   return { app, stack };
+}
+
+/** Raw's Object Lock retention from `rawObjectLockDays` and `rawObjectLockMode`; none without days. */
+function parseObjectLock(
+  days: number | undefined,
+  mode: string | undefined,
+): ObjectLockRetention | undefined {
+  if (mode !== undefined && mode !== 'governance' && mode !== 'compliance') {
+    throw new Error(`context rawObjectLockMode: expected 'governance' or 'compliance', got '${mode}'`);
+  }
+  if (!days) {
+    if (mode !== undefined)
+      throw new Error('context rawObjectLockMode: only applies with rawObjectLockDays=<days>');
+    return undefined;
+  }
+  return mode === 'compliance'
+    ? ObjectLockRetention.compliance(Duration.days(days))
+    : ObjectLockRetention.governance(Duration.days(days));
 }
 
 function parseRemovalPolicy(value: string | undefined): RemovalPolicy | undefined {
