@@ -29,7 +29,9 @@ import {
   runUpload,
 } from '../src/local/pipeline.js';
 import {
+  FAULT_CLOCK,
   FaultyStore,
+  faultRunArgs,
   filesWithHashes,
   gitPushFailsOnce,
   InjectedFault,
@@ -43,8 +45,22 @@ import {
 import { random } from '../test/support/random.js';
 
 const { values: args } = parseArgs({
-  options: { runs: { type: 'string', default: '200' }, seed: { type: 'string', default: '1' } },
+  options: {
+    runs: { type: 'string', default: '200' },
+    seed: { type: 'string', default: '1' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
+if (args.help) {
+  process.stdout.write(
+    'npm run bench:faults -- [--runs N] [--seed S]\n\n' +
+      'Runs N local pipeline runs (default 200), each with one fault drawn with seed S (default 1),\n' +
+      're-runs each that failed, and prints the runs, the faults by kind, the runs a re-run recovered,\n' +
+      'objects lost and outputs differing from an undisturbed run (both must be 0), and the slowdown\n' +
+      'against N undisturbed runs. Only 127.0.0.1 is used (moto and a faulty proxy in front of it).\n',
+  );
+  process.exit(0);
+}
 const runs = Number(args.runs);
 const next = random(Number(args.seed));
 const root = join(import.meta.dirname, '..');
@@ -77,7 +93,7 @@ function inputFor(dir: string, index: number): string {
   return file;
 }
 
-const clock = () => new Date('2026-11-20T10:00:00.000Z');
+const clock = FAULT_CLOCK;
 let buckets = 0;
 
 interface Lake {
@@ -145,19 +161,7 @@ async function timedOut(lake: Lake, input: string, content: string): Promise<boo
   return report.status === 'SUCCEEDED';
 }
 
-const cli = (lakeDir: string, input: string) => [
-  '--lake',
-  lakeDir,
-  '--datasets',
-  versioned,
-  'run',
-  'orders',
-  '--input',
-  input,
-  // A fixed arrival time: the runs compared must date their partitions alike, whatever the clock.
-  '--received-at',
-  clock().toISOString(),
-];
+const cli = (lakeDir: string, input: string) => faultRunArgs(lakeDir, versioned, input);
 
 /** A fault, then a re-run when it failed; returns whether the first attempt failed. */
 async function faulted(

@@ -20,7 +20,9 @@ import {
   runUpload,
 } from '../../src/local/pipeline.js';
 import {
+  FAULT_CLOCK,
   FaultyStore,
+  faultRunArgs,
   filesWithHashes,
   gitPushFailsOnce,
   InjectedFault,
@@ -41,7 +43,7 @@ const root = join(import.meta.dirname, '..', '..');
 const versioned = join(root, 'test', 'fixtures', 'datasets-versioned');
 const plain = join(root, 'test', 'fixtures', 'datasets');
 const ordersCsv = 'order_id,amount,status\nA1,10,paid\nA2,20,lost\nA3,30,shipped\n';
-const clock = () => new Date('2026-11-20T10:00:00.000Z');
+const clock = FAULT_CLOCK;
 
 function inputFile(dir: string): string {
   const file = join(dir, 'orders.csv');
@@ -320,19 +322,7 @@ function finalFiles(lakeDir: string) {
   return { outputs, temps: Object.keys(all).filter(isTemp) };
 }
 
-const cliArgs = (lakeDir: string, input: string) => [
-  '--lake',
-  lakeDir,
-  '--datasets',
-  versioned,
-  'run',
-  'orders',
-  '--input',
-  input,
-  // A fixed arrival time: the runs compared must date their partitions alike, whatever the clock.
-  '--received-at',
-  clock().toISOString(),
-];
+const cliArgs = (lakeDir: string, input: string) => faultRunArgs(lakeDir, versioned, input);
 
 describe('sluice run killed (SIGKILL) during a step', () => {
   it.each(['ValidateBatch', 'PromoteToCurated', 'VersionWithDvc'])(

@@ -312,3 +312,25 @@ export function tagMessages(gitRemote: string): string[] {
     .split('\n')
     .filter(Boolean);
 }
+
+/** The arrival time the fault runs and their undisturbed twins share, so their partitions match. */
+export const FAULT_CLOCK = () => new Date('2026-11-20T10:00:00.000Z');
+
+/**
+ * `sluice run orders --input <input>` on a lake with the given contracts, at FAULT_CLOCK's time:
+ * the runs compared must date their partitions alike, whatever the clock.
+ */
+export function faultRunArgs(lakeDir: string, datasets: string, input: string): string[] {
+  return [
+    '--lake',
+    lakeDir,
+    '--datasets',
+    datasets,
+    'run',
+    'orders',
+    '--input',
+    input,
+    '--received-at',
+    FAULT_CLOCK().toISOString(),
+  ];
+}
