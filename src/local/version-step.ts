@@ -70,7 +70,9 @@ export function localVersionTask(versioning: LocalVersioning, options: VersionTa
         `dvc not found in ${versioning.toolsBin}; run 'node scripts/setup.mjs --python' (npm run demo does) to install it`,
       );
     }
-    ensureBareRepository(versioning.gitRemote);
+    // The lock sits beside the repository; the repository itself is created under the lock, since
+    // two `git init` of one path at once fail (each finds the other's config.lock or hooks).
+    mkdirSync(dirname(versioning.gitRemote), { recursive: true });
     const env: Record<string, string> = {
       SLUICE_GIT_REMOTE: versioning.gitRemote,
       SLUICE_DVC_REMOTE: versioning.dvcRemote,
@@ -86,8 +88,9 @@ export function localVersionTask(versioning: LocalVersioning, options: VersionTa
     const id = `${ProjectName}:${randomUUID()}`;
     const result = await withLock(
       `${versioning.gitRemote}.sluice-lock`,
-      () =>
-        runBuildSpec(loadBuildSpec(VERSION_BUILDSPEC), {
+      () => {
+        ensureBareRepository(versioning.gitRemote);
+        return runBuildSpec(loadBuildSpec(VERSION_BUILDSPEC), {
           env,
           skipPhases: ['install'],
           path: [versioning.toolsBin],
@@ -97,7 +100,8 @@ export function localVersionTask(versioning: LocalVersioning, options: VersionTa
               type: command.status === 'SUCCEEDED' ? 'BuildCommandSucceeded' : 'BuildCommandFailed',
               detail: `[${command.phase}] ${command.command.trim()}\n${command.output}`.trim(),
             }),
-        }),
+        });
+      },
       {
         purpose: `versioning ${env.SLUICE_DATASET ?? 'a dataset'} run ${env.SLUICE_RUN_ID ?? ''}`.trim(),
         signal: options.signal,
@@ -137,8 +141,8 @@ function asBuild(id: string, result: BuildResult) {
   };
 }
 
+/** Creates the dataset repository on first use; called holding the repository's lock. */
 function ensureBareRepository(path: string): void {
   if (existsSync(join(path, 'HEAD'))) return;
-  mkdirSync(dirname(path), { recursive: true });
   execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', path]);
 }

@@ -209,7 +209,7 @@ describe('the same upload event delivered twice', () => {
     // Act
     const exits = await Promise.all([sluice(args), sluice(args)]);
     // Assess
-    for (const exit of exits) expect({ code: exit.code, stderr: exit.stderr }).toMatchObject({ code: 0 });
+    for (const exit of exits) expect(exit).toMatchObject({ code: 0 });
     const contents = lakeContents(join(dir, 'lake'), 'orders');
     expect(contents.raw.filter((file) => file.endsWith('/orders.csv'))).toHaveLength(1);
     expect(contents.curated).toHaveLength(1);
@@ -250,9 +250,7 @@ describe('two runs of one pulled interval at once', () => {
     expect(mark.value).toBe('2026-11-25T10:04:00Z');
   });
 
-  // Skipped: one of the two processes sometimes exits non-zero while racing for the interval
-  // (2 of about 20 runs on a loaded machine; its stderr was not kept). An open defect, not a pass.
-  it.skip('in two sluice processes on one lake: one raw batch, one curated part, one tag, one watermark move', async () => {
+  it('in two sluice processes on one lake: one raw batch, one curated part, one tag, one watermark move', async () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'sluice-concurrency-'));
     const { base } = await startApi();
@@ -272,13 +270,16 @@ describe('two runs of one pulled interval at once', () => {
     // Act
     const exits = await Promise.all([sluice(args), sluice(args)]);
     // Assess
-    for (const exit of exits) expect({ code: exit.code, stderr: exit.stderr }).toMatchObject({ code: 0 });
+    for (const exit of exits) expect(exit).toMatchObject({ code: 0 });
     const lakeRoot = join(dir, 'lake');
     const contents = lakeContents(lakeRoot, 'shop-api');
     expect(new Set(contents.raw.map((file) => file.split('/').slice(0, 2).join('/'))).size).toBe(1);
     expect(contents.curated).toHaveLength(1);
     expect(contents.records).toEqual([expect.stringMatching(/ SUCCEEDED$/)]);
     expect(tags(join(dir, 'datasets.git'))).toHaveLength(1);
+    // The run that lost the interval reports the winner's run, already processed or completed again.
+    const [runId] = contents.records[0]!.split(' ');
+    for (const exit of exits) expect(exit.stdout).toContain(`run ${runId}`);
     const mark = watermark(lakeRoot, 'shop-api');
     expect(mark.history).toHaveLength(1);
     expect(mark.value).toBe('2026-11-25T10:04:00Z');
