@@ -264,7 +264,7 @@ export function distributedMapTask(
       detail: `${mapRunArn}\n${total} items in ${children.length} child executions, at most ${limit} at once`,
     });
 
-    const executions: Array<ExecutionReport | undefined> = new Array(children.length);
+    const executions: Array<ExecutionReport | undefined> = children.map(() => undefined);
     let failedItems = 0;
     let next = 0;
     let exceeded = false;
