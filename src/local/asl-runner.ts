@@ -15,11 +15,13 @@ import {
   withDistributedMapsAsTasks,
 } from './distributed-map.js';
 import type { MapRunStorage } from './distributed-map-items.js';
+import { ChildThreadPool, type ThreadedChildren } from './distributed-map-threads.js';
 import { type Execution, type HistoryEvent, HistoryRecorder, recordEventLogs } from './execution-history.js';
 import { PayloadQuota, payloadBytes } from './payload-quota.js';
 
 export type { MapRunReport } from './distributed-map.js';
 export { lakeStorage, type MapRunStorage } from './distributed-map-items.js';
+export type { LocalTasks, ThreadedChildren } from './distributed-map-threads.js';
 export type { HistoryEvent } from './execution-history.js';
 export { PAYLOAD_LIMIT_BYTES, payloadBytes } from './payload-quota.js';
 
@@ -117,6 +119,11 @@ export interface RunOptions {
    * may lower it); by default the number of cores.
    */
   workers?: number;
+  /**
+   * Runs a Distributed Map's children in worker threads (as many as `workers`), each thread with
+   * the task implementations the named module builds; without it, children run in this thread.
+   */
+  threads?: ThreadedChildren;
 }
 
 /** What `prepareExecution` needs: everything but one execution's input, name and observers. */
@@ -146,12 +153,13 @@ export function prepareExecution(options: MachineOptions): (run: ExecutionRun) =
   const children = new Map(
     [...maps].map(([stateName, state]) => {
       const { StartAt, States } = state.ItemProcessor;
-      const child = prepareExecution({
-        ...options,
-        definition: { StartAt, States } as StateMachineDefinition,
-        stateMachineName: `${machineName}/${state.Label ?? stateName}`,
-      });
-      return [stateName, { state, child }] as const;
+      const childDefinition = { StartAt, States } as StateMachineDefinition;
+      const childName = `${machineName}/${state.Label ?? stateName}`;
+      // Children in threads are compiled in each thread; here only when they run in this one.
+      const child = options.threads
+        ? undefined
+        : prepareExecution({ ...options, definition: childDefinition, stateMachineName: childName });
+      return [stateName, { state, child, definition: childDefinition, stateMachineName: childName }] as const;
     }),
   );
   const prepared = { ...options, definition, machine, machineName, maps: children };
@@ -165,7 +173,12 @@ interface PreparedMachine extends MachineOptions {
   machineName: string;
   maps: ReadonlyMap<
     string,
-    { state: DistributedMapState; child: (run: ExecutionRun) => Promise<ExecutionReport> }
+    {
+      state: DistributedMapState;
+      child: ((run: ExecutionRun) => Promise<ExecutionReport>) | undefined;
+      definition: StateMachineDefinition;
+      stateMachineName: string;
+    }
   >;
 }
 
@@ -175,11 +188,16 @@ async function execute(prepared: PreparedMachine, run: ExecutionRun): Promise<Ex
   const quota = new PayloadQuota();
   const { handlers, resources } = bindHandlers(options, history, quota);
   const mapRuns: MapRunReport[] = [];
-  for (const [stateName, { state, child }] of prepared.maps) {
+  const workers = options.workers ?? availableParallelism();
+  const pool =
+    options.threads && prepared.maps.size > 0 ? new ChildThreadPool(workers, options.threads) : undefined;
+  for (const [stateName, { state, child, definition, stateMachineName }] of prepared.maps) {
+    const runChild =
+      child ?? pool!.runner(definition, { stateMachineName, retryIntervalMs: options.retryIntervalMs });
     const mapRun = distributedMapTask(stateName, state, {
       storage: options.storage,
-      runChild: child,
-      workers: options.workers ?? availableParallelism(),
+      runChild,
+      workers,
       record: (event) => history.record({ ...event, step: stateName }),
       machineName: prepared.machineName,
       region: LOCAL_REGION,
@@ -233,13 +251,16 @@ async function execute(prepared: PreparedMachine, run: ExecutionRun): Promise<Ex
     if (quota.exceeded && error instanceof ExecutionAbortedError) {
       failure = { error: 'States.Runtime', cause: error.message };
     } else if (error instanceof ExecutionAbortedError) aborted = true;
-    else if (!(error instanceof ExecutionError)) throw error;
-    else failure = { error: 'States.Runtime', cause: error.message };
+    else if (!(error instanceof ExecutionError)) {
+      await pool?.close();
+      throw error;
+    } else failure = { error: 'States.Runtime', cause: error.message };
   } finally {
     options.signal?.removeEventListener('abort', abort);
   }
   await collecting;
   if (aborted) await Promise.allSettled([...inFlight]);
+  await pool?.close();
   const { events } = history;
   if (quota.exceeded && !events.some((event) => event.type === 'ExecutionFailed')) {
     history.emit({ type: 'ExecutionFailed', error: quota.exceeded.name, cause: quota.exceeded.message });

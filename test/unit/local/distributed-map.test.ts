@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { describe, expect, it } from '@jest/globals';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import {
@@ -555,5 +557,45 @@ describe('Distributed Map: scale', () => {
     const records = JSON.parse(await store.readText('reports', manifest.ResultFiles.SUCCEEDED[0].Key));
     const outputs = records.map((record: { Output: string }) => Number(record.Output));
     expect(outputs).toEqual(Array.from({ length: count }, (_, n) => n * 2));
+  });
+});
+
+describe('Distributed Map: children in worker threads', () => {
+  const threads = {
+    module: join(import.meta.dirname, '..', '..', 'support', 'map-thread-tasks.ts'),
+    data: { tag: 't1' },
+  };
+
+  it('runs each child in one of at most `workers` threads, with the tasks the named module builds there', async () => {
+    // Act
+    const report = await runExecution({
+      definition: machine({ ItemsPath: '$.items' }),
+      functions: new Map(),
+      input: { items: upTo(6) },
+      name: 'threads',
+      workers: 2,
+      threads,
+    });
+    // Assess
+    expect(report.status).toBe('SUCCEEDED');
+    const outputs = report.output as Array<{ payload: number; threadId: number; tag: string }>;
+    expect(outputs.map((output) => output.payload)).toEqual(upTo(6));
+    expect(outputs.every((output) => output.tag === 't1' && output.threadId !== threadId)).toBe(true);
+    expect(new Set(outputs.map((output) => output.threadId)).size).toBeLessThanOrEqual(2);
+  });
+
+  it('counts a child that fails in a thread against the tolerated failures, with its error', async () => {
+    // Act
+    const report = await runExecution({
+      definition: machine({ ItemsPath: '$.items', ToleratedFailureCount: 1 }),
+      functions: new Map(),
+      input: { items: [{ fail: true }, { fail: false }] },
+      name: 'threads',
+      workers: 2,
+      threads,
+    });
+    // Assess
+    expect(report.status).toBe('SUCCEEDED');
+    expect((report.output as unknown[])[0]).toMatchObject({ Status: 'FAILED', Error: 'ItemBroken' });
   });
 });
