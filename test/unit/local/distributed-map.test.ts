@@ -480,6 +480,39 @@ describe('Distributed Map: the Map state fields the interpreter applies', () => 
   });
 });
 
+describe('Distributed Map: abort', () => {
+  it('stops a map run when the execution is aborted: no child starts after, and the run is ABORTED', async () => {
+    // Prepare: abort once two children are running, then let them finish
+    const abort = new AbortController();
+    let started = 0;
+    const held: Array<() => void> = [];
+    const fn: LocalFunction = async (payload) => {
+      started++;
+      const done = new Promise<void>((resolve) => held.push(resolve));
+      if (started === 2) {
+        abort.abort();
+        for (const release of held) release();
+      }
+      await done;
+      return payload;
+    };
+    // Act
+    const report = await runExecution({
+      definition: machine({ ItemsPath: '$.items' }),
+      functions: new Map([[work, fn]]),
+      input: { items: upTo(10) },
+      name: 'aborted',
+      workers: 2,
+      signal: abort.signal,
+    });
+    // Assess
+    expect(report.status).toBe('ABORTED');
+    expect(started).toBe(2);
+    expect(report.mapRuns?.[0]?.status).toBe('ABORTED');
+    expect(report.mapRuns?.[0]?.itemCounts.pending).toBe(8);
+  });
+});
+
 describe('Distributed Map: history', () => {
   it('shows the map run between the Map state lines, as the console does', async () => {
     // Act
