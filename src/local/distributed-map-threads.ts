@@ -63,6 +63,7 @@ export class ChildThreadPool {
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
   private readonly waiting: Array<(worker: Worker) => void> = [];
+  private readonly stopped = new Set<Worker>();
   private nextId = 1;
 
   constructor(
@@ -135,6 +136,9 @@ export class ChildThreadPool {
           data: this.spec.data,
         },
       });
+      // An uncaught error stops the thread too; it is known stopped before its 'exit' arrives.
+      started.once('error', () => this.stopped.add(started));
+      started.once('exit', () => this.stopped.add(started));
       this.all.push(started);
       return Promise.resolve(started);
     }
@@ -142,6 +146,13 @@ export class ChildThreadPool {
   }
 
   private release(worker: Worker): void {
+    // A thread that stopped is replaced, so that no child waits on it for ever.
+    if (this.stopped.has(worker)) {
+      this.all.splice(this.all.indexOf(worker), 1);
+      const next = this.waiting.shift();
+      if (next) void this.acquire().then(next);
+      return;
+    }
     const next = this.waiting.shift();
     if (next) next(worker);
     else this.idle.push(worker);

@@ -268,14 +268,23 @@ export function distributedMapTask(
     let failedItems = 0;
     let next = 0;
     let exceeded = false;
+    // A child that could not be run at all (a thread that died, a broken setup) is not a child
+    // failure: the map run stops starting children and the error ends the state.
+    let broken: Error | undefined;
     const tooMany = () =>
       (config.toleratedCount !== undefined && failedItems > config.toleratedCount) ||
       (config.toleratedPercentage !== undefined && (failedItems * 100) / total > config.toleratedPercentage);
     const worker = async () => {
-      while (!exceeded && !ports.signal?.aborted && next < children.length) {
+      while (!broken && !exceeded && !ports.signal?.aborted && next < children.length) {
         const index = next++;
         const child = children[index]!;
-        const report = await ports.runChild({ input: child.input, name: randomUUID(), signal: ports.signal });
+        let report: ExecutionReport;
+        try {
+          report = await ports.runChild({ input: child.input, name: randomUUID(), signal: ports.signal });
+        } catch (error) {
+          broken ??= error as Error;
+          return;
+        }
         executions[index] = report;
         if (report.status === 'FAILED') {
           failedItems += child.itemCount;
@@ -285,6 +294,10 @@ export function distributedMapTask(
       }
     };
     await Promise.all(Array.from({ length: Math.min(limit, children.length) }, worker));
+    if (broken) {
+      ports.record({ type: 'MapRunFailed', detail: mapRunArn, error: broken.name, cause: broken.message });
+      throw broken;
+    }
 
     const ran = executions.filter((report): report is ExecutionReport => report !== undefined);
     const status: MapRunStatus = ports.signal?.aborted ? 'ABORTED' : exceeded ? 'FAILED' : 'SUCCEEDED';

@@ -617,6 +617,23 @@ describe('Distributed Map: children in worker threads', () => {
     expect(new Set(outputs.map((output) => output.threadId)).size).toBeLessThanOrEqual(2);
   });
 
+  it('fails the Map state, not a child, when a thread cannot load its task module', async () => {
+    // Act
+    const report = await runExecution({
+      definition: machine({ ItemsPath: '$.items', ToleratedFailurePercentage: 100 }),
+      functions: new Map(),
+      input: { items: upTo(4) },
+      name: 'threads',
+      workers: 2,
+      threads: { module: join(import.meta.dirname, 'no-such-module.ts') },
+    });
+    // Assess
+    expect(report.status).toBe('FAILED');
+    expect(report.cause).toMatch(/no-such-module/);
+    expect(report.mapRuns?.[0]).toBeUndefined();
+    expect(report.events.find((event) => event.type === 'MapRunFailed')?.cause).toMatch(/no-such-module/);
+  });
+
   it('counts a child that fails in a thread against the tolerated failures, with its error', async () => {
     // Act
     const report = await runExecution({
