@@ -156,6 +156,39 @@ describe('Distributed Map: ItemReader', () => {
     ]);
   });
 
+  it('reads a JSON array cut to MaxItems, and a CSV with GIVEN headers and a pipe delimiter', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    await store.put('reports', 'list.json', JSON.stringify([{ a: 1 }, { a: 2 }, { a: 3 }]));
+    await store.put('reports', 'rows.psv', '1|x\n2|y\n');
+    const reader = (Key: string, ReaderConfig: Record<string, unknown>) =>
+      machine({
+        ItemReader: {
+          Resource: 'arn:aws:states:::s3:getObject',
+          ReaderConfig,
+          Parameters: { Bucket: 'reports', Key },
+        },
+      });
+    // Act
+    const json = await run(reader('list.json', { InputType: 'JSON', MaxItems: 2 }), echo, { store });
+    const csv = await run(
+      reader('rows.psv', {
+        InputType: 'CSV',
+        CSVHeaderLocation: 'GIVEN',
+        CSVHeaders: ['id', 'v'],
+        CSVDelimiter: 'PIPE',
+      }),
+      echo,
+      { store },
+    );
+    // Assess
+    expect(json.output).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(csv.output).toEqual([
+      { id: '1', v: 'x' },
+      { id: '2', v: 'y' },
+    ]);
+  });
+
   it('fails the Map state with States.ItemReaderFailed when the item list is missing, which Catch can handle', async () => {
     // Prepare
     const definition = machine(
