@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import {
   ExecutionAbortedError,
   ExecutionError,
@@ -6,9 +7,21 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { ConfigurationError } from '../../lambdas/shared/errors.js';
+import {
+  DISTRIBUTED_MAP_RESOURCE,
+  type DistributedMapState,
+  distributedMapTask,
+  type MapRunReport,
+  withDistributedMapsAsTasks,
+} from './distributed-map.js';
+import type { MapRunStorage } from './distributed-map-items.js';
+import { ChildThreadPool, type ThreadedChildren } from './distributed-map-threads.js';
 import { type Execution, type HistoryEvent, HistoryRecorder, recordEventLogs } from './execution-history.js';
 import { PayloadQuota, payloadBytes } from './payload-quota.js';
 
+export type { MapRunReport } from './distributed-map.js';
+export { lakeStorage, type MapRunStorage } from './distributed-map-items.js';
+export type { LocalTasks, ThreadedChildren } from './distributed-map-threads.js';
 export type { HistoryEvent } from './execution-history.js';
 export { PAYLOAD_LIMIT_BYTES, payloadBytes } from './payload-quota.js';
 
@@ -33,6 +46,8 @@ export interface ExecutionReport {
   error?: string;
   cause?: string;
   events: HistoryEvent[];
+  /** The map runs of the execution's Distributed Map states, each with its child executions. */
+  mapRuns?: MapRunReport[];
 }
 
 // aws-local-stepfunctions 3 calls Promise.withResolvers, which Node 20 lacks.
@@ -97,16 +112,106 @@ export interface RunOptions {
   onEvent?: (event: HistoryEvent) => void;
   /** Aborts the execution (Ctrl-C): it stops where it is and its status is ABORTED. */
   signal?: AbortSignal;
+  /** The S3 a Distributed Map's ItemReader reads and its ResultWriter writes (see `lakeStorage`). */
+  storage?: MapRunStorage;
+  /**
+   * The most child executions of a Distributed Map that run at once (the state's MaxConcurrency
+   * may lower it); by default the number of cores.
+   */
+  workers?: number;
+  /**
+   * Runs a Distributed Map's children in worker threads (as many as `workers`), each thread with
+   * the task implementations the named module builds; without it, children run in this thread.
+   */
+  threads?: ThreadedChildren;
 }
+
+/** What `prepareExecution` needs: everything but one execution's input, name and observers. */
+export type MachineOptions = Omit<RunOptions, 'input' | 'name' | 'onEvent' | 'signal'>;
+
+/** One execution of a prepared state machine. */
+export type ExecutionRun = Pick<RunOptions, 'input' | 'name' | 'onEvent' | 'signal'>;
 
 /**
  * Runs a state machine definition locally, every Task mapped from its Resource to code in this
  * process: `lambda:invoke` Tasks to the function named by their FunctionName, others by state name.
+ * A Distributed Map state runs its map run here too (see distributed-map.ts).
  */
 export async function runExecution(options: RunOptions): Promise<ExecutionReport> {
+  return prepareExecution(options)(options);
+}
+
+/**
+ * Checks and compiles a definition once, for many executions: a Distributed Map runs each of its
+ * children as an execution of its ItemProcessor, and compiling a definition costs far more than
+ * running it.
+ */
+export function prepareExecution(options: MachineOptions): (run: ExecutionRun) => Promise<ExecutionReport> {
+  const { definition, maps } = withDistributedMapsAsTasks(options.definition);
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  const machineName = options.stateMachineName ?? 'sluice-pipeline';
+  const children = new Map(
+    [...maps].map(([stateName, state]) => {
+      const { StartAt, States } = state.ItemProcessor;
+      const childDefinition = { StartAt, States } as StateMachineDefinition;
+      const childName = `${machineName}/${state.Label ?? stateName}`;
+      // Children in threads are compiled in each thread; here only when they run in this one.
+      const child = options.threads
+        ? undefined
+        : prepareExecution({ ...options, definition: childDefinition, stateMachineName: childName });
+      return [stateName, { state, child, definition: childDefinition, stateMachineName: childName }] as const;
+    }),
+  );
+  const prepared = { ...options, definition, machine, machineName, maps: children };
+  // A Task without a local implementation is a mistake in the setup: said before anything runs.
+  bindHandlers(prepared, new HistoryRecorder(), new PayloadQuota());
+  return (run) => execute(prepared, run);
+}
+
+interface PreparedMachine extends MachineOptions {
+  machine: StateMachine;
+  machineName: string;
+  maps: ReadonlyMap<
+    string,
+    {
+      state: DistributedMapState;
+      child: ((run: ExecutionRun) => Promise<ExecutionReport>) | undefined;
+      definition: StateMachineDefinition;
+      stateMachineName: string;
+    }
+  >;
+}
+
+async function execute(prepared: PreparedMachine, run: ExecutionRun): Promise<ExecutionReport> {
+  const options = { ...prepared, ...run };
   const history = new HistoryRecorder(options.onEvent);
   const quota = new PayloadQuota();
   const { handlers, resources } = bindHandlers(options, history, quota);
+  const mapRuns: MapRunReport[] = [];
+  const workers = options.workers ?? availableParallelism();
+  const pool =
+    options.threads && prepared.maps.size > 0 ? new ChildThreadPool(workers, options.threads) : undefined;
+  for (const [stateName, { state, child, definition, stateMachineName }] of prepared.maps) {
+    const runChild =
+      child ?? pool!.runner(definition, { stateMachineName, retryIntervalMs: options.retryIntervalMs });
+    const mapRun = distributedMapTask(stateName, state, {
+      storage: options.storage,
+      runChild,
+      workers,
+      record: (event) => history.record({ ...event, step: stateName }),
+      machineName: prepared.machineName,
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      signal: options.signal,
+      onMapRun: (report) => mapRuns.push(report),
+    });
+    handlers[stateName] = async (input) => {
+      quota.throwIfExceeded();
+      const result = await mapRun(input);
+      quota.check(`the result of state '${stateName}'`, result);
+      return result;
+    };
+  }
 
   // The tasks under way: an aborted execution returns only once they have settled, so that what
   // they hold (the Version step's lock, its build) is released before the caller exits.
@@ -123,14 +228,19 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
     };
   }
 
-  const machineName = options.stateMachineName ?? 'sluice-pipeline';
+  const { machineName } = prepared;
   const executionArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${machineName}:${options.name}`;
   const startedAt = Date.now();
-  const execution = startExecution(options, handlers, { machineName, executionArn, startedAt });
+  const execution = startExecution(prepared.machine, options, handlers, {
+    machineName,
+    executionArn,
+    startedAt,
+  });
   const abort = () => execution.abort();
   if (options.signal?.aborted) abort();
   else options.signal?.addEventListener('abort', abort, { once: true });
-  const collecting = recordEventLogs(execution, history, resources, quota);
+  const stateTypes = Object.fromEntries([...prepared.maps.keys()].map((name) => [name, 'Map']));
+  const collecting = recordEventLogs(execution, history, resources, quota, stateTypes);
 
   let output: unknown;
   let failure: { error: string; cause: string } | undefined;
@@ -141,13 +251,16 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
     if (quota.exceeded && error instanceof ExecutionAbortedError) {
       failure = { error: 'States.Runtime', cause: error.message };
     } else if (error instanceof ExecutionAbortedError) aborted = true;
-    else if (!(error instanceof ExecutionError)) throw error;
-    else failure = { error: 'States.Runtime', cause: error.message };
+    else if (!(error instanceof ExecutionError)) {
+      await pool?.close();
+      throw error;
+    } else failure = { error: 'States.Runtime', cause: error.message };
   } finally {
     options.signal?.removeEventListener('abort', abort);
   }
   await collecting;
   if (aborted) await Promise.allSettled([...inFlight]);
+  await pool?.close();
   const { events } = history;
   if (quota.exceeded && !events.some((event) => event.type === 'ExecutionFailed')) {
     history.emit({ type: 'ExecutionFailed', error: quota.exceeded.name, cause: quota.exceeded.message });
@@ -167,6 +280,7 @@ export async function runExecution(options: RunOptions): Promise<ExecutionReport
     error: failure?.error,
     cause: failure?.cause,
     events,
+    ...(mapRuns.length > 0 ? { mapRuns } : {}),
   };
 }
 
@@ -177,7 +291,7 @@ type Handler = (input: unknown) => Promise<unknown>;
  * names (for the history; a Task whose FunctionName comes from the state data gets it when it runs).
  */
 function bindHandlers(
-  options: RunOptions,
+  options: MachineOptions,
   history: HistoryRecorder,
   quota: PayloadQuota,
 ): { handlers: Record<string, Handler>; resources: Record<string, string> } {
@@ -185,7 +299,7 @@ function bindHandlers(
   const handlers: Record<string, Handler> = {};
   const resources: Record<string, string> = {};
   for (const [stateName, state] of Object.entries(states)) {
-    if (state.Type !== 'Task') continue;
+    if (state.Type !== 'Task' || state.Resource === DISTRIBUTED_MAP_RESOURCE) continue;
     const override = options.tasks?.[stateName];
     if (override) {
       const resource = state.Resource ?? '';
@@ -260,13 +374,11 @@ function lambdaInvoke(
 }
 
 function startExecution(
+  machine: StateMachine,
   options: RunOptions,
   handlers: Record<string, Handler>,
   ids: { machineName: string; executionArn: string; startedAt: number },
 ): Execution {
-  const machine = new StateMachine(options.definition, {
-    validationOptions: { checkArn: true, checkPaths: true },
-  });
   const retryIntervalOverrides =
     options.retryIntervalMs === undefined
       ? undefined

@@ -63,10 +63,12 @@ export async function recordEventLogs(
   history: HistoryRecorder,
   resources: Readonly<Record<string, string>>,
   quota: PayloadQuota,
+  /** The type to show for a state the interpreter runs as another (a Distributed Map run as a Task). */
+  stateTypes: Readonly<Record<string, string>> = {},
 ): Promise<void> {
   for await (const log of execution.eventLogs) {
     if ('state' in log && log.type !== 'StateEntered') history.flush(log.state.name);
-    const event = historyEventOf(log, resources);
+    const event = historyEventOf(log, resources, stateTypes);
     if (!event) continue;
     history.emit(event);
     // A state's whole input or output (not only a task's parameters and result) is bounded too;
@@ -85,8 +87,10 @@ export async function recordEventLogs(
 function historyEventOf(
   log: EventLog,
   resources: Readonly<Record<string, string>>,
+  stateTypes: Readonly<Record<string, string>>,
 ): (Omit<HistoryEvent, 'id' | 'timestamp'> & { timestamp: number }) | undefined {
   const base = { timestamp: log.timestamp };
+  const stateType = 'state' in log ? (stateTypes[log.state.name] ?? log.state.type) : undefined;
   switch (log.type) {
     case 'ExecutionStarted':
       return { ...base, type: 'ExecutionStarted' };
@@ -102,9 +106,9 @@ function historyEventOf(
       const bytes = payloadBytes(entered ? log.state.input : log.state.output);
       return {
         ...base,
-        type: `${log.state.type}State${entered ? 'Entered' : 'Exited'}`,
+        type: `${stateType}State${entered ? 'Entered' : 'Exited'}`,
         step: log.state.name,
-        stateType: log.state.type,
+        stateType,
         resource: resources[log.state.name],
         ...(entered ? { inputBytes: bytes } : { outputBytes: bytes }),
       };
@@ -112,9 +116,9 @@ function historyEventOf(
     case 'StateFailed':
       return {
         ...base,
-        type: log.state.type === 'Task' ? 'TaskFailed' : `${log.state.type}StateFailed`,
+        type: stateType === 'Task' ? 'TaskFailed' : `${stateType}StateFailed`,
         step: log.state.name,
-        stateType: log.state.type,
+        stateType,
         error: log.Error,
         cause: String(log.Cause ?? ''),
       };
@@ -123,11 +127,11 @@ function historyEventOf(
         ...base,
         type: 'TaskStateRetried',
         step: log.state.name,
-        stateType: log.state.type,
+        stateType,
         retryAttempt: log.retry.attempt,
       };
     case 'StateCaught':
-      return { ...base, type: 'TaskStateCaught', step: log.state.name, stateType: log.state.type };
+      return { ...base, type: 'TaskStateCaught', step: log.state.name, stateType };
     default:
       return undefined;
   }
