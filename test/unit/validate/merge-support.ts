@@ -157,3 +157,34 @@ function collector() {
   });
   return { stream, text: () => Buffer.concat(parts).toString('utf8') };
 }
+
+/** A suite of several kinds at once: thresholds, each result_format, warnings and errors. */
+export const MIXED = [
+  `- type: expect_column_values_to_be_unique
+  kwargs: { column: id, result_format: { result_format: SUMMARY, partial_unexpected_count: 3 } }`,
+  `- type: expect_column_values_to_be_between
+  kwargs: { column: x, min_value: 0, max_value: 95, mostly: 0.9, result_format: { result_format: COMPLETE, include_unexpected_rows: true } }`,
+  `- type: expect_column_values_to_be_in_set
+  severity: warning
+  kwargs: { column: s, value_set: [red, green, blue], mostly: 0.5, result_format: BASIC }`,
+  `- type: expect_compound_columns_to_be_unique
+  severity: warning
+  kwargs: { column_list: [s, d], result_format: COMPLETE }`,
+  `- type: expect_column_values_to_be_increasing
+  kwargs: { column: id, result_format: COMPLETE }`,
+  `- type: expect_column_values_to_match_json_schema
+  kwargs: { column: j, json_schema: { type: object }, mostly: 0.2 }`,
+  `- type: expect_column_mean_to_be_between
+  kwargs: { column: x, min_value: 0 }`,
+  `- type: expect_column_stdev_to_be_between
+  severity: warning
+  kwargs: { column: y, max_value: 1 }`,
+  `- type: expect_column_quantile_values_to_be_between
+  kwargs: { column: y, quantile_ranges: { quantiles: [0.25, 0.75], value_ranges: [[0, 50], [50, null]] } }`,
+  `- type: expect_column_distinct_values_to_be_in_set
+  kwargs: { column: d, value_set: [2026-11-25] }`,
+  `- type: expect_table_row_count_to_be_between
+  kwargs: { min_value: 1 }`,
+  `- type: expect_table_columns_to_match_set
+  kwargs: { column_set: [id, x, y, s, d, j] }`,
+].join('\n');
