@@ -330,10 +330,12 @@ class ValuesMonotonic extends ColumnMapEvaluator {
   private first: MonotonicEnd | undefined;
   private index = 0;
   private line = 0;
+  private row: Row | undefined;
 
   override observe(value: unknown, index: number, line: number, row: Row): string | undefined {
     this.index = index;
     this.line = line;
+    this.row = row;
     return super.observe(value, index, line, row);
   }
 
@@ -359,6 +361,7 @@ class ValuesMonotonic extends ColumnMapEvaluator {
     this.previousValue = value;
     if (previous === undefined) {
       this.first = { v, value, index: this.index, line: this.line };
+      if (this.format.includeUnexpectedRows && this.row) this.first.row = { ...this.row };
       return undefined;
     }
     return this.compare(previous, previousValue, v, value);
@@ -391,7 +394,7 @@ class ValuesMonotonic extends ColumnMapEvaluator {
     if (first !== undefined && this.previous !== undefined) {
       const reason = this.compare(this.previous, this.previousValue, first.v, first.value);
       if (reason !== undefined) {
-        this.unexpected.add(first.index + place.index, first.value);
+        this.unexpected.add(first.index + place.index, first.value, first.row);
         place.fail({ index: first.index, line: first.line, reason, value: first.value });
       }
     }
@@ -408,4 +411,6 @@ interface MonotonicEnd {
   value: unknown;
   index: number;
   line: number;
+  /** The record, kept when result_format asks for unexpected rows. */
+  row?: Row;
 }

@@ -43,7 +43,7 @@ describe('merging shards of a file', () => {
     // Prepare
     const contract = csvContract(
       'type: object\nproperties:\n  id: { type: integer }',
-      '- type: expect_column_values_to_be_increasing\n  kwargs: { column: id }',
+      '- type: expect_column_values_to_be_increasing\n  kwargs: { column: id, result_format: { result_format: COMPLETE, include_unexpected_rows: true } }',
     );
     const text = 'id\n1\n5\n3\n6\n';
     // Act
@@ -53,6 +53,7 @@ describe('merging shards of a file', () => {
     expect(run.quarantine).toBe(run.whole.quarantineText);
     expect(run.valid).toBe(run.whole.validText);
     expect(run.merged.rows).toEqual({ read: 4, valid: 3, quarantined: 1 });
+    expect(run.merged.result.results[1]!.result.unexpected_rows).toEqual([{ id: 3 }]);
   });
 
   it('merges shards with no record: right after the header, and empty ones', async () => {
