@@ -76,14 +76,15 @@ export interface ShardOptions {
  * The pass is validateStream's; instead of findings it returns each expectation's mergeable state
  * (mergeShardOutcomes, in shard-merge.ts, turns the states of all shards into the whole input's
  * outcome). Its outputs number records and lines from the shard's start: globalQuarantineLine and
- * globalShardOutputs move them to the whole input's. Not for a stream joined from several files
- * (options.origins).
+ * globalShardOutputs move them to the whole input's. An error that stops the shard (bytes that
+ * are not UTF-8, an unclosed quote) names the shard's own line. Not for a stream joined from
+ * several files (options.origins): a batch of files is sharded by file.
  */
 export async function validateShard(
   input: Readable,
   contract: Contract,
   outputs: ValidationOutputs,
-  options: ValidateOptions & ShardOptions = {},
+  options: Omit<ValidateOptions, 'origins'> & ShardOptions = {},
 ): Promise<ShardOutcome> {
   const run = new ValidationRun(contract, outputs, options, {
     csvHeader: options.csvHeader,

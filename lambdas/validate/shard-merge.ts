@@ -86,7 +86,6 @@ function merge(
       index: placement.index,
       line: placement.line,
       text: (message) => globalText(message, placement),
-      quarantined: (index) => inRuns(shard.quarantinedRuns, index),
       fail: (correction: RowCorrection) => {
         if (quarantines[e]) placement.failures.push(failureOf(evaluators[e]!, e, correction));
       },

@@ -18,8 +18,6 @@ export interface ShardPlace {
   readonly line: number;
   /** A message written in the shard, with its line markers replaced by the whole input's lines. */
   text(message: string): string;
-  /** Whether the shard quarantined its record at a local index. */
-  quarantined(index: number): boolean;
   /** A record the shard found as expected but the whole input does not (local index and line). */
   fail(correction: RowCorrection): void;
   /** Messages of this shard that name `line` (local) must name `globalLine` instead. */
