@@ -39,6 +39,37 @@ describe('merging shards of a file', () => {
     expect(run.merged.result.results[1]!.result.unexpected_index_list).toEqual([1, 4, 6, 7]);
   });
 
+  it('finds duplicates across shards among numbers, text, booleans and objects, each by its own kind', async () => {
+    // Prepare
+    const contract = mergeContract(
+      'jsonl',
+      '- type: expect_column_values_to_be_unique\n  kwargs: { column: s, result_format: COMPLETE }',
+    );
+    const values = [
+      '1',
+      '"1"',
+      'true',
+      '{"a":[1,2]}',
+      '2.5',
+      '1',
+      '"1"',
+      'false',
+      '{"a":[1,2]}',
+      '2.50',
+      'true',
+    ];
+    const text = values.map((v, i) => `{"id":${i},"s":${v}}\n`).join('');
+    // Act
+    const run = await wholeAndSharded(text, contract, [startOf(text, 'jsonl', 3), startOf(text, 'jsonl', 7)]);
+    // Assess
+    expect(run.merged).toEqual(run.whole.outcome);
+    expect(run.quarantine).toBe(run.whole.quarantineText);
+    expect(run.valid).toBe(run.whole.validText);
+    expect(run.merged.result.results[1]!.result.unexpected_index_list).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 8, 9, 10,
+    ]);
+  });
+
   it('breaks increasing where the first value of a shard is below the last of the one before', async () => {
     // Prepare
     const contract = csvContract(
