@@ -20,7 +20,10 @@ import {
   show,
   type TableFacts,
 } from './evaluator.js';
+import { addProduct, ExactSum, type ExactSumState } from './exact-sum.js';
 import { keep, observedResult, parseResultFormat, type ResultFormat } from './result-format.js';
+import type { ShardPlace } from './shard-state.js';
+
 export const AGGREGATE_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
   expect_column_min_to_be_between: (c) => new Extreme(c, 'min'),
   expect_column_max_to_be_between: (c) => new Extreme(c, 'max'),
@@ -100,6 +103,24 @@ export abstract class AggregateEvaluator implements Evaluator {
     return this.judge(table);
   }
 
+  state(): AggregateState {
+    return { count: this.count, problem: this.problem };
+  }
+
+  /**
+   * One pass stops looking at values at the first problem, so a shard's values count only while
+   * no earlier shard had one; `merge` adds them. A shard's problem names its row with a marker.
+   */
+  absorb(state: unknown, place: ShardPlace): void {
+    const s = state as AggregateState;
+    if (this.problem !== undefined) return;
+    this.count += s.count;
+    this.merge(s, place);
+    if (s.problem !== undefined) this.problem ??= place.text(s.problem);
+  }
+
+  protected abstract merge(state: AggregateState, place: ShardPlace): void;
+
   protected abstract judge(table: TableFacts): Finding;
 
   protected finding(
@@ -116,6 +137,12 @@ export abstract class AggregateEvaluator implements Evaluator {
   }
 }
 
+/** What every aggregate hands on from a shard; the subclasses add what they accumulate. */
+export interface AggregateState {
+  count: number;
+  problem?: string | undefined;
+}
+
 /**
  * min or max: numbers compare as numbers; a column of text compares as text (ISO dates sort). With
  * parse_strings_as_datetimes, values and bounds compare as instants (date-time.ts), and the
@@ -126,6 +153,8 @@ class Extreme extends AggregateEvaluator {
   /** With parse_strings_as_datetimes: the text of the best value (`best` is its instant). */
   private bestText: string | null = null;
   private readonly asDates: boolean;
+  /** The first value compared, and its line: whether a shard's values mix with the earlier shards'. */
+  private first: { v: number | string; value: unknown; line: number } | undefined;
 
   constructor(
     config: ExpectationConfig,
@@ -133,6 +162,23 @@ class Extreme extends AggregateEvaluator {
   ) {
     super(config);
     this.asDates = config.kwargs.parse_strings_as_datetimes === true;
+  }
+
+  override state(): AggregateState & ExtremeState {
+    return { ...super.state(), best: this.best, bestText: this.bestText, first: this.first };
+  }
+
+  protected merge(state: AggregateState, place: ShardPlace): void {
+    const { best, bestText, first } = state as AggregateState & ExtremeState;
+    const current = this.best;
+    if (first !== undefined && current !== null && typeof current !== typeof first.v) {
+      this.problem = `row ${first.line + place.line}: ${show(first.value)} mixes text and numbers`;
+      return;
+    }
+    if (best !== null && (current === null || (this.which === 'min' ? best < current : best > current))) {
+      this.best = best;
+      this.bestText = bestText;
+    }
   }
 
   protected add(value: unknown, line: number): void {
@@ -146,6 +192,7 @@ class Extreme extends AggregateEvaluator {
       this.problem ??= `row ${this.rowName(line)}: ${show(value)} cannot be compared`;
       return;
     }
+    this.first ??= { v, value, line };
     const best = this.best;
     if (best === null || (typeof best === typeof v && (this.which === 'min' ? v < best : v > best))) {
       this.best = keep(v);
@@ -184,35 +231,62 @@ class Extreme extends AggregateEvaluator {
   }
 }
 
-/** Sum, mean and sample standard deviation (ddof 1, as pandas) by Welford's method: a few numbers. */
+/**
+ * Sum, mean and sample standard deviation (ddof 1, as pandas) from exact sums of the values and
+ * of their squares (exact-sum.ts): a few numbers, and the same result to the last bit however the
+ * column is cut into shards. The mean is the correctly rounded sum divided by the count; the
+ * variance is n·Σx² − (Σx)², computed exactly and rounded once, over n(n − 1).
+ */
 class Moments extends AggregateEvaluator {
   private n = 0;
-  private mean = 0;
-  private m2 = 0;
-  private sum = 0;
+  private readonly sum = new ExactSum();
+  /** Σx², kept for stdev only. */
+  private readonly squares: ExactSum | undefined;
 
   constructor(
     config: ExpectationConfig,
     private readonly which: 'mean' | 'sum' | 'stdev',
   ) {
     super(config);
+    if (which === 'stdev') this.squares = new ExactSum();
   }
 
   protected add(value: unknown, line: number): void {
     const x = this.numberOf(value, line);
     if (x === undefined) return;
     this.n++;
-    this.sum += x;
-    const delta = x - this.mean;
-    this.mean += delta / this.n;
-    this.m2 += delta * (x - this.mean);
+    this.sum.add(x);
+    if (this.squares) addProduct(this.squares, x, x);
+  }
+
+  override state(): AggregateState & MomentsState {
+    return { ...super.state(), n: this.n, sum: this.sum.state(), squares: this.squares?.state() };
+  }
+
+  protected merge(state: AggregateState): void {
+    const { n, sum, squares } = state as AggregateState & MomentsState;
+    this.n += n;
+    this.sum.addAll(sum);
+    if (this.squares && squares) this.squares.addAll(squares);
+  }
+
+  private stdev(): number | null {
+    const n = this.n;
+    if (n < 2 || !this.squares) return null;
+    const spread = new ExactSum();
+    for (const q of this.squares.parts()) addProduct(spread, q, n);
+    const parts = this.sum.parts();
+    for (const a of parts) for (const b of parts) addProduct(spread, -a, b);
+    const total = this.sum.value();
+    if (!Number.isFinite(total) || !Number.isFinite(this.squares.value())) return Number.NaN;
+    return Math.sqrt(Math.max(0, spread.value()) / (n * (n - 1)));
   }
 
   protected judge(): Finding {
     let observed: number | null;
-    if (this.which === 'sum') observed = this.sum;
-    else if (this.which === 'mean') observed = this.n === 0 ? null : this.mean;
-    else observed = this.n < 2 ? null : Math.sqrt(this.m2 / (this.n - 1));
+    if (this.which === 'sum') observed = this.sum.value();
+    else if (this.which === 'mean') observed = this.n === 0 ? null : this.sum.value() / this.n;
+    else observed = this.stdev();
     const { success, expected } = between(observed, this.config.kwargs);
     return this.finding(success, observed, expected);
   }
@@ -220,24 +294,33 @@ class Moments extends AggregateEvaluator {
 
 /** Every numeric value, 8 bytes each, grown by doubling: what an exact median or quantile needs. */
 export class NumberColumn {
-  private values = new Float64Array(1024);
+  private valuesArray = new Float64Array(1024);
   length = 0;
 
   push(x: number): void {
-    if (this.length === this.values.length) {
-      const bigger = new Float64Array(this.values.length * 2);
-      bigger.set(this.values);
-      this.values = bigger;
+    if (this.length === this.valuesArray.length) {
+      const bigger = new Float64Array(this.valuesArray.length * 2);
+      bigger.set(this.valuesArray);
+      this.valuesArray = bigger;
     }
-    this.values[this.length++] = x;
+    this.valuesArray[this.length++] = x;
+  }
+
+  /** The values in the order they came. */
+  values(): Float64Array {
+    return this.valuesArray.subarray(0, this.length);
   }
 
   /** The values, sorted ascending (sorts in place once). */
   sorted(): Float64Array {
-    return this.values.subarray(0, this.length).sort();
+    return this.valuesArray.subarray(0, this.length).sort();
   }
 }
 
+/**
+ * An exact median or quantile needs every value: a shard hands them all on. (Spilling them to a
+ * file and selecting from it is what keeps a very large column within memory; not done here.)
+ */
 abstract class NumbersEvaluator extends AggregateEvaluator {
   protected readonly numbers = new NumberColumn();
 
@@ -245,6 +328,26 @@ abstract class NumbersEvaluator extends AggregateEvaluator {
     const x = this.numberOf(value, line);
     if (x !== undefined) this.numbers.push(x);
   }
+
+  override state(): AggregateState & { values: number[] } {
+    return { ...super.state(), values: [...this.numbers.values()] };
+  }
+
+  protected merge(state: AggregateState): void {
+    for (const x of (state as AggregateState & { values: number[] }).values) this.numbers.push(x);
+  }
+}
+
+interface ExtremeState {
+  best: number | string | null;
+  bestText: string | null;
+  first?: { v: number | string; value: unknown; line: number } | undefined;
+}
+
+interface MomentsState {
+  n: number;
+  sum: ExactSumState;
+  squares?: ExactSumState | undefined;
 }
 
 /** pandas median: the middle value, or the mean of the two middle ones. */

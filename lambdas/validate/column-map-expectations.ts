@@ -14,11 +14,14 @@ import {
   AllRowsColumnMapEvaluator,
   ColumnMapEvaluator,
   type Evaluator,
+  type MapState,
   type Row,
   type RowNamer,
   show,
 } from './evaluator.js';
-import { FirstOccurrences } from './first-occurrences.js';
+import { FirstOccurrences, keyValue } from './first-occurrences.js';
+import type { ShardPlace } from './shard-state.js';
+import { KeysMerge, type KeysState, keysState } from './shard-uniqueness.js';
 
 export const COLUMN_MAP_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
   expect_column_values_to_not_be_null: (c) => new ValuesNotNull(c),
@@ -83,7 +86,28 @@ class ValuesUnique extends ColumnMapEvaluator {
     const first = this.seen.findOrAdd(value, index, line);
     if (first === -1) return undefined;
     if (this.seen.markRepeated(first)) this.unexpected.add(this.seen.firstIndex(first), value);
-    return `must be unique; the same value is on row ${this.rowName(this.seen.firstLine(first))}`;
+    return this.reason(this.rowName(this.seen.firstLine(first)));
+  }
+
+  private reason(row: string): string {
+    return `must be unique; the same value is on row ${row}`;
+  }
+
+  override state(): MapState & { keys: KeysState } {
+    return { ...super.state(), keys: keysState(this.seen) };
+  }
+
+  private merged: KeysMerge | undefined;
+
+  override absorb(state: unknown, place: ShardPlace): void {
+    super.absorb(state, place);
+    this.merged ??= new KeysMerge();
+    this.merged.absorb((state as { keys: KeysState }).keys, place, {
+      firstRepeated: (key, index) => this.unexpected.add(index, keyValue(key)),
+      laterUnexpected: (key, index) => this.unexpected.add(index, keyValue(key)),
+      reason: (line) => this.reason(String(line)),
+      value: keyValue,
+    });
   }
 }
 
@@ -302,6 +326,18 @@ class ValuesMonotonic extends ColumnMapEvaluator {
   private previous: number | string | undefined;
   /** The previous value as written, for messages (with parse_strings_as_datetimes `previous` is an instant). */
   private previousValue: unknown;
+  /** The first comparable value, which nothing before it was compared with: a shard's boundary. */
+  private first: MonotonicEnd | undefined;
+  private index = 0;
+  private line = 0;
+  private row: Row | undefined;
+
+  override observe(value: unknown, index: number, line: number, row: Row): string | undefined {
+    this.index = index;
+    this.line = line;
+    this.row = row;
+    return super.observe(value, index, line, row);
+  }
 
   constructor(
     config: ExpectationConfig,
@@ -323,10 +359,58 @@ class ValuesMonotonic extends ColumnMapEvaluator {
     const previousValue = this.previousValue;
     this.previous = v;
     this.previousValue = value;
-    if (previous === undefined) return undefined;
+    if (previous === undefined) {
+      this.first = { v, value, index: this.index, line: this.line };
+      if (this.format.includeUnexpectedRows && this.row) this.first.row = { ...this.row };
+      return undefined;
+    }
+    return this.compare(previous, previousValue, v, value);
+  }
+
+  private compare(
+    previous: number | string,
+    previousValue: unknown,
+    v: number | string,
+    value: unknown,
+  ): string | undefined {
     if (typeof previous !== typeof v) return `must be comparable with the previous value, got ${show(value)}`;
     const step = v > previous ? 1 : v < previous ? -1 : 0;
     if (step === this.direction || (step === 0 && !this.strictly)) return undefined;
     return `must be ${this.expected.replace(' values', '')}: ${show(value)} follows ${show(previousValue)}`;
   }
+
+  override state(): MapState & { first?: MonotonicEnd; last?: { v: number | string; value: unknown } } {
+    return {
+      ...super.state(),
+      first: this.first,
+      last: this.previous === undefined ? undefined : { v: this.previous, value: this.previousValue },
+    };
+  }
+
+  /** A shard's first value was compared with nothing; the whole input compares it with the last value before the shard. */
+  override absorb(state: unknown, place: ShardPlace): void {
+    super.absorb(state, place);
+    const { first, last } = state as ReturnType<ValuesMonotonic['state']>;
+    if (first !== undefined && this.previous !== undefined) {
+      const reason = this.compare(this.previous, this.previousValue, first.v, first.value);
+      if (reason !== undefined) {
+        this.unexpected.add(first.index + place.index, first.value, first.row);
+        place.fail({ index: first.index, line: first.line, reason, value: first.value });
+      }
+    }
+    if (last !== undefined) {
+      this.previous = last.v;
+      this.previousValue = last.value;
+    }
+  }
+}
+
+/** The first comparable value of a stream: as compared (`v`), as written, and its record. */
+interface MonotonicEnd {
+  v: number | string;
+  value: unknown;
+  index: number;
+  line: number;
+  /** The record, kept when result_format asks for unexpected rows. */
+  row?: Row;
 }

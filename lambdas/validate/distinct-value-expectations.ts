@@ -4,7 +4,7 @@
  * every column aggregate, a failure is about the batch and never quarantines a row.
  */
 import type { ExpectationConfig } from '../shared/contract.js';
-import { AggregateEvaluator, between } from './column-aggregate-expectations.js';
+import { AggregateEvaluator, type AggregateState, between } from './column-aggregate-expectations.js';
 import { decimal } from './decimal.js';
 import { type Evaluator, type Finding, show } from './evaluator.js';
 import { countKey, keep } from './result-format.js';
@@ -36,6 +36,19 @@ abstract class DistinctEvaluator extends AggregateEvaluator {
     const entry = this.counts.get(key);
     if (entry) entry.count++;
     else this.counts.set(countKey(keep(v)), { value: keep(v), count: 1 });
+  }
+
+  override state(): AggregateState & { counts: Array<[unknown, number]> } {
+    return { ...super.state(), counts: [...this.counts.values()].map((e) => [e.value, e.count]) };
+  }
+
+  /** Counts add up; a value first seen in a later shard comes after the earlier shards' values, as in one pass. */
+  protected merge(state: AggregateState): void {
+    for (const [value, count] of (state as AggregateState & { counts: Array<[unknown, number]> }).counts) {
+      const entry = this.counts.get(countKey(value));
+      if (entry) entry.count += count;
+      else this.counts.set(countKey(value), { value, count });
+    }
   }
 
   protected distinct(): unknown[] {

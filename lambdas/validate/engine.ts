@@ -14,7 +14,7 @@ import { type Contract, DEFAULT_MAX_RECORD_BYTES, isJsonDocuments } from '../sha
 import { MalformedInput } from '../shared/errors.js';
 import { CsvReader } from './csv-reader.js';
 import type { QuarantineEntry, ValidateOptions, ValidationOutputs } from './engine-types.js';
-import { createEvaluator, type Evaluator, notEvaluated, type Row } from './expectations.js';
+import { createEvaluator, type Evaluator, notEvaluated, type Row, type TableFacts } from './expectations.js';
 import { explainReadError, headerLacksRequired, headerNames, inputLine } from './input-errors.js';
 import { JsonLinesReader, refuseJsonArray, unkeepableJson } from './jsonl-reader.js';
 import { type RecordBuilder, recordBuilder } from './record-builder.js';
@@ -27,6 +27,7 @@ import {
 } from './record-schema.js';
 import { type RowChecks, rowChecks, withFailure } from './row-checks.js';
 import { JsonLinesBuffer } from './row-json.js';
+import { addToRuns, type IndexRuns, lineMarker, type ShardOutcome } from './shard-state.js';
 import { StrictUtf8Decoder } from './utf8.js';
 import { type Evaluated, type ValidationOutcome, validationOutcome } from './validation-outcome.js';
 
@@ -39,6 +40,7 @@ export type {
   ExpectationValidationResult,
   SuiteValidationResult,
 } from './result-format.js';
+export type { ShardOutcome } from './shard-state.js';
 export type { ValidationOutcome } from './validation-outcome.js';
 
 /**
@@ -53,7 +55,43 @@ export async function validateStream(
   outputs: ValidationOutputs,
   options: ValidateOptions = {},
 ): Promise<ValidationOutcome> {
-  return new ValidationRun(contract, outputs, options).consume(input);
+  const run = new ValidationRun(contract, outputs, options, undefined);
+  await run.consume(input);
+  return run.outcome();
+}
+
+/** How a shard continues the input it was cut from. */
+export interface ShardOptions {
+  /**
+   * The CSV header's text (without its line break), for every shard but the first: the shard's
+   * bytes start at a record, and it reads its columns from this.
+   */
+  csvHeader?: string;
+  /** Set for every shard but the first (implied by csvHeader): a first record that is a JSON array is then a malformed row, not a refused file. */
+  continues?: boolean;
+}
+
+/**
+ * Validates one shard of an input: a byte range that starts at a record (and ends before one).
+ * The pass is validateStream's; instead of findings it returns each expectation's mergeable state
+ * (mergeShardOutcomes, in shard-merge.ts, turns the states of all shards into the whole input's
+ * outcome). Its outputs number records and lines from the shard's start: globalQuarantineLine and
+ * globalShardOutputs move them to the whole input's. An error that stops the shard (bytes that
+ * are not UTF-8, an unclosed quote) names the shard's own line. Not for a stream joined from
+ * several files (options.origins): a batch of files is sharded by file.
+ */
+export async function validateShard(
+  input: Readable,
+  contract: Contract,
+  outputs: ValidationOutputs,
+  options: Omit<ValidateOptions, 'origins'> & ShardOptions = {},
+): Promise<ShardOutcome> {
+  const run = new ValidationRun(contract, outputs, options, {
+    csvHeader: options.csvHeader,
+    continues: options.continues === true || options.csvHeader !== undefined,
+  });
+  await run.consume(input);
+  return run.shardOutcome();
 }
 
 /**
@@ -100,11 +138,16 @@ class ValidationRun {
   private validFull = false;
   private quarantineFull = false;
   private stoppedBecause: string | undefined;
+  /** In a shard: line breaks in its bytes, lines of the header it was given, records it quarantined. */
+  private lineBreaks = 0;
+  private headerLines = 0;
+  private readonly quarantinedRuns: IndexRuns | undefined;
 
   constructor(
     private readonly contract: Contract,
     private readonly outputs: ValidationOutputs,
     private readonly options: ValidateOptions,
+    private readonly shard: { csvHeader: string | undefined; continues: boolean } | undefined,
   ) {
     this.source = options.source ?? '<input>';
     this.validate = recordValidator(contract);
@@ -114,7 +157,12 @@ class ValidationRun {
       .filter((expectation) => (expectation.scope === 'snapshot') === snapshot)
       .map(createEvaluator);
     const origins = options.origins;
-    if (origins !== undefined) {
+    if (shard !== undefined) {
+      this.quarantinedRuns = [];
+      this.evaluators.forEach((evaluator, e) => {
+        evaluator.nameRows?.(lineMarker(e));
+      });
+    } else if (origins !== undefined) {
       const name = (line: number) => {
         const origin = origins.line(line);
         return `${origin.line} of ${origin.file}`;
@@ -138,14 +186,20 @@ class ValidationRun {
       format.type === 'jsonl' && this.evaluators.some((e) => e.needsColumns) ? new Set<string>() : undefined;
   }
 
-  async consume(input: Readable): Promise<ValidationOutcome> {
+  async consume(input: Readable): Promise<void> {
     const decoder = new StrictUtf8Decoder();
     let bytesRead = 0;
     let estimated = false;
     try {
+      const header = this.shard?.csvHeader;
+      if (header !== undefined) {
+        this.headerLines = countLineBreaks(header) + 1;
+        this.push(`${header}\n`);
+      }
       for await (const chunk of input) {
         const bytes: Uint8Array = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         bytesRead += bytes.length;
+        if (this.shard !== undefined) this.lineBreaks += countLineBreaks(bytes);
         this.push(decoder.decode(bytes));
         if (!estimated && this.read > 0) {
           estimated = true;
@@ -170,7 +224,6 @@ class ValidationRun {
     } catch (error) {
       throw this.explain(error);
     }
-    return this.outcome();
   }
 
   /** Tells the evaluators how many records to expect, from the records in the first `bytesRead` bytes. */
@@ -230,7 +283,9 @@ class ValidationRun {
   private readonly onJsonLine = (text: string, line: number): void => {
     // The records of JSON documents come as lines already; a record there that is an array is
     // one malformed row.
-    if (this.read === 0 && !isJsonDocuments(this.contract.format)) refuseJsonArray(text, this.at(line));
+    if (this.read === 0 && !isJsonDocuments(this.contract.format) && !this.shard?.continues) {
+      refuseJsonArray(text, this.at(line));
+    }
     const index = this.read++;
     let parsed: unknown;
     try {
@@ -305,6 +360,7 @@ class ValidationRun {
 
   private quarantine(index: number, line: number, failures: RowFailure[], record: unknown): void {
     this.quarantined++;
+    if (this.quarantinedRuns !== undefined) addToRuns(this.quarantinedRuns, index);
     if (this.outputs.quarantine === undefined) return;
     let entry: QuarantineEntry;
     if (this.options.origins === undefined) entry = { row: line, index, failures, record };
@@ -375,17 +431,24 @@ class ValidationRun {
     return explainReadError(error, this.source, this.options.origins, () => this.reader.lineReached());
   }
 
-  private outcome(): ValidationOutcome {
+  shardOutcome(): ShardOutcome {
     const columns = this.header ?? (this.keysSeen ? [...this.keysSeen] : undefined);
-    const table = { rowCount: this.read, columns };
+    return {
+      rows: { read: this.read, valid: this.valid, quarantined: this.quarantined },
+      lines: this.lineBreaks,
+      headerLines: this.headerLines,
+      ...(columns ? { columns } : {}),
+      ...(this.stoppedBecause === undefined ? {} : { stopped: this.stoppedBecause }),
+      quarantinedRuns: this.quarantinedRuns ?? [],
+      schema: this.schema.state(),
+      evaluators: this.evaluators.map((evaluator) => evaluator.state()),
+    };
+  }
+
+  outcome(): ValidationOutcome {
+    const columns = this.header ?? (this.keysSeen ? [...this.keysSeen] : undefined);
     const stopped = this.stoppedBecause;
-    const evaluated: Evaluated[] = [this.schema, ...this.evaluators].map((evaluator) => ({
-      evaluator,
-      finding:
-        stopped === undefined || evaluator === this.schema || evaluator.needsColumns
-          ? evaluator.finish(table)
-          : notEvaluated(evaluator.config, 'validation stopped: the header lacks required columns'),
-    }));
+    const evaluated = findings(this.schema, this.evaluators, { rowCount: this.read, columns }, stopped);
     return validationOutcome(this.contract, evaluated, {
       rows: { read: this.read, valid: this.valid, quarantined: this.quarantined },
       columns,
@@ -394,4 +457,31 @@ class ValidationRun {
       validationTime: this.options.now?.() ?? new Date(),
     });
   }
+}
+
+/** Each expectation's finding (the schema's first) at the end of the input, or why it was not evaluated. */
+export function findings(
+  schema: SchemaConformance,
+  evaluators: readonly Evaluator[],
+  table: TableFacts,
+  stopped: string | undefined,
+): Evaluated[] {
+  return [schema, ...evaluators].map((evaluator) => ({
+    evaluator,
+    finding:
+      stopped === undefined || evaluator === schema || evaluator.needsColumns
+        ? evaluator.finish(table)
+        : notEvaluated(evaluator.config, 'validation stopped: the header lacks required columns'),
+  }));
+}
+
+/** The line feeds in a text or its bytes (a CRLF has one; a shard starts after a line feed). */
+function countLineBreaks(text: string | Uint8Array): number {
+  let count = 0;
+  if (typeof text === 'string') {
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++;
+  } else {
+    for (let i = text.indexOf(10); i !== -1; i = text.indexOf(10, i + 1)) count++;
+  }
+  return count;
 }

@@ -10,8 +10,10 @@ import {
   type ExpectationResultDetails,
   parseResultFormat,
   type ResultFormat,
+  type UnexpectedState,
   UnexpectedValues,
 } from './result-format.js';
+import type { ShardPlace } from './shard-state.js';
 
 /** One record as the expectations see it: typed values, null cells absent. */
 export type Row = Record<string, unknown>;
@@ -66,6 +68,13 @@ export interface Evaluator {
    */
   nameRows?(name: RowNamer): void;
   finish(table: TableFacts): Finding;
+  /** What has been accumulated, as JSON: a shard's part of the finding (shard-state.ts). */
+  state(): unknown;
+  /**
+   * Adds a shard's state, as if its records had been observed here: shards come in input order,
+   * and `place` says where the shard's records and lines are in the whole input.
+   */
+  absorb(state: unknown, place: ShardPlace): void;
 }
 
 /** The finding of an expectation that could not be evaluated: failed, with GX's exception_info. */
@@ -106,6 +115,23 @@ export abstract class MapEvaluator implements Evaluator {
   abstract begin(columns: readonly string[] | undefined): void;
 
   abstract finish(table: TableFacts): Finding;
+
+  state(): MapState {
+    return {
+      elementCount: this.elementCount,
+      missingCount: this.missingCount,
+      problem: this.problem,
+      unexpected: this.unexpected.state(),
+    };
+  }
+
+  absorb(state: unknown, place: ShardPlace): void {
+    const s = state as MapState;
+    this.elementCount += s.elementCount;
+    this.missingCount += s.missingCount;
+    if (s.problem !== undefined) this.problem ??= place.text(s.problem);
+    this.unexpected.absorb(s.unexpected, place.index);
+  }
 
   /**
    * The finding over `considered` values (GX's missing-aware counts: `nonNull` is null for an
@@ -213,6 +239,21 @@ export abstract class TableEvaluator implements Evaluator {
   begin(): void {}
 
   abstract finish(table: TableFacts): Finding;
+
+  /** Table expectations judge what the merge knows of the whole table: nothing per shard. */
+  state(): null {
+    return null;
+  }
+
+  absorb(): void {}
+}
+
+/** A map evaluator's state: its counts, its problem (if any) and its unexpected values. */
+export interface MapState {
+  elementCount: number;
+  missingCount: number;
+  problem?: string | undefined;
+  unexpected: UnexpectedState;
 }
 
 /** A value as messages show it: JSON, cut short when long. */

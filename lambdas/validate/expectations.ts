@@ -86,6 +86,12 @@ class NotEvaluable implements Evaluator {
   finish(): Finding {
     return notEvaluated(this.config, this.why);
   }
+
+  state(): null {
+    return null;
+  }
+
+  absorb(): void {}
 }
 
 /** An expectation the catalogue names that this validator does not evaluate yet. */

@@ -175,6 +175,22 @@ export class FirstOccurrences {
     return this.indices[entry]! + this.lineChangeOffsets[low]!;
   }
 
+  /** Whether an entry has been seen more than once. */
+  isRepeated(entry: number): boolean {
+    return (this.repeated[entry >>> 3]! & (1 << (entry & 7))) !== 0;
+  }
+
+  /**
+   * An entry's key as text that tells it apart from every other entry's: its kind (s, n, b, j)
+   * then its characters. keyValue reads it back.
+   */
+  key(entry: number): string {
+    let text = '';
+    const end = this.start(entry + 1);
+    for (let i = this.start(entry); i < end; i++) text += String.fromCharCode(this.chars[i]!);
+    return `${'snbj'[this.kinds?.[entry] ?? STRING]}${text}`;
+  }
+
   /** Marks an entry as seen more than once; true the first time. */
   markRepeated(entry: number): boolean {
     const byte = entry >>> 3;
@@ -302,6 +318,21 @@ export class FirstOccurrences {
     }
     this.tags = tags;
     this.slots = slots;
+  }
+}
+
+/** The value a key of `FirstOccurrences.key` stands for (a number key as its number). */
+export function keyValue(key: string): unknown {
+  const text = key.slice(1);
+  switch (key[0]) {
+    case 'n':
+      return Number(text);
+    case 'b':
+      return text === 'true';
+    case 'j':
+      return JSON.parse(text);
+    default:
+      return text;
   }
 }
 

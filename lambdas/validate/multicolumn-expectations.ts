@@ -11,13 +11,16 @@ import {
   type Finding,
   listed,
   MapEvaluator,
+  type MapState,
   notEvaluated,
   percent,
   type Row,
   type RowNamer,
   show,
 } from './evaluator.js';
-import { FirstOccurrences } from './first-occurrences.js';
+import { FirstOccurrences, keyValue } from './first-occurrences.js';
+import type { ShardPlace } from './shard-state.js';
+import { KeysMerge, type KeysState, keysState } from './shard-uniqueness.js';
 
 export const MULTICOLUMN_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
   expect_column_pair_values_to_be_equal: (c) => new PairEqual(c),
@@ -179,7 +182,29 @@ class CompoundUnique extends RowMapEvaluator {
     const first = this.seen.findOrAdd(JSON.stringify(values), index, line);
     if (first === -1) return undefined;
     if (this.seen.markRepeated(first)) this.unexpected.add(this.seen.firstIndex(first), this.shown(values));
-    return `${listed(this.columns)} must be unique together; the same values are on row ${this.rowName(this.seen.firstLine(first))}`;
+    return this.reason(this.rowName(this.seen.firstLine(first)));
+  }
+
+  private reason(row: string): string {
+    return `${listed(this.columns)} must be unique together; the same values are on row ${row}`;
+  }
+
+  override state(): MapState & { keys: KeysState } {
+    return { ...super.state(), keys: keysState(this.seen) };
+  }
+
+  private merged: KeysMerge | undefined;
+
+  override absorb(state: unknown, place: ShardPlace): void {
+    super.absorb(state, place);
+    this.merged ??= new KeysMerge();
+    const shown = (key: string) => this.shown(JSON.parse(keyValue(key) as string) as unknown[]);
+    this.merged.absorb((state as { keys: KeysState }).keys, place, {
+      firstRepeated: (key, index) => this.unexpected.add(index, shown(key)),
+      laterUnexpected: (key, index) => this.unexpected.add(index, shown(key)),
+      reason: (line) => this.reason(String(line)),
+      value: () => undefined,
+    });
   }
 }
 

@@ -16,7 +16,13 @@ import type { ExpectationKind } from '../shared/expectation-catalogue.js';
 import { linearRegExp } from '../shared/linear-regex.js';
 import { decimal } from './decimal.js';
 import { type Evaluator, type Finding, percent, type Row, show } from './expectations.js';
-import { parseResultFormat, type ResultFormat, UnexpectedValues } from './result-format.js';
+import {
+  parseResultFormat,
+  type ResultFormat,
+  type UnexpectedState,
+  UnexpectedValues,
+} from './result-format.js';
+import type { ShardPlace } from './shard-state.js';
 
 export const SCHEMA_EXPECTATION = 'expect_rows_to_match_contract_schema';
 
@@ -157,6 +163,12 @@ function valueAt(record: Row, path: string[]): unknown {
   return at;
 }
 
+interface SchemaState {
+  rows: number;
+  missingColumns?: { missing: string[]; header: string[] } | undefined;
+  unexpected: UnexpectedState;
+}
+
 /**
  * The schema check as an expectation over rows: every record read is an element, and a row
  * that fails the schema (or cannot be read as a record at all) is unexpected. Its unexpected
@@ -190,6 +202,17 @@ export class SchemaConformance implements Evaluator {
     this.rows++;
     const first = failures?.[0];
     if (first) this.unexpected.add(index, { column: first.column, problem: problemOf(first) });
+  }
+
+  state(): SchemaState {
+    return { rows: this.rows, missingColumns: this.missingColumns, unexpected: this.unexpected.state() };
+  }
+
+  absorb(state: unknown, place: ShardPlace): void {
+    const s = state as SchemaState;
+    this.rows += s.rows;
+    this.missingColumns ??= s.missingColumns;
+    this.unexpected.absorb(s.unexpected, place.index);
   }
 
   /** The header lacks required columns: no row is read, and this is the failure. */

@@ -230,10 +230,60 @@ export class UnexpectedValues {
     return result;
   }
 
+  /** What has been kept so far, as JSON, for a later merge with other parts of the same input (shard-state.ts). */
+  state(): UnexpectedState {
+    return {
+      count: this.count,
+      partial: this.partial.map((p) => (p.row ? [p.index, p.value, p.row] : [p.index, p.value])),
+      counts: this.counts ? [...this.counts.values()].map((e) => [e.value, e.count]) : undefined,
+      indices: this.indices,
+      values: this.values,
+    };
+  }
+
+  /**
+   * Adds what another part of the input kept, whose record indices start at `offset`, as if its
+   * records had been added here one by one: the same first entries, counts and lists. The parts
+   * come in order, so the counts' first-seen order is the whole input's.
+   */
+  absorb(state: UnexpectedState, offset: number): void {
+    this.count += state.count;
+    const { partialCount } = this.format;
+    for (const [index, value, row] of state.partial) {
+      this.partial.push({ index: index + offset, value, row });
+    }
+    this.partial.sort((a, b) => a.index - b.index);
+    if (this.partial.length > partialCount) this.partial.length = partialCount;
+    if (this.counts && state.counts) {
+      for (const [value, count] of state.counts) {
+        const entry = this.counts.get(countKey(value));
+        if (entry) entry.count += count;
+        else if (this.counts.size < MAX_COUNTED_VALUES) this.counts.set(countKey(value), { value, count });
+      }
+    }
+    if (this.indices && this.values && state.indices && state.values) {
+      for (let i = 0; i < state.indices.length; i++) {
+        const index = state.indices[i]! + offset;
+        if (this.indices.length > 0 && index < this.indices[this.indices.length - 1]!) this.sorted = false;
+        this.indices.push(index);
+        this.values.push(state.values[i]);
+      }
+    }
+  }
+
   /** The first few unexpected values, for messages. */
   examples(limit = 3): unknown[] {
     return this.partial.slice(0, limit).map((p) => p.value);
   }
+}
+
+/** UnexpectedValues as JSON: partial entries as [index, value] or [index, value, row]. */
+export interface UnexpectedState {
+  count: number;
+  partial: Array<[number, unknown] | [number, unknown, Record<string, unknown>]>;
+  counts: Array<[unknown, number]> | undefined;
+  indices: number[] | undefined;
+  values: unknown[] | undefined;
 }
 
 /** GX's `result` for a table or aggregate expectation. */

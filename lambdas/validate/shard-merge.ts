@@ -1,0 +1,227 @@
+/**
+ * The merge of shards validated apart (engine.ts validateShard) into the outcome of the whole
+ * input: the same result, summaries and decision that validateStream gives reading it in one pass.
+ * Each evaluator adds the shards' states in input order (its `absorb`); what only the whole input
+ * shows (a duplicate whose first occurrence is in an earlier shard, an order broken where two
+ * shards meet) comes out as row corrections, which move records from a shard's valid output to the
+ * quarantine (globalShardOutputs) and count in the rows.
+ */
+import type { Contract } from '../shared/contract.js';
+import { MalformedInput } from '../shared/errors.js';
+import { findings } from './engine.js';
+import type { QuarantineEntry, ValidateOptions } from './engine-types.js';
+import { createEvaluator } from './expectations.js';
+import { type RowFailure, SchemaConformance } from './record-schema.js';
+import {
+  globalText,
+  inRuns,
+  type RowCorrection,
+  type ShardOutcome,
+  type ShardPlace,
+  type ShardPlacement,
+} from './shard-state.js';
+import { type ValidationOutcome, validationOutcome } from './validation-outcome.js';
+
+export type { ShardOutcome, ShardPlacement } from './shard-state.js';
+
+export type MergeOptions = Pick<ValidateOptions, 'source' | 'now' | 'scope'>;
+
+/** The whole input's outcome from its shards' outcomes, in input order. */
+export function mergeShardOutcomes(
+  contract: Contract,
+  outcomes: readonly ShardOutcome[],
+  options: MergeOptions = {},
+): ValidationOutcome {
+  return merge(contract, outcomes, options).outcome;
+}
+
+/** Where each shard's outputs go in the whole input's (for globalQuarantineLine and globalShardOutputs). */
+export function shardPlacements(
+  contract: Contract,
+  outcomes: readonly ShardOutcome[],
+  options: MergeOptions = {},
+): ShardPlacement[] {
+  return merge(contract, outcomes, options).placements;
+}
+
+function merge(
+  contract: Contract,
+  outcomes: readonly ShardOutcome[],
+  options: MergeOptions,
+): { outcome: ValidationOutcome; placements: ShardPlacement[] } {
+  if (outcomes.length === 0) {
+    throw new MalformedInput(
+      `${options.source ?? '<input>'}: no shard outcomes to merge (expected at least one)`,
+    );
+  }
+  const snapshot = options.scope === 'snapshot';
+  const evaluators = contract.expectations
+    .filter((expectation) => (expectation.scope === 'snapshot') === snapshot)
+    .map(createEvaluator);
+  const schema = new SchemaConformance(contract);
+  const order = evaluators.map((e): [string, string | null] => [e.config.type, e.column]);
+  const quarantines = evaluators.map((e) => e.observe !== undefined && e.config.severity !== 'warning');
+  const rows = { read: 0, valid: 0, quarantined: 0 };
+  let keys: Set<string> | undefined;
+  let header: string[] | undefined;
+  let stopped: string | undefined;
+  let lines = 0;
+  const placements: ShardPlacement[] = [];
+  for (const shard of outcomes) {
+    if (shard.evaluators.length !== evaluators.length) {
+      throw new MalformedInput(
+        `${options.source ?? '<input>'}: a shard outcome has ${shard.evaluators.length} expectation states, the contract ${evaluators.length}`,
+      );
+    }
+    const placement: ShardPlacement = {
+      index: rows.read,
+      line: lines - shard.headerLines,
+      read: shard.rows.read,
+      quarantinedRuns: shard.quarantinedRuns,
+      firstLines: {},
+      failures: [],
+      order,
+    };
+    const place = (e: number): ShardPlace => ({
+      index: placement.index,
+      line: placement.line,
+      text: (message) => globalText(message, placement),
+      fail: (correction: RowCorrection) => {
+        if (quarantines[e]) placement.failures.push(failureOf(evaluators[e]!, e, correction));
+      },
+      renameLine: (line, globalLine) => {
+        placement.firstLines[`${e}.${line}`] = globalLine;
+      },
+    });
+    schema.absorb(shard.schema, place(-1));
+    evaluators.forEach((evaluator, e) => {
+      evaluator.absorb(shard.evaluators[e], place(e));
+    });
+    if (contract.format.type === 'csv') header ??= shard.columns;
+    else if (shard.columns) {
+      keys ??= new Set();
+      for (const key of shard.columns) keys.add(key);
+    }
+    stopped ??= shard.stopped;
+    const moved = new Set(
+      placement.failures.map((f) => f.index).filter((index) => !inRuns(shard.quarantinedRuns, index)),
+    ).size;
+    rows.read += shard.rows.read;
+    rows.valid += shard.rows.valid - moved;
+    rows.quarantined += shard.rows.quarantined + moved;
+    lines += shard.lines;
+    placement.failures.sort((a, b) => a.index - b.index || a.evaluator - b.evaluator);
+    placements.push(placement);
+  }
+  const columns = header ?? (keys ? [...keys] : undefined);
+  const evaluated = findings(schema, evaluators, { rowCount: rows.read, columns }, stopped);
+  const outcome = validationOutcome(contract, evaluated, {
+    rows,
+    columns,
+    stopped,
+    source: options.source,
+    validationTime: options.now?.() ?? new Date(),
+  });
+  return { outcome, placements };
+}
+
+function failureOf(
+  evaluator: { column: string | null; config: { type: string } },
+  e: number,
+  correction: RowCorrection,
+): ShardPlacement['failures'][number] {
+  const failure: RowFailure = {
+    column: evaluator.column,
+    expectation: evaluator.config.type,
+    reason: correction.reason,
+  };
+  if (evaluator.column !== null) failure.value = correction.value ?? null;
+  return { index: correction.index, line: correction.line, evaluator: e, failure };
+}
+
+/**
+ * One line of a shard's quarantine as the whole input's quarantine has it: its row and index
+ * moved, the rows its messages name moved, and the failures only the whole input shows added in
+ * their place among the row's failures. The result is the line one pass writes.
+ */
+export function globalQuarantineLine(text: string, placement: ShardPlacement): string {
+  const entry = JSON.parse(text) as QuarantineEntry;
+  const local = entry.index;
+  entry.row += placement.line;
+  entry.index += placement.index;
+  for (const failure of entry.failures) failure.reason = globalText(failure.reason, placement);
+  const added = placement.failures.filter((f) => f.index === local);
+  for (const { evaluator, failure } of added) {
+    // After the failures of the schema and of the evaluators before this one.
+    let at = entry.failures.length;
+    while (at > 0 && rank(entry.failures[at - 1]!, placement) > evaluator) at--;
+    entry.failures.splice(at, 0, failure);
+  }
+  return JSON.stringify(entry);
+}
+
+/** Where a row's failure came from among the evaluators: -1 for the schema's. */
+function rank(failure: RowFailure, placement: ShardPlacement): number {
+  return placement.order.findIndex(
+    ([type, column]) => type === failure.expectation && column === failure.column,
+  );
+}
+
+/**
+ * A shard's outputs (JSON Lines text) as parts of the whole input's: the quarantine with global
+ * rows and indexes, and the records the whole input quarantines moved there from the valid output.
+ * Concatenated in shard order, the parts are what one pass writes.
+ */
+export function globalShardOutputs(
+  outputs: { valid: string; quarantine: string },
+  placement: ShardPlacement,
+): { valid: string; quarantine: string } {
+  const quarantined = splitLines(outputs.quarantine);
+  const valid = splitLines(outputs.valid);
+  const added = new Map<number, ShardPlacement['failures']>();
+  for (const f of placement.failures) {
+    if (inRuns(placement.quarantinedRuns, f.index)) continue;
+    const list = added.get(f.index) ?? [];
+    list.push(f);
+    added.set(f.index, list);
+  }
+  const kept: string[] = [];
+  const moved: Array<{ index: number; text: string }> = [];
+  let v = 0;
+  for (let index = 0; index < placement.read; index++) {
+    if (inRuns(placement.quarantinedRuns, index)) continue;
+    const line = valid[v++];
+    if (line === undefined) break;
+    const failures = added.get(index);
+    if (failures === undefined) kept.push(line);
+    else {
+      const entry: QuarantineEntry = {
+        row: failures[0]!.line + placement.line,
+        index: index + placement.index,
+        failures: failures.map((f) => f.failure),
+        record: JSON.parse(line),
+      };
+      moved.push({ index, text: JSON.stringify(entry) });
+    }
+  }
+  const entries = quarantined.map((text) => ({
+    index: localIndex(text),
+    text: globalQuarantineLine(text, placement),
+  }));
+  const all = [...entries, ...moved].sort((a, b) => a.index - b.index);
+  return {
+    valid: kept.map((line) => `${line}\n`).join(''),
+    quarantine: all.map((e) => `${e.text}\n`).join(''),
+  };
+}
+
+/** The local index of a quarantine line (`{"row":…,"index":N,…`). */
+function localIndex(text: string): number {
+  return (JSON.parse(text) as QuarantineEntry).index;
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}

@@ -1,0 +1,110 @@
+/**
+ * What a shard of an input (a byte range starting at a record) leaves for the merge, and how its
+ * local numbers become the whole input's. A shard numbers its records from 0 and its lines from 1,
+ * as if it were a file of its own; the merge knows how many records and lines came before it.
+ *
+ * Messages that name another row (the first occurrence of a duplicate, the row where an aggregate
+ * met a value it cannot use) are written in a shard with a marker in place of the line number,
+ * `\uE000<evaluator>.<line>\uE001` (private-use characters, which JSON keeps as they are); the merge
+ * and globalQuarantineLine replace each by the whole input's line.
+ */
+import type { RowFailure } from './record-schema.js';
+
+/** Where a shard's records and lines are in the whole input, as an evaluator merging its state sees it. */
+export interface ShardPlace {
+  /** Records before this shard: added to its record indexes. */
+  readonly index: number;
+  /** Added to this shard's line numbers. */
+  readonly line: number;
+  /** A message written in the shard, with its line markers replaced by the whole input's lines. */
+  text(message: string): string;
+  /** A record the shard found as expected but the whole input does not (local index and line). */
+  fail(correction: RowCorrection): void;
+  /** Messages of this shard that name `line` (local) must name `globalLine` instead. */
+  renameLine(line: number, globalLine: number): void;
+}
+
+/** A row failure that only the whole input shows: a duplicate of a row in an earlier shard, an order broken at the boundary. */
+export interface RowCorrection {
+  /** The record's local index and line in its shard. */
+  index: number;
+  line: number;
+  reason: string;
+  value: unknown;
+}
+
+/** Each run of quarantined local record indexes, as [first, end) pairs flattened. */
+export type IndexRuns = number[];
+
+/**
+ * What `validateShard` returns: JSON (it travels between Lambda invocations and through S3), the
+ * shard's counts and each evaluator's mergeable state in the contract's order.
+ */
+export interface ShardOutcome {
+  rows: { read: number; valid: number; quarantined: number };
+  /** Line breaks in the shard's bytes: the lines the next shard's numbers start after. */
+  lines: number;
+  /** Lines the shard numbered before its first byte (a CSV header it was given): subtracted from its lines. */
+  headerLines: number;
+  /** The CSV header, or the JSON Lines keys seen (when an expectation needs them), in first-seen order. */
+  columns?: string[];
+  /** Set when validation stopped at the header (it lacks required columns), and why. */
+  stopped?: string;
+  /** The local indexes of the records the shard quarantined. */
+  quarantinedRuns: IndexRuns;
+  /** The schema conformance entry's state. */
+  schema: unknown;
+  /** Each expectation's state, in the order of the contract's expectations of the scope validated. */
+  evaluators: unknown[];
+}
+
+/** Where one shard's outputs go in the whole input's: what globalQuarantineLine and globalShardOutputs need. */
+export interface ShardPlacement {
+  /** Added to the shard's record indexes and lines. */
+  index: number;
+  line: number;
+  /** Records read by the shard. */
+  read: number;
+  quarantinedRuns: IndexRuns;
+  /** `<evaluator>.<local line>` → the whole input's line, where a message must name another row than its shard did. */
+  firstLines: Record<string, number>;
+  /** Failures the whole input adds to the shard's records, by local index, in the order of the evaluators. */
+  failures: Array<{ index: number; line: number; evaluator: number; failure: RowFailure }>;
+  /** Each row-level evaluator's (type, column), in order: where an added failure goes among a row's failures. */
+  order: Array<[string, string | null]>;
+}
+
+/** The marker a shard writes for a line in the messages of evaluator `e`. */
+export function lineMarker(e: number): (line: number) => string {
+  return (line) => `\uE000${e}.${line}\uE001`;
+}
+
+const MARKER = /\uE000(-?\d+)\.(\d+)\uE001/g;
+
+/** A shard's message with each line marker replaced by the whole input's line. */
+export function globalText(message: string, placement: Pick<ShardPlacement, 'line' | 'firstLines'>): string {
+  if (!message.includes('\uE000')) return message;
+  return message.replace(MARKER, (_, e: string, line: string) => {
+    const renamed = placement.firstLines[`${e}.${line}`];
+    return String(renamed ?? Number(line) + placement.line);
+  });
+}
+
+/** Whether `index` is in one of the runs (sorted, non-overlapping). */
+export function inRuns(runs: IndexRuns, index: number): boolean {
+  let low = 0;
+  let high = runs.length / 2 - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    if (index < runs[2 * middle]!) high = middle - 1;
+    else if (index >= runs[2 * middle + 1]!) low = middle + 1;
+    else return true;
+  }
+  return false;
+}
+
+/** Adds an index (greater than every one before) to the runs. */
+export function addToRuns(runs: IndexRuns, index: number): void {
+  if (runs.length > 0 && runs[runs.length - 1] === index) runs[runs.length - 1] = index + 1;
+  else runs.push(index, index + 1);
+}
