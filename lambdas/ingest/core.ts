@@ -6,6 +6,7 @@ import {
   type SourceConfig,
 } from '../shared/contract.js';
 import { InternalError, isProgrammingError, UnsupportedSource } from '../shared/errors.js';
+import { validatesInShards } from '../validate/sharded-batch.js';
 import { ingestPartnerDrop, sweepPartnerDrops } from './partner-drop.js';
 import { ingestPulled, type PulledSource } from './pulled.js';
 import { ingestS3Upload } from './s3-upload.js';
@@ -30,7 +31,9 @@ const STARTED_BY: Record<SourceConfig['type'], string> = {
  */
 export async function ingest(input: IngestInput, ports: IngestPorts): Promise<IngestOutput> {
   try {
-    return await dispatch(input, ports);
+    const output = await dispatch(input, ports);
+    const contract = contractNamed(ports.contracts, input.dataset);
+    return { ...output, shard: validatesInShards(contract, output) };
   } catch (error) {
     // A bug must not pass for a failure of the source: named, and not retried by the state machine.
     if (isProgrammingError(error)) {

@@ -83,6 +83,11 @@ export interface IngestOutput {
   /** A run of these bytes already succeeded: nothing more to do. */
   alreadyProcessed: boolean;
   /**
+   * The batch is validated in shards (a Distributed Map) rather than in one pass: one object
+   * larger than the contract's `format.shard_mb`. Set by `ingest` for every source.
+   */
+  shard?: boolean;
+  /**
    * A stream run: the closed hour it took (`dt=…/hour=…`; none when it found nothing new), and
    * the closed hours that still hold objects no run has taken, oldest first (each later run of the
    * schedule takes the oldest).

@@ -1,17 +1,19 @@
 import { supersededRuns } from '../shared/batches.js';
 import { type Contract, contractNamed } from '../shared/contract.js';
-import { curatedKey, type RunLocation } from '../shared/keys.js';
+import { curatedKey, type RunLocation, runPrefix } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
 
 export interface PromoteInput {
   dataset: string;
   runId: string;
   dt: string;
+  /** The run's validated object, or (ending in '/') the prefix of its parts, one per shard of a batch validated in shards. */
   validatedKey: string;
   rowsQuarantined?: number;
 }
 
 export interface PromoteOutput {
+  /** The curated object, or the prefix of the curated parts when the batch has several. */
   curatedKey: string;
   size: number;
   /** Whether the contract asks for a DVC version of the snapshot. */
@@ -40,21 +42,35 @@ export interface PromotePorts {
 export async function promote(input: PromoteInput, ports: PromotePorts): Promise<PromoteOutput> {
   const contract = contractNamed(ports.contracts, input.dataset);
   const run: RunLocation = { dataset: contract.name, dt: input.dt, runId: input.runId };
-  const key = curatedKey(run);
-  const info = await ports.store.head('validated', input.validatedKey);
-  await ports.store.put('curated', key, await ports.store.read('validated', input.validatedKey), {
-    contentType: 'application/x-ndjson',
-    metadata: { 'run-id': input.runId },
-  });
+  const parts = input.validatedKey.endsWith('/')
+    ? (await ports.store.list('validated', input.validatedKey)).filter((key) =>
+        /^part-\d{5}\.jsonl$/.test(key.slice(input.validatedKey.length)),
+      )
+    : [input.validatedKey];
+  let size = 0;
+  // The first part last: a run counts as promoted once its part-00000 is in curated (curatedRuns).
+  for (const part of [...parts].reverse()) {
+    const info = await ports.store.head('validated', part);
+    size += info?.size ?? 0;
+    const target =
+      parts.length === 1 ? curatedKey(run) : `${runPrefix(run)}${part.slice(part.lastIndexOf('/') + 1)}`;
+    await ports.store.put('curated', target, await ports.store.read('validated', part), {
+      contentType: 'application/x-ndjson',
+      metadata: { 'run-id': input.runId },
+    });
+  }
+  const key = parts.length === 1 ? curatedKey(run) : runPrefix(run);
   const superseded = await supersededRuns(ports.store, contract, run);
-  for (const earlier of superseded) await ports.store.delete('curated', earlier.key);
+  for (const earlier of superseded) {
+    for (const part of earlier.parts) await ports.store.delete('curated', part);
+  }
   return {
     curatedKey: key,
-    size: info?.size ?? 0,
+    size,
     version: contract.version.dvc,
     tag: versionTag(contract.version.tag, run),
     outcome: (input.rowsQuarantined ?? 0) > 0 ? 'quarantined' : 'passed',
-    superseded: superseded.map((earlier) => earlier.key),
+    superseded: superseded.flatMap((earlier) => earlier.parts),
   };
 }
 

@@ -8,9 +8,12 @@ import type { Contract } from './contract.js';
 import { curatedKey, manifestKey, type RunLocation } from './keys.js';
 import type { ObjectStore } from './object-store.js';
 
-/** One promoted batch in the curated zone: its run and its part file. */
+/** One promoted batch in the curated zone: its run and its part files. */
 export interface CuratedRun extends RunLocation {
+  /** Its first part (`curatedKey`), which names the batch. */
   key: string;
+  /** Every part, in order: one, or one per shard of a batch validated in shards. */
+  parts: string[];
 }
 
 /**
@@ -51,14 +54,18 @@ export async function sourceKeyOfRun(store: ObjectStore, run: RunLocation): Prom
 
 /** Every batch promoted to the curated zone of a dataset, in key order (dt, then run id). */
 export async function curatedRuns(store: ObjectStore, dataset: string): Promise<CuratedRun[]> {
-  const runs: CuratedRun[] = [];
+  const runs = new Map<string, CuratedRun>();
   for (const key of await store.list('curated', `${dataset}/dt=`)) {
-    const match = /^[^/]+\/dt=([^/]+)\/run=([^/]+)\/[^/]+$/.exec(key);
+    const match = /^[^/]+\/dt=([^/]+)\/run=([^/]+)\/part-\d{5}\.jsonl$/.exec(key);
     if (!match) continue;
     const run = { dataset, dt: match[1]!, runId: match[2]! };
-    if (curatedKey(run) === key) runs.push({ ...run, key });
+    const first = curatedKey(run);
+    const found = runs.get(first) ?? { ...run, key: first, parts: [] };
+    found.parts.push(key);
+    runs.set(first, found);
   }
-  return runs;
+  // A run is promoted when its first part is there (promote writes the parts in order).
+  return [...runs.values()].filter((run) => run.parts.includes(run.key));
 }
 
 /** Manifests read at once when looking for a source's earlier batches. */

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigurationError, ObjectNotFound } from './errors.js';
 import {
   type Body,
+  type ByteRange,
   isSizedStream,
   type ObjectInfo,
   type ObjectStore,
@@ -53,10 +54,11 @@ export class FsObjectStore implements ObjectStore {
     }
   }
 
-  async read(zone: Zone, key: string): Promise<Readable> {
+  async read(zone: Zone, key: string, range?: ByteRange): Promise<Readable> {
     const path = this.pathOf(zone, key);
     if (!(await this.head(zone, key))) throw new ObjectNotFound(`${path} does not exist`);
-    return createReadStream(path);
+    if (range && range.end <= range.start) return Readable.from([]);
+    return createReadStream(path, range ? { start: range.start, end: range.end - 1 } : {});
   }
 
   async readText(zone: Zone, key: string): Promise<string> {

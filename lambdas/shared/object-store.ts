@@ -27,6 +27,12 @@ export interface SizedStream {
 
 export type Body = Uint8Array | string;
 
+/** Bytes [start, end) of an object: `end` is exclusive, and an empty range reads nothing. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 /**
  * The port through which every handler reads and writes the lake.
  * `S3ObjectStore` backs it with S3 (AWS, moto, LocalStack); `FsObjectStore` with a local directory.
@@ -36,8 +42,11 @@ export interface ObjectStore {
   describe(zone: Zone, key: string): string;
   /** The object's size and metadata, or `undefined` when there is none. */
   head(zone: Zone, key: string): Promise<ObjectInfo | undefined>;
-  /** A stream of the object's bytes; throws `ObjectNotFound`. */
-  read(zone: Zone, key: string): Promise<Readable>;
+  /**
+   * A stream of the object's bytes, or of bytes [start, end) of it (an S3 ranged GET: a shard of a
+   * large batch); throws `ObjectNotFound`.
+   */
+  read(zone: Zone, key: string, range?: ByteRange): Promise<Readable>;
   /** The whole object as UTF-8 text; throws `ObjectNotFound`. For small objects (manifests, records). */
   readText(zone: Zone, key: string): Promise<string>;
   /**

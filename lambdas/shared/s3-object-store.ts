@@ -11,6 +11,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { ConfigurationError, ObjectNotFound } from './errors.js';
 import {
   type Body,
+  type ByteRange,
   isSizedStream,
   type ObjectInfo,
   type ObjectStore,
@@ -103,17 +104,29 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async read(zone: Zone, key: string): Promise<Readable> {
-    return (await this.get(zone, key)).Body as Readable;
+  async read(zone: Zone, key: string, range?: ByteRange): Promise<Readable> {
+    // S3 answers an empty range with 416; nothing is to be read, but the object must exist.
+    if (range && range.end <= range.start) {
+      if (!(await this.head(zone, key)))
+        throw new ObjectNotFound(`${this.describe(zone, key)} does not exist`);
+      return Readable.from([]);
+    }
+    return (await this.get(zone, key, range)).Body as Readable;
   }
 
   async readText(zone: Zone, key: string): Promise<string> {
     return (await (await this.get(zone, key)).Body?.transformToString('utf-8')) ?? '';
   }
 
-  private async get(zone: Zone, key: string) {
+  private async get(zone: Zone, key: string, range?: ByteRange) {
     try {
-      return await this.s3.send(new GetObjectCommand({ Bucket: this.buckets[zone], Key: key }));
+      return await this.s3.send(
+        new GetObjectCommand({
+          Bucket: this.buckets[zone],
+          Key: key,
+          ...(range ? { Range: `bytes=${range.start}-${range.end - 1}` } : {}),
+        }),
+      );
     } catch (error) {
       if (isNotFound(error)) {
         throw new ObjectNotFound(`${this.describe(zone, key)} does not exist`, { cause: error });

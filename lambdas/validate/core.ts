@@ -91,7 +91,7 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
 }
 
 /** Where a batch's outputs go: the validated and quarantine objects and the report. */
-type BatchKeys = { validated: string; quarantine: string; report: string };
+export type BatchKeys = { validated: string; quarantine: string; report: string };
 
 /**
  * Streams the batch through the contract into the validated and quarantine objects, uploading
@@ -104,6 +104,29 @@ async function validateIntoZones(
   batch: { source: string; keys: BatchKeys; onProgress: ProgressListener | undefined },
 ): Promise<ValidationOutcome> {
   const { source, keys } = batch;
+  return intoZones(store, keys, async (outputs) => {
+    // Asked before the batch is opened: nothing waits between opening its stream and reading it.
+    const sizeBytes = await batchSize(store, rawKeys);
+    const raw = await openRawBatch(store, rawKeys, contract);
+    return validateStream(raw.stream, contract, outputs, {
+      source,
+      onProgress: batch.onProgress,
+      sizeBytes,
+      origins: raw.origins,
+    });
+  });
+}
+
+/**
+ * Runs `work` with two streams that are uploaded as they are written: the validated object and
+ * the quarantine object at `keys`. The streams are ended once `work` is done, and the uploads
+ * awaited; when `work` or an upload fails, both are stopped and the error is thrown.
+ */
+export async function intoZones<T>(
+  store: ObjectStore,
+  keys: { validated: string; quarantine: string },
+  work: (outputs: { valid: PassThrough; quarantine: PassThrough }) => Promise<T>,
+): Promise<T> {
   const valid = new PassThrough();
   const quarantine = new PassThrough();
   const uploads = Promise.all([
@@ -119,22 +142,9 @@ async function validateIntoZones(
     quarantine.destroy(error as Error);
   });
 
-  let outcome: ValidationOutcome;
+  let result: T;
   try {
-    // Asked before the batch is opened: nothing waits between opening its stream and reading it.
-    const sizeBytes = await batchSize(store, rawKeys);
-    const raw = await openRawBatch(store, rawKeys, contract);
-    outcome = await validateStream(
-      raw.stream,
-      contract,
-      { valid, quarantine },
-      {
-        source,
-        onProgress: batch.onProgress,
-        sizeBytes,
-        origins: raw.origins,
-      },
-    );
+    result = await work({ valid, quarantine });
   } catch (error) {
     valid.destroy();
     quarantine.destroy();
@@ -144,11 +154,11 @@ async function validateIntoZones(
   valid.end();
   quarantine.end();
   await uploads;
-  return outcome;
+  return result;
 }
 
 /** Writes the batch's GX-shaped result to the reports zone, and its data docs next to it. */
-async function writeReports(
+export async function writeReports(
   store: ObjectStore,
   contract: Contract,
   run: RunLocation,
@@ -183,7 +193,7 @@ async function writeReports(
   });
 }
 
-function summarise(dataset: string, runId: string, outcome: ValidationOutcome): string {
+export function summarise(dataset: string, runId: string, outcome: ValidationOutcome): string {
   const { rows, result, decision } = outcome;
   const stats = result.statistics;
   const head =

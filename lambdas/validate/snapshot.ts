@@ -47,21 +47,26 @@ const EXAMPLE_ROWS = 5;
 
 /**
  * Evaluates the contract's `scope: snapshot` expectations over the snapshot this batch would
- * make; undefined when the contract has none. `validatedKey` holds the batch's valid records.
+ * make; undefined when the contract has none. `validatedKey` holds the batch's valid records (a
+ * batch validated in shards: its parts, in order).
  */
 export async function checkSnapshot(
   store: ObjectStore,
   contract: Contract,
   run: RunLocation,
-  validatedKey: string,
+  validatedKey: string | readonly string[],
 ): Promise<SnapshotCheck | undefined> {
   if (!contract.expectations.some((e) => e.scope === 'snapshot')) return undefined;
   const curated = await curatedRuns(store, contract.name);
   const replaced = new Set((await supersededRuns(store, contract, run, curated)).map((r) => r.key));
   const kept = curated.filter((c) => c.runId !== run.runId && !replaced.has(c.key));
   const parts: SnapshotPart[] = [
-    ...kept.map((c) => ({ zone: 'curated' as const, key: c.key, label: curatedLabel(c) })),
-    { zone: 'validated', key: validatedKey, label: `this batch (run ${run.runId})` },
+    ...kept.flatMap((c) => c.parts.map((key) => ({ zone: 'curated' as const, key, label: curatedLabel(c) }))),
+    ...[validatedKey].flat().map((key) => ({
+      zone: 'validated' as const,
+      key,
+      label: `this batch (run ${run.runId})`,
+    })),
   ];
   const origins = new PartOrigins(store);
   const examples = new FailedRows(EXAMPLE_ROWS);

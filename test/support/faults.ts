@@ -5,7 +5,14 @@ import { createServer, type IncomingMessage, request, type Server } from 'node:h
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Body, ObjectStore, PutOptions, SizedStream, Zone } from '../../lambdas/shared/object-store.js';
+import type {
+  Body,
+  ByteRange,
+  ObjectStore,
+  PutOptions,
+  SizedStream,
+  Zone,
+} from '../../lambdas/shared/object-store.js';
 
 // Fault injection for local runs, on both lake kinds: an ObjectStore that fails chosen calls (the
 // lake directory), and an HTTP proxy in front of an S3 API that answers errors for chosen requests
@@ -73,9 +80,9 @@ export class FaultyStore implements ObjectStore {
     this.check('head', zone, key);
     return this.inner.head(zone, key);
   }
-  async read(zone: Zone, key: string): Promise<Readable> {
+  async read(zone: Zone, key: string, range?: ByteRange): Promise<Readable> {
     this.check('read', zone, key);
-    return this.inner.read(zone, key);
+    return this.inner.read(zone, key, range);
   }
   async readText(zone: Zone, key: string): Promise<string> {
     this.check('readText', zone, key);

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { ObjectNotFound } from '../../lambdas/shared/errors.js';
 import {
   type Body,
+  type ByteRange,
   isSizedStream,
   type ObjectInfo,
   type ObjectStore,
@@ -32,8 +33,9 @@ export class MemoryStore implements ObjectStore {
     );
   }
 
-  async read(zone: Zone, key: string): Promise<Readable> {
-    return Readable.from([this.bytes(zone, key)]);
+  async read(zone: Zone, key: string, range?: ByteRange): Promise<Readable> {
+    const bytes = this.bytes(zone, key);
+    return Readable.from([range ? bytes.subarray(range.start, Math.max(range.start, range.end)) : bytes]);
   }
 
   async readText(zone: Zone, key: string): Promise<string> {

@@ -63,4 +63,42 @@ describe('promote', () => {
     expect(output.superseded).toEqual([]);
     expect(await store.list('curated', 'orders/')).toHaveLength(2);
   });
+
+  it('promotes a batch validated in shards part by part, under the same part names', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    const prefix = 'orders/dt=2026-11-25/run=big/';
+    await run(store, 'big', 'landing/orders/big.csv', '{"id":"A"}\n');
+    await store.put('validated', `${prefix}part-00001.jsonl`, '{"id":"B"}\n{"id":"C"}\n');
+    await store.put('validated', `${prefix}shards/not-a-part.jsonl`, '{"id":"X"}\n');
+    // Act
+    const output = await promote(
+      { dataset: 'orders', runId: 'big', dt: '2026-11-25', validatedKey: prefix },
+      { store, contracts: contract('append') },
+    );
+    // Assess
+    expect(output.curatedKey).toBe(prefix);
+    expect(output.size).toBe(33);
+    expect(await store.list('curated', prefix)).toEqual([
+      `${prefix}part-00000.jsonl`,
+      `${prefix}part-00001.jsonl`,
+    ]);
+    expect(await store.readText('curated', `${prefix}part-00001.jsonl`)).toBe('{"id":"B"}\n{"id":"C"}\n');
+  });
+
+  it('removes every part of an earlier batch validated in shards with same_source: replace', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    await run(store, 'old', 'landing/orders/orders.csv', '{"id":"A"}\n', true);
+    await store.put('curated', 'orders/dt=2026-11-25/run=old/part-00001.jsonl', '{"id":"B"}\n');
+    const input = await run(store, 'new', 'landing/orders/orders.csv', '{"id":"A2"}\n');
+    // Act
+    const output = await promote(input, { store, contracts: contract('replace') });
+    // Assess
+    expect(output.superseded).toEqual([
+      'orders/dt=2026-11-25/run=old/part-00000.jsonl',
+      'orders/dt=2026-11-25/run=old/part-00001.jsonl',
+    ]);
+    expect(await store.list('curated', 'orders/')).toEqual(['orders/dt=2026-11-25/run=new/part-00000.jsonl']);
+  });
 });

@@ -112,7 +112,26 @@ describe('supersededRuns', () => {
         dt: '2026-11-25',
         runId: 'r1',
         key: 'orders/dt=2026-11-25/run=r1/part-00000.jsonl',
+        parts: ['orders/dt=2026-11-25/run=r1/part-00000.jsonl'],
       },
+    ]);
+  });
+
+  it('lists a run validated in shards once, with each of its parts in order', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    await promoted(store, 'r1', 'landing/orders/a.csv');
+    await store.put('curated', 'orders/dt=2026-11-25/run=r1/part-00002.jsonl', '{}\n');
+    await store.put('curated', 'orders/dt=2026-11-25/run=r1/part-00001.jsonl', '{}\n');
+    // Act
+    const runs = await curatedRuns(store, 'orders');
+    // Assess
+    expect(runs.map((run) => run.parts)).toEqual([
+      [
+        'orders/dt=2026-11-25/run=r1/part-00000.jsonl',
+        'orders/dt=2026-11-25/run=r1/part-00001.jsonl',
+        'orders/dt=2026-11-25/run=r1/part-00002.jsonl',
+      ],
     ]);
   });
 });

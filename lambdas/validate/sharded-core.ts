@@ -1,0 +1,286 @@
+/**
+ * The sharded branch of validation, as the state machine runs it for a batch larger than its
+ * contract's `format.shard_mb`: PlanShards writes the shard list, the Distributed Map
+ * ValidateShards runs validateShardOf once per shard, and MergeResults merges the shards'
+ * outcomes into the one result, quarantine and validated parts a single pass gives.
+ *
+ * What passes between the steps is in the reports zone, under the run's `shards/` folder (a state
+ * stops at 256 KiB, and a shard list or an outcome grows with the batch): the shard list (JSON
+ * Lines, the Map's ItemReader), each shard's outcome, and the map run's results (its ResultWriter).
+ * Each shard writes its valid records to its own part of the run's validated prefix; its
+ * quarantined rows wait in a staging object until the merge knows their place in the batch.
+ */
+import { Readable } from 'node:stream';
+import { type Contract, contractNamed } from '../shared/contract.js';
+import { InternalError, MalformedInput, ObjectNotFound } from '../shared/errors.js';
+import { quarantineKey, type RunLocation, runPrefix, validationReportKey } from '../shared/keys.js';
+import type { ObjectStore } from '../shared/object-store.js';
+import { readBatchKeys } from '../shared/raw-manifest.js';
+import { intoZones, summarise, type ValidateOutput, writeReports } from './core.js';
+import { type ShardOutcome, validateShard } from './engine.js';
+import { describeBatch } from './raw-batch.js';
+import { globalShardOutputs, mergeShardOutcomes, shardPlacements } from './shard-merge.js';
+import { planShards, shardTargetBytes } from './shard-plan.js';
+import { inRuns } from './shard-state.js';
+import { checkSnapshot, withSnapshot } from './snapshot.js';
+
+/** How many shards run at once when the deployment does not say (the Map's MaxConcurrencyPath). */
+export const DEFAULT_SHARD_CONCURRENCY = 100;
+
+/** One line of the shard list: a byte range of a raw object, and the CSV header's bytes when it is cut. */
+export interface ShardItem {
+  index: number;
+  rawKey: string;
+  start: number;
+  end: number;
+  /** Bytes [0, end) of the object hold the CSV header line (a cut CSV object). */
+  headerEnd?: number;
+}
+
+export interface ShardRunInput {
+  dataset: string;
+  runId: string;
+  dt: string;
+}
+
+export interface PlanShardsInput extends ShardRunInput {
+  rawKey: string;
+  manifestKey?: string;
+}
+
+export interface PlanShardsOutput {
+  /** The shard list in the reports zone, one ShardItem a line. */
+  key: string;
+  count: number;
+  /** Where the map run writes its results (ResultWriter Prefix). */
+  resultsPrefix: string;
+  maxConcurrency: number;
+}
+
+export interface ValidateShardInput extends ShardRunInput {
+  shard: ShardItem;
+}
+
+export interface ValidateShardOutput {
+  index: number;
+  outcomeKey: string;
+}
+
+export interface MergeShardsInput extends ShardRunInput {
+  rawKey: string;
+  manifestKey?: string;
+  shardsKey: string;
+  /** The map run's ResultWriter manifest. */
+  resultsKey: string;
+}
+
+export interface ShardedPorts {
+  store: ObjectStore;
+  contracts: ReadonlyMap<string, Contract>;
+  /** The most shards validated at once (the deployment's setting); DEFAULT_SHARD_CONCURRENCY by default. */
+  maxConcurrency?: number;
+}
+
+/** The reports folder of a run's shards. */
+export function shardsPrefix(run: ShardRunInput): string {
+  return `${run.dataset}/runs/${run.runId}/shards/`;
+}
+
+const pad = (index: number) => String(index).padStart(5, '0');
+
+/** The validated part of shard `index`: one part per shard, in shard order. */
+export function validatedPartKey(run: RunLocation, index: number): string {
+  return `${runPrefix(run)}part-${pad(index)}.jsonl`;
+}
+
+/** Where a shard's quarantined rows wait, numbered within the shard, until the merge. */
+function stagedQuarantineKey(run: RunLocation, index: number): string {
+  return `${runPrefix(run)}shards/rejected-rows-${pad(index)}.jsonl`;
+}
+
+function outcomeKey(run: ShardRunInput, index: number): string {
+  return `${shardsPrefix(run)}outcome-${pad(index)}.json`;
+}
+
+/** Cuts the batch's one raw object into shards at record starts and writes the shard list. */
+export async function planShardsOf(input: PlanShardsInput, ports: ShardedPorts): Promise<PlanShardsOutput> {
+  const contract = contractNamed(ports.contracts, input.dataset);
+  const { store } = ports;
+  const rawKeys = input.manifestKey ? await readBatchKeys(store, input.manifestKey) : [input.rawKey];
+  if (rawKeys.length !== 1) {
+    throw new InternalError(
+      `dataset '${contract.name}' run ${input.runId}: a batch of ${rawKeys.length} objects reached PlanShards, which cuts one object (expected a batch Ingest marked shard: true)`,
+    );
+  }
+  const rawKey = rawKeys[0]!;
+  const size = (await store.head('raw', rawKey))?.size;
+  if (size === undefined) throw new ObjectNotFound(`${store.describe('raw', rawKey)} does not exist`);
+  const read = async (start: number, end: number) => readBytes(store, rawKey, start, end);
+  const plan = await planShards(read, size, contract.format, shardTargetBytes(contract.format));
+  const headerEnd = plan.header?.end;
+  const items: ShardItem[] = plan.shards.map((shard, index) => ({
+    index,
+    rawKey,
+    // The first shard reads the object from its start, header included, as a whole object is read.
+    start: index === 0 ? 0 : shard.start,
+    end: shard.end,
+    ...(headerEnd !== undefined && index > 0 ? { headerEnd } : {}),
+  }));
+  const key = `${shardsPrefix(input)}shards.jsonl`;
+  await store.put('reports', key, items.map((item) => `${JSON.stringify(item)}\n`).join(''), {
+    contentType: 'application/x-ndjson',
+  });
+  return {
+    key,
+    count: items.length,
+    resultsPrefix: `${shardsPrefix(input)}results`,
+    maxConcurrency: ports.maxConcurrency ?? DEFAULT_SHARD_CONCURRENCY,
+  };
+}
+
+/**
+ * Validates one shard: its valid records to its validated part, its quarantined rows to staging,
+ * and its mergeable outcome to the reports zone.
+ */
+export async function validateShardOf(
+  input: ValidateShardInput,
+  ports: Pick<ShardedPorts, 'store' | 'contracts'>,
+): Promise<ValidateShardOutput> {
+  const contract = contractNamed(ports.contracts, input.dataset);
+  const { store } = ports;
+  const { shard } = input;
+  const run: RunLocation = { dataset: contract.name, dt: input.dt, runId: input.runId };
+  const csvHeader =
+    shard.headerEnd === undefined
+      ? undefined
+      : headerLine(await readBytes(store, shard.rawKey, 0, shard.headerEnd));
+  const keys = {
+    validated: validatedPartKey(run, shard.index),
+    quarantine: stagedQuarantineKey(run, shard.index),
+  };
+  const outcome = await intoZones(store, keys, async (outputs) =>
+    validateShard(
+      await store.read('raw', shard.rawKey, { start: shard.start, end: shard.end }),
+      contract,
+      outputs,
+      {
+        source: store.describe('raw', shard.rawKey),
+        sizeBytes: shard.end - shard.start,
+        ...(csvHeader !== undefined ? { csvHeader } : {}),
+        ...(shard.index > 0 ? { continues: true } : {}),
+      },
+    ),
+  );
+  const key = outcomeKey(input, shard.index);
+  await store.put('reports', key, JSON.stringify(outcome), { contentType: 'application/json' });
+  return { index: shard.index, outcomeKey: key };
+}
+
+/**
+ * Merges the shards into the batch's result: the same report, data docs and quarantine as one
+ * ValidateBatch pass, and the validated records as one part per shard under the run's prefix
+ * (which is the `validatedKey` returned, for PromoteToCurated).
+ */
+export async function mergeShardsOf(input: MergeShardsInput, ports: ShardedPorts): Promise<ValidateOutput> {
+  const contract = contractNamed(ports.contracts, input.dataset);
+  const { store } = ports;
+  const run: RunLocation = { dataset: contract.name, dt: input.dt, runId: input.runId };
+  const rawKeys = input.manifestKey ? await readBatchKeys(store, input.manifestKey) : [input.rawKey];
+  const source = describeBatch(store, rawKeys);
+  const count = (await store.readText('reports', input.shardsKey)).split('\n').filter(Boolean).length;
+  const results = await shardResults(store, input.resultsKey, count);
+  const outcomes = await Promise.all(
+    results.map(
+      async (result) => JSON.parse(await store.readText('reports', result.outcomeKey)) as ShardOutcome,
+    ),
+  );
+  let outcome = mergeShardOutcomes(contract, outcomes, { source });
+  const placements = shardPlacements(contract, outcomes, { source });
+  const keys = {
+    validated: runPrefix(run),
+    quarantine: quarantineKey(run),
+    report: validationReportKey(run),
+  };
+
+  const quarantined: string[] = [];
+  for (const [index, placement] of placements.entries()) {
+    const staged = await store.readText('quarantine', stagedQuarantineKey(run, index));
+    // A shard's valid part changes only when the whole batch quarantines a record the shard kept
+    // (a duplicate of an earlier shard's row, an order broken where two shards meet).
+    const moves = placement.failures.some((f) => !inRuns(placement.quarantinedRuns, f.index));
+    const part = validatedPartKey(run, index);
+    const valid = moves ? await store.readText('validated', part) : '';
+    const global = globalShardOutputs(
+      { valid, quarantine: staged },
+      moves ? placement : { ...placement, read: 0 },
+    );
+    if (moves) await store.put('validated', part, global.valid, { contentType: 'application/x-ndjson' });
+    quarantined.push(global.quarantine);
+  }
+  await store.put('quarantine', keys.quarantine, Readable.from(quarantined), {
+    contentType: 'application/x-ndjson',
+  });
+
+  if (outcome.decision.promote) {
+    const parts = placements.map((_, index) => validatedPartKey(run, index));
+    const check = await checkSnapshot(store, contract, run, parts);
+    if (check) outcome = withSnapshot(outcome, check);
+  }
+  const docs = await writeReports(store, contract, run, outcome, { source, keys });
+  return {
+    promote: outcome.decision.promote,
+    success: outcome.result.success,
+    summary: summarise(contract.name, input.runId, outcome),
+    rows: outcome.rows,
+    statistics: outcome.result.statistics,
+    reasons: outcome.decision.reasons,
+    reportKey: keys.report,
+    htmlReportKey: docs.htmlKey,
+    reportsIndexKey: docs.indexKey,
+    validatedKey: keys.validated,
+    quarantineKey: keys.quarantine,
+  };
+}
+
+/**
+ * Each shard's result from the map run's ResultWriter output (its manifest, then the files of
+ * succeeded children), in shard order; every shard must have one.
+ */
+async function shardResults(
+  store: ObjectStore,
+  manifestKey: string,
+  count: number,
+): Promise<ValidateShardOutput[]> {
+  const manifest = JSON.parse(await store.readText('reports', manifestKey)) as {
+    ResultFiles?: { SUCCEEDED?: Array<{ Key: string }> };
+  };
+  const results: ValidateShardOutput[] = [];
+  for (const file of manifest.ResultFiles?.SUCCEEDED ?? []) {
+    const records = JSON.parse(await store.readText('reports', file.Key)) as Array<{ Output?: string }>;
+    for (const record of records) results.push(JSON.parse(record.Output ?? 'null') as ValidateShardOutput);
+  }
+  results.sort((a, b) => a.index - b.index);
+  if (results.length !== count || results.some((result, index) => result.index !== index)) {
+    throw new MalformedInput(
+      `${store.describe('reports', manifestKey)}: the map run has results of ${results.length} shards, expected one for each of the ${count} shards`,
+    );
+  }
+  return results;
+}
+
+/** Bytes [start, end) of a raw object. */
+async function readBytes(store: ObjectStore, key: string, start: number, end: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await store.read('raw', key, { start, end })) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The header line of a CSV object from its first bytes: after a byte order mark and any empty lines, without its line break. */
+function headerLine(bytes: Uint8Array): string {
+  const lines = Buffer.from(bytes)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .filter((line) => line !== '');
+  return lines[0] ?? '';
+}
