@@ -134,6 +134,42 @@ export function acknowledgeStateMachineRole(role: IRole, invoked: readonly IFunc
   );
 }
 
+/** The Distributed Map's grants on the state machine role: its child executions, shard lists and results. */
+export function acknowledgeMapRunPolicy(
+  policy: IConstruct,
+  grants: { readonly children: string; readonly reportsBucket: IBucket; readonly objects: readonly string[] },
+): void {
+  const stack = Stack.of(policy);
+  acknowledgeFindings(
+    policy,
+    'AwsSolutions-IAM5',
+    [`Resource::${arnInFindings(stack, grants.children)}`],
+    'states:DescribeExecution and states:StopExecution on the child executions of the Distributed Map ValidateShards of this state machine only ("execution:<state machine>/ValidateShards:*"): Step Functions names each child at run time.',
+  );
+  acknowledgeFindings(
+    policy,
+    'AwsSolutions-IAM5',
+    grants.objects.map((pattern) => bucketObjectsFinding(grants.reportsBucket, pattern)),
+    "The Distributed Map's item reader gets each run's shard list (s3:GetObject on \"<reports>/*/runs/*/shards/shards.jsonl\") and its result writer writes each map run's results (s3:PutObject, s3:GetObject and the multipart actions on \"<reports>/*/runs/*/shards/results/*\"): dataset and run are only known at run time.",
+  );
+}
+
+/** How cdk-nag shows an ARN built with Stack.formatArn: pseudo parameters as <AWS::Name>, attributes as <Id.Attribute>. */
+function arnInFindings(stack: Stack, arn: string): string {
+  const resolved: unknown = stack.resolve(arn);
+  if (typeof resolved === 'string') return resolved;
+  const [, parts] = (resolved as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const ref = (part as { Ref?: string }).Ref;
+      if (ref !== undefined) return ref.startsWith('AWS::') ? `<${ref}>` : `<${ref}>`;
+      const [id, attribute] = (part as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
+      return `<${id}.${attribute}>`;
+    })
+    .join('');
+}
+
 /** The Version build role: the curated snapshots, DVC's remote, the lake key, its logs and the git token. */
 export function acknowledgeVersionBuildRole(
   role: IRole,

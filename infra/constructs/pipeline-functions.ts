@@ -41,6 +41,12 @@ export interface PipelineFunctionsProps {
    * @default the repository's `lambdas/`
    */
   readonly handlersDir?: string;
+  /**
+   * The most shards of one batch validated at once (SLUICE_SHARD_CONCURRENCY of the validate
+   * function, which PlanShards hands to the Distributed Map as its MaxConcurrency).
+   * @default 100 (DEFAULT_SHARD_CONCURRENCY)
+   */
+  readonly shardConcurrency?: number;
 }
 
 /** An ingest function inside the VPC of a database, and the datasets it ingests. */
@@ -103,6 +109,9 @@ export class PipelineFunctions extends Construct {
       timeout: Duration.minutes(15),
       zoneAccess: zoneAccessOf('validate', lake, contracts),
     });
+    if (props.shardConcurrency !== undefined) {
+      validate.addEnvironment('SLUICE_SHARD_CONCURRENCY', String(props.shardConcurrency));
+    }
     const promote = new SluiceFunction(this, 'Promote', {
       ...common,
       handler: 'promote',

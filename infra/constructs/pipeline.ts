@@ -1,16 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { acknowledgeStateMachineRole } from '../nag.js';
+import { acknowledgeMapRunPolicy, acknowledgeStateMachineRole } from '../nag.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -22,6 +24,12 @@ export interface PipelineProps {
     readonly promote: IFunction;
     readonly recordRun: IFunction;
   };
+  /**
+   * The reports zone: the sharded branch's Distributed Map reads its shard list there
+   * (`<dataset>/runs/<run>/shards/shards.jsonl`) and writes its results there
+   * (`<dataset>/runs/<run>/shards/results/`). Fills the definition's `${ReportsBucketName}`.
+   */
+  readonly reportsBucket: IBucket;
   /**
    * Datasets ingested by another function than `functions.ingest`: a PostgreSQL database that only
    * answers inside its VPC is read by an ingest function attached to that VPC. The definition then
@@ -83,6 +91,8 @@ export class Pipeline extends Construct {
   public readonly failedExecutionsAlarm: Alarm;
   /** In alarm when at least one execution timed out in the last five minutes. */
   public readonly timedOutExecutionsAlarm: Alarm;
+  /** What the Distributed Map ValidateShards needs: its child executions, shard list and results. */
+  public readonly mapRunPolicy: Policy;
 
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
@@ -93,6 +103,7 @@ export class Pipeline extends Construct {
       ValidateFunctionArn: functions.validate.functionArn,
       PromoteFunctionArn: functions.promote.functionArn,
       RecordRunFunctionArn: functions.recordRun.functionArn,
+      ReportsBucketName: props.reportsBucket.bucketName,
       ...props.additionalSubstitutions,
     };
     const routes = props.ingestRoutes ?? [];
@@ -141,6 +152,7 @@ export class Pipeline extends Construct {
     for (const fn of invoked) fn.grantInvoke(this.stateMachine);
 
     acknowledgeStateMachineRole(this.stateMachine.role, invoked);
+    this.mapRunPolicy = this.grantMapRuns(props.reportsBucket);
 
     this.failedExecutionsAlarm = new Alarm(this, 'ExecutionsFailedAlarm', {
       alarmDescription: `Sluice (${stackName}): a pipeline execution failed; its history and the run record in the reports bucket say why.`,
@@ -164,7 +176,54 @@ export class Pipeline extends Construct {
       this.timedOutExecutionsAlarm.addAlarmAction(action);
     }
   }
+
+  /**
+   * The state machine's grants for the Distributed Map ValidateShards, in a policy of their own:
+   * the state machine's ARN in its role's default policy would make the role depend on the state
+   * machine, which depends on its role. Child executions are started on the state machine itself
+   * and are named `execution:<state machine>/ValidateShards:<id>` (the Map's Label); the item
+   * reader gets the shard lists, the result writer puts (multipart included) under `results/`.
+   */
+  private grantMapRuns(reportsBucket: IBucket): Policy {
+    const stack = Stack.of(this);
+    const children = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}/${SHARD_MAP_LABEL}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const statements = [
+      new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
+      new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [children] }),
+      new PolicyStatement({ actions: ['s3:GetObject'], resources: [reportsBucket.arnForObjects(SHARD_LISTS)] }),
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+        resources: [reportsBucket.arnForObjects(MAP_RUN_RESULTS)],
+      }),
+    ];
+    const key = reportsBucket.encryptionKey;
+    if (key) {
+      statements.push(
+        new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }),
+      );
+    }
+    const policy = new Policy(this, 'MapRunPolicy', { statements });
+    this.stateMachine.role.attachInlinePolicy(policy);
+    acknowledgeMapRunPolicy(policy, {
+      children,
+      reportsBucket,
+      objects: [SHARD_LISTS, MAP_RUN_RESULTS],
+    });
+    return policy;
+  }
 }
+
+/** The Label of the Distributed Map ValidateShards: its child executions' ARNs hold it. */
+const SHARD_MAP_LABEL = 'ValidateShards';
+/** The shard lists PlanShards writes (sharded-core.ts shardsPrefix). */
+const SHARD_LISTS = '*/runs/*/shards/shards.jsonl';
+/** Where ValidateShards' ResultWriter writes (PlanShards' resultsPrefix). */
+const MAP_RUN_RESULTS = '*/runs/*/shards/results/*';
 
 interface AslState {
   Type: string;

@@ -35,9 +35,17 @@ export function zoneAccessOf(
       };
     case 'validate': {
       // Curated only where a contract has `scope: snapshot` expectations: they are evaluated over it.
+      // The merge of a batch validated in shards reads back what its shards wrote: their outcomes
+      // and the map run's results (reports), their quarantined rows and valid parts.
       const snapshotChecked = list.some((c) => c.expectations.some((e) => e.scope === 'snapshot'));
       return {
-        read: [lake.rawBucket, ...(snapshotChecked ? [lake.curatedBucket] : [])],
+        read: [
+          lake.rawBucket,
+          lake.validatedBucket,
+          lake.quarantineBucket,
+          lake.reportsBucket,
+          ...(snapshotChecked ? [lake.curatedBucket] : []),
+        ],
         put: [lake.validatedBucket, lake.quarantineBucket, lake.reportsBucket],
       };
     }

@@ -47,6 +47,12 @@ export interface PipelineStackProps extends StackProps {
    * @default Size.gibibytes(16)
    */
   readonly versionDatasetSize?: Size;
+  /**
+   * The most shards of one batch validated at once by the Distributed Map (its MaxConcurrency):
+   * each is one invocation of the validate function, so this bounds that function's concurrency.
+   * @default 100
+   */
+  readonly shardConcurrency?: number;
 }
 
 /**
@@ -91,6 +97,7 @@ export class PipelineStack extends Stack {
       contracts: props.contracts,
       logEncryptionKey: key,
       removalPolicy,
+      shardConcurrency: props.shardConcurrency,
     });
     this.versioning = new DatasetVersioning(this, 'Versioning', {
       curatedBucket: this.lake.curatedBucket,
@@ -102,6 +109,7 @@ export class PipelineStack extends Stack {
     });
     this.pipeline = new Pipeline(this, 'Pipeline', {
       functions: this.functions,
+      reportsBucket: this.lake.reportsBucket,
       ingestRoutes: this.functions.networkIngests.map((n) => ({
         name: n.id,
         datasets: n.datasets,

@@ -92,7 +92,11 @@ describe('Pipeline', () => {
     writeFileSync(definitionFile, JSON.stringify(asl));
     // Act
     const act = () =>
-      new Pipeline(stack, 'Pipeline', { functions: importedFunctions(stack), definitionFile });
+      new Pipeline(stack, 'Pipeline', {
+        functions: importedFunctions(stack),
+        reportsBucket: Bucket.fromBucketName(stack, 'Reports', 'sluice-reports'),
+        definitionFile,
+      });
     // Assess
     expect(act).toThrow(/no value for \$\{VersionProjectName\}/);
   });
@@ -139,6 +143,7 @@ describe('Pipeline', () => {
     // Act
     new Pipeline(stack, 'Pipeline', {
       functions: importedFunctions(stack),
+      reportsBucket: Bucket.fromBucketName(stack, 'Reports', 'sluice-reports'),
       additionalSubstitutions: { VersionProjectName: 'sluice-version' },
     });
     // Assess

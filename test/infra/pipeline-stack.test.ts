@@ -310,7 +310,7 @@ describe('state machine', () => {
     });
   });
 
-  it('has a value for every placeholder of the ASL file: the four functions and the version project', () => {
+  it('has a value for every placeholder of the ASL file: the four functions, the reports bucket and the version project', () => {
     // Prepare
     const [machine] = Object.values(resourcesOf('AWS::StepFunctions::StateMachine'));
     const definition = machine!.Properties.DefinitionString as string;
@@ -326,6 +326,7 @@ describe('state machine', () => {
       ValidateFunctionArn: { 'Fn::GetAtt': [logicalId(stack.functions.validate), 'Arn'] },
       PromoteFunctionArn: { 'Fn::GetAtt': [logicalId(stack.functions.promote), 'Arn'] },
       RecordRunFunctionArn: { 'Fn::GetAtt': [logicalId(stack.functions.recordRun), 'Arn'] },
+      ReportsBucketName: { Ref: logicalId(stack.lake.reportsBucket) },
       VersionProjectName: { Ref: logicalId(stack.versioning.project) },
     });
   });

@@ -211,11 +211,14 @@ describe('S3 access of each role, exactly', () => {
     expect(grants).toEqual(s3Grants(stack.functions.ingest.role!));
   });
 
-  it('Validate reads raw (and curated, for snapshot expectations) and writes validated, quarantine and reports', () => {
+  it('Validate reads raw (and curated, for snapshot expectations), reads back and writes validated, quarantine and reports', () => {
     expect(s3Grants(stack.functions.validate.role!)).toEqual(
       [
         ...reads('Raw'),
         ...reads('Curated'),
+        ...reads('Validated'),
+        ...reads('Quarantine'),
+        ...reads('Reports'),
         ...puts('Validated'),
         ...puts('Quarantine'),
         ...puts('Reports'),
@@ -253,8 +256,16 @@ describe('S3 access of each role, exactly', () => {
     );
   });
 
-  it('the state machine has no S3 access at all', () => {
-    expect(s3Grants(stack.pipeline.stateMachine.role)).toEqual([]);
+  it("the state machine reads only the shard lists and writes only the map runs' results in reports", () => {
+    expect(s3Grants(stack.pipeline.stateMachine.role)).toEqual(
+      [
+        's3:GetObject on <LakeReportsBucket.Arn>/*/runs/*/shards/shards.jsonl',
+        's3:AbortMultipartUpload on <LakeReportsBucket.Arn>/*/runs/*/shards/results/*',
+        's3:GetObject on <LakeReportsBucket.Arn>/*/runs/*/shards/results/*',
+        's3:ListMultipartUploadParts on <LakeReportsBucket.Arn>/*/runs/*/shards/results/*',
+        's3:PutObject on <LakeReportsBucket.Arn>/*/runs/*/shards/results/*',
+      ].sort(),
+    );
   });
 
   it("the Firehose delivery role writes raw only under its stream dataset's prefix", () => {
