@@ -166,12 +166,17 @@ export function parseContract(text: string, where: string, options: ParseOptions
     throw contractError(where, problems);
   }
   const contract = data as unknown as Contract;
-  const declared = contract.format as unknown as { type: string; records_path?: string; encoding: 'utf-8' };
+  const declared = contract.format as unknown as {
+    type: string;
+    records_path?: string;
+    encoding: 'utf-8';
+    max_record_bytes: number;
+  };
   if (declared.type === 'json') {
     contract.format = {
       type: 'jsonl',
       encoding: declared.encoding,
-      max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+      max_record_bytes: declared.max_record_bytes,
       documents: declared.records_path === undefined ? {} : { records_path: declared.records_path },
     };
   }
