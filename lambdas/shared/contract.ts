@@ -34,7 +34,7 @@ export type FormatConfig =
   | {
       type: 'jsonl';
       encoding: 'utf-8';
-      /** The longest line read, in UTF-8 bytes (default 8 MiB). */
+      /** The longest line read (for JSON documents, the longest record), in UTF-8 bytes (default 8 MiB). */
       max_record_bytes: number;
       /**
        * Set when the contract says `format: { type: json, records_path }`: the raw objects are JSON
