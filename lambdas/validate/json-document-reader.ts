@@ -80,7 +80,10 @@ export class JsonDocumentReader {
   /** The record being read: its text so far (pieces before the current text), its line. */
   private recording = false;
   private pieces: string[] = [];
+  /** Characters held in `pieces`, and the UTF-8 bytes of the first `measured` of them. */
+  private heldChars = 0;
   private heldBytes = 0;
+  private measured = 0;
   private recordLine = 0;
   /** Where the part of the record not yet taken into `pieces` starts in the current text. */
   private segmentStart = 0;
@@ -144,7 +147,7 @@ export class JsonDocumentReader {
           this.lineStart = this.offset + i + 1;
         }
         if (this.recording) {
-          if (i > this.segmentStart) this.pieces.push(text.slice(this.segmentStart, i));
+          if (i > this.segmentStart) this.hold(text.slice(this.segmentStart, i));
           this.segmentStart = i + 1;
         }
         continue;
@@ -361,7 +364,9 @@ export class JsonDocumentReader {
       record = this.pieces.join('');
       this.pieces = [];
     }
+    this.heldChars = 0;
     this.heldBytes = 0;
+    this.measured = 0;
     if (record.length * 3 > this.maxRecordBytes) {
       const bytes = Buffer.byteLength(record);
       if (bytes > this.maxRecordBytes) throw this.tooLong(bytes);
@@ -398,17 +403,27 @@ export class JsonDocumentReader {
 
   /** At the end of a piece of text: keeps the unfinished record (and key), and checks the limit. */
   private carry(text: string): void {
-    if (this.recording && text.length > this.segmentStart) {
-      const piece = text.slice(this.segmentStart);
-      this.pieces.push(piece);
-      this.heldBytes += Buffer.byteLength(piece);
-      if (this.heldBytes > this.maxRecordBytes) throw this.tooLong(this.heldBytes);
+    if (this.recording) {
+      if (text.length > this.segmentStart) this.hold(text.slice(this.segmentStart));
+      // A UTF-16 unit is 1 to 3 UTF-8 bytes: the pieces are measured, each once, only when the
+      // record may be over the limit.
+      if (this.heldChars * 3 > this.maxRecordBytes) {
+        for (; this.measured < this.pieces.length; this.measured++)
+          this.heldBytes += Buffer.byteLength(this.pieces[this.measured]!);
+        if (this.heldBytes > this.maxRecordBytes) throw this.tooLong(this.heldBytes);
+      }
     }
     if (this.token === STRING && this.keyText !== undefined) {
       this.keyText += text.slice(this.keyStart);
       // A key that long is not a step of the path: it need not be held.
       if (this.keyText.length > 6 * (this.steps[this.depth - 1]?.length ?? 0) + 6) this.keyText = undefined;
     }
+  }
+
+  /** Keeps a piece of the record being read, which goes on past it. */
+  private hold(piece: string): void {
+    this.pieces.push(piece);
+    this.heldChars += piece.length;
   }
 
   private tooLong(bytes: number): MalformedInput {

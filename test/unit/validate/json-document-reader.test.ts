@@ -201,6 +201,26 @@ describe('JsonDocumentReader: the record limit (format.max_record_bytes)', () =>
     expect(handed).toBe(1);
   });
 
+  it('refuses a long record with white space between its tokens before it ends', () => {
+    // Prepare: one record of 4,000 numbers, each after a line break, read 512 characters at a time
+    const document = `[{"n":[${Array.from({ length: 4000 }, () => '\n 1').join(',')}]}]`;
+    const pieces = document.match(/[\s\S]{1,512}/g)!;
+    const reader = new JsonDocumentReader('doc.json', undefined, 2048);
+    let read = 0;
+    // Act
+    const error = thrown(() => {
+      for (const piece of pieces) {
+        reader.push(piece, () => undefined);
+        read++;
+      }
+    });
+    // Assess
+    expect(error.message).toMatch(
+      /^doc\.json: line 1: the record starting on this line is already \d+ bytes long/,
+    );
+    expect(read).toBeLessThan(pieces.length - 1);
+  });
+
   it('counts UTF-8 bytes, and takes a record exactly at the limit', () => {
     // Prepare: 'é' is 2 bytes; the record is {"s":"é…"} = 8 + 2 × 1020 = 2048 bytes
     const record = `{"s":"${'é'.repeat(1020)}"}`;
