@@ -93,7 +93,7 @@ export class PipelineFunctions extends Construct {
       description: 'Sluice: copies a source batch into the write-once raw zone with its manifest',
       memorySize: 512,
       timeout: Duration.minutes(15),
-      zoneAccess: zoneAccessOf('ingest', lake, contracts),
+      zoneAccess: zoneAccessOf('ingest', lake, contracts, sharedIngestDatasets(contracts)),
     });
     const validate = new SluiceFunction(this, 'Validate', {
       ...common,
@@ -154,7 +154,7 @@ export class PipelineFunctions extends Construct {
           ),
         memorySize: 512,
         timeout: Duration.minutes(15),
-        zoneAccess: zoneAccessOf('ingest', common.lake, common.contracts),
+        zoneAccess: zoneAccessOf('ingest', common.lake, common.contracts, datasets),
         network,
       });
       networkIngests.push({ id, datasets, network, fn, logGroup: fn.functionLogGroup });
@@ -166,4 +166,10 @@ export class PipelineFunctions extends Construct {
     }
     return networkIngests;
   }
+}
+
+/** The datasets the shared ingest function ingests: all but those read inside a database's VPC. */
+function sharedIngestDatasets(contracts: ReadonlyMap<string, Contract>): string[] {
+  const inVpcs = new Set([...databaseNetworks(contracts).values()].flatMap((n) => n.datasets));
+  return [...contracts.keys()].filter((name) => !inVpcs.has(name));
 }

@@ -34,7 +34,7 @@ export type FormatConfig =
   | {
       type: 'jsonl';
       encoding: 'utf-8';
-      /** The longest line read, in UTF-8 bytes (default 8 MiB). */
+      /** The longest line read (for JSON documents, the longest record), in UTF-8 bytes (default 8 MiB). */
       max_record_bytes: number;
       /**
        * Set when the contract says `format: { type: json, records_path }`: the raw objects are JSON
@@ -166,12 +166,17 @@ export function parseContract(text: string, where: string, options: ParseOptions
     throw contractError(where, problems);
   }
   const contract = data as unknown as Contract;
-  const declared = contract.format as unknown as { type: string; records_path?: string; encoding: 'utf-8' };
+  const declared = contract.format as unknown as {
+    type: string;
+    records_path?: string;
+    encoding: 'utf-8';
+    max_record_bytes: number;
+  };
   if (declared.type === 'json') {
     contract.format = {
       type: 'jsonl',
       encoding: declared.encoding,
-      max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+      max_record_bytes: declared.max_record_bytes,
       documents: declared.records_path === undefined ? {} : { records_path: declared.records_path },
     };
   }
