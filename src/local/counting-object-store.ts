@@ -25,6 +25,13 @@ export type StoreCall = (typeof STORE_CALLS)[number];
 /** Calls made, by zone and by call; a zone or call that was not used is absent. */
 export type StoreCallCounts = Partial<Record<Zone, Partial<Record<StoreCall, number>>>>;
 
+/** Adds `n` calls of `call` on `zone` to `counts`. */
+export function addCalls(counts: StoreCallCounts, zone: Zone, call: StoreCall, n = 1): void {
+  const byCall = counts[zone] ?? {};
+  byCall[call] = (byCall[call] ?? 0) + n;
+  counts[zone] = byCall;
+}
+
 /**
  * An object store that counts the calls made through it and passes each one on unchanged, so that
  * a local run can be compared with what the cost model expects a deployed run to make
@@ -47,8 +54,7 @@ export class CountingObjectStore implements ObjectStore {
   }
 
   private count(zone: Zone, call: StoreCall): void {
-    const byCall = (this.calls[zone] ??= {});
-    byCall[call] = (byCall[call] ?? 0) + 1;
+    addCalls(this.calls, zone, call);
   }
 
   describe(zone: Zone, key: string): string {
