@@ -125,7 +125,7 @@ export interface LambdaInvocation {
 export interface RunCounts {
   sharded: boolean;
   shards: number;
-  /** States entered, the parent execution's and every child execution's, as Step Functions bills them. */
+  /** Billed transitions: each state the parent execution enters, and per child execution its start and its states. */
   transitions: number;
   /** The states of the parent execution's success path, in order. */
   path: string[];
@@ -217,8 +217,12 @@ export function successFacts(dvc: boolean): unknown {
  * one child execution per shard, each running one Task) → MergeResults, in place of ValidateBatch.
  */
 export const SHARDED_BRANCH = ['PlanShards', 'ValidateShards', 'MergeResults'] as const;
-/** States each child execution of ValidateShards enters. */
-const CHILD_STATES = 1;
+/**
+ * Transitions billed per child execution of ValidateShards: one for starting it ("you're charged
+ * one state transition for each child workflow execution that the Distributed Map state starts",
+ * Step Functions Developer Guide, Transitions) and one per state it enters, its single Task.
+ */
+export const CHILD_EXECUTION_TRANSITIONS = 1 + 1;
 
 /** Shards of a batch: one when it is not over the threshold (the single-invocation path). */
 export function shardsOf(bytes: number, shardMb: number): number {
@@ -235,7 +239,7 @@ export function runCounts(inputs: CostInputs, definition: AslDefinition, priorRu
   const sharded = shards > 1;
   const parentPath = executionPath(definition, successFacts(inputs.dvc));
   const path = sharded ? withShardedBranch(parentPath, definition) : parentPath;
-  const transitions = path.length + (sharded ? shards * CHILD_STATES : 0);
+  const transitions = path.length + (sharded ? shards * CHILD_EXECUTION_TRANSITIONS : 0);
 
   const calls = storeCallsOfRun(inputs, shards, priorRuns);
   const lambda = invocationsOf(inputs, shards);
@@ -397,9 +401,9 @@ export const LOCAL_RUN_DIFFERENCES = {
   notCounted: 'versionStoreCalls',
 } as const;
 
-/** The store calls a local run of the same batch makes, by the rules of LOCAL_RUN_DIFFERENCES. */
-export function localRunStoreCalls(counts: RunCounts): StoreCallCounts {
-  const calls: StoreCallCounts = structuredClone(counts.storeCalls);
+/** The store calls a local run of the same batch makes (given the model's `storeCalls`), by the rules of LOCAL_RUN_DIFFERENCES. */
+export function localRunStoreCalls(storeCalls: StoreCallCounts): StoreCallCounts {
+  const calls: StoreCallCounts = structuredClone(storeCalls);
   for (const [zone, byCall] of Object.entries(LOCAL_RUN_DIFFERENCES.localOnly) as Array<
     [Zone, Partial<Record<StoreCall, number>>]
   >) {

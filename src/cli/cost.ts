@@ -10,6 +10,7 @@ import { PIPELINE_ASL } from '../local/pipeline.js';
 import { contractsFor } from './contracts.js';
 import {
   type AslDefinition,
+  CHILD_EXECUTION_TRANSITIONS,
   type CostInputs,
   DAYS_PER_MONTH,
   DEFAULT_THROUGHPUT,
@@ -310,7 +311,7 @@ function costJson(dataset: string, assumptions: Assumption[], estimate: Estimate
 /** Dollars to the cent, with what is below a cent shown as such rather than as $0.00. */
 export function usd(value: number): string {
   if (value === 0) return '$0.00';
-  if (value < 0.01) return '< $0.01';
+  if (value < 0.005) return '< $0.01';
   return `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
@@ -341,7 +342,7 @@ function renderCost(dataset: string, assumptions: Assumption[], estimate: Estima
       [
         [
           'state transitions',
-          `${counts.transitions}  (${counts.path.join(' → ')}${counts.sharded ? ` + ${counts.shards} child executions × 1` : ''})`,
+          `${counts.transitions}  (${counts.path.join(' → ')}${counts.sharded ? ` + ${counts.shards} child executions × ${CHILD_EXECUTION_TRANSITIONS}` : ''})`,
         ],
         ['Lambda invocations', `${counts.lambda.length}  (${summariseInvocations(counts)})`],
         ...Object.entries(counts.s3Requests).map(([zone, r]) => [
