@@ -36,6 +36,8 @@ const VALIDATE_HEAD_LIMIT = 16;
 const VERSION_LARGE_ABOVE_BYTES = 16 * GB;
 /** When raw objects move to Intelligent-Tiering (infra/constructs/lake.ts, rawTieringAfter). */
 const RAW_TIERING_AFTER_DAYS = 30;
+/** The smallest object S3 Lifecycle moves to Intelligent-Tiering, and that Intelligent-Tiering monitors. */
+const TIERING_MIN_OBJECT_BYTES = 128 * 1024;
 /** How long an upload stays in landing (infra/constructs/lake.ts, landingExpiration). */
 const LANDING_EXPIRATION_DAYS = 30;
 
@@ -618,10 +620,12 @@ function storageOf(inputs: CostInputs, runsPerMonth: number) {
   let rawStandard = 0;
   let rawInfrequent = 0;
   let rawArchive = 0;
+  // Lifecycle does not move objects under 128 KB to Intelligent-Tiering: they stay in Standard.
+  const tiered = inputs.bytes / inputs.files >= TIERING_MIN_OBJECT_BYTES;
   for (let cohort = 0; cohort < month; cohort++) {
     const ageDays = cohort * DAYS_PER_MONTH + DAYS_PER_MONTH / 2;
     const gb = cohort === 0 ? raw / 2 : raw;
-    if (ageDays < RAW_TIERING_AFTER_DAYS + 30) rawStandard += gb;
+    if (!tiered || ageDays < RAW_TIERING_AFTER_DAYS + 30) rawStandard += gb;
     else if (ageDays < RAW_TIERING_AFTER_DAYS + 90) rawInfrequent += gb;
     else rawArchive += gb;
   }
@@ -635,14 +639,13 @@ function storageOf(inputs: CostInputs, runsPerMonth: number) {
     quarantine: kept(perMonth(quarantineBytes(inputs))),
     reports: kept(perMonth(inputs.throughput.reportsBytesPerRun)),
   };
-  const bigFiles = inputs.bytes / inputs.files > 128 * 1024 ? inputs.files : 0;
-  const tieredMonths = Math.max(0, month - 1);
+  const tieredObjects = tiered ? inputs.files * runsPerMonth : 0;
   return {
     standard,
     rawInfrequent,
     rawArchive,
-    monitoredObjects: bigFiles * runsPerMonth * tieredMonths,
-    transitions: month > 1 ? inputs.files * runsPerMonth : 0,
+    monitoredObjects: tieredObjects * Math.max(0, month - 1),
+    transitions: month > 1 ? tieredObjects : 0,
   };
 }
 

@@ -62,7 +62,7 @@ export async function costCommand(dataset: string, options: CostCommandOptions):
   const estimate = {
     counts: runCounts(inputs, definition),
     month: monthlyCost(inputs, definition),
-    shards: shardTable(inputs, definition),
+    shards: shardTable(inputs, definition, shardSizesFor(inputs.shardMb)),
   };
   if (options.json) {
     process.stdout.write(`${JSON.stringify(costJson(contract.name, assumptions, estimate), null, 2)}\n`);
@@ -183,7 +183,7 @@ export function costInputs(
         ? take('runs per day', runsPerDayOf(contract.schedule), `contract schedule ${contract.schedule}`)
         : take('runs per day', 1, 'assumed: the contract has no schedule (--runs-per-day sets it)');
 
-  const shardGiven = given('--shard-mb', options.shardMb, true);
+  const shardGiven = given('--shard-mb', options.shardMb, false);
   const contractShard = (contract.format as { shard_mb?: number }).shard_mb;
   const shardMb =
     shardGiven !== undefined
@@ -413,4 +413,9 @@ function summariseInvocations(counts: RunCounts): string {
         `${e.n > 1 ? `${e.n} × ` : ''}${step} ${e.memoryMb} MB ${e.seconds < 10 ? e.seconds.toFixed(2) : Math.round(e.seconds)} s`,
     )
     .join(', ');
+}
+
+/** The shard sizes the table compares: 64, 256 and 1024 MiB, and the one costed when it is another. */
+export function shardSizesFor(shardMb: number): number[] {
+  return [...new Set([64, 256, 1024, shardMb])].sort((a, b) => a - b);
 }

@@ -313,3 +313,18 @@ describe('the shard table', () => {
     expect(small!.validationSeconds).toBeLessThan(large!.validationSeconds);
   });
 });
+
+describe('raw objects under 128 KB', () => {
+  it('stay in S3 Standard, with no tiering monitoring or lifecycle transition', () => {
+    // Prepare: 20 KB a day for a year
+    const batch = inputs({ bytes: 20_000, month: 12 });
+    // Act
+    const month = monthlyCost(batch, ASL);
+    const item = (text: string) => month.lines.find((l) => l.item.includes(text))!.quantity;
+    // Assess
+    expect(item('raw (Standard)')).toBeCloseTo((20_000 * DAYS_PER_MONTH * 11.5) / 1024 ** 3, 12);
+    expect([item('Infrequent'), item('Archive Instant'), item('monitoring'), item('lifecycle')]).toEqual([
+      0, 0, 0, 0,
+    ]);
+  });
+});
