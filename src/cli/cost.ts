@@ -110,13 +110,20 @@ export async function recordedBatches(store: ObjectStore, dataset: string): Prom
   };
 }
 
-/** Runs a day of a schedule expression: a rate divides the day; a cron is counted over one week. */
+/** Runs a day of a schedule expression: a rate divides the day; a cron's runs (interval ends) are counted over one week. */
 export function runsPerDayOf(schedule: string): number {
   const parsed = parseSchedule(schedule);
   if (parsed.kind === 'rate') return (24 * 3600 * 1000) / parsed.periodMs;
-  const from = new Date('2026-01-05T00:00:00Z');
-  const to = new Date(from.getTime() + 7 * 24 * 3600 * 1000);
-  return intervalsBetween(parsed, from, to, 7 * 24 * 60 + 1).length / 7;
+  const week = 7 * 24 * 3600 * 1000;
+  const from = Date.parse('2026-01-05T00:00:00Z');
+  // Whole intervals from a week earlier, so that the one running across the week's start is there too.
+  const intervals = intervalsBetween(
+    parsed,
+    new Date(from - week),
+    new Date(from + week),
+    2 * 7 * 24 * 60 + 1,
+  );
+  return intervals.filter((interval) => Date.parse(interval.end) > from).length / 7;
 }
 
 /** The model's inputs, each from an option, the contract, the lake's run records or an assumption. */
