@@ -324,10 +324,10 @@ function storeCallsOfRun(inputs: CostInputs, shards: number, priorRuns: number):
 
   // The data docs of a validation: its page, the index rebuilt from a listing of the dataset's
   // report keys and the records of up to 49 earlier runs.
-  const reportKeysPerRun = sharded ? 4 + shards + 3 : 4;
+  const reportKeysPerRun = reportKeysOfRun(shards);
   const dataDocs = (step: RunStep) => {
     add(step, 'reports', 'put');
-    add(step, 'reports', 'list', 1, { keys: priorRuns * reportKeysPerRun + 3 });
+    add(step, 'reports', 'list', 1, { keys: reportKeysListed(priorRuns, reportKeysPerRun) });
     add(step, 'reports', 'readText', Math.min(priorRuns, INDEX_RUNS_READ));
     add(step, 'reports', 'put');
   };
@@ -382,6 +382,16 @@ function storeCallsOfRun(inputs: CostInputs, shards: number, priorRuns: number):
     add('versionBuild', 'curated', 'put');
   }
   return calls;
+}
+
+/** Report keys a run leaves under its dataset's prefix: result, page, record, attempt (and, sharded, the shard list, partial states and map results). */
+function reportKeysOfRun(shards: number): number {
+  return shards > 1 ? 4 + shards + 3 : 4;
+}
+
+/** Keys the data docs list: every earlier run's, and the three this run has written by then. */
+function reportKeysListed(priorRuns: number, keysPerRun: number): number {
+  return priorRuns * keysPerRun + 3;
 }
 
 function countCalls(calls: readonly Call[]): StoreCallCounts {
@@ -540,15 +550,20 @@ export function monthlyCost(inputs: CostInputs, definition: AslDefinition): Mont
   const before = Math.round(runsPerMonth * (inputs.month - 1));
   const first = runCounts(inputs, definition, before);
 
-  // Everything but the data docs' reads and listing pages is the same every run; those are summed run by run.
+  // Everything but the data docs' reads and listing pages is the same every run: those are
+  // added run by run to the counts of a run with no run before it.
+  const base = runCounts(inputs, definition, 0);
   let getRequests = 0;
   let putRequests = 0;
+  for (const r of Object.values(base.s3Requests)) {
+    getRequests += r.get * wholeRuns;
+    putRequests += r.put * wholeRuns;
+  }
+  const keysPerRun = reportKeysOfRun(base.shards);
+  const pages = (prior: number) => s3RequestsOf('list', 0, reportKeysListed(prior, keysPerRun)).put;
   for (let k = 0; k < wholeRuns; k++) {
-    const runs = k === 0 ? first : runCounts(inputs, definition, before + k);
-    for (const r of Object.values(runs.s3Requests)) {
-      getRequests += r.get;
-      putRequests += r.put;
-    }
+    getRequests += Math.min(before + k, INDEX_RUNS_READ);
+    putRequests += pages(before + k) - pages(0);
   }
   getRequests *= scale;
   putRequests *= scale;

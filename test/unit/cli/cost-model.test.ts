@@ -328,3 +328,30 @@ describe('raw objects under 128 KB', () => {
     ]);
   });
 });
+
+describe('a month of many runs', () => {
+  it("sums each run's data docs reads, which grow with the runs before it up to 49", () => {
+    // Prepare: 10 runs in the first month, none before
+    const batch = inputs({ runsPerDay: 10 / DAYS_PER_MONTH });
+    const perRun = (prior: number) =>
+      Object.values(runCounts(batch, ASL, prior).s3Requests).reduce((sum, r) => sum + r.get, 0);
+    // Act
+    const month = monthlyCost(batch, ASL);
+    const gets = month.lines.find((l) => l.item === 'GET and HEAD requests')!.quantity;
+    // Assess
+    expect(gets).toBeCloseTo(
+      [...Array(10).keys()].reduce((sum, k) => sum + perRun(k), 0),
+      6,
+    );
+  });
+
+  it('costs a month of a run a minute, each of 1,000 shards', () => {
+    // Prepare
+    const batch = inputs({ runsPerDay: 1440, bytes: 100e9, shardMb: 100 });
+    // Act
+    const month = monthlyCost(batch, ASL);
+    // Assess
+    expect(month.runsPerMonth).toBeCloseTo(43_800, 6);
+    expect(month.totalUsd).toBeGreaterThan(0);
+  });
+});
