@@ -21,7 +21,7 @@ import {
   type ShardRow,
   shardTable,
 } from './cost-model.js';
-import { PRICES, PRICES_AS_OF, PRICES_REGION } from './cost-prices.js';
+import { PRICES, PRICES_AS_OF, PRICES_REGION, rateOf } from './cost-prices.js';
 import { EXIT } from './exit-codes.js';
 import { openLake } from './lake.js';
 
@@ -368,9 +368,15 @@ function renderCost(dataset: string, assumptions: Assumption[], estimate: Estima
     '',
     'One month',
     table(
-      ['Service', 'Item', 'Quantity', 'Unit', 'Cost'],
+      ['Service', 'Item', 'Quantity', 'Price', 'Cost'],
       [
-        ...month.lines.map((l) => [l.service, l.item, quantity(l.quantity), l.unit, usd(l.usd)]),
+        ...month.lines.map((l) => [
+          l.service,
+          l.item,
+          `${quantity(l.quantity)} ${l.unit}`,
+          rateOf(l.price),
+          usd(l.usd),
+        ]),
         ['Total', '', '', '', usd(month.totalUsd)],
       ],
     ),
