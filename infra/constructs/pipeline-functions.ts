@@ -6,6 +6,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Contract } from '../../lambdas/shared/contract.js';
+import { FUNCTION_MEMORY_MB } from '../../lambdas/shared/function-sizes.js';
 import { DatabaseNetwork, databaseNetworks } from './database-network.js';
 import type { Lake } from './lake.js';
 import { SluiceFunction, type SluiceFunctionProps } from './sluice-function.js';
@@ -91,7 +92,7 @@ export class PipelineFunctions extends Construct {
       ...common,
       handler: 'ingest',
       description: 'Sluice: copies a source batch into the write-once raw zone with its manifest',
-      memorySize: 512,
+      memorySize: FUNCTION_MEMORY_MB.ingest,
       timeout: Duration.minutes(15),
       zoneAccess: zoneAccessOf('ingest', lake, contracts, sharedIngestDatasets(contracts)),
     });
@@ -99,7 +100,7 @@ export class PipelineFunctions extends Construct {
       ...common,
       handler: 'validate',
       description: "Sluice: checks a raw batch against its dataset's contract",
-      memorySize: 1024,
+      memorySize: FUNCTION_MEMORY_MB.validate,
       timeout: Duration.minutes(15),
       zoneAccess: zoneAccessOf('validate', lake, contracts),
     });
@@ -107,7 +108,7 @@ export class PipelineFunctions extends Construct {
       ...common,
       handler: 'promote',
       description: 'Sluice: copies the validated records of a run into the curated zone',
-      memorySize: 512,
+      memorySize: FUNCTION_MEMORY_MB.promote,
       timeout: Duration.minutes(15),
       zoneAccess: zoneAccessOf('promote', lake, contracts),
     });
@@ -115,7 +116,7 @@ export class PipelineFunctions extends Construct {
       ...common,
       handler: 'record-run',
       description: 'Sluice: writes the run record of a run to the reports zone',
-      memorySize: 256,
+      memorySize: FUNCTION_MEMORY_MB.recordRun,
       timeout: Duration.minutes(1),
       zoneAccess: zoneAccessOf('recordRun', lake, contracts),
     });
@@ -152,7 +153,7 @@ export class PipelineFunctions extends Construct {
             0,
             256,
           ),
-        memorySize: 512,
+        memorySize: FUNCTION_MEMORY_MB.ingest,
         timeout: Duration.minutes(15),
         zoneAccess: zoneAccessOf('ingest', common.lake, common.contracts, datasets),
         network,

@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { parse } from 'yaml';
 import { buildApp } from '../../infra/app.js';
 import type { PipelineStack } from '../../infra/stacks/pipeline-stack.js';
+import { FUNCTION_MEMORY_MB } from '../../lambdas/shared/function-sizes.js';
 
 // One stack for the whole file: building it bundles the four functions with esbuild.
 const FIXTURES = fileURLToPath(new URL('./fixtures/datasets', import.meta.url));
@@ -208,6 +209,16 @@ describe('functions', () => {
         TracingConfig: { Mode: 'Active' },
       });
     }
+  });
+
+  it('have the memory sizes sluice cost prices them at', () => {
+    // Act
+    const memoryOf = (fnId: keyof typeof FUNCTION_MEMORY_MB) =>
+      resourcesOf('AWS::Lambda::Function')[logicalId(stack.functions[fnId])]!.Properties.MemorySize;
+    // Assess
+    expect(
+      Object.fromEntries(Object.keys(FUNCTION_MEMORY_MB).map((id) => [id, memoryOf(id as never)])),
+    ).toEqual(FUNCTION_MEMORY_MB);
   });
 
   it('each log to their own log group kept for one month', () => {
