@@ -44,6 +44,16 @@ export class ByteWindow {
     return this.position >= this.size ? END : REFILL;
   }
 
+  /** The unread bytes of the current window, bytes[from, to); bytes[from] is at object offset `position`. */
+  unread(): { bytes: Uint8Array; from: number; to: number } {
+    return { bytes: this.bytes, from: this.index, to: this.bytes.length };
+  }
+
+  /** Consumes `n` of the unread bytes. */
+  skip(n: number): void {
+    this.index += n;
+  }
+
   /** Reads the next window. */
   async refill(): Promise<void> {
     const start = this.position;

@@ -36,33 +36,17 @@
  * (RecordTooLong, or a quote never closed), as reading the whole object refuses that record.
  */
 import { ByteWindow, END, type RangeReader, REFILL } from './byte-window.js';
+import {
+  CsvAutomaton,
+  FIELD,
+  Guesses,
+  QUOTE_SEEN,
+  QUOTED,
+  RECORD,
+  type Run,
+  UNQUOTED,
+} from './csv-automaton.js';
 import { RecordTooLong } from './csv-reader.js';
-
-/** The reader's states. A record start behaves as a field start; it is kept apart to find boundaries. */
-const RECORD = 0;
-const FIELD = 1;
-const UNQUOTED = 2;
-const QUOTED = 3;
-const QUOTE_SEEN = 4;
-const STATES = 5;
-
-/** Byte classes. */
-const QUOTE = 0;
-const DELIMITER = 1;
-const NEWLINE = 2;
-const OTHER = 3;
-const CLASSES = 4;
-
-/** NEXT[state * CLASSES + class] is the state after reading a byte of that class. */
-const NEXT = new Uint8Array(STATES * CLASSES);
-for (const start of [RECORD, FIELD]) setRow(start, QUOTED, FIELD, RECORD, UNQUOTED);
-setRow(UNQUOTED, UNQUOTED, FIELD, RECORD, UNQUOTED);
-setRow(QUOTED, QUOTE_SEEN, QUOTED, QUOTED, QUOTED);
-setRow(QUOTE_SEEN, QUOTED, FIELD, RECORD, UNQUOTED);
-
-function setRow(state: number, quote: number, delimiter: number, newline: number, other: number): void {
-  NEXT.set([quote, delimiter, newline, other], state * CLASSES);
-}
 
 const LF = 10;
 const CR = 13;
@@ -92,93 +76,83 @@ export type Speculation =
   /** The quote state could not be told from the text after the cut. */
   | { readonly kind: 'ambiguous' };
 
-/** A known state, and how long its current record is (counted from where reading began). */
-interface Run {
-  state: number;
-  recordBytes: number;
-}
-
-/** The first speculation window; reading goes on, in doubling windows, while a guess holds one long record. */
+/** The first window read after a cut; windows double (up to 1 MiB) while the guesses disagree. */
 const FIRST_WINDOW = 16 * 1024;
 
-/**
- * The guesses still possible, as parallel arrays without allocation per byte: the search reads up
- * to max_record_bytes after a cut in a file without quotes.
- */
-class Guesses {
-  readonly states = new Uint8Array(4);
-  readonly lengths = new Float64Array(4);
-  count = 4;
-
-  constructor() {
-    this.states.set([FIELD, UNQUOTED, QUOTED, QUOTE_SEEN]);
-  }
-
-  /** Steps every guess over a byte of class `byteClass`, merging guesses that meet, dropping those over `limit`. */
-  step(byteClass: number, limit: number): void {
-    const { states, lengths } = this;
-    let kept = 0;
-    for (let g = 0; g < this.count; g++) {
-      const state = NEXT[states[g]! * CLASSES + byteClass]!;
-      const length = state === RECORD ? 0 : lengths[g]! + 1;
-      if (length > limit) continue;
-      let same = 0;
-      while (same < kept && states[same] !== state) same++;
-      if (same < kept) {
-        lengths[same] = Math.min(lengths[same]!, length);
-        continue;
-      }
-      states[kept] = state;
-      lengths[kept++] = length;
-    }
-    this.count = kept;
-  }
-
-  longest(): number {
-    let longest = 0;
-    for (let g = 0; g < this.count; g++) longest = Math.max(longest, this.lengths[g]!);
-    return longest;
-  }
-}
-
 export class CsvBoundaries {
-  private readonly classOf = new Uint8Array(256).fill(OTHER);
+  private readonly automaton: CsvAutomaton;
+  private readonly limit: number;
 
   constructor(
     private readonly read: RangeReader,
     private readonly size: number,
-    private readonly syntax: CsvSyntax,
+    syntax: CsvSyntax,
   ) {
     if (!isAsciiSyntax(syntax)) throw new TypeError('CsvBoundaries needs an ASCII delimiter and quote');
-    this.classOf[LF] = NEWLINE;
-    this.classOf[syntax.delimiter.charCodeAt(0)] = DELIMITER;
-    this.classOf[syntax.quote.charCodeAt(0)] = QUOTE;
+    this.automaton = new CsvAutomaton(syntax.delimiter.charCodeAt(0), syntax.quote.charCodeAt(0));
+    this.limit = syntax.maxRecordBytes;
   }
 
   /** The first record start after `cut` that every possible reading of the text after it agrees on. */
   async speculate(cut: number): Promise<Speculation> {
-    const window = new ByteWindow(this.read, this.size, cut, FIRST_WINDOW);
-    const guesses = new Guesses();
-    const limit = this.syntax.maxRecordBytes;
+    const window = this.window(cut);
+    const guesses = new Guesses(this.automaton);
     let scanned = 0;
     let nextCheck = FIRST_WINDOW;
     while (guesses.count > 1) {
-      const byte = window.next();
-      if (byte === REFILL) {
-        await window.refill();
-        continue;
+      // One guess in a quoted field, one outside: only the next quote can change that.
+      const stretch = guesses.insideAndOutside() ? this.quoteFree(window, this.size) : 0;
+      if (stretch > 0) {
+        const { bytes, from } = window.unread();
+        guesses.skipQuoteFree(bytes, from, from + stretch, window.position, this.limit);
+        window.skip(stretch);
+        scanned += stretch;
+      } else {
+        const byte = window.next();
+        if (byte === REFILL) {
+          await window.refill();
+          continue;
+        }
+        if (byte === END) return this.atEnd(cut);
+        guesses.step(byte, window.position - 1, this.limit);
+        scanned++;
       }
-      if (byte === END) return this.atEnd(cut);
-      guesses.step(this.classOf[byte]!, limit);
       if (guesses.count === 0) throw this.tooLong(window.position - 1);
-      if (++scanned < nextCheck || guesses.count === 1) continue;
+      if (scanned < nextCheck || guesses.count === 1) continue;
       // Reading on only helps while a guess holds one record long enough to be ruled out.
-      if (guesses.longest() < scanned / 2 || scanned > limit) return { kind: 'ambiguous' };
-      nextCheck *= 2;
+      if (guesses.longest() < scanned / 2 || scanned > this.limit) return { kind: 'ambiguous' };
+      while (nextCheck <= scanned) nextCheck *= 2;
     }
-    const run = { state: guesses.states[0]!, recordBytes: guesses.lengths[0]! };
-    const at = await this.nextRecordStart(window, run, true);
+    const since = guesses.since[0]!;
+    const at =
+      since !== -1
+        ? await this.nextRecordStart(this.window(since), { state: RECORD, recordBytes: 0 }, true)
+        : await this.nextRecordStart(
+            window,
+            { state: guesses.states[0]!, recordBytes: guesses.lengths[0]! },
+            true,
+          );
     return at === undefined ? { kind: 'none' } : { kind: 'boundary', at };
+  }
+
+  /**
+   * The first record start at or after `cut`, found by reading serially from `from`, a record
+   * start: exact for any input, and what speculation falls back to.
+   */
+  async serial(from: number, cut: number): Promise<number | undefined> {
+    const window = this.window(from);
+    const run: Run = { state: RECORD, recordBytes: 0 };
+    if (!(await this.walk(window, run, cut))) return undefined;
+    return this.nextRecordStart(window, run, true);
+  }
+
+  /** Where the first non-empty record (the header) ends, reading from the start of the object. */
+  async headerEnd(): Promise<number> {
+    const window = this.window(0);
+    const run: Run = { state: RECORD, recordBytes: 0 };
+    const start = await this.nextRecordStart(window, run, true);
+    if (start === undefined) return this.size;
+    return (await this.nextRecordStart(window, run, false)) ?? this.size;
   }
 
   /**
@@ -189,11 +163,12 @@ export class CsvBoundaries {
   private async atEnd(cut: number): Promise<Speculation> {
     const found = new Set<number | undefined>();
     for (const state of [FIELD, UNQUOTED, QUOTED, QUOTE_SEEN]) {
-      const window = new ByteWindow(this.read, this.size, cut, FIRST_WINDOW);
+      const window = this.window(cut);
       const run: Run = { state, recordBytes: 0 };
       try {
         const at = await this.nextRecordStart(window, run, false);
-        if (await this.endsOutsideQuotes(window, run)) found.add(at);
+        await this.walk(window, run, this.size);
+        if (run.state !== QUOTED) found.add(at);
       } catch (error) {
         if (!(error instanceof RecordTooLong)) throw error;
       }
@@ -202,47 +177,38 @@ export class CsvBoundaries {
     return at === undefined || others.length > 0 ? { kind: 'none' } : { kind: 'boundary', at };
   }
 
-  /** Reads `run` on to the end of the object: whether it ends outside a quoted field. */
-  private async endsOutsideQuotes(window: ByteWindow, run: Run): Promise<boolean> {
-    for (;;) {
+  /** Moves `run` on to object offset `to` (false if the object ends first), quote-free stretches at once. */
+  private async walk(window: ByteWindow, run: Run, to: number): Promise<boolean> {
+    while (window.position < to) {
+      const stretch = run.state === QUOTE_SEEN ? 0 : this.quoteFree(window, to);
+      if (stretch > 0) {
+        const { bytes, from } = window.unread();
+        this.automaton.skipQuoteFree(run, bytes, from, from + stretch, this.limit);
+        window.skip(stretch);
+        if (run.recordBytes > this.limit) throw this.tooLong(window.position - 1);
+        continue;
+      }
       const byte = window.next();
       if (byte === REFILL) await window.refill();
-      else if (byte === END) return run.state !== QUOTED;
+      else if (byte === END) return false;
       else this.advance(run, byte, window.position - 1);
     }
+    return true;
   }
 
-  /**
-   * The first record start at or after `cut`, found by reading serially from `from`, a record
-   * start: exact for any input, and what speculation falls back to.
-   */
-  async serial(from: number, cut: number): Promise<number | undefined> {
-    const window = new ByteWindow(this.read, this.size, from, FIRST_WINDOW);
-    const run: Run = { state: RECORD, recordBytes: 0 };
-    while (window.position < cut) {
-      const byte = window.next();
-      if (byte === REFILL) await window.refill();
-      else if (byte === END) return undefined;
-      else this.advance(run, byte, window.position - 1);
-    }
-    return this.nextRecordStart(window, run, true);
-  }
-
-  /** Where the first non-empty record (the header) ends, reading from the start of the object. */
-  async headerEnd(): Promise<number> {
-    const window = new ByteWindow(this.read, this.size, 0, FIRST_WINDOW);
-    const run: Run = { state: RECORD, recordBytes: 0 };
-    const start = await this.nextRecordStart(window, run, true);
-    if (start === undefined) return this.size;
-    const end = await this.nextRecordStart(window, run, false);
-    return end ?? this.size;
+  /** How many unread bytes of the window, before object offset `to`, come before the next quote. */
+  private quoteFree(window: ByteWindow, to: number): number {
+    const { bytes, from, to: end } = window.unread();
+    const stop = Math.min(end, from + (to - window.position));
+    const quote = bytes.indexOf(this.automaton.quote, from);
+    return (quote === -1 || quote > stop ? stop : quote) - from;
   }
 
   /** Steps one known run over the byte at `offset`, refusing a record over the limit. */
   private advance(run: Run, byte: number, offset: number): void {
-    run.state = NEXT[run.state * CLASSES + this.classOf[byte]!]!;
+    run.state = this.automaton.next(run.state, byte);
     run.recordBytes = run.state === RECORD ? 0 : run.recordBytes + 1;
-    if (run.recordBytes > this.syntax.maxRecordBytes) throw this.tooLong(offset);
+    if (run.recordBytes > this.limit) throw this.tooLong(offset);
   }
 
   /**
@@ -274,13 +240,12 @@ export class CsvBoundaries {
     }
   }
 
+  private window(from: number): ByteWindow {
+    return new ByteWindow(this.read, this.size, from, FIRST_WINDOW);
+  }
+
   private tooLong(offset: number): RecordTooLong {
-    return new RecordTooLongAt(
-      offset,
-      this.syntax.maxRecordBytes,
-      'record',
-      'a quote left open, or no line breaks?',
-    );
+    return new RecordTooLongAt(offset, this.limit, 'record', 'a quote left open, or no line breaks?');
   }
 }
 
