@@ -3,7 +3,10 @@
  * parsing fields: see csv-boundary.ts for why this is the reader, and how it is used.
  */
 
-/** The reader's states. A record start behaves as a field start; it is kept apart to find boundaries. */
+/**
+ * The reader's states. A record start behaves as a field start; it is kept apart to find boundaries.
+ * The states outside quotes come first (`<= UNQUOTED`).
+ */
 export const RECORD = 0;
 export const FIELD = 1;
 export const UNQUOTED = 2;
@@ -126,9 +129,9 @@ export class Guesses {
   /** Whether the guesses are one in a quoted field and one outside: what a stretch without quotes leaves. */
   insideAndOutside(): boolean {
     if (this.count !== 2) return false;
-    const [a, b] = this.states;
-    const outside = (state: number) => state === RECORD || state === FIELD || state === UNQUOTED;
-    return (a === QUOTED && outside(b!)) || (b === QUOTED && outside(a!));
+    const a = this.states[0]!;
+    const b = this.states[1]!;
+    return (a === QUOTED && b <= UNQUOTED) || (b === QUOTED && a <= UNQUOTED);
   }
 
   /** Moves both guesses over quote-free bytes [from, to) of `bytes`, whose first is at object offset `offset`. */

@@ -24,12 +24,20 @@
  * right on malformed CSV. A run is ruled out when it cannot be the reader's: when it holds one
  * record for more than format.max_record_bytes (the readers refuse such a record), or when the
  * object ends inside its quoted field (the reader fails there). The first rule is what decides a
- * stretch with no quote at all, where "inside a quoted field" stays possible until then.
+ * stretch with no quote at all, where "inside a quoted field" stays possible until then: such a
+ * file costs max_record_bytes of reading per cut (stretches without a quote are skipped with
+ * `indexOf`, not stepped byte by byte). The boundary is the first record start after the point
+ * where the runs still possible became one (a record start for each of them), not after the
+ * point where the last other run was ruled out.
  *
  * Ambiguity: runs that keep disagreeing while each keeps starting short records (text such as
  * `x\n"x\n"x\n"…`, where every other line could be inside quotes) cannot be told apart by reading
- * further. The search then gives up, and the planner scans the quote state serially from the
- * previous boundary, which it knows to be a record start, up to the cut: exact for any input.
+ * further. At 16 KiB after the cut, and at each doubling after that, the search gives up unless
+ * some run holds a record at least half as long as what was read (one the limit may soon rule
+ * out), and it never reads past the limit. The planner then scans the quote state serially from
+ * the previous boundary, which it knows to be a record start, up to the cut: exact for any input.
+ * When the object ends before the runs meet, each start state is read again to the end, those
+ * ending inside quotes are dropped, and the cut is kept only if the others agree on its boundary.
  *
  * The plan is exact for every object whose records are within format.max_record_bytes. An object
  * with a longer record may be cut inside it; its shards then fail with the readers' errors
@@ -95,10 +103,11 @@ export class CsvBoundaries {
 
   /** The first record start after `cut` that every possible reading of the text after it agrees on. */
   async speculate(cut: number): Promise<Speculation> {
-    const window = this.window(cut);
+    // Reading past the record limit decides nothing the limit does not: check there at the latest.
+    let nextCheck = Math.min(FIRST_WINDOW, this.limit + 1);
+    const window = this.window(cut, nextCheck);
     const guesses = new Guesses(this.automaton);
     let scanned = 0;
-    let nextCheck = FIRST_WINDOW;
     while (guesses.count > 1) {
       // One guess in a quoted field, one outside: only the next quote can change that.
       const stretch = guesses.insideAndOutside() ? this.quoteFree(window, this.size) : 0;
@@ -126,7 +135,7 @@ export class CsvBoundaries {
     const since = guesses.since[0]!;
     const at =
       since !== -1
-        ? await this.nextRecordStart(this.window(since), { state: RECORD, recordBytes: 0 }, true)
+        ? await this.nextRecordStart(this.window(since, 1024), { state: RECORD, recordBytes: 0 }, true)
         : await this.nextRecordStart(
             window,
             { state: guesses.states[0]!, recordBytes: guesses.lengths[0]! },
@@ -140,7 +149,7 @@ export class CsvBoundaries {
    * start: exact for any input, and what speculation falls back to.
    */
   async serial(from: number, cut: number): Promise<number | undefined> {
-    const window = this.window(from);
+    const window = this.window(from, Math.max(1024, Math.min(FIRST_WINDOW, cut - from)));
     const run: Run = { state: RECORD, recordBytes: 0 };
     if (!(await this.walk(window, run, cut))) return undefined;
     return this.nextRecordStart(window, run, true);
@@ -240,8 +249,8 @@ export class CsvBoundaries {
     }
   }
 
-  private window(from: number): ByteWindow {
-    return new ByteWindow(this.read, this.size, from, FIRST_WINDOW);
+  private window(from: number, first = FIRST_WINDOW): ByteWindow {
+    return new ByteWindow(this.read, this.size, from, first);
   }
 
   private tooLong(offset: number): RecordTooLong {

@@ -12,7 +12,7 @@ import {
 } from '../../../lambdas/validate/shard-plan.js';
 import { random } from '../../support/random.js';
 
-const csv = (maxRecordBytes = 8 * 1024 * 1024): ShardFormat => ({
+const csv = (maxRecordBytes = 8 * 1024 * 1024): ShardFormat & { type: 'csv' } => ({
   type: 'csv',
   delimiter: ',',
   quote: '"',
@@ -167,9 +167,9 @@ describe('shard plan: CSV boundaries', () => {
 
   it('falls back to a serial scan where every other line could be inside quotes, and counts it', async () => {
     // Prepare: `x` lines and quote lines alternate; from a cut, both quote states read on without contradiction
-    const text = `h\n${'x\n"x\n"\n'.repeat(30_000)}`;
+    const text = `h\n${'x\n"x\n"\n'.repeat(6_000)}`;
     // Act
-    const { plan, byShard } = await planCsv(text, 100_000);
+    const { plan, byShard } = await planCsv(text, 20_000);
     // Assess
     expect(plan.fallbacks).toBeGreaterThan(0);
     expect(byShard.flat()).toEqual(csvRecords(text));
@@ -178,12 +178,12 @@ describe('shard plan: CSV boundaries', () => {
   it('decides a file without quotes by the record limit, without a serial scan', async () => {
     // Prepare
     const row = 'abc,defgh,12345\n';
-    const text = `a,b,c\n${row.repeat(20_000)}`;
+    const text = `a,b,c\n${row.repeat(8_000)}`;
     // Act
-    const { plan, byShard, bytesRead } = await planCsv(text, 64 * 1024, csv(1024));
+    const { plan, byShard, bytesRead } = await planCsv(text, 32 * 1024, csv(1024));
     // Assess
     expect(plan.fallbacks).toBe(0);
-    expect(plan.shards.length).toBe(5);
+    expect(plan.shards.length).toBe(4);
     expect(bytesRead()).toBeLessThan(text.length / 2);
     expect(byShard.flat()).toEqual(csvRecords(text));
   });
@@ -198,6 +198,15 @@ describe('shard plan: CSV boundaries', () => {
     await expect(act).rejects.toThrow(
       /byte offset \d+: the record holding this byte is over the limit of 1024 bytes/,
     );
+  });
+
+  it('plans a CSV with a delimiter that is not ASCII as one whole shard', async () => {
+    // Prepare
+    const object = inMemory('a§b\n1§2\n3§4\n');
+    // Act
+    const plan = await planShards(object.read, object.bytes.length, { ...csv(), delimiter: '§' }, 4);
+    // Assess
+    expect(plan).toEqual({ shards: [{ index: 0, start: 0, end: object.bytes.length }], fallbacks: 0 });
   });
 
   it('plans an object no larger than the target as one whole shard without reading it', async () => {
@@ -316,10 +325,14 @@ describe('shard plan: batches and the contract', () => {
   });
 });
 
-/** Random CSV: quoted fields with delimiters, line breaks, doubled quotes, text after a closing quote; CRLF; empty lines; multi-byte text. */
+/**
+ * Random CSV: quoted fields with delimiters, line breaks, doubled quotes, text after a closing
+ * quote; CRLF; empty lines; multi-byte text; now and then a stretch no speculation can decide.
+ */
 function randomCsv(next: () => number, rows: number): string {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const plain = ['', 'a', '12', 'é', '北京', '😀', 'x"y', ' ', 'abc def'];
+  const ambiguous = ['x\n"x\n"\n', 'a,b\r\n"c\n"\r\n', 'y\n"\n"\n'];
   const quoted = [
     '"a,b"',
     '"\n"',
@@ -337,6 +350,8 @@ function randomCsv(next: () => number, rows: number): string {
     const fields = Array.from({ length: width }, () => (next() < 0.35 ? pick(quoted) : pick(plain)));
     text += fields.join(',') + pick(['\n', '\n', '\r\n']);
     if (next() < 0.05) text += pick(['\n', '\r\n']);
+    // Now and then a long stretch where every other line could be inside quotes: the serial fallback
+    if (next() < 0.004) text += Array.from({ length: 3000 }, () => pick(ambiguous)).join('');
   }
   return next() < 0.3 ? text.replace(/\r?\n$/, '') : text;
 }
