@@ -7,7 +7,8 @@
  *
  * Two files are planned one after the other: one with quoted fields (commas and line breaks inside
  * quotes in some rows), where the quote state after a cut is decided within a few records, and
- * one without any quote, decided only by format.max_record_bytes (see csv-boundary.ts).
+ * one without any quote, decided only by format.max_record_bytes (see csv-boundary.ts). For
+ * scale, the first file is also scanned serially, as a fallback at every cut would.
  *
  *   node --import tsx bench/shard-plan.ts [--mb N] [--shard-mb N] [--max-record-bytes N] [--keep]
  */
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_RECORD_BYTES } from '../lambdas/shared/contract.js';
+import { CsvBoundaries } from '../lambdas/validate/csv-boundary.js';
 import { planShards, type RangeReader } from '../lambdas/validate/shard-plan.js';
 import { random } from '../test/support/random.js';
 
@@ -59,7 +61,7 @@ function generate(path: string, quoted: boolean): number {
   return size;
 }
 
-async function plan(path: string, size: number): Promise<void> {
+async function plan(path: string, size: number, serialToo: boolean): Promise<void> {
   const handle = await open(path, 'r');
   let bytesRead = 0;
   let reads = 0;
@@ -74,13 +76,24 @@ async function plan(path: string, size: number): Promise<void> {
   const started = process.hrtime.bigint();
   const result = await planShards(read, size, format, targetBytes);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  await handle.close();
+  const planned = { bytesRead, reads };
   const sizes = result.shards.map((shard) => (shard.end - shard.start) / MiB);
   console.log(
     `  ${result.shards.length} shards (${Math.min(...sizes).toFixed(1)}–${Math.max(...sizes).toFixed(1)} MiB), ` +
-      `planned in ${ms.toFixed(0)} ms; read ${(bytesRead / MiB).toFixed(2)} MiB in ${reads} reads ` +
-      `(${((100 * bytesRead) / size).toFixed(3)}% of the file); serial fallbacks: ${result.fallbacks}`,
+      `planned in ${ms.toFixed(0)} ms; read ${(planned.bytesRead / MiB).toFixed(2)} MiB in ${planned.reads} reads ` +
+      `(${((100 * planned.bytesRead) / size).toFixed(3)}% of the file); serial fallbacks: ${result.fallbacks}`,
   );
+  if (serialToo) {
+    // For scale: the serial scan of the quote state over the whole file, what a fallback at every cut would read.
+    const before = bytesRead;
+    const scanStarted = process.hrtime.bigint();
+    await new CsvBoundaries(read, size, { delimiter: ',', quote: '"', maxRecordBytes }).serial(0, size);
+    const scanMs = Number(process.hrtime.bigint() - scanStarted) / 1e6;
+    console.log(
+      `  a serial scan of the whole file: ${scanMs.toFixed(0)} ms, ${((bytesRead - before) / MiB).toFixed(0)} MiB read`,
+    );
+  }
+  await handle.close();
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-shard-plan-'));
@@ -92,7 +105,7 @@ try {
     const path = join(dir, quoted ? 'quoted.csv' : 'unquoted.csv');
     const size = generate(path, quoted);
     console.log(`${quoted ? 'with quoted fields' : 'without quotes'}: ${(size / MiB).toFixed(0)} MiB`);
-    await plan(path, size);
+    await plan(path, size, quoted);
     if (!args.keep) rmSync(path);
   }
 } finally {
