@@ -47,9 +47,9 @@ function decode(bytes: Uint8Array, start: number, end: number): string {
 
 type CsvRecord = [fields: string[], problem: string | undefined];
 
-function csvRecords(text: string): CsvRecord[] {
+function csvRecords(text: string, delimiter = ',', quote = '"'): CsvRecord[] {
   const records: CsvRecord[] = [];
-  const reader = new CsvReader(',', '"', 1 << 30);
+  const reader = new CsvReader(delimiter, quote, 1 << 30);
   const sink = (fields: string[], _line: number, problem: string | undefined) =>
     records.push([fields, problem]);
   reader.push(text, sink);
@@ -85,7 +85,8 @@ async function planCsv(text: string, target: number, format = csv()) {
   const object = inMemory(text);
   const plan = await planShards(object.read, object.bytes.length, format, target);
   expectCovering(plan, object.bytes.length);
-  return { ...object, plan, byShard: recordsByShard(object.bytes, plan, csvRecords) };
+  const parse = (part: string) => csvRecords(part, format.delimiter, format.quote);
+  return { ...object, plan, byShard: recordsByShard(object.bytes, plan, parse) };
 }
 
 describe('shard plan: CSV boundaries', () => {
@@ -373,14 +374,17 @@ describe('shard plan: property', () => {
     async (seed) => {
       // Prepare
       const next = random(seed);
-      const text = randomCsv(next, 20 + Math.floor(next() * 400));
+      const [delimiter, quote] = next() < 0.3 ? ['\t', "'"] : [',', '"'];
+      const text = randomCsv(next, 20 + Math.floor(next() * 400)).replace(/[,"]/g, (c) =>
+        c === ',' ? delimiter : quote,
+      );
       const size = new TextEncoder().encode(text).length;
       const target = 1 + Math.floor(next() ** 2 * size);
-      const format = csv(next() < 0.5 ? 1024 : 8 * 1024 * 1024);
+      const format = { ...csv(next() < 0.5 ? 1024 : 8 * 1024 * 1024), delimiter, quote };
       // Act
       const { plan, byShard } = await planCsv(text, target, format);
       // Assess
-      expect(byShard.flat()).toEqual(csvRecords(text));
+      expect(byShard.flat()).toEqual(csvRecords(text, delimiter, quote));
       for (const records of byShard.slice(1)) expect(records.length).toBeGreaterThan(0);
       expect(plan.fallbacks).toBeLessThanOrEqual(Math.ceil(size / target));
     },
