@@ -30,12 +30,16 @@ export type FormatConfig =
       null_values: string[];
       /** The longest record read, in UTF-8 bytes (default 8 MiB). */
       max_record_bytes: number;
+      /** The shard size of a batch validated in shards, in MiB (default DEFAULT_SHARD_MB). */
+      shard_mb: number;
     }
   | {
       type: 'jsonl';
       encoding: 'utf-8';
       /** The longest line read (for JSON documents, the longest record), in UTF-8 bytes (default 8 MiB). */
       max_record_bytes: number;
+      /** The shard size of a batch validated in shards, in MiB (default DEFAULT_SHARD_MB); JSON documents are not cut. */
+      shard_mb?: number;
       /**
        * Set when the contract says `format: { type: json, records_path }`: the raw objects are JSON
        * documents (HTTP pages) each holding an array of records, which the validator reads as the
@@ -90,6 +94,9 @@ export interface Contract {
 
 /** format.max_record_bytes when the contract does not say (the default of contract.schema.json). */
 export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
+
+/** format.shard_mb when the contract does not say (the default of contract.schema.json). */
+export const DEFAULT_SHARD_MB = 256;
 
 /** One problem found in a contract: where (a JSON path inside the file, and its line) and what was expected. */
 export interface ContractProblem {
