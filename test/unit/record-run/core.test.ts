@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { describeError, recordRun } from '../../../lambdas/record-run/core.js';
 import { runRecordKey } from '../../../lambdas/shared/keys.js';
-import type { Body, PutOptions, Zone } from '../../../lambdas/shared/object-store.js';
 import { type RunRecord, readRunRecord, writeTriggerRun } from '../../../lambdas/shared/run-record.js';
+import { interleaveOnce } from '../../support/interleave.js';
 import { MemoryStore } from '../../support/memory-store.js';
 
 const ingest = { runId: 'r1', dt: '2026-11-25', rawKey: 'k', manifestKey: 'm', sha256: 's', size: 1 };
@@ -21,36 +21,6 @@ function attempt(execution: string, status: 'SUCCEEDED' | 'FAILED', startedAt: s
         : { promotion: { curatedKey: 'orders/part-r1.jsonl', size: 10 } }),
     },
   };
-}
-
-/**
- * A MemoryStore in which, just before the first conditional write of `key`, another writer
- * (`interleave`) writes it first: the first writer's compare-and-swap then fails once, as when two
- * executions record the same run at the same moment.
- */
-class InterleavingStore extends MemoryStore {
-  readonly outcomes: boolean[] = [];
-  interleave?: () => Promise<unknown>;
-
-  constructor(private readonly contended: string) {
-    super();
-  }
-
-  override async putIfMatch(
-    zone: Zone,
-    key: string,
-    body: Body,
-    etag: string | undefined,
-    options?: PutOptions,
-  ) {
-    if (key !== this.contended) return super.putIfMatch(zone, key, body, etag, options);
-    const other = this.interleave;
-    this.interleave = undefined;
-    await other?.();
-    const written = await super.putIfMatch(zone, key, body, etag, options);
-    this.outcomes.push(written);
-    return written;
-  }
 }
 
 describe('record-run', () => {
@@ -228,14 +198,14 @@ describe('record-run', () => {
     'keeps both updates when recording %s: the first write loses its compare-and-swap and is made again',
     async (_, first, second) => {
       // Prepare
-      const store = new InterleavingStore(runRecordKey('orders', 'r1'));
+      const store = new MemoryStore();
       const a = attempt('a', first, '2026-11-25T10:00:00.000Z');
       const b = attempt('b', second, '2026-11-25T10:00:00.500Z');
-      store.interleave = () => recordRun(b, { store });
+      const writes = interleaveOnce(store, runRecordKey('orders', 'r1'), () => recordRun(b, { store }));
       // Act
       await recordRun(a, { store });
       // Assess: b wrote first; a lost its compare-and-swap once, then wrote on top of b
-      expect(store.outcomes).toEqual([true, false, true]);
+      expect(writes.outcomes).toEqual([true, false, true]);
       const saved = await readRunRecord(store, 'orders', 'r1');
       const [winner, other] = first === 'SUCCEEDED' ? [a, b] : [b, a];
       expect(saved).toMatchObject({ status: 'SUCCEEDED', executionId: winner.executionId });
