@@ -115,6 +115,9 @@ function withAttempt(attempts: RunAttempt[], attempt: RunAttempt): RunAttempt[] 
   return [...attempts.filter((kept) => !sameAttempt(kept, attempt)), attempt].slice(-RUN_ATTEMPTS_KEPT);
 }
 
+/** Conditional writes of one record before the store is taken to be broken; see updateRunRecord. */
+const MAX_RECORD_WRITES = 50;
+
 /**
  * Writes a run's record by compare-and-swap: reads it with its ETag, builds the next record from
  * it, settles the two (`settleRunRecord`) and replaces it only if nobody wrote it meanwhile (S3
@@ -145,8 +148,6 @@ export async function updateRunRecord(
       'expected a run record to have a few writers at most: the store does not honour conditional writes as S3 does.',
   );
 }
-
-const MAX_RECORD_WRITES = 50;
 
 /** Writes a run's record over the one there (see `updateRunRecord`), where readRunRecord finds it. */
 export async function writeRunRecord(store: ObjectStore, record: RunRecord): Promise<string> {

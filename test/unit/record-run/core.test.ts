@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { describeError, recordRun } from '../../../lambdas/record-run/core.js';
+import { InternalError } from '../../../lambdas/shared/errors.js';
 import { runRecordKey } from '../../../lambdas/shared/keys.js';
 import { type RunRecord, readRunRecord, writeTriggerRun } from '../../../lambdas/shared/run-record.js';
 import { interleaveOnce } from '../../support/interleave.js';
@@ -215,4 +216,17 @@ describe('record-run', () => {
       expect(await store.list('reports', 'orders/runs/r1/attempts/')).toHaveLength(2);
     },
   );
+
+  it('fails with InternalError, not a retried error, when the store refuses every conditional write', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    store.putIfMatch = async () => false;
+    // Act
+    const recording = recordRun(attempt('a', 'SUCCEEDED', '2026-11-25T10:00:00.000Z'), { store });
+    // Assess
+    await expect(recording).rejects.toThrow(InternalError);
+    await expect(recording).rejects.toThrow(
+      /orders\/runs\/r1\.json was changed by another writer on each of 50/,
+    );
+  });
 });
