@@ -44,30 +44,46 @@ export function functionArnInFindings(scope: IConstruct, fn: IFunction): string 
   return `<${logicalId}.Arn>`;
 }
 
-/** The wildcard actions that `grantRead` and `grantPut` on a KMS-encrypted bucket produce. */
-const GRANT_ACTION_WILDCARDS = [
-  'Action::s3:GetObject*',
-  'Action::s3:GetBucket*',
-  'Action::s3:List*',
-  'Action::s3:Abort*',
-  'Action::kms:GenerateDataKey*',
-  'Action::kms:ReEncrypt*',
-];
+/** Where in a zone bucket a function reads or writes: its key prefixes, each ending in '/'. */
+interface PrefixGrant {
+  readonly zone: string;
+  readonly bucket: IBucket;
+  readonly prefixes: readonly string[];
+}
 
-/** A function role's object-level access inside the zone buckets its step reads or writes. */
-export function acknowledgeZoneObjectAccess(role: IRole, buckets: readonly IBucket[]): void {
-  acknowledgeFindings(
-    role,
-    'AwsSolutions-IAM5',
-    buckets.map((bucket) => bucketObjectsFinding(bucket, '*')),
-    'Object-level access inside the zone buckets this step uses: each grant names one bucket and allows its objects ("<bucket>/*"), because object keys (<dataset>/dt=/run=) are only known at run time.',
-  );
-  acknowledgeFindings(
-    role,
-    'AwsSolutions-IAM5',
-    GRANT_ACTION_WILDCARDS,
-    'Action groups of the CDK bucket grants (read: s3:GetObject*, s3:GetBucket*, s3:List*; put: s3:Abort* to clean up its own multipart uploads) and the data-key actions on the one lake key (kms:GenerateDataKey*, kms:ReEncrypt*); all limited to the buckets and key above.',
-  );
+/**
+ * A function role's object access inside the zone buckets its step reads or writes: one finding
+ * per prefix wildcard (`<bucket>/<dataset>/*`, `<landing prefix>*`), each with its own reason.
+ */
+export function acknowledgeZonePrefixAccess(
+  role: IRole,
+  access: { readonly read: readonly PrefixGrant[]; readonly put: readonly PrefixGrant[] },
+): void {
+  const uses = new Map<string, { grant: PrefixGrant; prefix: string; verbs: Set<string> }>();
+  const note = (grants: readonly PrefixGrant[], verb: string) => {
+    for (const grant of grants) {
+      for (const prefix of grant.prefixes) {
+        const finding = bucketObjectsFinding(grant.bucket, `${prefix}*`);
+        const use = uses.get(finding) ?? { grant, prefix, verbs: new Set<string>() };
+        use.verbs.add(verb);
+        uses.set(finding, use);
+      }
+    }
+  };
+  note(access.read, 'reads');
+  note(access.put, 'writes');
+  for (const [finding, { grant, prefix, verbs }] of uses) {
+    const what =
+      grant.zone === 'landing'
+        ? `the landing prefix ${prefix} of a contract's source, where uploads and partner files arrive under names only known at run time`
+        : `the prefix ${prefix} of one dataset, whose keys (${prefix}dt=…/run=…/…, ${prefix}runs/…) are only known at run time`;
+    acknowledgeFindings(
+      role,
+      'AwsSolutions-IAM5',
+      [finding],
+      `Objects under ${prefix}* of the ${grant.zone} zone, which this step ${[...verbs].join(' and ')}: the grant names ${what}, and no other key of the bucket.`,
+    );
+  }
 }
 
 /** Promote's deletes of replaced curated batches, one finding per dataset prefix. */
@@ -150,7 +166,7 @@ export function acknowledgeMapRunPolicy(
     policy,
     'AwsSolutions-IAM5',
     grants.objects.map((pattern) => bucketObjectsFinding(grants.reportsBucket, pattern)),
-    "The Distributed Map's item reader gets each run's shard list (s3:GetObject on \"<reports>/*/runs/*/shards/shards.jsonl\") and its result writer writes each map run's results (s3:PutObject, s3:GetObject and the multipart actions on \"<reports>/*/runs/*/shards/results/*\"): dataset and run are only known at run time.",
+    'The Distributed Map\'s item reader gets each run\'s shard list (s3:GetObject on "<reports>/<dataset>/runs/*/shards/shards.jsonl") and its result writer writes each map run\'s results (s3:PutObject, s3:GetObject and the multipart actions on "<reports>/<dataset>/runs/*/shards/results/*"), for each dataset of the stack: the run id is only known at run time.',
   );
 }
 

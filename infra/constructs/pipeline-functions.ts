@@ -6,6 +6,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Contract } from '../../lambdas/shared/contract.js';
+import { FUNCTION_MEMORY_MB } from '../../lambdas/shared/function-sizes.js';
 import { DatabaseNetwork, databaseNetworks } from './database-network.js';
 import type { Lake } from './lake.js';
 import { SluiceFunction, type SluiceFunctionProps } from './sluice-function.js';
@@ -97,15 +98,15 @@ export class PipelineFunctions extends Construct {
       ...common,
       handler: 'ingest',
       description: 'Sluice: copies a source batch into the write-once raw zone with its manifest',
-      memorySize: 512,
+      memorySize: FUNCTION_MEMORY_MB.ingest,
       timeout: Duration.minutes(15),
-      zoneAccess: zoneAccessOf('ingest', lake, contracts),
+      zoneAccess: zoneAccessOf('ingest', lake, contracts, sharedIngestDatasets(contracts)),
     });
     const validate = new SluiceFunction(this, 'Validate', {
       ...common,
       handler: 'validate',
       description: "Sluice: checks a raw batch against its dataset's contract",
-      memorySize: 1024,
+      memorySize: FUNCTION_MEMORY_MB.validate,
       timeout: Duration.minutes(15),
       zoneAccess: zoneAccessOf('validate', lake, contracts),
     });
@@ -116,7 +117,7 @@ export class PipelineFunctions extends Construct {
       ...common,
       handler: 'promote',
       description: 'Sluice: copies the validated records of a run into the curated zone',
-      memorySize: 512,
+      memorySize: FUNCTION_MEMORY_MB.promote,
       timeout: Duration.minutes(15),
       zoneAccess: zoneAccessOf('promote', lake, contracts),
     });
@@ -124,7 +125,7 @@ export class PipelineFunctions extends Construct {
       ...common,
       handler: 'record-run',
       description: 'Sluice: writes the run record of a run to the reports zone',
-      memorySize: 256,
+      memorySize: FUNCTION_MEMORY_MB.recordRun,
       timeout: Duration.minutes(1),
       zoneAccess: zoneAccessOf('recordRun', lake, contracts),
     });
@@ -161,9 +162,9 @@ export class PipelineFunctions extends Construct {
             0,
             256,
           ),
-        memorySize: 512,
+        memorySize: FUNCTION_MEMORY_MB.ingest,
         timeout: Duration.minutes(15),
-        zoneAccess: zoneAccessOf('ingest', common.lake, common.contracts),
+        zoneAccess: zoneAccessOf('ingest', common.lake, common.contracts, datasets),
         network,
       });
       networkIngests.push({ id, datasets, network, fn, logGroup: fn.functionLogGroup });
@@ -175,4 +176,10 @@ export class PipelineFunctions extends Construct {
     }
     return networkIngests;
   }
+}
+
+/** The datasets the shared ingest function ingests: all but those read inside a database's VPC. */
+function sharedIngestDatasets(contracts: ReadonlyMap<string, Contract>): string[] {
+  const inVpcs = new Set([...databaseNetworks(contracts).values()].flatMap((n) => n.datasets));
+  return [...contracts.keys()].filter((name) => !inVpcs.has(name));
 }

@@ -30,6 +30,8 @@ export interface PipelineProps {
    * (`<dataset>/runs/<run>/shards/results/`). Fills the definition's `${ReportsBucketName}`.
    */
   readonly reportsBucket: IBucket;
+  /** The datasets the state machine runs: its map runs read and write only under their prefixes of reports. */
+  readonly datasets: readonly string[];
   /**
    * Datasets ingested by another function than `functions.ingest`: a PostgreSQL database that only
    * answers inside its VPC is read by an ingest function attached to that VPC. The definition then
@@ -152,7 +154,7 @@ export class Pipeline extends Construct {
     for (const fn of invoked) fn.grantInvoke(this.stateMachine);
 
     acknowledgeStateMachineRole(this.stateMachine.role, invoked);
-    this.mapRunPolicy = this.grantMapRuns(props.reportsBucket);
+    this.mapRunPolicy = this.grantMapRuns(props.reportsBucket, props.datasets);
 
     this.failedExecutionsAlarm = new Alarm(this, 'ExecutionsFailedAlarm', {
       alarmDescription: `Sluice (${stackName}): a pipeline execution failed; its history and the run record in the reports bucket say why.`,
@@ -184,7 +186,7 @@ export class Pipeline extends Construct {
    * and are named `execution:<state machine>/ValidateShards:<id>` (the Map's Label); the item
    * reader gets the shard lists, the result writer puts (multipart included) under `results/`.
    */
-  private grantMapRuns(reportsBucket: IBucket): Policy {
+  private grantMapRuns(reportsBucket: IBucket, datasets: readonly string[]): Policy {
     const stack = Stack.of(this);
     const children = stack.formatArn({
       service: 'states',
@@ -192,13 +194,24 @@ export class Pipeline extends Construct {
       resourceName: `${this.stateMachine.stateMachineName}/${SHARD_MAP_LABEL}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    const lists = datasets.map((dataset) => `${dataset}/${SHARD_LISTS}`);
+    const results = datasets.map((dataset) => `${dataset}/${MAP_RUN_RESULTS}`);
     const statements = [
-      new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
-      new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [children] }),
-      new PolicyStatement({ actions: ['s3:GetObject'], resources: [reportsBucket.arnForObjects(SHARD_LISTS)] }),
+      new PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [this.stateMachine.stateMachineArn],
+      }),
+      new PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [children],
+      }),
+      new PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: lists.map((pattern) => reportsBucket.arnForObjects(pattern)),
+      }),
       new PolicyStatement({
         actions: ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
-        resources: [reportsBucket.arnForObjects(MAP_RUN_RESULTS)],
+        resources: results.map((pattern) => reportsBucket.arnForObjects(pattern)),
       }),
     ];
     const key = reportsBucket.encryptionKey;
@@ -212,7 +225,7 @@ export class Pipeline extends Construct {
     acknowledgeMapRunPolicy(policy, {
       children,
       reportsBucket,
-      objects: [SHARD_LISTS, MAP_RUN_RESULTS],
+      objects: [...lists, ...results],
     });
     return policy;
   }
@@ -220,10 +233,10 @@ export class Pipeline extends Construct {
 
 /** The Label of the Distributed Map ValidateShards: its child executions' ARNs hold it. */
 const SHARD_MAP_LABEL = 'ValidateShards';
-/** The shard lists PlanShards writes (sharded-core.ts shardsPrefix). */
-const SHARD_LISTS = '*/runs/*/shards/shards.jsonl';
-/** Where ValidateShards' ResultWriter writes (PlanShards' resultsPrefix). */
-const MAP_RUN_RESULTS = '*/runs/*/shards/results/*';
+/** The shard lists PlanShards writes, under a dataset's prefix (sharded-core.ts shardsPrefix). */
+const SHARD_LISTS = 'runs/*/shards/shards.jsonl';
+/** Where ValidateShards' ResultWriter writes, under a dataset's prefix (PlanShards' resultsPrefix). */
+const MAP_RUN_RESULTS = 'runs/*/shards/results/*';
 
 interface AslState {
   Type: string;

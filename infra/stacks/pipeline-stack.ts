@@ -110,6 +110,7 @@ export class PipelineStack extends Stack {
     this.pipeline = new Pipeline(this, 'Pipeline', {
       functions: this.functions,
       reportsBucket: this.lake.reportsBucket,
+      datasets: [...props.contracts.keys()].sort(),
       ingestRoutes: this.functions.networkIngests.map((n) => ({
         name: n.id,
         datasets: n.datasets,

@@ -1,6 +1,6 @@
 import { dateOf, runAttemptKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import { type RunRecord, readRunRecord, runIdOfTrigger, writeRunRecord } from '../shared/run-record.js';
+import { type RunRecord, runIdOfTrigger, updateRunRecord } from '../shared/run-record.js';
 
 /** The execution state as the state machine holds it when the run ends. */
 export interface PipelineState {
@@ -30,7 +30,9 @@ export interface RecordRunPorts {
  * Writes the record of a finished run to the reports zone: the latest record by run id, and one
  * record per attempt. A run whose ingest failed has no run id in the state: it is recorded on the
  * run the ingest recorded before it failed (a partner batch whose checksums do not match), else
- * under an id derived from its trigger.
+ * under an id derived from its trigger. The latest record is written by compare-and-swap and never
+ * turns a SUCCEEDED run into anything else: an attempt that ends after its run succeeded is listed
+ * among the record's `attempts` (see `settleRunRecord`).
  */
 export async function recordRun(
   input: RecordRunInput,
@@ -39,7 +41,32 @@ export async function recordRun(
   const { state } = input;
   const now = (ports.clock ?? (() => new Date()))();
   const runId = state.ingest?.runId ?? (await runIdOfTrigger(ports.store, state.dataset, state.trigger));
-  const previous = await readRunRecord(ports.store, state.dataset, runId);
+  let attempt: RunRecord | undefined;
+  const { key } = await updateRunRecord(ports.store, state.dataset, runId, (previous) => {
+    attempt = attemptRecord(input, runId, now, previous);
+    return attempt;
+  });
+  // The attempt's own record, as this execution ended, whatever the latest record shows.
+  const { attempts: _, ...own } = attempt!;
+  await ports.store.put(
+    'reports',
+    runAttemptKey(state.dataset, runId, own.startedAt ?? now.toISOString()),
+    JSON.stringify(own, null, 2),
+    {
+      contentType: 'application/json',
+    },
+  );
+  return { recordKey: key };
+}
+
+/** The record of this attempt, on top of what the run's record held before it. */
+function attemptRecord(
+  input: RecordRunInput,
+  runId: string,
+  now: Date,
+  previous: RunRecord | undefined,
+): RunRecord {
+  const { state } = input;
   const record: RunRecord = {
     ...(previous ?? {}),
     dataset: state.dataset,
@@ -56,17 +83,7 @@ export async function recordRun(
   };
   if (input.status !== 'SUCCEEDED' && state.error) record.error = describeError(state.error);
   else delete record.error;
-
-  const key = await writeRunRecord(ports.store, record);
-  await ports.store.put(
-    'reports',
-    runAttemptKey(state.dataset, runId, record.startedAt ?? now.toISOString()),
-    JSON.stringify(record, null, 2),
-    {
-      contentType: 'application/json',
-    },
-  );
-  return { recordKey: key };
+  return record;
 }
 
 /**

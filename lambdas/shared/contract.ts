@@ -30,12 +30,16 @@ export type FormatConfig =
       null_values: string[];
       /** The longest record read, in UTF-8 bytes (default 8 MiB). */
       max_record_bytes: number;
+      /** The shard size of a batch validated in shards, in MiB (default DEFAULT_SHARD_MB). */
+      shard_mb: number;
     }
   | {
       type: 'jsonl';
       encoding: 'utf-8';
-      /** The longest line read, in UTF-8 bytes (default 8 MiB). */
+      /** The longest line read (for JSON documents, the longest record), in UTF-8 bytes (default 8 MiB). */
       max_record_bytes: number;
+      /** The shard size of a batch validated in shards, in MiB (default DEFAULT_SHARD_MB); JSON documents are not cut. */
+      shard_mb?: number;
       /**
        * Set when the contract says `format: { type: json, records_path }`: the raw objects are JSON
        * documents (HTTP pages) each holding an array of records, which the validator reads as the
@@ -90,6 +94,9 @@ export interface Contract {
 
 /** format.max_record_bytes when the contract does not say (the default of contract.schema.json). */
 export const DEFAULT_MAX_RECORD_BYTES = 8 * 1024 * 1024;
+
+/** format.shard_mb when the contract does not say (the default of contract.schema.json). */
+export const DEFAULT_SHARD_MB = 256;
 
 /** One problem found in a contract: where (a JSON path inside the file, and its line) and what was expected. */
 export interface ContractProblem {
@@ -166,12 +173,17 @@ export function parseContract(text: string, where: string, options: ParseOptions
     throw contractError(where, problems);
   }
   const contract = data as unknown as Contract;
-  const declared = contract.format as unknown as { type: string; records_path?: string; encoding: 'utf-8' };
+  const declared = contract.format as unknown as {
+    type: string;
+    records_path?: string;
+    encoding: 'utf-8';
+    max_record_bytes: number;
+  };
   if (declared.type === 'json') {
     contract.format = {
       type: 'jsonl',
       encoding: declared.encoding,
-      max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+      max_record_bytes: declared.max_record_bytes,
       documents: declared.records_path === undefined ? {} : { records_path: declared.records_path },
     };
   }

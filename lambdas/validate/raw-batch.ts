@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { type Contract, isJsonDocuments } from '../shared/contract.js';
 import { MalformedInput } from '../shared/errors.js';
-import { valueAt } from '../shared/json-path.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import type { StreamOrigins } from './engine.js';
+import { documentRecordLines } from './json-document-reader.js';
 
 /** The raw objects of one batch as one stream, and where each line of it comes from. */
 export interface RawBatch {
@@ -23,8 +23,8 @@ export interface RawBatch {
  *   first does not end with one;
  * - CSV: the first object whole, then each further object without its header line, which must
  *   be the same as the first object's (else `MalformedInput` naming the object);
- * - JSON documents (`format: { type: json, records_path }`): each document parsed in turn, one
- *   at a time, and its records emitted as JSON Lines.
+ * - JSON documents (`format: { type: json, records_path }`): each document read in turn, as a
+ *   stream, and its records emitted as JSON Lines (json-document-reader.ts).
  * Lines of the stream are numbered across the objects; `origins` turns a line of the stream back
  * into the object it is in and its line there (for JSON documents, the record's position in its
  * document), so that quarantined rows and messages name the file and its own line.
@@ -38,7 +38,7 @@ export async function openRawBatch(
   if (keys.length === 1 && !isJsonDocuments(format)) return { stream: await store.read('raw', keys[0]!) };
   const map = new OriginMap(store);
   const chunks = isJsonDocuments(format)
-    ? documentRecords(store, keys, format.documents.records_path, map)
+    ? documentRecords(store, keys, format, map)
     : format.type === 'csv'
       ? csvFiles(store, keys, map)
       : concatenated(store, keys, map);
@@ -204,36 +204,16 @@ function lineText(line: Buffer): string {
 async function* documentRecords(
   store: ObjectStore,
   keys: readonly string[],
-  path: string | undefined,
+  format: Extract<Contract['format'], { type: 'jsonl' }>,
   map: OriginMap,
 ): AsyncGenerator<Buffer> {
   for (const key of keys) {
-    const lines = documentLines(await store.readText('raw', key), store.describe('raw', key), path);
     map.begin(key, 1, 0);
-    if (lines) yield map.passed(Buffer.from(lines));
+    const bytes = (await store.read('raw', key)) as AsyncIterable<Uint8Array>;
+    const where = store.describe('raw', key);
+    const path = format.documents?.records_path;
+    for await (const lines of documentRecordLines(bytes, where, path, format.max_record_bytes)) {
+      yield map.passed(lines);
+    }
   }
-}
-
-/**
- * The records of one JSON document (`format: { type: json, records_path }`) as JSON Lines, one
- * record per line: the line of a record is its position in the document. `where` names the
- * document in messages. The document is parsed whole.
- */
-export function documentLines(text: string, where: string, path: string | undefined): string {
-  let document: unknown;
-  try {
-    // A byte order mark is not JSON; a file saved by some editors starts with one.
-    document = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (error) {
-    throw new MalformedInput(`${where}: not valid JSON: ${(error as Error).message}`, { cause: error });
-  }
-  const records = valueAt(document, path);
-  if (!Array.isArray(records)) {
-    throw new MalformedInput(
-      `${where}: expected an array of records at ${path ? `'${path}'` : 'the top level'} (format records_path)`,
-    );
-  }
-  let lines = '';
-  for (const record of records) lines += `${JSON.stringify(record)}\n`;
-  return lines;
 }

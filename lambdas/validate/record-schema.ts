@@ -22,17 +22,12 @@ import {
   type UnexpectedState,
   UnexpectedValues,
 } from './result-format.js';
+import type { RowFailure } from './row-failure.js';
 import type { ShardPlace } from './shard-state.js';
 
 export const SCHEMA_EXPECTATION = 'expect_rows_to_match_contract_schema';
 
-/** One reason a row failed, as the quarantine records it. */
-export interface RowFailure {
-  column: string | null;
-  expectation: string;
-  reason: string;
-  value?: unknown;
-}
+export type { RowFailure } from './row-failure.js';
 
 /** Converts one CSV cell to the type its column is declared with. */
 export type Coercer = (cell: string) => unknown;

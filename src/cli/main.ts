@@ -50,6 +50,7 @@ function sluiceProgram(finish: Finish): Command {
   addDeployedCommands(program, finish);
   addVersionCommands(program, finish);
   addDoctorCommand(program, finish);
+  addCostCommand(program, finish);
   return program;
 }
 
@@ -76,6 +77,10 @@ function addRunCommand(program: Command, finish: Finish): void {
     .option('--json', 'print the execution report as JSON instead of tables')
     .option('--s3-endpoint <url>', 'use an S3 API (moto, LocalStack) instead of the lake directory')
     .option('--bucket-prefix <prefix>', 'with --s3-endpoint: zone buckets are <prefix>-<zone>', 'sluice')
+    .option(
+      '--count-requests',
+      'count the object-store calls of the run by zone and print them (with --json: as storeCalls); see sluice cost',
+    )
     .addOption(new Option('--progress-seconds <n>', 'seconds between progress lines').default('1').hideHelp())
     .addOption(
       new Option(
@@ -279,5 +284,36 @@ function addDoctorCommand(program: Command, finish: Finish): void {
     .action(async (options) => {
       const { doctorCommand } = await import('./doctor.js');
       finish(await doctorCommand(options));
+    });
+}
+
+/** `sluice cost`: what a dataset's pipeline costs a month on AWS, at list prices, every assumption shown. */
+function addCostCommand(program: Command, finish: Finish): void {
+  program
+    .command('cost')
+    .description(
+      "estimate the monthly AWS cost of a dataset's pipeline at us-east-1 list prices: Lambda, Step Functions " +
+        '(Distributed Map child executions included), S3 requests and storage per zone, CodeBuild, KMS; ' +
+        'every assumption printed, and how the cost changes with the shard size',
+    )
+    .argument('<dataset>', 'dataset name (a contract in --datasets)')
+    .option('--rows <n>', "rows per batch (default: the lake's run records, else from --bytes)")
+    .option('--bytes <n>', "raw bytes per batch (default: the lake's run records, else 100 MB)")
+    .option('--files <n>', "objects per batch (default: 1 for s3-upload, else the lake's run records)")
+    .option('--runs-per-day <n>', "runs a day (default: from the contract's schedule, else 1)")
+    .option(
+      '--shard-mb <n>',
+      'shard size in MiB; a larger batch takes the sharded branch (default: format.shard_mb, 256)',
+    )
+    .option('--month <n>', 'the month of operation to cost: storage accumulates (default: 12)')
+    .option('--json', 'print the assumptions, per-run counts, monthly lines and shard table as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  sluice cost orders\n  sluice cost orders --bytes 10000000000 --runs-per-day 24\n' +
+        '  sluice cost orders --bytes 100000000000 --shard-mb 100 --json\n\nThe model, its prices and their sources: docs/cost.md\n',
+    )
+    .action(async (dataset: string, options) => {
+      const { costCommand } = await import('./cost.js');
+      finish(await costCommand(dataset, { ...program.opts(), ...options }));
     });
 }

@@ -6,6 +6,7 @@ import { FsObjectStore } from '../../lambdas/shared/fs-object-store.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import { type Interval, intervalAfter, parseSchedule } from '../../lambdas/shared/schedule.js';
 import type { ExecutionReport, HistoryEvent } from '../local/asl-runner.js';
+import { CountingObjectStore, STORE_CALLS, type StoreCallCounts } from '../local/counting-object-store.js';
 import { renderEvents, renderSteps, table } from '../local/history.js';
 import { coreFunctions, runInterval, runPartnerDrop, runSchedule, runUpload } from '../local/pipeline.js';
 import type { LocalVersioning } from '../local/version-step.js';
@@ -27,6 +28,8 @@ export interface RunCommandOptions extends LakeOptions {
   progressSeconds?: string | number;
   /** An upload's arrival time (ISO 8601), as the S3 event gives it; now by default. */
   receivedAt?: string;
+  /** Count the object-store calls of the run, by zone, and print them (what `sluice cost` models). */
+  countRequests?: boolean;
 }
 
 interface PipelineOutput {
@@ -59,7 +62,10 @@ interface PipelineOutput {
 
 export async function runCommand(dataset: string, options: RunCommandOptions): Promise<number> {
   const { contracts, contract } = contractsFor(dataset, options.datasets);
-  const { store, where, versioning } = await openLake(options);
+  const lake = await openLake(options);
+  const { where, versioning } = lake;
+  const counting = options.countRequests ? new CountingObjectStore(lake.store) : undefined;
+  const store = counting ?? lake.store;
   const err = process.stderr;
   const pulled = !['s3-upload', 'partner-drop'].includes(contract.source.type);
   let interval: Interval | undefined;
@@ -86,8 +92,8 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
     err.write(`sluice: running '${dataset}' on ${options.input} (lake: ${where})\n`);
   }
 
-  if (store instanceof FsObjectStore) {
-    const stale = await store.removeStaleTemps();
+  if (lake.store instanceof FsObjectStore) {
+    const stale = await lake.store.removeStaleTemps();
     if (stale.files.length > 0) {
       err.write(
         `sluice: removed ${stale.files.length} temporary file${stale.files.length === 1 ? '' : 's'} (${(stale.bytes / 1e6).toFixed(1)} MB) left in the lake by an interrupted run\n`,
@@ -114,7 +120,7 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
     return await runAndReport(
       dataset,
       options,
-      { store, contracts, versioning, contract, interval },
+      { store, contracts, versioning, contract, interval, counting },
       controller.signal,
     );
   } finally {
@@ -132,10 +138,11 @@ async function runAndReport(
     versioning: LocalVersioning;
     contract: Contract;
     interval: Interval | undefined;
+    counting: CountingObjectStore | undefined;
   },
   signal: AbortSignal,
 ): Promise<number> {
-  const { store, contracts, versioning, contract, interval } = lake;
+  const { store, contracts, versioning, contract, interval, counting } = lake;
   const err = process.stderr;
   const progressEveryMs = Number(options.progressSeconds ?? 1) * 1000;
   if (!(progressEveryMs >= 0)) {
@@ -177,11 +184,13 @@ async function runAndReport(
         : await runSchedule(common)
       : await runUpload({ ...common, inputFile: options.input!, clock: receivedAtClock(options.receivedAt) });
   const { report } = result;
+  // Taken before the summary, which reads the lake too: the calls of the run and nothing else.
+  const storeCalls = counting?.counts();
   const exitCode =
     report.status === 'SUCCEEDED' ? EXIT.ok : report.status === 'ABORTED' ? EXIT.interrupted : EXIT.failed;
 
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(storeCalls ? { ...report, storeCalls } : report, null, 2)}\n`);
     return exitCode;
   }
 
@@ -196,6 +205,7 @@ async function runAndReport(
       ? await streamIntervalStatus(store, contract, contract.source, interval, new Date())
       : undefined;
   out.push(...summary(report, store, { dataset, interval, next, stream }));
+  if (storeCalls) out.push(storeCallsTable(storeCalls), '');
   out.push(`History: sluice history ${report.name}${options.events ? '' : ' --events'}`);
   process.stdout.write(`${out.join('\n')}\n`);
   return exitCode;
@@ -367,4 +377,16 @@ function receivedAtClock(receivedAt: string | undefined): (() => Date) | undefin
     throw new ConfigurationError(`--received-at must be an ISO 8601 time, not '${receivedAt}'`);
   }
   return () => at;
+}
+
+/** The object-store calls of a run (`--count-requests`), a row per zone, a column per call. */
+function storeCallsTable(calls: StoreCallCounts): string {
+  const used = STORE_CALLS.filter((call) => Object.values(calls).some((byCall) => byCall[call]));
+  return [
+    'Object-store calls of this run, by zone (upload and the local history file included; sluice cost models them):',
+    table(
+      ['Zone', ...used],
+      Object.entries(calls).map(([zone, byCall]) => [zone, ...used.map((call) => String(byCall[call] ?? 0))]),
+    ),
+  ].join('\n');
 }

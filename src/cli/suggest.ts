@@ -16,11 +16,10 @@ import contractSchema from '../../datasets/contract.schema.json' with { type: 'j
 import { DEFAULT_MAX_RECORD_BYTES } from '../../lambdas/shared/contract.js';
 import { ConfigurationError, MalformedInput } from '../../lambdas/shared/errors.js';
 import { CsvReader, CsvSyntaxError, RecordTooLong } from '../../lambdas/validate/csv-reader.js';
+import { documentRecordLines } from '../../lambdas/validate/json-document-reader.js';
 import { JsonLinesReader, refuseJsonArray } from '../../lambdas/validate/jsonl-reader.js';
-import { documentLines } from '../../lambdas/validate/raw-batch.js';
 import { InvalidUtf8, StrictUtf8Decoder } from '../../lambdas/validate/utf8.js';
 import { ColumnProfile } from './column-profile.js';
-import { readUtf8 } from './validate.js';
 
 export interface SuggestOptions {
   name?: string;
@@ -146,7 +145,10 @@ async function* fileText(file: string): AsyncGenerator<string> {
 
 /** A JSON document's records as JSON Lines, as the validator reads `format: { type: json }`. */
 async function* documentText(file: string): AsyncGenerator<string> {
-  yield documentLines(readUtf8(file), file, undefined);
+  const bytes = createReadStream(file, { highWaterMark: 256 * 1024 });
+  for await (const lines of documentRecordLines(bytes, file, undefined, DEFAULT_MAX_RECORD_BYTES)) {
+    yield lines.toString('utf8');
+  }
 }
 
 /** A suggested contract (YAML), and what was chosen without being asked, to tell the user. */

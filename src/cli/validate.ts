@@ -3,14 +3,13 @@
  * the lake. Prints a per-expectation summary, writes GX-shaped JSON and HTML data docs on request,
  * and exits 1 when the batch would not be promoted.
  */
-import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, statSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { type Contract, isJsonDocuments, loadStandaloneContractFile } from '../../lambdas/shared/contract.js';
-import { MalformedInput } from '../../lambdas/shared/errors.js';
 import { RESULT_FORMAT_LEVELS, type ResultFormatLevel } from '../../lambdas/shared/result-format-levels.js';
 import { renderValidationHtml } from '../../lambdas/validate/data-docs.js';
 import { type ValidationOutcome, validateStream } from '../../lambdas/validate/engine.js';
-import { documentLines } from '../../lambdas/validate/raw-batch.js';
+import { documentRecordLines } from '../../lambdas/validate/json-document-reader.js';
 import { type ExpectationValidationResult, publishedResult } from '../../lambdas/validate/result-format.js';
 import { table } from '../local/history.js';
 
@@ -39,9 +38,14 @@ export async function validateCommand(
     const progress = size >= (options.progressFrom ?? PROGRESS_FROM) ? progressBar(size) : undefined;
     const outcome = await validateStream(
       isJsonDocuments(contract.format)
-        ? Readable.from([
-            Buffer.from(documentLines(readUtf8(file), file, contract.format.documents.records_path)),
-          ])
+        ? Readable.from(
+            documentRecordLines(
+              createReadStream(file, { highWaterMark: 256 * 1024 }),
+              file,
+              contract.format.documents.records_path,
+              contract.format.max_record_bytes,
+            ),
+          )
         : createReadStream(file, { highWaterMark: 256 * 1024 }),
       contract,
       // No rows are written here: the engine skips producing them.
@@ -69,18 +73,6 @@ export async function validateCommand(
   } catch (error) {
     process.stderr.write(`sluice: ${(error as Error).name}: ${(error as Error).message}\n`);
     return 2;
-  }
-}
-
-/** A whole file as text; bytes that are not UTF-8 are refused, as the engine refuses them in a stream. */
-export function readUtf8(file: string): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(file));
-  } catch (error) {
-    if (error instanceof TypeError) {
-      throw new MalformedInput(`${file}: not valid UTF-8; the contract reads utf-8`, { cause: error });
-    }
-    throw error;
   }
 }
 

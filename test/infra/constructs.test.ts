@@ -95,6 +95,7 @@ describe('Pipeline', () => {
       new Pipeline(stack, 'Pipeline', {
         functions: importedFunctions(stack),
         reportsBucket: Bucket.fromBucketName(stack, 'Reports', 'sluice-reports'),
+        datasets: ['orders'],
         definitionFile,
       });
     // Assess
@@ -144,6 +145,7 @@ describe('Pipeline', () => {
     new Pipeline(stack, 'Pipeline', {
       functions: importedFunctions(stack),
       reportsBucket: Bucket.fromBucketName(stack, 'Reports', 'sluice-reports'),
+      datasets: ['orders'],
       additionalSubstitutions: { VersionProjectName: 'sluice-version' },
     });
     // Assess

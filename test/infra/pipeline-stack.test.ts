@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { parse } from 'yaml';
 import { buildApp } from '../../infra/app.js';
 import type { PipelineStack } from '../../infra/stacks/pipeline-stack.js';
+import { FUNCTION_MEMORY_MB } from '../../lambdas/shared/function-sizes.js';
 
 // One stack for the whole file: building it bundles the four functions with esbuild.
 const FIXTURES = fileURLToPath(new URL('./fixtures/datasets', import.meta.url));
@@ -210,6 +211,16 @@ describe('functions', () => {
     }
   });
 
+  it('have the memory sizes sluice cost prices them at', () => {
+    // Act
+    const memoryOf = (fnId: keyof typeof FUNCTION_MEMORY_MB) =>
+      resourcesOf('AWS::Lambda::Function')[logicalId(stack.functions[fnId])]!.Properties.MemorySize;
+    // Assess
+    expect(
+      Object.fromEntries(Object.keys(FUNCTION_MEMORY_MB).map((id) => [id, memoryOf(id as never)])),
+    ).toEqual(FUNCTION_MEMORY_MB);
+  });
+
   it('each log to their own log group kept for one month', () => {
     // Prepare
     const groups = resourcesOf('AWS::Logs::LogGroup');
@@ -268,9 +279,8 @@ describe('functions', () => {
 
   it('let only ingest write to the raw bucket', () => {
     // Prepare
-    const rawObjects = {
-      'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.lake.rawBucket), 'Arn'] }, '/*']],
-    };
+    // Objects of the raw bucket, under any prefix.
+    const rawObjects = { 'Fn::GetAtt': [logicalId(stack.lake.rawBucket), 'Arn'] };
     const writesRaw = (fn: 'ingest' | 'validate' | 'promote' | 'recordRun') =>
       functionRolePolicy(fn).some(
         (s) =>

@@ -79,7 +79,7 @@ describe('functions of a deployment with same_source: replace and snapshot check
     // Act
     const reads = statementsOf('validate').filter(
       (s) =>
-        [s.Action].flat().includes('s3:GetObject*') &&
+        [s.Action].flat().includes('s3:GetObject') &&
         JSON.stringify(s.Resource).includes(JSON.stringify(curatedArn())),
     );
     // Assess

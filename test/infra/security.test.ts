@@ -119,22 +119,27 @@ const s3Grants = (role: { node: { defaultChild?: unknown } }) =>
     .filter((line) => line.startsWith('s3:'))
     .sort();
 
-/** What CDK's `bucket.grantRead` allows on a zone bucket of the lake. */
-const reads = (zone: string) =>
-  ['s3:GetBucket*', 's3:GetObject*', 's3:List*'].flatMap((action) => [
-    `${action} on <Lake${zone}Bucket.Arn>`,
-    `${action} on <Lake${zone}Bucket.Arn>/*`,
+/** The datasets of fixtures/every-source; shop-orders is read inside its database's VPC. */
+const DATASETS = ['acme-shipments', 'clicks', 'crm-contacts', 'orders', 'shop-api', 'shop-orders'];
+const NOT_IN_VPC = DATASETS.filter((name) => name !== 'shop-orders');
+/** The datasets whose contract asks for snapshot expectations and `same_source: replace`. */
+const ORDERS = ['orders'];
+const prefixesOf = (datasets: readonly string[]) => datasets.map((name) => `${name}/`);
+
+/**
+ * What reading the keys under `prefixes` of a zone bucket allows: s3:GetObject under each, and
+ * s3:ListBucket of those prefixes only.
+ */
+const readsUnder = (zone: string, prefixes: readonly string[]) => [
+  ...prefixes.map((prefix) => `s3:GetObject on <Lake${zone}Bucket.Arn>/${prefix}*`),
+  `s3:ListBucket on <Lake${zone}Bucket.Arn> when StringLike s3:prefix ${prefixes.map((p) => `${p}*`).join(',')}`,
+];
+/** What writing under `prefixes` of a zone bucket allows: putting objects (and aborting its own multipart uploads). */
+const putsUnder = (zone: string, prefixes: readonly string[]) =>
+  prefixes.flatMap((prefix) => [
+    `s3:AbortMultipartUpload on <Lake${zone}Bucket.Arn>/${prefix}*`,
+    `s3:PutObject on <Lake${zone}Bucket.Arn>/${prefix}*`,
   ]);
-/** What CDK's `bucket.grantPut` allows on a zone bucket of the lake: objects anywhere in it. */
-const puts = (zone: string) =>
-  [
-    's3:Abort*',
-    's3:PutObject',
-    's3:PutObjectLegalHold',
-    's3:PutObjectRetention',
-    's3:PutObjectTagging',
-    's3:PutObjectVersionTagging',
-  ].map((action) => `${action} on <Lake${zone}Bucket.Arn>/*`);
 
 describe('IAM wildcards', () => {
   it('allows no action "*" and no whole service ("s3:*"), outside the documented key policy exception', () => {
@@ -196,52 +201,84 @@ describe('IAM wildcards', () => {
 });
 
 describe('S3 access of each role, exactly', () => {
-  it('Ingest reads landing, raw and reports and writes raw and reports, nothing else', () => {
+  it("Ingest reads landing under the sources' landing prefixes, and reads and writes raw and reports under its datasets' prefixes", () => {
     expect(s3Grants(stack.functions.ingest.role!)).toEqual(
-      [...reads('Landing'), ...reads('Raw'), ...reads('Reports'), ...puts('Raw'), ...puts('Reports')].sort(),
+      [
+        ...readsUnder('Landing', ['landing/orders/', 'landing/partners/acme/']),
+        ...readsUnder('Raw', prefixesOf(NOT_IN_VPC)),
+        ...readsUnder('Reports', prefixesOf(NOT_IN_VPC)),
+        ...putsUnder('Raw', prefixesOf(NOT_IN_VPC)),
+        ...putsUnder('Reports', prefixesOf(NOT_IN_VPC)),
+      ].sort(),
     );
   });
 
-  it('the Ingest function of a database VPC has the same S3 access as Ingest', () => {
+  it("the Ingest function of a database VPC reads and writes raw and reports only under that database's datasets", () => {
     // Prepare
     const [network] = stack.functions.networkIngests;
     // Act
     const grants = s3Grants(network!.fn.role!);
     // Assess
-    expect(grants).toEqual(s3Grants(stack.functions.ingest.role!));
-  });
-
-  it('Validate reads raw (and curated, for snapshot expectations), reads back and writes validated, quarantine and reports', () => {
-    expect(s3Grants(stack.functions.validate.role!)).toEqual(
+    expect(network!.datasets).toEqual(['shop-orders']);
+    expect(grants).toEqual(
       [
-        ...reads('Raw'),
-        ...reads('Curated'),
-        ...reads('Validated'),
-        ...reads('Quarantine'),
-        ...reads('Reports'),
-        ...puts('Validated'),
-        ...puts('Quarantine'),
-        ...puts('Reports'),
+        ...readsUnder('Raw', ['shop-orders/']),
+        ...readsUnder('Reports', ['shop-orders/']),
+        ...putsUnder('Raw', ['shop-orders/']),
+        ...putsUnder('Reports', ['shop-orders/']),
       ].sort(),
     );
   });
 
-  it("Promote reads validated, curated and raw, writes curated, and deletes only under a replacing dataset's prefix", () => {
+  it('Validate reads raw and reports, curated for snapshot expectations, reads back and writes validated, quarantine and reports, under dataset prefixes', () => {
+    expect(s3Grants(stack.functions.validate.role!)).toEqual(
+      [
+        ...readsUnder('Raw', prefixesOf(DATASETS)),
+        ...readsUnder('Reports', prefixesOf(DATASETS)),
+        ...readsUnder('Curated', prefixesOf(ORDERS)),
+        ...readsUnder('Validated', prefixesOf(DATASETS)),
+        ...readsUnder('Quarantine', prefixesOf(DATASETS)),
+        ...putsUnder('Validated', prefixesOf(DATASETS)),
+        ...putsUnder('Quarantine', prefixesOf(DATASETS)),
+        ...putsUnder('Reports', prefixesOf(DATASETS)),
+      ].sort(),
+    );
+  });
+
+  it("Promote reads validated, writes curated, and reads curated and raw and deletes curated only under a replacing dataset's prefix", () => {
     expect(s3Grants(stack.functions.promote.role!)).toEqual(
       [
-        ...reads('Validated'),
-        ...reads('Curated'),
-        ...reads('Raw'),
-        ...puts('Curated'),
+        ...readsUnder('Validated', prefixesOf(DATASETS)),
+        ...readsUnder('Curated', prefixesOf(ORDERS)),
+        ...readsUnder('Raw', prefixesOf(ORDERS)),
+        ...putsUnder('Curated', prefixesOf(DATASETS)),
         's3:DeleteObject on <LakeCuratedBucket.Arn>/orders/*',
       ].sort(),
     );
   });
 
-  it('RecordRun reads and writes reports, nothing else', () => {
+  it("RecordRun reads and writes reports under the datasets' prefixes, nothing else", () => {
     expect(s3Grants(stack.functions.recordRun.role!)).toEqual(
-      [...reads('Reports'), ...puts('Reports')].sort(),
+      [...readsUnder('Reports', prefixesOf(DATASETS)), ...putsUnder('Reports', prefixesOf(DATASETS))].sort(),
     );
+  });
+
+  it('each function uses the lake key only to decrypt what it reads and to make data keys for what it writes', () => {
+    // Prepare
+    const key = `<${readableId(idOf(stack.lake.key))}.Arn>`;
+    for (const fn of stack.functions.all) {
+      // Act
+      const kms = roleStatements(resources, idOf(fn.role!))
+        .filter((s) => s.Effect === 'Allow')
+        .flatMap(grantLines)
+        .filter((line) => line.startsWith('kms:'))
+        .sort();
+      // Assess
+      expect({ fn: fn.node.path, kms }).toEqual({
+        fn: fn.node.path,
+        kms: [`kms:Decrypt on ${key}`, `kms:GenerateDataKey on ${key}`],
+      });
+    }
   });
 
   it("the Version build lists and reads the versioned datasets' prefixes and _dvc/ of curated, and writes only _dvc/", () => {
@@ -256,15 +293,15 @@ describe('S3 access of each role, exactly', () => {
     );
   });
 
-  it("the state machine reads only the shard lists and writes only the map runs' results in reports", () => {
+  it("the state machine reads only the datasets' shard lists and writes only their map runs' results, in reports", () => {
     expect(s3Grants(stack.pipeline.stateMachine.role)).toEqual(
-      [
-        's3:GetObject on <LakeReportsBucket.Arn>/*/runs/*/shards/shards.jsonl',
-        's3:AbortMultipartUpload on <LakeReportsBucket.Arn>/*/runs/*/shards/results/*',
-        's3:GetObject on <LakeReportsBucket.Arn>/*/runs/*/shards/results/*',
-        's3:ListMultipartUploadParts on <LakeReportsBucket.Arn>/*/runs/*/shards/results/*',
-        's3:PutObject on <LakeReportsBucket.Arn>/*/runs/*/shards/results/*',
-      ].sort(),
+      DATASETS.flatMap((dataset) => [
+        `s3:GetObject on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/shards.jsonl`,
+        `s3:AbortMultipartUpload on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/results/*`,
+        `s3:GetObject on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/results/*`,
+        `s3:ListMultipartUploadParts on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/results/*`,
+        `s3:PutObject on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/results/*`,
+      ]).sort(),
     );
   });
 

@@ -389,3 +389,64 @@ describe('the Version step failing after dvc push, before git push', () => {
     expect(tagMessages(join(lakeDir, 'datasets.git'))).toEqual(tagMessages(join(cleanLake, 'datasets.git')));
   });
 });
+
+describe('a second execution of the same input that fails after the first succeeded', () => {
+  it('leaves the run SUCCEEDED in its record and in sluice runs, and lists the failed attempt', async () => {
+    // Prepare: the second execution ingests first, then waits at ValidateBatch until the first has
+    // succeeded, and fails at PromoteToCurated
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-faults-late-'));
+    const input = inputFile(dir);
+    const lakeDir = join(dir, 'lake');
+    let ingested = () => {};
+    let finished = () => {};
+    const secondIngested = new Promise<void>((resolve) => {
+      ingested = resolve;
+    });
+    const firstFinished = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    const second = runOrders({
+      lakeDir,
+      datasets: plain,
+      input,
+      wrapFunctions: (functions) => ({
+        ...functions,
+        validate: async (payload) => {
+          ingested();
+          await firstFinished;
+          return functions.validate(payload);
+        },
+        promote: async () => {
+          throw new InjectedFault('promote failed on purpose');
+        },
+      }),
+    });
+    // Act
+    await Promise.race([secondIngested, second]);
+    const first = await runOrders({ lakeDir, datasets: plain, input });
+    finished();
+    const late = await second;
+    const records = await runRecordsOf(first.store);
+    const listed = await runSluice(['--lake', lakeDir, 'runs', 'orders', '--json']);
+    const table = await runSluice(['--lake', lakeDir, 'runs', 'orders']);
+    // Assess
+    expect([first.report.status, late.report.status]).toEqual(['SUCCEEDED', 'FAILED']);
+    const succeeded = expect.objectContaining({
+      runId: first.runId,
+      status: 'SUCCEEDED',
+      executionId: first.report.executionArn,
+      attempts: [
+        expect.objectContaining({
+          status: 'FAILED',
+          executionId: late.report.executionArn,
+          error: expect.objectContaining({ name: 'InjectedFault' }),
+        }),
+      ],
+    });
+    expect(records).toEqual([succeeded]);
+    expect(JSON.parse(listed.stdout)).toEqual([succeeded]);
+    expect(table.stdout).toMatch(new RegExp(`${first.runId}\\s.*SUCCEEDED`));
+    const attempts = await first.store.list('reports', `orders/runs/${first.runId}/attempts/`);
+    expect(attempts).toHaveLength(2);
+  });
+});

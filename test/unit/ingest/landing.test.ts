@@ -95,6 +95,29 @@ describe('recordLanding', () => {
     });
     expect([...store.objects.keys()].filter((k) => k.startsWith('raw/'))).toEqual([]);
   });
+
+  it('leaves a run SUCCEEDED when another execution of it claims it RUNNING after it succeeded', async () => {
+    // Prepare: the claiming execution read the record while it was still RUNNING
+    const store = new MemoryStore();
+    const running: RunRecord = { dataset: 'orders', runId: 'r1', dt: '2026-11-25', status: 'RUNNING' };
+    const succeeded: RunRecord = {
+      ...running,
+      status: 'SUCCEEDED',
+      executionId: 'e1',
+      finishedAt: '2026-11-25T10:00:09Z',
+    };
+    await store.put('reports', runRecordKey('orders', 'r1'), JSON.stringify(succeeded));
+    // Act
+    await recordLanding(store, {
+      dataset: 'orders',
+      input: { ...input, executionId: 'e2', startedAt: '2026-11-25T10:00:01Z' },
+      output,
+      manifest: { runId: 'r1' },
+      previous: running,
+    });
+    // Assess
+    expect(await readRunRecord(store, 'orders', 'r1')).toEqual(succeeded);
+  });
 });
 
 describe('writeRawOnce', () => {

@@ -1,8 +1,28 @@
 import { describe, expect, it } from '@jest/globals';
 import { describeError, recordRun } from '../../../lambdas/record-run/core.js';
+import { InternalError } from '../../../lambdas/shared/errors.js';
 import { runRecordKey } from '../../../lambdas/shared/keys.js';
-import { writeTriggerRun } from '../../../lambdas/shared/run-record.js';
+import { type RunRecord, readRunRecord, writeTriggerRun } from '../../../lambdas/shared/run-record.js';
+import { interleaveOnce } from '../../support/interleave.js';
 import { MemoryStore } from '../../support/memory-store.js';
+
+const ingest = { runId: 'r1', dt: '2026-11-25', rawKey: 'k', manifestKey: 'm', sha256: 's', size: 1 };
+
+/** The input of one execution's record step for run r1 of orders. */
+function attempt(execution: string, status: 'SUCCEEDED' | 'FAILED', startedAt: string) {
+  return {
+    status,
+    executionId: `arn:aws:states:us-east-1:000000000000:execution:sluice:${execution}`,
+    startedAt,
+    state: {
+      dataset: 'orders',
+      ingest,
+      ...(status === 'FAILED'
+        ? { error: { Error: 'VersioningFailed', Cause: 'git push: remote hung up' } }
+        : { promotion: { curatedKey: 'orders/part-r1.jsonl', size: 10 } }),
+    },
+  };
+}
 
 describe('record-run', () => {
   it('reads the message out of a Lambda error cause as Step Functions passes it', () => {
@@ -100,5 +120,113 @@ describe('record-run', () => {
     expect(saved.status).toBe('SUCCEEDED');
     expect(saved.error).toBeUndefined();
     expect(await store.list('reports', 'orders/runs/r1/attempts/')).toHaveLength(1);
+  });
+
+  it('keeps a SUCCEEDED run SUCCEEDED when a later attempt of the same run fails, and lists that attempt', async () => {
+    // Prepare: a record as written before attempts were kept (no attempts field)
+    const store = new MemoryStore();
+    const succeeded: RunRecord = {
+      dataset: 'orders',
+      runId: 'r1',
+      dt: '2026-11-25',
+      status: 'SUCCEEDED',
+      executionId: 'first',
+      startedAt: '2026-11-25T10:00:00.000Z',
+      finishedAt: '2026-11-25T10:00:05.000Z',
+      promotion: { curatedKey: 'orders/part-r1.jsonl', size: 10 },
+    };
+    await store.put('reports', runRecordKey('orders', 'r1'), JSON.stringify(succeeded));
+    const late = attempt('second', 'FAILED', '2026-11-25T10:00:01.000Z');
+    // Act
+    await recordRun(late, { store, clock: () => new Date('2026-11-25T10:00:09.000Z') });
+    // Assess
+    expect(await readRunRecord(store, 'orders', 'r1')).toEqual({
+      ...succeeded,
+      attempts: [
+        {
+          status: 'FAILED',
+          executionId: late.executionId,
+          startedAt: '2026-11-25T10:00:01.000Z',
+          finishedAt: '2026-11-25T10:00:09.000Z',
+          error: { name: 'VersioningFailed', message: 'git push: remote hung up' },
+        },
+      ],
+    });
+    const own = JSON.parse(
+      await store.readText('reports', 'orders/runs/r1/attempts/2026-11-25T10-00-01-000Z.json'),
+    );
+    expect(own).toMatchObject({ status: 'FAILED', executionId: late.executionId });
+  });
+
+  it('turns a FAILED run SUCCEEDED when a later attempt succeeds, and keeps the failure among its attempts', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    const clock = () => new Date('2026-11-25T10:00:05.000Z');
+    await recordRun(attempt('first', 'FAILED', '2026-11-25T10:00:00.000Z'), { store, clock });
+    // Act
+    await recordRun(attempt('second', 'SUCCEEDED', '2026-11-25T11:00:00.000Z'), { store, clock });
+    // Assess
+    const saved = await readRunRecord(store, 'orders', 'r1');
+    expect(saved).toMatchObject({ status: 'SUCCEEDED', executionId: expect.stringMatching(/:second$/) });
+    expect(saved?.error).toBeUndefined();
+    expect(saved?.attempts).toEqual([
+      expect.objectContaining({
+        status: 'FAILED',
+        executionId: expect.stringMatching(/:first$/),
+        error: expect.objectContaining({ name: 'VersioningFailed' }),
+      }),
+    ]);
+  });
+
+  it('lists an attempt once when its record step is retried after it wrote', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    await recordRun(attempt('first', 'SUCCEEDED', '2026-11-25T10:00:00.000Z'), { store });
+    const late = attempt('second', 'FAILED', '2026-11-25T10:00:01.000Z');
+    await recordRun(late, { store });
+    // Act
+    await recordRun(late, { store });
+    // Assess
+    const saved = await readRunRecord(store, 'orders', 'r1');
+    expect(saved?.status).toBe('SUCCEEDED');
+    expect(saved?.attempts?.map((a) => a.executionId)).toEqual([late.executionId]);
+  });
+
+  it.each([
+    ['a success, while a failure of the same run is written', 'SUCCEEDED', 'FAILED'],
+    ['a failure, while a success of the same run is written', 'FAILED', 'SUCCEEDED'],
+  ] as const)(
+    'keeps both updates when recording %s: the first write loses its compare-and-swap and is made again',
+    async (_, first, second) => {
+      // Prepare
+      const store = new MemoryStore();
+      const a = attempt('a', first, '2026-11-25T10:00:00.000Z');
+      const b = attempt('b', second, '2026-11-25T10:00:00.500Z');
+      const writes = interleaveOnce(store, runRecordKey('orders', 'r1'), () => recordRun(b, { store }));
+      // Act
+      await recordRun(a, { store });
+      // Assess: b wrote first; a lost its compare-and-swap once, then wrote on top of b
+      expect(writes.outcomes).toEqual([true, false, true]);
+      const saved = await readRunRecord(store, 'orders', 'r1');
+      const [winner, other] = first === 'SUCCEEDED' ? [a, b] : [b, a];
+      expect(saved).toMatchObject({ status: 'SUCCEEDED', executionId: winner.executionId });
+      expect(saved?.attempts).toEqual([
+        expect.objectContaining({ status: 'FAILED', executionId: other.executionId }),
+      ]);
+      expect(await store.list('reports', 'orders/runs/r1/attempts/')).toHaveLength(2);
+    },
+  );
+
+  it('fails with InternalError, not a retried error, when the store refuses every conditional write', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    store.putIfMatch = async () => false;
+    // Act
+    const recording = recordRun(attempt('a', 'SUCCEEDED', '2026-11-25T10:00:00.000Z'), { store });
+    // Assess
+    await expect(recording).rejects.toThrow(InternalError);
+    await expect(recording).rejects.toThrow(
+      /orders\/runs\/r1\.json was changed by another writer on each of 50/,
+    );
   });
 });

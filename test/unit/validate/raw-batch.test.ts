@@ -68,6 +68,23 @@ describe('a raw batch of several objects, as the validator reads it', () => {
     expect((error as Error).message).toMatch(/mem:\/\/raw\/p1: expected an array of records at 'data'/);
   });
 
+  it('reads each JSON page as a stream, naming the page and line of a record over the limit', async () => {
+    // Prepare: the second page's second record, on its line 3, is 2 KiB
+    const long = `{"id":2,"s":"${'x'.repeat(2048)}"}`;
+    const pages = { p1: '{"data":[{"id":1}]}', p2: `{"data":[\n{"id":1},\n${long}]}` };
+    // Act
+    const error = await batch(
+      pages,
+      'format: { type: json, records_path: data, max_record_bytes: 1024 }',
+      httpSource,
+    ).catch((e: unknown) => e as Error);
+    // Assess
+    expect(error).toBeInstanceOf(MalformedInput);
+    expect((error as Error).message).toMatch(
+      /^mem:\/\/raw\/p2: line 3: the record starting on this line is already \d+ bytes long, over the limit of 1024 bytes/,
+    );
+  });
+
   it('names the CSV file and its own line for every line of the joined stream', async () => {
     // Prepare: b has CRLF and an empty line, c only its header, and a ends without a line break
     const objects = {
