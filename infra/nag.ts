@@ -165,25 +165,32 @@ export function acknowledgeMapRunPolicy(
   acknowledgeFindings(
     policy,
     'AwsSolutions-IAM5',
-    grants.objects.map((pattern) => bucketObjectsFinding(grants.reportsBucket, pattern)),
+    grants.objects.map(
+      (pattern) => `Resource::${arnInFindings(stack, grants.reportsBucket.bucketArn)}/${pattern}`,
+    ),
     'The Distributed Map\'s item reader gets each run\'s shard list (s3:GetObject on "<reports>/<dataset>/runs/*/shards/shards.jsonl") and its result writer writes each map run\'s results (s3:PutObject, s3:GetObject and the multipart actions on "<reports>/<dataset>/runs/*/shards/results/*"), for each dataset of the stack: the run id is only known at run time.',
   );
 }
 
-/** How cdk-nag shows an ARN built with Stack.formatArn: pseudo parameters as <AWS::Name>, attributes as <Id.Attribute>. */
+/** How cdk-nag shows an ARN: pseudo parameters and references as <Name>, attributes as <Id.Attribute>. */
 function arnInFindings(stack: Stack, arn: string): string {
-  const resolved: unknown = stack.resolve(arn);
-  if (typeof resolved === 'string') return resolved;
-  const [, parts] = (resolved as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-  return parts
-    .map((part) => {
-      if (typeof part === 'string') return part;
-      const ref = (part as { Ref?: string }).Ref;
-      if (ref !== undefined) return ref.startsWith('AWS::') ? `<${ref}>` : `<${ref}>`;
-      const [id, attribute] = (part as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
-      return `<${id}.${attribute}>`;
-    })
-    .join('');
+  const shown = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const {
+      Ref: ref,
+      'Fn::GetAtt': getAtt,
+      'Fn::Join': join,
+    } = value as {
+      Ref?: string;
+      'Fn::GetAtt'?: [string, string];
+      'Fn::Join'?: [string, unknown[]];
+    };
+    if (ref !== undefined) return `<${ref}>`;
+    if (getAtt !== undefined) return `<${getAtt[0]}.${getAtt[1]}>`;
+    if (join !== undefined) return join[1].map(shown).join(join[0]);
+    throw new Error(`cannot name ${JSON.stringify(value)} as cdk-nag does`);
+  };
+  return shown(stack.resolve(arn));
 }
 
 /** The Version build role: the curated snapshots, DVC's remote, the lake key, its logs and the git token. */

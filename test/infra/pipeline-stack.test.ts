@@ -46,6 +46,12 @@ const rolePolicy = (role: { node: { defaultChild?: unknown } }): Statement[] => 
 const functionRolePolicy = (fnId: 'ingest' | 'validate' | 'promote' | 'recordRun'): Statement[] =>
   rolePolicy(stack.functions[fnId].role!);
 const stateMachineRolePolicy = () => rolePolicy(stack.pipeline.stateMachine.role);
+/** The state machine's policy for its Distributed Map, a policy of its own attached to its role. */
+const mapRunStatements = (): Statement[] => {
+  const policy = resourcesOf('AWS::IAM::Policy')[logicalId(stack.pipeline.mapRunPolicy)]!;
+  expect(policy.Properties.Roles).toEqual([{ Ref: logicalId(stack.pipeline.stateMachine.role) }]);
+  return (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+};
 const versionRolePolicy = () => rolePolicy(stack.versioning.project.role!);
 
 beforeAll(() => {
@@ -395,6 +401,109 @@ describe('state machine', () => {
             ],
           ],
         },
+      },
+    ]);
+  });
+
+  it('validates a large batch in a Distributed Map of standard child executions over the shard list, failing on any failed shard', () => {
+    // Prepare
+    const [machine] = Object.values(resourcesOf('AWS::StepFunctions::StateMachine'));
+    // Act
+    const { States } = JSON.parse(machine!.Properties.DefinitionString as string) as {
+      States: Record<string, Record<string, unknown>>;
+    };
+    // Assess
+    expect(States.ValidateShards).toMatchObject({
+      Type: 'Map',
+      Label: 'ValidateShards',
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+        StartAt: 'ValidateShard',
+      },
+      ItemReader: {
+        Resource: 'arn:aws:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSONL' },
+        // An ASL placeholder, not a JavaScript template.
+        Parameters: { Bucket: ['$', '{ReportsBucketName}'].join(''), 'Key.$': '$.shards.key' },
+      },
+      ResultWriter: {
+        Resource: 'arn:aws:states:::s3:putObject',
+        Parameters: { Bucket: ['$', '{ReportsBucketName}'].join(''), 'Prefix.$': '$.shards.resultsPrefix' },
+      },
+      MaxConcurrencyPath: '$.shards.maxConcurrency',
+      ToleratedFailurePercentage: 0,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailedRun' }],
+      Next: 'MergeResults',
+    });
+    expect(States.ValidateShards).not.toHaveProperty('ItemBatcher');
+  });
+
+  it('keeps a batch within its shard size on the one ValidateBatch invocation', () => {
+    // Prepare
+    const [machine] = Object.values(resourcesOf('AWS::StepFunctions::StateMachine'));
+    // Act
+    const { States } = JSON.parse(machine!.Properties.DefinitionString as string) as {
+      States: Record<string, Record<string, unknown>>;
+    };
+    // Assess
+    expect(States.IsAlreadyProcessed).toMatchObject({ Default: 'IsLargeBatch' });
+    expect(States.IsLargeBatch).toEqual({
+      Type: 'Choice',
+      Comment: expect.any(String),
+      Choices: [{ Variable: '$.ingest.shard', BooleanEquals: true, Next: 'PlanShards' }],
+      Default: 'ValidateBatch',
+    });
+    expect(States.MergeResults).toMatchObject({
+      ResultSelector: States.ValidateBatch!.ResultSelector,
+      ResultPath: '$.validation',
+      Next: 'Decide',
+    });
+  });
+
+  it('may start executions of itself, and describe and stop only the child executions of ValidateShards', () => {
+    // Prepare
+    const machineId = logicalId(stack.pipeline.stateMachine);
+    // Act
+    const statements = mapRunStatements().filter((s) =>
+      actionsOf(s).some((action) => action.startsWith('states:')),
+    );
+    // Assess
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: machineId } },
+      {
+        Effect: 'Allow',
+        Action: ['states:DescribeExecution', 'states:StopExecution'],
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':states:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':execution:',
+              { 'Fn::GetAtt': [machineId, 'Name'] },
+              '/ValidateShards:*',
+            ],
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('uses the lake key for the map runs only to decrypt the shard lists and to write the results', () => {
+    // Act
+    const statements = mapRunStatements().filter((s) =>
+      actionsOf(s).some((action) => action.startsWith('kms:')),
+    );
+    // Assess
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: { 'Fn::GetAtt': [logicalId(stack.lake.key), 'Arn'] },
       },
     ]);
   });
