@@ -206,9 +206,9 @@ function valueAt(facts: unknown, path: string, state: string): unknown {
 }
 
 /** The state data that sends an execution down the path of a batch that is validated and promoted. */
-export function successFacts(dvc: boolean): unknown {
+export function successFacts(dvc: boolean, sharded = false): unknown {
   return {
-    ingest: { alreadyProcessed: false, waiting: false, empty: false },
+    ingest: { alreadyProcessed: false, waiting: false, empty: false, shard: sharded },
     validation: { promote: true },
     promotion: { version: dvc },
   };
@@ -239,7 +239,7 @@ export function shardsOf(bytes: number, shardMb: number): number {
 export function runCounts(inputs: CostInputs, definition: AslDefinition, priorRuns = 0): RunCounts {
   const shards = shardsOf(inputs.bytes, inputs.shardMb);
   const sharded = shards > 1;
-  const parentPath = executionPath(definition, successFacts(inputs.dvc));
+  const parentPath = executionPath(definition, successFacts(inputs.dvc, sharded));
   const path = sharded ? withShardedBranch(parentPath, definition) : parentPath;
   const transitions = path.length + (sharded ? shards * CHILD_EXECUTION_TRANSITIONS : 0);
 

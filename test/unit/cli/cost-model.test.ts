@@ -44,13 +44,14 @@ function inputs(overrides: Partial<CostInputs> = {}): CostInputs {
 }
 
 describe('the success path through the state machine', () => {
-  it('enters nine states for a batch that is validated, promoted and versioned', () => {
+  it('enters ten states for a batch that is validated, promoted and versioned', () => {
     // Act
     const path = executionPath(ASL, successFacts(true));
     // Assess
     expect(path).toEqual([
       'Ingest',
       'IsAlreadyProcessed',
+      'IsLargeBatch',
       'ValidateBatch',
       'Decide',
       'PromoteToCurated',
@@ -66,7 +67,7 @@ describe('the success path through the state machine', () => {
     const path = executionPath(ASL, successFacts(false));
     // Assess
     expect(path).not.toContain('VersionWithDvc');
-    expect(path).toHaveLength(8);
+    expect(path).toHaveLength(9);
   });
 
   it('refuses a Choice it cannot decide rather than guessing a branch', () => {
@@ -94,6 +95,7 @@ describe('counts of one run', () => {
     expect(counts.path).toEqual([
       'Ingest',
       'IsAlreadyProcessed',
+      'IsLargeBatch',
       'PlanShards',
       'ValidateShards',
       'MergeResults',
@@ -104,7 +106,7 @@ describe('counts of one run', () => {
       'RecordRun',
       'Succeeded',
     ]);
-    expect(counts.transitions).toBe(11 + 10 * CHILD_EXECUTION_TRANSITIONS);
+    expect(counts.transitions).toBe(12 + 10 * CHILD_EXECUTION_TRANSITIONS);
     expect(counts.lambda.map((i) => i.step)).toEqual([
       'ingest',
       'planShards',
@@ -223,8 +225,8 @@ describe('a month of runs', () => {
     const transitions = month.lines.find((l) => l.item === 'state transitions')!;
     // Assess
     expect(month.runsPerMonth).toBeCloseTo(730, 10);
-    expect(transitions.quantity).toBeCloseTo(9 * 730, 6);
-    expect(transitions.usd).toBeCloseTo((9 * 730 * 0.025) / 1000, 10);
+    expect(transitions.quantity).toBeCloseTo(10 * 730, 6);
+    expect(transitions.usd).toBeCloseTo((10 * 730 * 0.025) / 1000, 10);
   });
 
   it('sums its lines into the total', () => {
@@ -297,9 +299,9 @@ describe('the shard table', () => {
     const rows = shardTable(batch, ASL, [64, 256, 1024]);
     // Assess
     expect(rows.map((r) => [r.shardMb, r.shards, r.transitions, r.lambdaInvocations])).toEqual([
-      [64, 160, 11 + 160 * 2, 160 + 5],
-      [256, 40, 11 + 40 * 2, 40 + 5],
-      [1024, 10, 11 + 10 * 2, 10 + 5],
+      [64, 160, 12 + 160 * 2, 160 + 5],
+      [256, 40, 12 + 40 * 2, 40 + 5],
+      [1024, 10, 12 + 10 * 2, 10 + 5],
     ]);
   });
 
