@@ -58,9 +58,9 @@ export interface ShardPlan {
   readonly fallbacks: number;
 }
 
-/** The target shard size in bytes: format.shard_mb MiB, 256 MiB when the contract does not say. */
+/** The target shard size in whole bytes: format.shard_mb MiB (a fraction allowed), 256 MiB when the contract does not say. */
 export function shardTargetBytes(format: FormatConfig): number {
-  return (format.shard_mb ?? DEFAULT_SHARD_MB) * 1024 * 1024;
+  return Math.floor((format.shard_mb ?? DEFAULT_SHARD_MB) * 1024 * 1024);
 }
 
 /** How many cuts are searched at once (ranged reads in flight). */

@@ -5,6 +5,7 @@ import { ConfigurationError } from '../../lambdas/shared/errors.js';
 import { FsObjectStore } from '../../lambdas/shared/fs-object-store.js';
 import { type ObjectStore, ZONES } from '../../lambdas/shared/object-store.js';
 import { type LakeBuckets, S3ObjectStore } from '../../lambdas/shared/s3-object-store.js';
+import type { LakeSpec } from '../local/pipeline-threads.js';
 import type { LocalVersioning } from '../local/version-step.js';
 
 const projectRoot = join(import.meta.dirname, '..', '..');
@@ -20,6 +21,8 @@ export interface LocalLake {
   where: string;
   /** The Version step's git repository and DVC remote for this lake. */
   versioning: LocalVersioning;
+  /** The lake as a worker thread opens it again (the shards of a large batch). */
+  spec: LakeSpec;
 }
 
 /**
@@ -43,6 +46,7 @@ export async function openLake(options: LakeOptions): Promise<LocalLake> {
     const shown = relative(process.cwd(), root);
     return {
       store: new FsObjectStore(root),
+      spec: { type: 'directory', root },
       where: shown && !shown.startsWith('..') ? shown : root,
       versioning: {
         gitRemote,
@@ -54,10 +58,11 @@ export async function openLake(options: LakeOptions): Promise<LocalLake> {
       },
     };
   }
+  const region = process.env.AWS_REGION ?? 'us-east-1';
   const s3 = new S3Client({
     endpoint: options.s3Endpoint,
     forcePathStyle: true,
-    region: process.env.AWS_REGION ?? 'us-east-1',
+    region,
     credentials: {
       accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'sluice-local',
       secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'sluice-local',
@@ -67,6 +72,7 @@ export async function openLake(options: LakeOptions): Promise<LocalLake> {
   await ensureBuckets(s3, buckets);
   return {
     store: new S3ObjectStore(s3, buckets),
+    spec: { type: 's3', endpoint: options.s3Endpoint, region, buckets },
     where: `${options.s3Endpoint} (buckets ${options.bucketPrefix}-*)`,
     versioning: {
       gitRemote,

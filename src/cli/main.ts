@@ -81,6 +81,10 @@ function addRunCommand(program: Command, finish: Finish): void {
       '--count-requests',
       'count the object-store calls of the run by zone and print them (with --json: as storeCalls); see sluice cost',
     )
+    .option(
+      '--workers <n>',
+      "shards of a batch larger than its contract's format.shard_mb validated at once, each in a worker thread (default: the number of cores)",
+    )
     .addOption(new Option('--progress-seconds <n>', 'seconds between progress lines').default('1').hideHelp())
     .addOption(
       new Option(

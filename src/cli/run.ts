@@ -9,6 +9,7 @@ import type { ExecutionReport, HistoryEvent } from '../local/asl-runner.js';
 import { CountingObjectStore, STORE_CALLS, type StoreCallCounts } from '../local/counting-object-store.js';
 import { renderEvents, renderSteps, table } from '../local/history.js';
 import { coreFunctions, runInterval, runPartnerDrop, runSchedule, runUpload } from '../local/pipeline.js';
+import { type LakeSpec, pipelineThreads } from '../local/pipeline-threads.js';
 import type { LocalVersioning } from '../local/version-step.js';
 import { contractsFor } from './contracts.js';
 import { intervalToRun } from './deployed.js';
@@ -30,6 +31,8 @@ export interface RunCommandOptions extends LakeOptions {
   receivedAt?: string;
   /** Count the object-store calls of the run, by zone, and print them (what `sluice cost` models). */
   countRequests?: boolean;
+  /** Shards of a large batch validated at once, each in a worker thread; the number of cores by default. */
+  workers?: string | number;
 }
 
 interface PipelineOutput {
@@ -58,6 +61,16 @@ interface PipelineOutput {
   promotion?: { curatedKey: string };
   version?: { exported?: Array<{ Name: string; Value: string }> };
   record?: { recordKey: string };
+}
+
+/** --workers: a whole number of at least 1; undefined (the number of cores) when not given. */
+function workersOf(value: string | number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const workers = Number(value);
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new ConfigurationError(`--workers must be a whole number of at least 1, not '${value}'`);
+  }
+  return workers;
 }
 
 export async function runCommand(dataset: string, options: RunCommandOptions): Promise<number> {
@@ -120,7 +133,7 @@ export async function runCommand(dataset: string, options: RunCommandOptions): P
     return await runAndReport(
       dataset,
       options,
-      { store, contracts, versioning, contract, interval, counting },
+      { store, contracts, versioning, contract, interval, counting, spec: lake.spec },
       controller.signal,
     );
   } finally {
@@ -139,10 +152,12 @@ async function runAndReport(
     contract: Contract;
     interval: Interval | undefined;
     counting: CountingObjectStore | undefined;
+    spec: LakeSpec;
   },
   signal: AbortSignal,
 ): Promise<number> {
   const { store, contracts, versioning, contract, interval, counting } = lake;
+  const workers = workersOf(options.workers);
   const err = process.stderr;
   const progressEveryMs = Number(options.progressSeconds ?? 1) * 1000;
   if (!(progressEveryMs >= 0)) {
@@ -157,6 +172,10 @@ async function runAndReport(
     contracts,
     versioning,
     signal,
+    workers,
+    // Shards run in worker threads, on every core; counted calls must be made through this
+    // thread's store, so a counted run validates its shards here.
+    ...(counting ? {} : { threads: pipelineThreads(lake.spec, contracts) }),
     onWait: (message: string) => err.write(`    … ${message}\n`),
     functions: coreFunctions({
       store,

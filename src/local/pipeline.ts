@@ -13,14 +13,16 @@ import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import type { ProgressListener } from '../../lambdas/shared/progress.js';
 import { readRunRecord } from '../../lambdas/shared/run-record.js';
 import type { Interval } from '../../lambdas/shared/schedule.js';
-import { type ValidateInput, validateBatch } from '../../lambdas/validate/core.js';
+import { type ValidateEvent, validateAction } from '../../lambdas/validate/actions.js';
 import {
   type ExecutionReport,
   type HistoryEvent,
   type LocalFunction,
+  lakeStorage,
   loadDefinition,
   localFunctionArn,
   runExecution,
+  type ThreadedChildren,
 } from './asl-runner.js';
 import { type LocalVersioning, localVersionTask } from './version-step.js';
 
@@ -41,6 +43,23 @@ export type FunctionId = (typeof PIPELINE_FUNCTIONS)[keyof typeof PIPELINE_FUNCT
 const LOCAL_VERSION_PROJECT = 'sluice-version';
 
 /**
+ * The reports bucket of the Distributed Map's ItemReader and ResultWriter: locally a bucket is
+ * named by its zone (lakeStorage).
+ */
+const LOCAL_REPORTS_BUCKET = 'reports';
+
+/** How a run executes the Distributed Map ValidateShards. */
+export interface MapRunOptions {
+  /** Child executions (shards) run at once; by default the number of cores. */
+  workers?: number;
+  /**
+   * Runs the shards in worker threads, each building the pipeline's functions from this module
+   * (see pipeline-threads.ts); without it, they run in this thread.
+   */
+  threads?: ThreadedChildren;
+}
+
+/**
  * The pipeline's functions as their cores, with the lake and contracts passed in as ports. The
  * ports are checked against each core's own ports type, so a listener of the wrong shape does not
  * compile; a payload is what the state machine passes, as each core declares it.
@@ -53,7 +72,7 @@ export function coreFunctions(ports: {
 }): Record<FunctionId, LocalFunction> {
   return {
     ingest: (payload) => ingest(payload as IngestInput, ports),
-    validate: (payload) => validateBatch(payload as ValidateInput, ports),
+    validate: (payload) => validateAction(payload as ValidateEvent, ports),
     promote: (payload) => promote(payload as PromoteInput, ports),
     'record-run': (payload) => recordRun(payload as RecordRunInput, ports),
   };
@@ -86,7 +105,7 @@ export async function handlerFunctions(): Promise<Record<FunctionId, LocalFuncti
   };
 }
 
-export interface UploadRunOptions {
+export interface UploadRunOptions extends MapRunOptions {
   dataset: string;
   inputFile: string;
   store: ObjectStore;
@@ -235,7 +254,7 @@ export async function runSchedule(options: ScheduleRunOptions): Promise<UploadRu
   return { landingKey: '', report, historyKey: await saveReport(options.store, contract.name, report) };
 }
 
-export interface IntervalRunOptions {
+export interface IntervalRunOptions extends MapRunOptions {
   dataset: string;
   interval: Interval;
   contracts: ReadonlyMap<string, Contract>;
@@ -282,24 +301,27 @@ async function saveReport(store: ObjectStore, dataset: string, report: Execution
   return historyKey;
 }
 
-export async function runPipeline(options: {
-  input: unknown;
-  name: string;
-  functions: Record<FunctionId, LocalFunction>;
-  retryIntervalMs?: number;
-  onEvent?: (event: HistoryEvent) => void;
-  versioning?: LocalVersioning;
-  /** Stops the run (Ctrl-C): the execution is ABORTED and, with `store`, so is its run record. */
-  signal?: AbortSignal;
-  /** Told when the Version step waits for another run's lock, or takes over a stale one. */
-  onWait?: (message: string) => void;
-  store?: ObjectStore;
-}): Promise<ExecutionReport> {
+export async function runPipeline(
+  options: MapRunOptions & {
+    input: unknown;
+    name: string;
+    functions: Record<FunctionId, LocalFunction>;
+    retryIntervalMs?: number;
+    onEvent?: (event: HistoryEvent) => void;
+    versioning?: LocalVersioning;
+    /** Stops the run (Ctrl-C): the execution is ABORTED and, with `store`, so is its run record. */
+    signal?: AbortSignal;
+    /** Told when the Version step waits for another run's lock, or takes over a stale one. */
+    onWait?: (message: string) => void;
+    store?: ObjectStore;
+  },
+): Promise<ExecutionReport> {
   const substitutions: Record<string, string> = {
     ...Object.fromEntries(
       Object.entries(PIPELINE_FUNCTIONS).map(([placeholder, id]) => [placeholder, localFunctionArn(id)]),
     ),
     VersionProjectName: LOCAL_VERSION_PROJECT,
+    ReportsBucketName: LOCAL_REPORTS_BUCKET,
   };
   const versioning = options.versioning;
   const version = versioning
@@ -328,6 +350,9 @@ export async function runPipeline(options: {
     retryIntervalMs: options.retryIntervalMs,
     onEvent: options.onEvent,
     signal: options.signal,
+    ...(options.store ? { storage: lakeStorage(options.store) } : {}),
+    ...(options.workers !== undefined ? { workers: options.workers } : {}),
+    ...(options.threads ? { threads: options.threads } : {}),
   });
   if (report.status === 'ABORTED' && options.store) {
     await recordAborted(options.store, report, ingested);
