@@ -6,7 +6,7 @@ import {
   type SourceConfig,
 } from '../shared/contract.js';
 import { InternalError, isProgrammingError, UnsupportedSource } from '../shared/errors.js';
-import { validatesInShards } from '../validate/sharded-batch.js';
+import { validatesInShards } from '../shared/shard-size.js';
 import { ingestPartnerDrop, sweepPartnerDrops } from './partner-drop.js';
 import { ingestPulled, type PulledSource } from './pulled.js';
 import { ingestS3Upload } from './s3-upload.js';

@@ -14,12 +14,11 @@
  * A range holding the start of the object holds its byte order mark, if any; no other range
  * starts with one that whole-object reading would drop.
  */
-import type { FormatConfig } from '../shared/contract.js';
-import { DEFAULT_SHARD_MB } from '../shared/contract.js';
 import type { RangeReader } from './byte-window.js';
 import { CsvBoundaries, isAsciiSyntax } from './csv-boundary.js';
 import { JsonlBoundaries } from './jsonl-boundary.js';
 
+export { shardTargetBytes } from '../shared/shard-size.js';
 export type { RangeReader } from './byte-window.js';
 export { RecordTooLongAt } from './csv-boundary.js';
 
@@ -56,11 +55,6 @@ export interface ShardPlan {
   readonly shards: readonly Shard[];
   /** Cuts where speculation was ambiguous and the quote state was scanned serially (CSV). */
   readonly fallbacks: number;
-}
-
-/** The target shard size in whole bytes: format.shard_mb MiB (a fraction allowed), 256 MiB when the contract does not say. */
-export function shardTargetBytes(format: FormatConfig): number {
-  return Math.floor((format.shard_mb ?? DEFAULT_SHARD_MB) * 1024 * 1024);
 }
 
 /** How many cuts are searched at once (ranged reads in flight). */

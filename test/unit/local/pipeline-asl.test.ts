@@ -23,7 +23,7 @@ describe('statemachines/pipeline.asl.json', () => {
   it('uses only the placeholders CDK and the local runner fill', () => {
     const placeholders = new Set([...text.matchAll(/\$\{([A-Za-z]+)\}/g)].map((m) => m[1]));
     expect([...placeholders].sort()).toEqual(
-      [...Object.keys(PIPELINE_FUNCTIONS), 'VersionProjectName'].sort(),
+      [...Object.keys(PIPELINE_FUNCTIONS), 'VersionProjectName', 'ReportsBucketName'].sort(),
     );
   });
 
