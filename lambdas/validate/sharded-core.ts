@@ -217,9 +217,14 @@ export async function mergeShardsOf(input: MergeShardsInput, ports: ShardedPorts
     if (moves) await store.put('validated', part, global.valid, { contentType: 'application/x-ndjson' });
     quarantined.push(global.quarantine);
   }
-  await store.put('quarantine', keys.quarantine, Readable.from(quarantined), {
-    contentType: 'application/x-ndjson',
-  });
+  await store.put(
+    'quarantine',
+    keys.quarantine,
+    Readable.from(quarantined.map((text) => Buffer.from(text))),
+    {
+      contentType: 'application/x-ndjson',
+    },
+  );
 
   if (outcome.decision.promote) {
     const parts = placements.map((_, index) => validatedPartKey(run, index));

@@ -1,0 +1,202 @@
+import { describe, expect, it } from '@jest/globals';
+import type { Contract } from '../../../lambdas/shared/contract.js';
+import { InternalError, MalformedInput } from '../../../lambdas/shared/errors.js';
+import { validatesInShards } from '../../../lambdas/shared/shard-size.js';
+import { validateBatch } from '../../../lambdas/validate/core.js';
+import {
+  mergeShardsOf,
+  planShardsOf,
+  type ShardItem,
+  validateShardOf,
+} from '../../../lambdas/validate/sharded-core.js';
+import { MemoryStore } from '../../support/memory-store.js';
+import { contractFrom } from './support.js';
+
+const RUN = { dataset: 'orders', runId: 'r1', dt: '2026-11-25' };
+const RAW_KEY = 'orders/dt=2026-11-25/run=r1/orders.csv';
+
+/** Orders with a shard size of `shardMb`: a unique id, an amount >= 0. */
+function orders(shardMb: number, format = 'csv'): Map<string, Contract> {
+  const contract = contractFrom(
+    [
+      'name: orders',
+      'source: { type: s3-upload, prefix: landing/orders/ }',
+      `format: { type: ${format}, shard_mb: ${shardMb} }`,
+      'schema:',
+      '  type: object',
+      '  required: [order_id, amount]',
+      '  properties:',
+      '    order_id: { type: string }',
+      '    amount: { type: number, minimum: 0 }',
+      'expectations:',
+      '  - type: expect_column_values_to_be_unique',
+      '    kwargs: { column: order_id }',
+      '  - type: expect_column_mean_to_be_between',
+      '    kwargs: { column: amount, min_value: 0, max_value: 100 }',
+      'on_failure: quarantine',
+    ].join('\n'),
+  );
+  return new Map([['orders', contract]]);
+}
+
+/** About 14 KB of orders: a quoted id with a line break every 40 rows, a negative amount every 97, A-0007 twice. */
+function ordersCsv(): string {
+  const lines = ['order_id,amount'];
+  for (let i = 0; i < 1000; i++) {
+    const id = i === 900 ? 'A-0007' : i % 40 === 0 ? `"A-${i}\nx"` : `A-${String(i).padStart(4, '0')}`;
+    lines.push(`${id},${i % 97 === 3 ? -1 : i % 50}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Validates every shard of the list, and writes the map run's results as ResultWriter does. */
+async function runShards(
+  store: MemoryStore,
+  contracts: Map<string, Contract>,
+  listKey: string,
+  drop?: number,
+) {
+  const items = (await store.readText('reports', listKey))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as ShardItem);
+  const outputs = [];
+  for (const shard of items) outputs.push(await validateShardOf({ ...RUN, shard }, { store, contracts }));
+  const succeeded = outputs
+    .filter((output) => output.index !== drop)
+    .reverse()
+    .map((output) => ({ Status: 'SUCCEEDED', Output: JSON.stringify(output) }));
+  const base = 'orders/runs/r1/shards/results/map-run-1/';
+  await store.put('reports', `${base}SUCCEEDED_0.json`, JSON.stringify(succeeded));
+  await store.put(
+    'reports',
+    `${base}manifest.json`,
+    JSON.stringify({
+      ResultFiles: { SUCCEEDED: [{ Key: `${base}SUCCEEDED_0.json` }], FAILED: [], PENDING: [] },
+    }),
+  );
+  return { items, resultsKey: `${base}manifest.json` };
+}
+
+describe('which batches are validated in shards', () => {
+  it('shards one object larger than format.shard_mb, and no other batch', () => {
+    // Prepare
+    const csv = orders(1).get('orders')!;
+    const documents = contractFrom(
+      'name: pages\nsource: { type: s3-upload, prefix: landing/pages/ }\nformat: { type: json, records_path: items }\nschema: { type: object, properties: { id: { type: string } } }',
+    );
+    // Act, Assess
+    expect(validatesInShards(csv, { size: 1024 * 1024 + 1, files: 1 })).toBe(true);
+    expect(validatesInShards(csv, { size: 1024 * 1024, files: 1 })).toBe(false);
+    expect(validatesInShards(csv, { size: 10 * 1024 * 1024, files: 2 })).toBe(false);
+    expect(validatesInShards(documents, { size: 1024 * 1024 * 1024, files: 1 })).toBe(false);
+  });
+
+  it('takes a fraction of a MiB as format.shard_mb', () => {
+    // Act, Assess
+    expect(validatesInShards(orders(0.01).get('orders')!, { size: 10_486, files: 1 })).toBe(true);
+    expect(validatesInShards(orders(0.01).get('orders')!, { size: 10_485, files: 1 })).toBe(false);
+  });
+});
+
+describe('PlanShards', () => {
+  it('writes one shard a line: the first from byte 0 with the header, each later one after it with the header end', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    const csv = ordersCsv();
+    await store.put('raw', RAW_KEY, csv);
+    // Act
+    const output = await planShardsOf({ ...RUN, rawKey: RAW_KEY }, { store, contracts: orders(0.002) });
+    // Assess
+    const items = (await store.readText('reports', output.key))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as ShardItem);
+    expect(output).toEqual({
+      key: 'orders/runs/r1/shards/shards.jsonl',
+      count: items.length,
+      resultsPrefix: 'orders/runs/r1/shards/results',
+      maxConcurrency: 100,
+    });
+    expect(items.length).toBeGreaterThan(3);
+    expect(items[0]).toEqual({ index: 0, rawKey: RAW_KEY, start: 0, end: items[1]!.start });
+    expect(items.at(-1)!.end).toBe(Buffer.byteLength(csv));
+    for (const item of items.slice(1)) {
+      expect(item.headerEnd).toBe('order_id,amount\n'.length);
+      expect(csv[item.start - 1]).toBe('\n');
+    }
+  });
+
+  it('refuses a batch of several objects, which is validated in one pass', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    const manifestKey = 'orders/dt=2026-11-25/run=r1/_manifest.json';
+    await store.put(
+      'raw',
+      manifestKey,
+      JSON.stringify({ files: [{ key: RAW_KEY }, { key: `${RAW_KEY}.2` }] }),
+    );
+    // Act
+    const act = planShardsOf({ ...RUN, rawKey: RAW_KEY, manifestKey }, { store, contracts: orders(0.002) });
+    // Assess
+    await expect(act).rejects.toThrow(InternalError);
+  });
+});
+
+describe('ValidateShard and MergeResults', () => {
+  it('give the quarantine, the report and (parts joined) the validated records of one pass', async () => {
+    // Prepare
+    const csv = ordersCsv();
+    const sharded = new MemoryStore();
+    const whole = new MemoryStore();
+    await sharded.put('raw', RAW_KEY, csv);
+    await whole.put('raw', RAW_KEY, csv);
+    const plan = await planShardsOf(
+      { ...RUN, rawKey: RAW_KEY },
+      { store: sharded, contracts: orders(0.002) },
+    );
+    const { items, resultsKey } = await runShards(sharded, orders(0.002), plan.key);
+    // Act
+    const merged = await mergeShardsOf(
+      { ...RUN, rawKey: RAW_KEY, shardsKey: plan.key, resultsKey },
+      { store: sharded, contracts: orders(0.002) },
+    );
+    const onePass = await validateBatch(
+      { ...RUN, rawKey: RAW_KEY },
+      { store: whole, contracts: orders(256) },
+    );
+    // Assess
+    expect(merged.rows).toEqual(onePass.rows);
+    expect(merged.rows.quarantined).toBeGreaterThan(10);
+    expect(merged.summary).toBe(onePass.summary);
+    expect(merged.validatedKey).toBe('orders/dt=2026-11-25/run=r1/');
+    const parts = await sharded.list('validated', merged.validatedKey);
+    expect(parts).toHaveLength(items.length);
+    const joined = (await Promise.all(parts.map((key) => sharded.readText('validated', key)))).join('');
+    expect(joined).toBe(await whole.readText('validated', onePass.validatedKey));
+    expect(await sharded.readText('quarantine', merged.quarantineKey)).toBe(
+      await whole.readText('quarantine', onePass.quarantineKey),
+    );
+    const results = async (store: MemoryStore, key: string) =>
+      (JSON.parse(await store.readText('reports', key)) as { results: unknown }).results;
+    expect(await results(sharded, merged.reportKey)).toEqual(await results(whole, onePass.reportKey));
+  });
+
+  it('refuses a map run whose results lack a shard, naming how many it has', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    await store.put('raw', RAW_KEY, ordersCsv());
+    const plan = await planShardsOf({ ...RUN, rawKey: RAW_KEY }, { store, contracts: orders(0.002) });
+    const { resultsKey } = await runShards(store, orders(0.002), plan.key, 1);
+    // Act
+    const act = mergeShardsOf(
+      { ...RUN, rawKey: RAW_KEY, shardsKey: plan.key, resultsKey },
+      { store, contracts: orders(0.002) },
+    );
+    // Assess
+    await expect(act).rejects.toThrow(MalformedInput);
+    await expect(act).rejects.toThrow(
+      `the map run has results of ${plan.count - 1} shards, expected one for each of the ${plan.count} shards`,
+    );
+  });
+});
