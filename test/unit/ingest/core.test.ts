@@ -46,6 +46,33 @@ describe('ingest', () => {
     });
   });
 
+  it("marks an upload larger than the contract's format.shard_mb for validation in shards, and a smaller one not", async () => {
+    // Prepare
+    const small = parseContract(
+      [
+        'name: orders',
+        'source: { type: s3-upload, prefix: landing/orders/ }',
+        'format: { type: csv, shard_mb: 0.001 }',
+        'schema: { type: object, properties: { id: { type: string } } }',
+      ].join('\n'),
+      '<inline>',
+    );
+    const larger = `id\n${'123456789\n'.repeat(110)}`;
+    // Act
+    const sharded = await ingest(
+      { dataset: 'orders', trigger },
+      {
+        store: await landed(larger),
+        contracts: new Map([['orders', small]]),
+      },
+    );
+    const whole = await ingest({ dataset: 'orders', trigger }, { store: await landed(larger), contracts });
+    // Assess
+    expect(larger.length).toBeGreaterThan(0.001 * 1024 * 1024);
+    expect(sharded.shard).toBe(true);
+    expect(whole.shard).toBe(false);
+  });
+
   it('derives the same run id from the same dataset, source key and bytes', () => {
     expect(runIdOf('orders', 'k', sha)).toBe(runIdOf('orders', 'k', sha));
     expect(runIdOf('orders', 'k', sha)).not.toBe(runIdOf('orders', 'k2', sha));
