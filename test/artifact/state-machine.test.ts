@@ -1,11 +1,12 @@
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { runRecordKey } from '../../lambdas/shared/keys.js';
 import type { RunRecord } from '../../lambdas/shared/run-record.js';
-import { type LocalFunction, runExecution } from '../../src/local/asl-runner.js';
+import { type LocalFunction, lakeStorage, runExecution } from '../../src/local/asl-runner.js';
 import {
   artifactDatasets,
   type DeployedApp,
@@ -49,14 +50,19 @@ afterAll(async () => {
 const states = () => definition.States as Record<string, TaskState>;
 
 /** Each function the definition invokes, by the ARN it names, as its bundle. */
-async function bundledFunctions(lake: TestLake): Promise<Map<string, LocalFunction>> {
+async function bundledFunctions(
+  lake: TestLake,
+  deployed: { app: DeployedApp; definition: StateMachineDefinition } = { app, definition },
+): Promise<Map<string, LocalFunction>> {
   const named = new Set(
-    Object.values(states()).flatMap((s) => (s.Parameters?.FunctionName ? [s.Parameters.FunctionName] : [])),
+    Object.values(deployed.definition.States as Record<string, TaskState>).flatMap((s) =>
+      s.Parameters?.FunctionName ? [s.Parameters.FunctionName] : [],
+    ),
   );
   const functions = new Map<string, LocalFunction>();
-  for (const fn of app.functions) {
+  for (const fn of deployed.app.functions) {
     const arn = deployedFunctionArn(fn.logicalId);
-    if (named.has(arn)) functions.set(arn, await loadDeployedFunction(app, fn, lake));
+    if (named.has(arn)) functions.set(arn, await loadDeployedFunction(deployed.app, fn, lake));
   }
   expect(functions.size).toBe(named.size);
   return functions;
@@ -123,6 +129,7 @@ describe('the deployed state machine with the bundled functions', () => {
     expect(entered).toEqual([
       'Ingest',
       'IsAlreadyProcessed',
+      'IsLargeBatch',
       'ValidateBatch',
       'Decide',
       'PromoteToCurated',
@@ -185,5 +192,77 @@ describe('the deployed state machine with the bundled functions', () => {
     expect(record.status).toBe('FAILED');
     expect(record.error?.name).toBe('SourceUnavailable');
     expect(record.error?.message).toContain('HTTP 503');
+  });
+});
+
+describe('the deployed state machine on a batch larger than its shard size', () => {
+  let sharded: { app: DeployedApp; definition: StateMachineDefinition };
+
+  beforeAll(() => {
+    // The orders contract as shipped, with shards of about 5 KiB: examples/orders.csv (20 KB) is cut.
+    const datasetsDir = mkdtempSync(join(tmpdir(), 'sluice-artifact-sharded-'));
+    const orders = readFileSync(join(import.meta.dirname, '..', '..', 'datasets', 'orders.yaml'), 'utf8');
+    const format = 'format: { type: csv, header: true, delimiter: "," }';
+    expect(orders).toContain(format);
+    writeFileSync(
+      join(datasetsDir, 'orders.yaml'),
+      orders.replace(format, 'format: { type: csv, header: true, delimiter: ",", shard_mb: 0.005 }'),
+    );
+    const shardedApp = synthDeployedApp({ datasetsDir });
+    sharded = { app: shardedApp, definition: deployedDefinition(shardedApp) };
+  });
+
+  afterAll(() => {
+    rmSync(sharded.app.outdir, { recursive: true, force: true });
+  });
+
+  it('validates it in a Distributed Map of the bundled validate function, with the rows of one pass', async () => {
+    // Prepare
+    const lake = await testLake();
+    const key = 'orders/orders.csv';
+    await lake.s3.send(
+      new PutObjectCommand({ Bucket: lake.buckets.landing, Key: key, Body: readFileSync(ordersCsv) }),
+    );
+    const map = (
+      sharded.definition.States as Record<string, { ItemReader?: { Parameters: { Bucket: string } } }>
+    ).ValidateShards!;
+    // The template's reports bucket, as the deployed definition names it, is the test lake's.
+    const storage = lakeStorage(lake.store, { [map.ItemReader!.Parameters.Bucket]: 'reports' });
+    const input = {
+      dataset: 'orders',
+      trigger: {
+        type: 's3-upload',
+        bucket: lake.buckets.landing,
+        key,
+        size: statSync(ordersCsv).size,
+        time: '2026-11-25T13:30:00Z',
+      },
+    };
+    // Act
+    const report = await runExecution({
+      definition: sharded.definition,
+      functions: await bundledFunctions(lake, sharded),
+      tasks: { VersionWithDvc: versionBuild().task },
+      input,
+      name: 'orders-artifact-sharded',
+      retryIntervalMs: 0,
+      storage,
+      workers: 2,
+    });
+    // Assess
+    expect({ status: report.status, error: report.error, cause: report.cause }).toEqual({
+      status: 'SUCCEEDED',
+      error: undefined,
+      cause: undefined,
+    });
+    const entered = report.events.filter((e) => e.type === 'TaskStateEntered').map((e) => e.step);
+    expect(entered).toEqual(expect.arrayContaining(['PlanShards', 'MergeResults']));
+    expect(entered).not.toContain('ValidateBatch');
+    const shards = report.mapRuns![0]!.itemCounts;
+    expect(shards.total).toBeGreaterThan(2);
+    expect(shards.succeeded).toBe(shards.total);
+    const out = report.output as { validation: { rows: unknown }; promotion: { curatedKey: string } };
+    expect(out.validation.rows).toEqual({ read: 300, valid: 290, quarantined: 10 });
+    expect(await lake.store.list('curated', out.promotion.curatedKey)).toHaveLength(shards.total);
   });
 });
