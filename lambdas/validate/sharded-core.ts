@@ -209,7 +209,7 @@ export async function mergeShardsOf(input: MergeShardsInput, ports: ShardedPorts
     // (a duplicate of an earlier shard's row, an order broken where two shards meet).
     const moves = placement.failures.some((f) => !inRuns(placement.quarantinedRuns, f.index));
     const part = validatedPartKey(run, index);
-    const valid = moves ? await store.readText('validated', part) : '';
+    const valid = moves ? await shardValidRecords(store, run, index) : '';
     const global = globalShardOutputs(
       { valid, quarantine: staged },
       moves ? placement : { ...placement, read: 0 },
@@ -271,6 +271,18 @@ async function shardResults(
     );
   }
   return results;
+}
+
+/**
+ * The valid records a shard wrote, kept aside the first time the merge rewrites its part, so that
+ * a retried MergeResults starts again from what the shard wrote and not from its own rewrite.
+ */
+async function shardValidRecords(store: ObjectStore, run: RunLocation, index: number): Promise<string> {
+  const kept = `${runPrefix(run)}shards/part-${pad(index)}.jsonl`;
+  if (await store.head('validated', kept)) return store.readText('validated', kept);
+  const text = await store.readText('validated', validatedPartKey(run, index));
+  await store.put('validated', kept, text, { contentType: 'application/x-ndjson' });
+  return text;
 }
 
 /** Bytes [start, end) of a raw object. */

@@ -78,6 +78,13 @@ async function runShards(
   return { items, resultsKey: `${base}manifest.json` };
 }
 
+/** The validated parts directly under a run's prefix, as Promote takes them. */
+async function partsUnder(store: MemoryStore, prefix: string): Promise<string[]> {
+  return (await store.list('validated', prefix)).filter((key) =>
+    /^part-\d{5}\.jsonl$/.test(key.slice(prefix.length)),
+  );
+}
+
 describe('which batches are validated in shards', () => {
   it('shards one object larger than format.shard_mb, and no other batch', () => {
     // Prepare
@@ -170,7 +177,7 @@ describe('ValidateShard and MergeResults', () => {
     expect(merged.rows.quarantined).toBeGreaterThan(10);
     expect(merged.summary).toBe(onePass.summary);
     expect(merged.validatedKey).toBe('orders/dt=2026-11-25/run=r1/');
-    const parts = await sharded.list('validated', merged.validatedKey);
+    const parts = await partsUnder(sharded, merged.validatedKey);
     expect(parts).toHaveLength(items.length);
     const joined = (await Promise.all(parts.map((key) => sharded.readText('validated', key)))).join('');
     expect(joined).toBe(await whole.readText('validated', onePass.validatedKey));
@@ -180,6 +187,32 @@ describe('ValidateShard and MergeResults', () => {
     const results = async (store: MemoryStore, key: string) =>
       (JSON.parse(await store.readText('reports', key)) as { results: unknown }).results;
     expect(await results(sharded, merged.reportKey)).toEqual(await results(whole, onePass.reportKey));
+  });
+
+  it('gives the same parts and quarantine when MergeResults is retried after it rewrote a part', async () => {
+    // Prepare: A-0007 again in a late shard moves that record out of its shard's part.
+    const store = new MemoryStore();
+    await store.put('raw', RAW_KEY, ordersCsv());
+    const contracts = orders(0.002);
+    const plan = await planShardsOf({ ...RUN, rawKey: RAW_KEY }, { store, contracts });
+    const { resultsKey } = await runShards(store, contracts, plan.key);
+    const input = { ...RUN, rawKey: RAW_KEY, shardsKey: plan.key, resultsKey };
+    const first = await mergeShardsOf(input, { store, contracts });
+    const texts = async () =>
+      Promise.all(
+        [...(await partsUnder(store, first.validatedKey)), first.quarantineKey].map((key) =>
+          key.endsWith('rejected-rows.jsonl')
+            ? store.readText('quarantine', key)
+            : store.readText('validated', key),
+        ),
+      );
+    const before = await texts();
+    // Act
+    const again = await mergeShardsOf(input, { store, contracts });
+    // Assess
+    expect(await texts()).toEqual(before);
+    expect(again.rows).toEqual(first.rows);
+    expect(before.at(-1)).toContain('A-0007');
   });
 
   it('refuses a map run whose results lack a shard, naming how many it has', async () => {
