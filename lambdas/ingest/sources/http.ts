@@ -270,8 +270,9 @@ const RETRIED = new Set([408, 425, 429, 500, 502, 503, 504]);
  * One GET with retries: network errors, timeouts, 408, 425, 429 and 5xx are retried `retries`
  * times with exponential backoff and full jitter, or after Retry-After when the server sends it
  * (seconds or an HTTP date), as long as that is within `retry_max_seconds`. Then
- * `SourceUnavailable`. Other 4xx fail at once with `SourceRefused`. Any other error (a bug, here
- * or in a caller's `fetch`) is not a network error: it is thrown as it is, at the first attempt.
+ * `SourceUnavailable`. Other 4xx fail at once with `SourceRefused`, and so does a 2xx page past
+ * `max_page_bytes` (it would be as large on a retry). Any other error (a bug, here or in a
+ * caller's `fetch`) is not a network error: it is thrown as it is, at the first attempt.
  */
 export async function fetchWithRetry(
   url: URL,
