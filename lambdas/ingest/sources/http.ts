@@ -306,12 +306,11 @@ export async function fetchWithRetry(
       continue;
     }
     const { response, read } = answer;
-    const body = read.body;
     if (response.ok) {
       if (read.abandoned) throw pageTooLarge(shown(url), response, read.bytesRead, config.max_page_bytes);
-      return { status: response.status, headers: response.headers, body, retries: attempt };
+      return { status: response.status, headers: response.headers, body: bodyOf(read), retries: attempt };
     }
-    const snippet = body.toString('utf8', 0, 200).replace(/\s+/g, ' ').trim();
+    const snippet = bodyOf(read).toString('utf8', 0, 200).replace(/\s+/g, ' ').trim();
     last = `HTTP ${response.status}${snippet ? `: ${snippet}` : ''}`;
     if (!RETRIED.has(response.status)) {
       throw new SourceRefused(
@@ -335,8 +334,10 @@ export async function fetchWithRetry(
 }
 
 interface Read {
-  /** The body, or its first `limit` bytes when it was abandoned. */
-  body: Buffer;
+  /** The body as received, or its first `limit` bytes when it was abandoned; joined by `bodyOf`. */
+  chunks: Uint8Array[];
+  /** Bytes in `chunks`. */
+  bytesKept: number;
   /** Bytes received before the body ended or was abandoned. */
   bytesRead: number;
   /** Whether the body went on past the limit and was cancelled there. */
@@ -349,28 +350,32 @@ const ERROR_SNIPPET_BYTES = 1024;
 /**
  * A body read as a stream up to `limit` bytes, as `fetch` decodes them (gzip, br, deflate). A
  * body that goes on past the limit is cancelled there: `abandoned`, with the bytes read so far
- * (`body` then holds the first `limit`). Memory stays within the limit whatever the server sends,
- * however little it sent on the wire.
+ * and the first `limit` kept. Memory stays within the limit whatever the server sends, however
+ * little it sent on the wire. The chunks are not joined here, so that a page that is refused is
+ * never copied.
  */
 export async function readAtMost(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<Read> {
-  if (!stream) return { body: Buffer.alloc(0), bytesRead: 0, abandoned: false };
-  const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
-  let kept = 0;
-  let bytesRead = 0;
+  if (!stream) return { chunks, bytesKept: 0, bytesRead: 0, abandoned: false };
+  const reader = stream.getReader();
+  let bytesKept = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return { body: Buffer.concat(chunks, kept), bytesRead, abandoned: false };
-    bytesRead += value.byteLength;
-    if (bytesRead > limit) {
-      chunks.push(value.subarray(0, limit - kept));
+    if (done) return { chunks, bytesKept, bytesRead: bytesKept, abandoned: false };
+    if (bytesKept + value.byteLength > limit) {
+      chunks.push(value.subarray(0, limit - bytesKept));
       // The rest of the answer is not wanted; a failure to close it changes nothing here.
       await reader.cancel().catch(() => undefined);
-      return { body: Buffer.concat(chunks, limit), bytesRead, abandoned: true };
+      return { chunks, bytesKept: limit, bytesRead: bytesKept + value.byteLength, abandoned: true };
     }
     chunks.push(value);
-    kept += value.byteLength;
+    bytesKept += value.byteLength;
   }
+}
+
+/** The bytes a read kept, as one buffer. */
+export function bodyOf(read: Read): Buffer {
+  return Buffer.concat(read.chunks, read.bytesKept);
 }
 
 /** A page past `max_page_bytes`: the source must send smaller pages, or the contract allow larger ones. */
