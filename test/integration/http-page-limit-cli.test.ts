@@ -44,16 +44,24 @@ interface Result {
   status: number | null;
   stdout: string;
   stderr: string;
-  /** The peak resident set size of the sluice process, in bytes, as GNU time reports it. */
+  /** The peak resident set size of the sluice process, in bytes, as it reports it on exit. */
   peakRss: number;
 }
 
-/** `node bin/sluice.mjs …` under GNU time, without blocking this process, which serves the API. */
+/** Prints the process's peak RSS (KiB) on stderr as it exits. */
+const reportMaxRss =
+  'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nmaxRSS="+process.resourceUsage().maxRSS+"\\n"))';
+
+/** `node bin/sluice.mjs …`, without blocking this process, which serves the API. */
 function sluice(args: string[]): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-v', process.execPath, join(ROOT, 'bin', 'sluice.mjs'), ...args], {
-      cwd: ROOT,
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', reportMaxRss, join(ROOT, 'bin', 'sluice.mjs'), ...args],
+      {
+        cwd: ROOT,
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -64,7 +72,7 @@ function sluice(args: string[]): Promise<Result> {
     });
     child.on('error', reject);
     child.on('close', (status) => {
-      const kbytes = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1];
+      const kbytes = /maxRSS=(\d+)/.exec(stderr)?.[1];
       resolve({ status, stdout, stderr, peakRss: kbytes === undefined ? Number.NaN : Number(kbytes) * 1024 });
     });
   });
