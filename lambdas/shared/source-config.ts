@@ -55,6 +55,8 @@ export interface HttpSourceConfig {
     | { type: 'link' };
   watermark?: { field: string; param?: string; initial?: string };
   max_pages: number;
+  /** The largest page read, in bytes after any Content-Encoding is decoded (SourceRefused past it). */
+  max_page_bytes: number;
   retries: number;
   retry_base_ms: number;
   retry_max_seconds: number;

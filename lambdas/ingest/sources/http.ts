@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type FormatConfig, type HttpSourceConfig, isJsonDocuments } from '../../shared/contract.js';
 import { MalformedInput, SourceRefused, SourceUnavailable } from '../../shared/errors.js';
+import { FUNCTION_MEMORY_MB } from '../../shared/function-sizes.js';
 import { valueAt } from '../../shared/json-path.js';
 import type { Interval } from '../../shared/schedule.js';
 import type { ExtractContext, ExtractedFile, Extraction, PulledSource } from '../pulled.js';
@@ -18,7 +19,9 @@ import { credential } from './credentials.js';
  * parameter on the next run; a run that stops at the page limit keeps where it stopped, and the
  * next run continues from there. Requests that fail with 429, 5xx or a network error are retried
  * with exponential backoff, honouring Retry-After, then the run fails with `SourceUnavailable`,
- * which the state machine retries.
+ * which the state machine retries. A page is read as a stream and abandoned as soon as it passes
+ * `max_page_bytes` (counted after any Content-Encoding is decoded), so that neither an oversized
+ * page nor a compressed answer that expands without end can take the function's memory.
  */
 export function httpSource(
   config: HttpSourceConfig,
@@ -267,13 +270,17 @@ const RETRIED = new Set([408, 425, 429, 500, 502, 503, 504]);
  * One GET with retries: network errors, timeouts, 408, 425, 429 and 5xx are retried `retries`
  * times with exponential backoff and full jitter, or after Retry-After when the server sends it
  * (seconds or an HTTP date), as long as that is within `retry_max_seconds`. Then
- * `SourceUnavailable`. Other 4xx fail at once with `SourceRefused`. Any other error (a bug, here
- * or in a caller's `fetch`) is not a network error: it is thrown as it is, at the first attempt.
+ * `SourceUnavailable`. Other 4xx fail at once with `SourceRefused`, and so does a 2xx page past
+ * `max_page_bytes` (it would be as large on a retry). Any other error (a bug, here or in a
+ * caller's `fetch`) is not a network error: it is thrown as it is, at the first attempt.
  */
 export async function fetchWithRetry(
   url: URL,
   headers: Record<string, string>,
-  config: Pick<HttpSourceConfig, 'retries' | 'retry_base_ms' | 'retry_max_seconds' | 'timeout_seconds'>,
+  config: Pick<
+    HttpSourceConfig,
+    'retries' | 'retry_base_ms' | 'retry_max_seconds' | 'timeout_seconds' | 'max_page_bytes'
+  >,
   wait: (ms: number) => Promise<unknown>,
   shown: (url: URL) => string,
   request: typeof fetch = fetch,
@@ -281,22 +288,29 @@ export async function fetchWithRetry(
   let last = '';
   for (let attempt = 0; attempt <= config.retries; attempt++) {
     let delay = Math.random() * config.retry_base_ms * 2 ** attempt;
-    let answer: { response: Response; body: Buffer };
+    let answer: { response: Response; read: Read };
     try {
       const response = await request(url, {
         headers,
         redirect: 'follow',
         signal: AbortSignal.timeout(config.timeout_seconds * 1000),
       });
-      answer = { response, body: Buffer.from(await response.arrayBuffer()) };
+      // Of an error answer only the start is shown, so only the start is read.
+      answer = {
+        response,
+        read: await readAtMost(response.body, response.ok ? config.max_page_bytes : ERROR_SNIPPET_BYTES),
+      };
     } catch (error) {
       last = networkFailure(error, config.timeout_seconds);
       if (attempt < config.retries) await wait(Math.min(delay, config.retry_max_seconds * 1000));
       continue;
     }
-    const { response, body } = answer;
-    if (response.ok) return { status: response.status, headers: response.headers, body, retries: attempt };
-    const snippet = body.toString('utf8', 0, 200).replace(/\s+/g, ' ').trim();
+    const { response, read } = answer;
+    if (response.ok) {
+      if (read.abandoned) throw pageTooLarge(shown(url), response, read.bytesRead, config.max_page_bytes);
+      return { status: response.status, headers: response.headers, body: bodyOf(read), retries: attempt };
+    }
+    const snippet = bodyOf(read).toString('utf8', 0, 200).replace(/\s+/g, ' ').trim();
     last = `HTTP ${response.status}${snippet ? `: ${snippet}` : ''}`;
     if (!RETRIED.has(response.status)) {
       throw new SourceRefused(
@@ -316,6 +330,62 @@ export async function fetchWithRetry(
   }
   throw new SourceUnavailable(
     `GET ${shown(url)} failed ${config.retries + 1} times, last with ${last}; expected 2xx. The run is retried later.`,
+  );
+}
+
+interface Read {
+  /** The body as received, or its first `limit` bytes when it was abandoned; joined by `bodyOf`. */
+  chunks: Uint8Array[];
+  /** Bytes in `chunks`. */
+  bytesKept: number;
+  /** Bytes received before the body ended or was abandoned. */
+  bytesRead: number;
+  /** Whether the body went on past the limit and was cancelled there. */
+  abandoned: boolean;
+}
+
+/** Bytes read of an error answer: enough for the 200 characters its message shows. */
+const ERROR_SNIPPET_BYTES = 1024;
+
+/**
+ * A body read as a stream up to `limit` bytes, as `fetch` decodes them (gzip, br, deflate). A
+ * body that goes on past the limit is cancelled there: `abandoned`, with the bytes read so far
+ * and the first `limit` kept. Memory stays within the limit whatever the server sends, however
+ * little it sent on the wire. The chunks are not joined here, so that a page that is refused is
+ * never copied.
+ */
+export async function readAtMost(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<Read> {
+  const chunks: Uint8Array[] = [];
+  if (!stream) return { chunks, bytesKept: 0, bytesRead: 0, abandoned: false };
+  const reader = stream.getReader();
+  let bytesKept = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { chunks, bytesKept, bytesRead: bytesKept, abandoned: false };
+    if (bytesKept + value.byteLength > limit) {
+      chunks.push(value.subarray(0, limit - bytesKept));
+      // The rest of the answer is not wanted; a failure to close it changes nothing here.
+      await reader.cancel().catch(() => undefined);
+      return { chunks, bytesKept: limit, bytesRead: bytesKept + value.byteLength, abandoned: true };
+    }
+    chunks.push(value);
+    bytesKept += value.byteLength;
+  }
+}
+
+/** The bytes a read kept, as one buffer. */
+export function bodyOf(read: Read): Buffer {
+  return Buffer.concat(read.chunks, read.bytesKept);
+}
+
+/** A page past `max_page_bytes`: the source must send smaller pages, or the contract allow larger ones. */
+function pageTooLarge(where: string, response: Response, bytesRead: number, limit: number): SourceRefused {
+  const encoding = response.headers.get('content-encoding');
+  return new SourceRefused(
+    `GET ${where} answered a page larger than max_page_bytes (${limit} bytes): ` +
+      `${bytesRead} bytes were read${encoding ? ` (decoded from Content-Encoding ${encoding})` : ''} before the page was abandoned. ` +
+      `Ask the API for smaller pages (a page size parameter), or raise source.max_page_bytes in the contract; ` +
+      `a page is held in memory whole, a few times over, and the ingest function has ${FUNCTION_MEMORY_MB.ingest} MB.`,
   );
 }
 
