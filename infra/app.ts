@@ -38,6 +38,7 @@ export interface BuildAppOptions {
  * - `rawObjectLockMode`: `governance` (default) or `compliance`, which nobody can shorten
  * - `landingExpirationDays`: how long uploads stay in landing, default 30
  * - `versionDatasetGiB`: how large the largest versioned snapshot grows, sizing the Version build (16)
+ * - `shardConcurrency`: the most shards of one large batch validated at once (100)
  * - the dataset git repository of the Version step, a required choice (see `parseDatasetRepository`):
  *   `datasetsRepository=codecommit` (+ `datasetRepositoryName`), or `datasetRepositoryUrl` with
  *   `datasetRepositoryTokenSecret` or `datasetRepositoryConnectionArn` (+ `datasetRepositoryProvider`)
@@ -57,6 +58,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
   const lockDays = parseWhole('rawObjectLockDays', context('rawObjectLockDays'), 'days');
   const landingDays = parseWhole('landingExpirationDays', context('landingExpirationDays'), 'days');
   const versionGiB = parseWhole('versionDatasetGiB', context('versionDatasetGiB'), 'GiB');
+  const shardConcurrency = parseWhole('shardConcurrency', context('shardConcurrency'), 'shards');
 
   const stack = new PipelineStack(app, stackName, {
     stackName,
@@ -67,6 +69,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
     landingExpiration: landingDays ? Duration.days(landingDays) : undefined,
     datasetRepository: parseDatasetRepository(context),
     versionDatasetSize: versionGiB ? Size.gibibytes(versionGiB) : undefined,
+    shardConcurrency,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   if (options.nagChecks ?? true) {

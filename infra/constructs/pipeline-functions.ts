@@ -111,6 +111,15 @@ export class PipelineFunctions extends Construct {
       zoneAccess: zoneAccessOf('validate', lake, contracts),
     });
     if (props.shardConcurrency !== undefined) {
+      if (
+        !Number.isInteger(props.shardConcurrency) ||
+        props.shardConcurrency < 1 ||
+        props.shardConcurrency > 10_000
+      ) {
+        throw new Error(
+          `shardConcurrency ${props.shardConcurrency}: expected a whole number of shards from 1 to 10000, the most child executions a Distributed Map runs at once`,
+        );
+      }
       validate.addEnvironment('SLUICE_SHARD_CONCURRENCY', String(props.shardConcurrency));
     }
     const promote = new SluiceFunction(this, 'Promote', {
