@@ -10,6 +10,7 @@
 import type { ExpectationConfig } from '../shared/contract.js';
 import { parseDateTime } from '../shared/date-time.js';
 import type { ExpectationKind } from '../shared/expectation-catalogue.js';
+import { InternalError, MalformedInput } from '../shared/errors.js';
 import { decimal } from './decimal.js';
 import {
   type Evaluator,
@@ -23,6 +24,8 @@ import {
 import { addProduct, ExactSum, type ExactSumState } from './exact-sum.js';
 import { keep, observedResult, parseResultFormat, type ResultFormat } from './result-format.js';
 import type { ShardPlace } from './shard-state.js';
+import type { SpillWriter } from './spill.js';
+import { type SpilledValues, spillValues } from './spill-select.js';
 
 export const AGGREGATE_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
   expect_column_min_to_be_between: (c) => new Extreme(c, 'min'),
@@ -318,24 +321,79 @@ export class NumberColumn {
 }
 
 /**
- * An exact median or quantile needs every value: a shard hands them all on. (Spilling them to a
- * file and selecting from it is what keeps a very large column within memory; not done here.)
+ * An exact median or quantile needs every value. A shard hands them all on in its outcome, or,
+ * given a spill, writes them there sorted and hands on a histogram (spill-select.ts); the merge
+ * is then given only the values at the ranks wanted (wantedRanks), selected from the spill.
  */
 abstract class NumbersEvaluator extends AggregateEvaluator {
   protected readonly numbers = new NumberColumn();
+  /** Merged from spilled shards: how many values, and those at the ranks wanted. */
+  private spilledCount = 0;
+  private selected: Map<number, number> | undefined;
 
   protected add(value: unknown, line: number): void {
     const x = this.numberOf(value, line);
     if (x !== undefined) this.numbers.push(x);
   }
 
-  override state(): AggregateState & { values: number[] } {
-    return { ...super.state(), values: [...this.numbers.values()] };
+  override state(spill?: SpillWriter): AggregateState & { values: number[] | SpilledValues } {
+    const values = spill ? spillValues(this.numbers.values(), spill) : [...this.numbers.values()];
+    return { ...super.state(), values };
   }
 
-  protected merge(state: AggregateState): void {
-    for (const x of (state as AggregateState & { values: number[] }).values) this.numbers.push(x);
+  protected merge(state: AggregateState, place: ShardPlace): void {
+    const { values } = state as AggregateState & { values: number[] | SpilledValues };
+    if (!Array.isArray(values)) {
+      const selected = place.spilled as Array<[number, number]> | undefined;
+      if (selected === undefined) {
+        throw new MalformedInput(
+          `a shard outcome spilled the values of ${this.config.type} on column '${this.column}', and the merge was given no selection (resolveSpill)`,
+        );
+      }
+      this.selected = new Map(selected);
+      this.spilledCount += values.spilled.n;
+      return;
+    }
+    for (const x of values) this.numbers.push(x);
   }
+
+  /** The values sorted ascending: all of them, or the ones selected at the ranks wanted. */
+  protected sortedValues(): SortedValues {
+    const selected = this.selected;
+    if (selected === undefined) {
+      const sorted = this.numbers.sorted();
+      return { length: sorted.length, get: (i) => sorted[i] };
+    }
+    return {
+      length: this.spilledCount,
+      get: (i) => {
+        const value = selected.get(i);
+        if (value === undefined && i >= 0 && i < this.spilledCount) {
+          throw new InternalError(`${this.config.type}: rank ${i} of ${this.spilledCount} was not selected from the spill`);
+        }
+        return value;
+      },
+    };
+  }
+}
+
+/** Values in ascending order, read by position: all in memory, or a few selected from a spill. */
+export interface SortedValues {
+  readonly length: number;
+  get(index: number): number | undefined;
+}
+
+/** The positions (in the values sorted ascending) that a median or quantile expectation reads, for n values. */
+export function wantedRanks(config: ExpectationConfig, n: number): number[] {
+  if (n === 0) return [];
+  if (config.type === 'expect_column_median_to_be_between') {
+    return n % 2 === 1 ? [(n - 1) / 2] : [n / 2 - 1, n / 2];
+  }
+  const ranges = config.kwargs.quantile_ranges as { quantiles?: number[] } | undefined;
+  return (ranges?.quantiles ?? []).flatMap((q) => {
+    const position = q * (n - 1);
+    return [Math.floor(position), Math.ceil(position), nearestIndex(position)];
+  });
 }
 
 interface ExtremeState {
@@ -353,10 +411,14 @@ interface MomentsState {
 /** pandas median: the middle value, or the mean of the two middle ones. */
 class Median extends NumbersEvaluator {
   protected judge(): Finding {
-    const sorted = this.numbers.sorted();
+    const sorted = this.sortedValues();
     const n = sorted.length;
     const observed =
-      n === 0 ? null : n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+      n === 0
+        ? null
+        : n % 2 === 1
+          ? sorted.get((n - 1) / 2)!
+          : (sorted.get(n / 2 - 1)! + sorted.get(n / 2)!) / 2;
     const { success, expected } = between(observed, this.config.kwargs);
     return this.finding(success, observed, expected);
   }
@@ -377,7 +439,7 @@ class Quantiles extends NumbersEvaluator {
     }
     const given = this.config.kwargs.allow_relative_error;
     const method = typeof given === 'string' ? (given as Interpolation) : 'nearest';
-    const sorted = this.numbers.sorted();
+    const sorted = this.sortedValues();
     const values = ranges.quantiles.map((q) => quantile(sorted, q, method));
     const successDetails = values.map((v, i) => {
       const [min, max] = ranges.value_ranges[i] ?? [null, null];
@@ -397,12 +459,12 @@ class Quantiles extends NumbersEvaluator {
 type Interpolation = 'linear' | 'lower' | 'higher' | 'midpoint' | 'nearest';
 
 /** The q-quantile of sorted values as numpy computes it; null when there are none. */
-export function quantile(sorted: Float64Array, q: number, method: Interpolation): number | null {
+export function quantile(sorted: SortedValues, q: number, method: Interpolation): number | null {
   const n = sorted.length;
   if (n === 0) return null;
   const position = q * (n - 1);
-  const lower = sorted[Math.floor(position)]!;
-  const higher = sorted[Math.ceil(position)]!;
+  const lower = sorted.get(Math.floor(position))!;
+  const higher = sorted.get(Math.ceil(position))!;
   const t = position - Math.floor(position);
   switch (method) {
     case 'lower':
@@ -412,7 +474,7 @@ export function quantile(sorted: Float64Array, q: number, method: Interpolation)
     case 'midpoint':
       return t === 0 ? lower : higher - (higher - lower) * 0.5;
     case 'nearest':
-      return sorted[nearestIndex(position)]!;
+      return sorted.get(nearestIndex(position))!;
     case 'linear':
       // numpy's lerp: from the nearer end, so that the result never passes `higher`.
       return t < 0.5 ? lower + (higher - lower) * t : higher - (higher - lower) * (1 - t);
