@@ -9,8 +9,8 @@
  */
 import type { ExpectationConfig } from '../shared/contract.js';
 import { parseDateTime } from '../shared/date-time.js';
-import type { ExpectationKind } from '../shared/expectation-catalogue.js';
 import { InternalError, MalformedInput } from '../shared/errors.js';
+import type { ExpectationKind } from '../shared/expectation-catalogue.js';
 import { decimal } from './decimal.js';
 import {
   type Evaluator,
@@ -369,7 +369,9 @@ abstract class NumbersEvaluator extends AggregateEvaluator {
       get: (i) => {
         const value = selected.get(i);
         if (value === undefined && i >= 0 && i < this.spilledCount) {
-          throw new InternalError(`${this.config.type}: rank ${i} of ${this.spilledCount} was not selected from the spill`);
+          throw new InternalError(
+            `${this.config.type}: rank ${i} of ${this.spilledCount} was not selected from the spill`,
+          );
         }
         return value;
       },

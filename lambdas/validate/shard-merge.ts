@@ -12,6 +12,7 @@ import { findings } from './engine.js';
 import type { QuarantineEntry, ValidateOptions } from './engine-types.js';
 import { createEvaluator } from './expectations.js';
 import { type RowFailure, SchemaConformance } from './record-schema.js';
+import type { SpillResults } from './shard-spill.js';
 import {
   globalText,
   inRuns,
@@ -20,7 +21,6 @@ import {
   type ShardPlace,
   type ShardPlacement,
 } from './shard-state.js';
-import type { SpillResults } from './shard-spill.js';
 import { type ValidationOutcome, validationOutcome } from './validation-outcome.js';
 
 export type { ShardOutcome, ShardPlacement } from './shard-state.js';

@@ -153,7 +153,11 @@ export async function checkPartition(
           duplicate = {
             evaluator,
             key,
-            first: { ...earlier, globalIndex: earlier.index + place.index, globalLine: earlier.line + place.line },
+            first: {
+              ...earlier,
+              globalIndex: earlier.index + place.index,
+              globalLine: earlier.line + place.line,
+            },
             later: [],
           };
           found.set(key, duplicate);
@@ -188,8 +192,8 @@ export function repeatEvents(duplicates: readonly CrossShardDuplicate[]): Record
   const byShard: Record<number, RepeatEvent[]> = {};
   for (const { key, first, later } of duplicates) {
     later.forEach((occurrence, k) => {
-      const events = (byShard[occurrence.shard] ??= []);
-      events.push({
+      byShard[occurrence.shard] ??= [];
+      byShard[occurrence.shard]!.push({
         key,
         firstIndex: first.globalIndex,
         firstLine: first.globalLine,
