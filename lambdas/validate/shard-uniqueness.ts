@@ -67,24 +67,38 @@ export function partitionOf(key: string, partitions: number): number {
  */
 export function spillKeys(seen: FirstOccurrences, writer: SpillWriter): SpilledKeys {
   const { partitions, shard } = writer;
-  const parts: Buffer[][] = Array.from({ length: partitions }, () => []);
+  // Two passes, so that each partition is one buffer of its exact size rather than a piece a key.
+  const partitionOfEntry = new Uint32Array(seen.size);
+  const sizes = new Array<number>(partitions).fill(4);
   for (let entry = 0; entry < seen.size; entry++) {
     const key = seen.key(entry);
-    const text = Buffer.from(key, 'utf8');
-    const head = Buffer.allocUnsafe(13);
-    head.writeUInt32LE(seen.firstIndex(entry), 0);
-    head.writeUInt32LE(seen.firstLine(entry), 4);
-    head.writeUInt8(seen.isRepeated(entry) ? 1 : 0, 8);
-    head.writeUInt32LE(text.length, 9);
-    parts[partitionOf(key, partitions)]!.push(head, text);
+    const partition = partitionOf(key, partitions);
+    partitionOfEntry[entry] = partition;
+    sizes[partition]! += RECORD_HEAD + Buffer.byteLength(key, 'utf8');
   }
-  parts.forEach((records, partition) => {
-    const start = Buffer.allocUnsafe(4);
-    start.writeUInt32LE(shard, 0);
-    writer.put(`keys/p${partition}/s${shard}`, Buffer.concat([start, ...records]));
+  const blobs = sizes.map((size) => Buffer.allocUnsafe(size));
+  const at = new Array<number>(partitions).fill(4);
+  for (const blob of blobs) blob.writeUInt32LE(shard, 0);
+  for (let entry = 0; entry < seen.size; entry++) {
+    const partition = partitionOfEntry[entry]!;
+    const blob = blobs[partition]!;
+    let offset = at[partition]!;
+    blob.writeUInt32LE(seen.firstIndex(entry), offset);
+    blob.writeUInt32LE(seen.firstLine(entry), offset + 4);
+    blob.writeUInt8(seen.isRepeated(entry) ? 1 : 0, offset + 8);
+    const length = blob.write(seen.key(entry), offset + RECORD_HEAD, 'utf8');
+    blob.writeUInt32LE(length, offset + 9);
+    offset += RECORD_HEAD + length;
+    at[partition] = offset;
+  }
+  blobs.forEach((blob, partition) => {
+    writer.put(`keys/p${partition}/s${shard}`, blob);
   });
   return { spilled: { shard, partitions, keys: seen.size } };
 }
+
+/** A spilled key's record before its text: local index, local line (u32 each), repeated (u8), text bytes (u32). */
+const RECORD_HEAD = 13;
 
 /** One key's record in a shard (local index and line), as spilled. */
 export interface KeyOccurrence {
@@ -139,8 +153,8 @@ export async function checkPartition(
         const line = blob.readUInt32LE(at + 4);
         const repeated = blob.readUInt8(at + 8) === 1;
         const length = blob.readUInt32LE(at + 9);
-        const key = blob.toString('utf8', at + 13, at + 13 + length);
-        at += 13 + length;
+        const key = blob.toString('utf8', at + RECORD_HEAD, at + RECORD_HEAD + length);
+        at += RECORD_HEAD + length;
         const occurrence = { shard, index, line, repeated };
         const earlier = first.get(key);
         if (earlier === undefined) {
