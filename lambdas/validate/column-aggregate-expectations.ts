@@ -22,6 +22,7 @@ import {
   type TableFacts,
 } from './evaluator.js';
 import { addProduct, ExactSum, type ExactSumState } from './exact-sum.js';
+import { RelativeErrorSketch, type SketchState } from './relative-error-sketch.js';
 import { keep, observedResult, parseResultFormat, type ResultFormat } from './result-format.js';
 import type { ShardPlace } from './shard-state.js';
 import type { SpillWriter } from './spill.js';
@@ -327,22 +328,43 @@ export class NumberColumn {
  */
 abstract class NumbersEvaluator extends AggregateEvaluator {
   protected readonly numbers = new NumberColumn();
+  /** Set when the contract asks for approximate values (`approximate`): then no value is kept. */
+  protected readonly sketch: RelativeErrorSketch | undefined;
   /** Merged from spilled shards: how many values, and those at the ranks wanted. */
   private spilledCount = 0;
   private selected: Map<number, number> | undefined;
 
-  protected add(value: unknown, line: number): void {
-    const x = this.numberOf(value, line);
-    if (x !== undefined) this.numbers.push(x);
+  constructor(config: ExpectationConfig) {
+    super(config);
+    const approximate = config.approximate;
+    this.sketch = approximate ? new RelativeErrorSketch(approximate.relative_error) : undefined;
   }
 
-  override state(spill?: SpillWriter): AggregateState & { values: number[] | SpilledValues } {
+  protected add(value: unknown, line: number): void {
+    const x = this.numberOf(value, line);
+    if (x === undefined) return;
+    if (this.sketch) this.sketch.push(x);
+    else this.numbers.push(x);
+  }
+
+  override state(
+    spill?: SpillWriter,
+  ): AggregateState & { values?: number[] | SpilledValues; sketch?: SketchState } {
+    if (this.sketch) return { ...super.state(), sketch: this.sketch.state() };
     const values = spill ? spillValues(this.numbers.values(), spill) : [...this.numbers.values()];
     return { ...super.state(), values };
   }
 
   protected merge(state: AggregateState, place: ShardPlace): void {
-    const { values } = state as AggregateState & { values: number[] | SpilledValues };
+    const { values, sketch } = state as AggregateState & {
+      values?: number[] | SpilledValues;
+      sketch?: SketchState;
+    };
+    if (this.sketch) {
+      if (sketch) this.sketch.absorb(sketch);
+      return;
+    }
+    if (values === undefined) return;
     if (!Array.isArray(values)) {
       const selected = place.spilled as Array<[number, number]> | undefined;
       if (selected === undefined) {
@@ -357,8 +379,14 @@ abstract class NumbersEvaluator extends AggregateEvaluator {
     for (const x of values) this.numbers.push(x);
   }
 
-  /** The values sorted ascending: all of them, or the ones selected at the ranks wanted. */
+  /** In `details`, when the values are approximate: the bound the contract asked for. */
+  protected approximation(): { approximate: { relative_error: number } } | undefined {
+    return this.sketch ? { approximate: { relative_error: this.sketch.relativeError } } : undefined;
+  }
+
+  /** The values sorted ascending: all of them, the ones selected at the ranks wanted, or the sketch's. */
   protected sortedValues(): SortedValues {
+    if (this.sketch) return this.sketch.sorted();
     const selected = this.selected;
     if (selected === undefined) {
       const sorted = this.numbers.sorted();
@@ -422,7 +450,7 @@ class Median extends NumbersEvaluator {
           ? sorted.get((n - 1) / 2)!
           : (sorted.get(n / 2 - 1)! + sorted.get(n / 2)!) / 2;
     const { success, expected } = between(observed, this.config.kwargs);
-    return this.finding(success, observed, expected);
+    return this.finding(success, observed, expected, this.approximation());
   }
 }
 
@@ -453,6 +481,7 @@ class Quantiles extends NumbersEvaluator {
       .join(', ');
     return this.finding(successDetails.every(Boolean), observed, expected, {
       success_details: successDetails,
+      ...this.approximation(),
     });
   }
 }
