@@ -26,7 +26,7 @@ import { RelativeErrorSketch, type SketchState } from './relative-error-sketch.j
 import { keep, observedResult, parseResultFormat, type ResultFormat } from './result-format.js';
 import type { ShardPlace } from './shard-state.js';
 import type { SpillWriter } from './spill.js';
-import { type SpilledValues, spillValues } from './spill-select.js';
+import { type SortedValues, type SpilledValues, spillValues } from './spill-select.js';
 
 export const AGGREGATE_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
   expect_column_min_to_be_between: (c) => new Extreme(c, 'min'),
@@ -405,12 +405,6 @@ abstract class NumbersEvaluator extends AggregateEvaluator {
       },
     };
   }
-}
-
-/** Values in ascending order, read by position: all in memory, or a few selected from a spill. */
-export interface SortedValues {
-  readonly length: number;
-  get(index: number): number | undefined;
 }
 
 /** The positions (in the values sorted ascending) that a median or quantile expectation reads, for n values. */

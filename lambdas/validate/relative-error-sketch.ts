@@ -9,7 +9,7 @@
  * (log_γ(max / min)), not by their number; sketches add, so shards merge exactly into the sketch
  * one pass builds.
  */
-import type { SortedValues } from './column-aggregate-expectations.js';
+import type { SortedValues } from './spill-select.js';
 
 /** A sketch as JSON: α, and each sign's buckets as [index, count] pairs; the exact counts apart. */
 export interface SketchState {

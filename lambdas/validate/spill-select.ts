@@ -11,6 +11,12 @@
 import { InternalError, MalformedInput } from '../shared/errors.js';
 import type { Spill, SpillWriter } from './spill.js';
 
+/** Values in ascending order, read by position: all in memory, a few selected from a spill, or a sketch's. */
+export interface SortedValues {
+  readonly length: number;
+  get(index: number): number | undefined;
+}
+
 /** A shard's spilled values: how many, and the count in each top-12-bit bucket (ascending). */
 export interface SpilledValues {
   spilled: { shard: number; n: number; buckets: Array<[number, number]> };
