@@ -4,7 +4,8 @@
  * row; a failure is about the batch, and blocks promotion at severity error.
  *
  * What each keeps (docs/validation.md has the table): min, max, sum, mean and stdev a few numbers;
- * median and quantiles every numeric value in a Float64Array (8 bytes a value, grown by doubling);
+ * median and quantiles every numeric value in a Float64Array (8 bytes a value, grown by doubling),
+ * or a sketch within a relative error when the contract asks for `approximate`;
  * the distinct-value ones (distinct-value-expectations.ts) a map of each distinct value to its count.
  */
 import type { ExpectationConfig } from '../shared/contract.js';
