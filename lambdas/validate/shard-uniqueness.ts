@@ -13,7 +13,7 @@
  * the keys' records came, so that it finds exactly what it finds from the whole key lists.
  */
 import { MalformedInput } from '../shared/errors.js';
-import type { FirstOccurrences } from './first-occurrences.js';
+import { FirstOccurrences } from './first-occurrences.js';
 import type { ShardPlace } from './shard-state.js';
 import type { Spill, SpillWriter } from './spill.js';
 
@@ -130,7 +130,7 @@ export interface KeysPlan {
 /**
  * The second fan-out's unit: reads one partition of every shard's keys (one evaluator at a time,
  * shards in order) and returns the keys held by more than one shard. Memory holds one partition
- * of one evaluator's keys.
+ * of one evaluator's keys, in a FirstOccurrences (a few bytes a key besides its characters).
  */
 export async function checkPartition(
   spill: Spill,
@@ -139,14 +139,16 @@ export async function checkPartition(
 ): Promise<CrossShardDuplicate[]> {
   const duplicates: CrossShardDuplicate[] = [];
   for (const evaluator of plan.evaluators) {
-    const first = new Map<string, KeyOccurrence>();
-    const found = new Map<string, CrossShardDuplicate>();
+    // Each key's first record: its index and line in `first`, its shard and whether it repeated there by entry.
+    const first = new FirstOccurrences();
+    let shardOf = new Uint32Array(1024);
+    let repeatedOf = new Uint8Array(1024);
+    const found = new Map<number, CrossShardDuplicate>();
     for (let shard = 0; shard < plan.shards.length; shard++) {
-      const blob = Buffer.from(await spill.get(keysBlob(evaluator, partition, shard)));
+      const name = keysBlob(evaluator, partition, shard);
+      const blob = Buffer.from(await spill.get(name));
       if (blob.length < 4 || blob.readUInt32LE(0) !== shard) {
-        throw new MalformedInput(
-          `spill blob '${keysBlob(evaluator, partition, shard)}' does not hold shard ${shard}'s keys`,
-        );
+        throw new MalformedInput(`spill blob '${name}' does not hold shard ${shard}'s keys`);
       }
       for (let at = 4; at < blob.length; ) {
         const index = blob.readUInt32LE(at);
@@ -155,14 +157,25 @@ export async function checkPartition(
         const length = blob.readUInt32LE(at + 9);
         const key = blob.toString('utf8', at + RECORD_HEAD, at + RECORD_HEAD + length);
         at += RECORD_HEAD + length;
-        const occurrence = { shard, index, line, repeated };
-        const earlier = first.get(key);
-        if (earlier === undefined) {
-          first.set(key, occurrence);
+        const entry = first.findOrAdd(key, index, line);
+        if (entry === -1) {
+          const added = first.size - 1;
+          if (added === shardOf.length) {
+            shardOf = grown(shardOf, added * 2);
+            repeatedOf = grown(repeatedOf, added * 2);
+          }
+          shardOf[added] = shard;
+          repeatedOf[added] = repeated ? 1 : 0;
           continue;
         }
-        let duplicate = found.get(key);
+        let duplicate = found.get(entry);
         if (duplicate === undefined) {
+          const earlier: KeyOccurrence = {
+            shard: shardOf[entry]!,
+            index: first.firstIndex(entry),
+            line: first.firstLine(entry),
+            repeated: repeatedOf[entry] === 1,
+          };
           const place = plan.shards[earlier.shard]!;
           duplicate = {
             evaluator,
@@ -174,14 +187,20 @@ export async function checkPartition(
             },
             later: [],
           };
-          found.set(key, duplicate);
+          found.set(entry, duplicate);
           duplicates.push(duplicate);
         }
-        duplicate.later.push(occurrence);
+        duplicate.later.push({ shard, index, line, repeated });
       }
     }
   }
   return duplicates;
+}
+
+function grown<T extends Uint32Array | Uint8Array>(array: T, length: number): T {
+  const bigger = new (array.constructor as new (length: number) => T)(length);
+  bigger.set(array);
+  return bigger;
 }
 
 /**
