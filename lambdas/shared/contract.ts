@@ -64,6 +64,8 @@ export interface ExpectationConfig {
   severity: Severity;
   /** Set by the loader (batch unless the contract says snapshot); absent in configs built in code, which are batch. */
   scope?: ExpectationScope;
+  /** A median or quantile computed within this relative error instead of exactly (Sluice's, not a GX kwarg). */
+  approximate?: { relative_error: number };
 }
 
 export interface RecordSchema {

@@ -34,11 +34,18 @@ export function notTakenBecause(kwarg: string): string | undefined {
   return Object.hasOwn(NOT_TAKEN, kwarg) ? NOT_TAKEN[kwarg] : undefined;
 }
 
+/** The expectations a contract may ask to compute approximately (a median or quantile within a relative error). */
+const APPROXIMABLE = new Set([
+  'expect_column_median_to_be_between',
+  'expect_column_quantile_values_to_be_between',
+]);
+
 /** An expectation as the contract declares it, once the contract's own schema has accepted it. */
 export interface DeclaredExpectation {
   type: string;
   kwargs: Record<string, unknown>;
   scope?: 'batch' | 'snapshot';
+  approximate?: unknown;
 }
 
 /** One problem of an expectation: a JSON path inside the contract, and what was expected. */
@@ -99,6 +106,12 @@ export function expectationChecks(
       const refusal = expectation.scope === 'snapshot' ? snapshotScopeRefusal(expectation.type) : undefined;
       if (refusal !== undefined) {
         problems.push({ path: `${at}/scope`, message: `scope snapshot is not available: ${refusal}` });
+      }
+      if (expectation.approximate !== undefined && !APPROXIMABLE.has(expectation.type)) {
+        problems.push({
+          path: `${at}/approximate`,
+          message: `${expectation.type} is computed exactly; approximate is for ${[...APPROXIMABLE].join(' and ')}`,
+        });
       }
     });
     return problems;

@@ -4,11 +4,13 @@
  * row; a failure is about the batch, and blocks promotion at severity error.
  *
  * What each keeps (docs/validation.md has the table): min, max, sum, mean and stdev a few numbers;
- * median and quantiles every numeric value in a Float64Array (8 bytes a value, grown by doubling);
+ * median and quantiles every numeric value in a Float64Array (8 bytes a value, grown by doubling),
+ * or a sketch within a relative error when the contract asks for `approximate`;
  * the distinct-value ones (distinct-value-expectations.ts) a map of each distinct value to its count.
  */
 import type { ExpectationConfig } from '../shared/contract.js';
 import { parseDateTime } from '../shared/date-time.js';
+import { InternalError, MalformedInput } from '../shared/errors.js';
 import type { ExpectationKind } from '../shared/expectation-catalogue.js';
 import { decimal } from './decimal.js';
 import {
@@ -21,8 +23,11 @@ import {
   type TableFacts,
 } from './evaluator.js';
 import { addProduct, ExactSum, type ExactSumState } from './exact-sum.js';
+import { RelativeErrorSketch, type SketchState } from './relative-error-sketch.js';
 import { keep, observedResult, parseResultFormat, type ResultFormat } from './result-format.js';
 import type { ShardPlace } from './shard-state.js';
+import type { SpillWriter } from './spill.js';
+import { type SortedValues, type SpilledValues, spillValues } from './spill-select.js';
 
 export const AGGREGATE_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
   expect_column_min_to_be_between: (c) => new Extreme(c, 'min'),
@@ -318,24 +323,102 @@ export class NumberColumn {
 }
 
 /**
- * An exact median or quantile needs every value: a shard hands them all on. (Spilling them to a
- * file and selecting from it is what keeps a very large column within memory; not done here.)
+ * An exact median or quantile needs every value. A shard hands them all on in its outcome, or,
+ * given a spill, writes them there sorted and hands on a histogram (spill-select.ts); the merge
+ * is then given only the values at the ranks wanted (wantedRanks), selected from the spill.
  */
 abstract class NumbersEvaluator extends AggregateEvaluator {
   protected readonly numbers = new NumberColumn();
+  /** Set when the contract asks for approximate values (`approximate`): then no value is kept. */
+  protected readonly sketch: RelativeErrorSketch | undefined;
+  /** Merged from spilled shards: how many values, and those at the ranks wanted. */
+  private spilledCount = 0;
+  private selected: Map<number, number> | undefined;
+
+  constructor(config: ExpectationConfig) {
+    super(config);
+    const approximate = config.approximate;
+    this.sketch = approximate ? new RelativeErrorSketch(approximate.relative_error) : undefined;
+  }
 
   protected add(value: unknown, line: number): void {
     const x = this.numberOf(value, line);
-    if (x !== undefined) this.numbers.push(x);
+    if (x === undefined) return;
+    if (this.sketch) this.sketch.push(x);
+    else this.numbers.push(x);
   }
 
-  override state(): AggregateState & { values: number[] } {
-    return { ...super.state(), values: [...this.numbers.values()] };
+  override state(
+    spill?: SpillWriter,
+  ): AggregateState & { values?: number[] | SpilledValues; sketch?: SketchState } {
+    if (this.sketch) return { ...super.state(), sketch: this.sketch.state() };
+    const values = spill ? spillValues(this.numbers.values(), spill) : [...this.numbers.values()];
+    return { ...super.state(), values };
   }
 
-  protected merge(state: AggregateState): void {
-    for (const x of (state as AggregateState & { values: number[] }).values) this.numbers.push(x);
+  protected merge(state: AggregateState, place: ShardPlace): void {
+    const { values, sketch } = state as AggregateState & {
+      values?: number[] | SpilledValues;
+      sketch?: SketchState;
+    };
+    if (this.sketch) {
+      if (sketch) this.sketch.absorb(sketch);
+      return;
+    }
+    if (values === undefined) return;
+    if (!Array.isArray(values)) {
+      const selected = place.spilled as Array<[number, number]> | undefined;
+      if (selected === undefined) {
+        throw new MalformedInput(
+          `a shard outcome spilled the values of ${this.config.type} on column '${this.column}', and the merge was given no selection (resolveSpill)`,
+        );
+      }
+      this.selected = new Map(selected);
+      this.spilledCount += values.spilled.n;
+      return;
+    }
+    for (const x of values) this.numbers.push(x);
   }
+
+  /** In `details`, when the values are approximate: the bound the contract asked for. */
+  protected approximation(): { approximate: { relative_error: number } } | undefined {
+    return this.sketch ? { approximate: { relative_error: this.sketch.relativeError } } : undefined;
+  }
+
+  /** The values sorted ascending: all of them, the ones selected at the ranks wanted, or the sketch's. */
+  protected sortedValues(): SortedValues {
+    if (this.sketch) return this.sketch.sorted();
+    const selected = this.selected;
+    if (selected === undefined) {
+      const sorted = this.numbers.sorted();
+      return { length: sorted.length, get: (i) => sorted[i] };
+    }
+    return {
+      length: this.spilledCount,
+      get: (i) => {
+        const value = selected.get(i);
+        if (value === undefined && i >= 0 && i < this.spilledCount) {
+          throw new InternalError(
+            `${this.config.type}: rank ${i} of ${this.spilledCount} was not selected from the spill`,
+          );
+        }
+        return value;
+      },
+    };
+  }
+}
+
+/** The positions (in the values sorted ascending) that a median or quantile expectation reads, for n values. */
+export function wantedRanks(config: ExpectationConfig, n: number): number[] {
+  if (n === 0) return [];
+  if (config.type === 'expect_column_median_to_be_between') {
+    return n % 2 === 1 ? [(n - 1) / 2] : [n / 2 - 1, n / 2];
+  }
+  const ranges = config.kwargs.quantile_ranges as { quantiles?: number[] } | undefined;
+  return (ranges?.quantiles ?? []).flatMap((q) => {
+    const position = q * (n - 1);
+    return [Math.floor(position), Math.ceil(position), nearestIndex(position)];
+  });
 }
 
 interface ExtremeState {
@@ -353,12 +436,16 @@ interface MomentsState {
 /** pandas median: the middle value, or the mean of the two middle ones. */
 class Median extends NumbersEvaluator {
   protected judge(): Finding {
-    const sorted = this.numbers.sorted();
+    const sorted = this.sortedValues();
     const n = sorted.length;
     const observed =
-      n === 0 ? null : n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+      n === 0
+        ? null
+        : n % 2 === 1
+          ? sorted.get((n - 1) / 2)!
+          : (sorted.get(n / 2 - 1)! + sorted.get(n / 2)!) / 2;
     const { success, expected } = between(observed, this.config.kwargs);
-    return this.finding(success, observed, expected);
+    return this.finding(success, observed, expected, this.approximation());
   }
 }
 
@@ -377,7 +464,7 @@ class Quantiles extends NumbersEvaluator {
     }
     const given = this.config.kwargs.allow_relative_error;
     const method = typeof given === 'string' ? (given as Interpolation) : 'nearest';
-    const sorted = this.numbers.sorted();
+    const sorted = this.sortedValues();
     const values = ranges.quantiles.map((q) => quantile(sorted, q, method));
     const successDetails = values.map((v, i) => {
       const [min, max] = ranges.value_ranges[i] ?? [null, null];
@@ -389,6 +476,7 @@ class Quantiles extends NumbersEvaluator {
       .join(', ');
     return this.finding(successDetails.every(Boolean), observed, expected, {
       success_details: successDetails,
+      ...this.approximation(),
     });
   }
 }
@@ -397,12 +485,12 @@ class Quantiles extends NumbersEvaluator {
 type Interpolation = 'linear' | 'lower' | 'higher' | 'midpoint' | 'nearest';
 
 /** The q-quantile of sorted values as numpy computes it; null when there are none. */
-export function quantile(sorted: Float64Array, q: number, method: Interpolation): number | null {
+export function quantile(sorted: SortedValues, q: number, method: Interpolation): number | null {
   const n = sorted.length;
   if (n === 0) return null;
   const position = q * (n - 1);
-  const lower = sorted[Math.floor(position)]!;
-  const higher = sorted[Math.ceil(position)]!;
+  const lower = sorted.get(Math.floor(position))!;
+  const higher = sorted.get(Math.ceil(position))!;
   const t = position - Math.floor(position);
   switch (method) {
     case 'lower':
@@ -412,7 +500,7 @@ export function quantile(sorted: Float64Array, q: number, method: Interpolation)
     case 'midpoint':
       return t === 0 ? lower : higher - (higher - lower) * 0.5;
     case 'nearest':
-      return sorted[nearestIndex(position)]!;
+      return sorted.get(nearestIndex(position))!;
     case 'linear':
       // numpy's lerp: from the nearer end, so that the result never passes `higher`.
       return t < 0.5 ? lower + (higher - lower) * t : higher - (higher - lower) * (1 - t);

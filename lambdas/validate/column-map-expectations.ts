@@ -21,7 +21,8 @@ import {
 } from './evaluator.js';
 import { FirstOccurrences, keyValue } from './first-occurrences.js';
 import type { ShardPlace } from './shard-state.js';
-import { KeysMerge, type KeysState, keysState } from './shard-uniqueness.js';
+import { KeysMerge, type KeysState, keysState, type SpilledKeys, spillKeys } from './shard-uniqueness.js';
+import type { SpillWriter } from './spill.js';
 
 export const COLUMN_MAP_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
   expect_column_values_to_not_be_null: (c) => new ValuesNotNull(c),
@@ -93,8 +94,8 @@ class ValuesUnique extends ColumnMapEvaluator {
     return `must be unique; the same value is on row ${row}`;
   }
 
-  override state(): MapState & { keys: KeysState } {
-    return { ...super.state(), keys: keysState(this.seen) };
+  override state(spill?: SpillWriter): MapState & { keys: KeysState | SpilledKeys } {
+    return { ...super.state(), keys: spill ? spillKeys(this.seen, spill) : keysState(this.seen) };
   }
 
   private merged: KeysMerge | undefined;
@@ -102,7 +103,7 @@ class ValuesUnique extends ColumnMapEvaluator {
   override absorb(state: unknown, place: ShardPlace): void {
     super.absorb(state, place);
     this.merged ??= new KeysMerge();
-    this.merged.absorb((state as { keys: KeysState }).keys, place, {
+    this.merged.absorb((state as { keys: KeysState | SpilledKeys }).keys, place, {
       firstRepeated: (key, index) => this.unexpected.add(index, keyValue(key)),
       laterUnexpected: (key, index) => this.unexpected.add(index, keyValue(key)),
       reason: (line) => this.reason(String(line)),

@@ -28,6 +28,7 @@ import {
 import { type RowChecks, rowChecks, withFailure } from './row-checks.js';
 import { JsonLinesBuffer } from './row-json.js';
 import { addToRuns, type IndexRuns, lineMarker, type ShardOutcome } from './shard-state.js';
+import type { ShardSpill } from './spill.js';
 import { StrictUtf8Decoder } from './utf8.js';
 import { type Evaluated, type ValidationOutcome, validationOutcome } from './validation-outcome.js';
 
@@ -69,6 +70,13 @@ export interface ShardOptions {
   csvHeader?: string;
   /** Set for every shard but the first (implied by csvHeader): a first record that is a JSON array is then a malformed row, not a refused file. */
   continues?: boolean;
+  /**
+   * Where to write what grows with the records (each uniqueness expectation's distinct keys,
+   * hash-partitioned; each median's or quantile's values, sorted), so that the outcome stays small
+   * whatever the number of keys and values. Give every shard of an input the same spill and
+   * partition count, each its own `shard` number; the merge then needs resolveSpill's results.
+   */
+  spill?: ShardSpill;
 }
 
 /**
@@ -91,8 +99,11 @@ export async function validateShard(
     continues: options.continues === true || options.csvHeader !== undefined,
   });
   await run.consume(input);
-  return run.shardOutcome();
+  return run.shardOutcome(options.spill);
 }
+
+/** Blobs being written to a spill at once, at most. */
+const SPILL_WRITES = 8;
 
 /**
  * The quarantine's text goes to its stream in pieces of about this many characters, not once per
@@ -431,8 +442,29 @@ class ValidationRun {
     return explainReadError(error, this.source, this.options.origins, () => this.reader.lineReached());
   }
 
-  shardOutcome(): ShardOutcome {
+  async shardOutcome(spill?: ShardSpill): Promise<ShardOutcome> {
     const columns = this.header ?? (this.keysSeen ? [...this.keysSeen] : undefined);
+    const pending: Array<[string, Uint8Array]> = [];
+    const evaluators = this.evaluators.map((evaluator, e) => {
+      if (spill === undefined) return evaluator.state();
+      return evaluator.state({
+        shard: spill.shard,
+        partitions: spill.partitions,
+        put: (name, bytes) => {
+          const full = `e${e}/${name}`;
+          pending.push([full, bytes]);
+          return full;
+        },
+      });
+    });
+    if (spill !== undefined) {
+      const writers = Array.from({ length: SPILL_WRITES }, async () => {
+        for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+          await spill.spill.put(next[0], next[1]);
+        }
+      });
+      await Promise.all(writers);
+    }
     return {
       rows: { read: this.read, valid: this.valid, quarantined: this.quarantined },
       lines: this.lineBreaks,
@@ -441,7 +473,8 @@ class ValidationRun {
       ...(this.stoppedBecause === undefined ? {} : { stopped: this.stoppedBecause }),
       quarantinedRuns: this.quarantinedRuns ?? [],
       schema: this.schema.state(),
-      evaluators: this.evaluators.map((evaluator) => evaluator.state()),
+      evaluators,
+      ...(spill === undefined ? {} : { spill: { shard: spill.shard, partitions: spill.partitions } }),
     };
   }
 

@@ -14,6 +14,7 @@ import {
   UnexpectedValues,
 } from './result-format.js';
 import type { ShardPlace } from './shard-state.js';
+import type { SpillWriter } from './spill.js';
 
 /** One record as the expectations see it: typed values, null cells absent. */
 export type Row = Record<string, unknown>;
@@ -68,8 +69,11 @@ export interface Evaluator {
    */
   nameRows?(name: RowNamer): void;
   finish(table: TableFacts): Finding;
-  /** What has been accumulated, as JSON: a shard's part of the finding (shard-state.ts). */
-  state(): unknown;
+  /**
+   * What has been accumulated, as JSON: a shard's part of the finding (shard-state.ts). Given a
+   * spill, what grows with the records (uniqueness keys, median values) is written there instead.
+   */
+  state(spill?: SpillWriter): unknown;
   /**
    * Adds a shard's state, as if its records had been observed here: shards come in input order,
    * and `place` says where the shard's records and lines are in the whole input.

@@ -20,7 +20,8 @@ import {
 } from './evaluator.js';
 import { FirstOccurrences, keyValue } from './first-occurrences.js';
 import type { ShardPlace } from './shard-state.js';
-import { KeysMerge, type KeysState, keysState } from './shard-uniqueness.js';
+import { KeysMerge, type KeysState, keysState, type SpilledKeys, spillKeys } from './shard-uniqueness.js';
+import type { SpillWriter } from './spill.js';
 
 export const MULTICOLUMN_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
   expect_column_pair_values_to_be_equal: (c) => new PairEqual(c),
@@ -189,8 +190,8 @@ class CompoundUnique extends RowMapEvaluator {
     return `${listed(this.columns)} must be unique together; the same values are on row ${row}`;
   }
 
-  override state(): MapState & { keys: KeysState } {
-    return { ...super.state(), keys: keysState(this.seen) };
+  override state(spill?: SpillWriter): MapState & { keys: KeysState | SpilledKeys } {
+    return { ...super.state(), keys: spill ? spillKeys(this.seen, spill) : keysState(this.seen) };
   }
 
   private merged: KeysMerge | undefined;
@@ -199,7 +200,7 @@ class CompoundUnique extends RowMapEvaluator {
     super.absorb(state, place);
     this.merged ??= new KeysMerge();
     const shown = (key: string) => this.shown(JSON.parse(keyValue(key) as string) as unknown[]);
-    this.merged.absorb((state as { keys: KeysState }).keys, place, {
+    this.merged.absorb((state as { keys: KeysState | SpilledKeys }).keys, place, {
       firstRepeated: (key, index) => this.unexpected.add(index, shown(key)),
       laterUnexpected: (key, index) => this.unexpected.add(index, shown(key)),
       reason: (line) => this.reason(String(line)),

@@ -12,6 +12,7 @@ import { findings } from './engine.js';
 import type { QuarantineEntry, ValidateOptions } from './engine-types.js';
 import { createEvaluator } from './expectations.js';
 import { type RowFailure, SchemaConformance } from './record-schema.js';
+import type { SpillResults } from './shard-spill.js';
 import {
   globalText,
   inRuns,
@@ -24,7 +25,13 @@ import { type ValidationOutcome, validationOutcome } from './validation-outcome.
 
 export type { ShardOutcome, ShardPlacement } from './shard-state.js';
 
-export type MergeOptions = Pick<ValidateOptions, 'source' | 'now' | 'scope'>;
+export type MergeOptions = Pick<ValidateOptions, 'source' | 'now' | 'scope'> & {
+  /**
+   * What resolveSpill found in the spill, when the shards were validated with one: required then
+   * (the outcomes hold no keys or values), ignored otherwise.
+   */
+  spilled?: SpillResults;
+};
 
 /** The whole input's outcome from its shards' outcomes, in input order. */
 export function mergeShardOutcomes(
@@ -67,7 +74,14 @@ function merge(
   let stopped: string | undefined;
   let lines = 0;
   const placements: ShardPlacement[] = [];
-  for (const shard of outcomes) {
+  const spilledShards = outcomes.filter((o) => o.spill !== undefined).length;
+  if (spilledShards > 0 && (spilledShards < outcomes.length || options.spilled === undefined)) {
+    throw new MalformedInput(
+      `${options.source ?? '<input>'}: ${spilledShards} of ${outcomes.length} shard outcomes were spilled; ` +
+        'every shard must be validated with the spill, and the merge given resolveSpill’s results',
+    );
+  }
+  for (const [position, shard] of outcomes.entries()) {
     if (shard.evaluators.length !== evaluators.length) {
       throw new MalformedInput(
         `${options.source ?? '<input>'}: a shard outcome has ${shard.evaluators.length} expectation states, the contract ${evaluators.length}`,
@@ -83,6 +97,8 @@ function merge(
       order,
     };
     const place = (e: number): ShardPlace => ({
+      shard: position,
+      spilled: options.spilled?.evaluators[e],
       index: placement.index,
       line: placement.line,
       text: (message) => globalText(message, placement),

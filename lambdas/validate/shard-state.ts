@@ -12,6 +12,10 @@ import type { RowFailure } from './row-failure.js';
 
 /** Where a shard's records and lines are in the whole input, as an evaluator merging its state sees it. */
 export interface ShardPlace {
+  /** The shard's position in the input (0, 1, …). */
+  readonly shard: number;
+  /** What resolveSpill found for this evaluator in the spill (undefined when nothing was spilled). */
+  readonly spilled: unknown;
   /** Records before this shard: added to its record indexes. */
   readonly index: number;
   /** Added to this shard's line numbers. */
@@ -56,6 +60,8 @@ export interface ShardOutcome {
   schema: unknown;
   /** Each expectation's state, in the order of the contract's expectations of the scope validated. */
   evaluators: unknown[];
+  /** Set when the shard wrote its keys and values to a spill (validateShard's `spill` option). */
+  spill?: { shard: number; partitions: number };
 }
 
 /** Where one shard's outputs go in the whole input's: what globalQuarantineLine and globalShardOutputs need. */
