@@ -21,8 +21,13 @@ import { type ShardOutcome, validateShard } from './engine.js';
 import { describeBatch } from './raw-batch.js';
 import { globalShardOutputs, mergeShardOutcomes, shardPlacements } from './shard-merge.js';
 import { planShards, shardTargetBytes } from './shard-plan.js';
+import { resolveSpill } from './shard-spill.js';
 import { inRuns } from './shard-state.js';
 import { checkSnapshot, withSnapshot } from './snapshot.js';
+import { lakeSpillPrefix, ObjectStoreSpill, spillPartitions } from './spill.js';
+
+/** Spilled key partitions the merge checks at once: each holds about a million keys in memory. */
+const MERGE_CONCURRENCY = 2;
 
 /** How many shards run at once when the deployment does not say (the Map's MaxConcurrencyPath). */
 export const DEFAULT_SHARD_CONCURRENCY = 100;
@@ -35,6 +40,8 @@ export interface ShardItem {
   end: number;
   /** Bytes [0, end) of the object hold the CSV header line (a cut CSV object). */
   headerEnd?: number;
+  /** Partitions of the uniqueness keys the shards spill (the same for every shard of the batch). */
+  partitions: number;
 }
 
 export interface ShardRunInput {
@@ -88,6 +95,20 @@ export function shardsPrefix(run: ShardRunInput): string {
 
 const pad = (index: number) => String(index).padStart(5, '0');
 
+/**
+ * The fewest bytes a record takes, for how many uniqueness keys a shard may spill: a generous
+ * count (a short CSV row is longer) only makes more, smaller key partitions.
+ */
+const MIN_RECORD_BYTES = 16;
+
+/**
+ * Where the shards of a run spill what is too large for their outcome (uniqueness keys, median and
+ * quantile values), and where the merge reads it back: the run's prefix in reports.
+ */
+function runSpill(store: ObjectStore, run: RunLocation): ObjectStoreSpill {
+  return new ObjectStoreSpill(store, lakeSpillPrefix(runPrefix(run)));
+}
+
 /** The validated part of shard `index`: one part per shard, in shard order. */
 export function validatedPartKey(run: RunLocation, index: number): string {
   return `${runPrefix(run)}part-${pad(index)}.jsonl`;
@@ -118,6 +139,8 @@ export async function planShardsOf(input: PlanShardsInput, ports: ShardedPorts):
   const read = async (start: number, end: number) => readBytes(store, rawKey, start, end);
   const plan = await planShards(read, size, contract.format, shardTargetBytes(contract.format));
   const headerEnd = plan.header?.end;
+  const largest = Math.max(0, ...plan.shards.map((shard) => shard.end - shard.start));
+  const partitions = spillPartitions(plan.shards.length, Math.ceil(largest / MIN_RECORD_BYTES));
   const items: ShardItem[] = plan.shards.map((shard, index) => ({
     index,
     rawKey,
@@ -125,6 +148,7 @@ export async function planShardsOf(input: PlanShardsInput, ports: ShardedPorts):
     start: index === 0 ? 0 : shard.start,
     end: shard.end,
     ...(headerEnd !== undefined && index > 0 ? { headerEnd } : {}),
+    partitions,
   }));
   const key = `${shardsPrefix(input)}shards.jsonl`;
   await store.put('reports', key, items.map((item) => `${JSON.stringify(item)}\n`).join(''), {
@@ -168,6 +192,7 @@ export async function validateShardOf(
         sizeBytes: shard.end - shard.start,
         ...(csvHeader !== undefined ? { csvHeader } : {}),
         ...(shard.index > 0 ? { continues: true } : {}),
+        spill: { spill: runSpill(store, run), shard: shard.index, partitions: shard.partitions },
       },
     ),
   );
@@ -194,8 +219,12 @@ export async function mergeShardsOf(input: MergeShardsInput, ports: ShardedPorts
       async (result) => JSON.parse(await store.readText('reports', result.outcomeKey)) as ShardOutcome,
     ),
   );
-  let outcome = mergeShardOutcomes(contract, outcomes, { source });
-  const placements = shardPlacements(contract, outcomes, { source });
+  // The keys and values the shards spilled, checked one partition at a time.
+  const spilled = await resolveSpill(contract, outcomes, runSpill(store, run), {
+    concurrency: MERGE_CONCURRENCY,
+  });
+  let outcome = mergeShardOutcomes(contract, outcomes, { source, spilled });
+  const placements = shardPlacements(contract, outcomes, { source, spilled });
   const keys = {
     validated: runPrefix(run),
     quarantine: quarantineKey(run),

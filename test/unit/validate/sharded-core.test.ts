@@ -126,7 +126,7 @@ describe('PlanShards', () => {
       maxConcurrency: 100,
     });
     expect(items.length).toBeGreaterThan(3);
-    expect(items[0]).toEqual({ index: 0, rawKey: RAW_KEY, start: 0, end: items[1]!.start });
+    expect(items[0]).toEqual({ index: 0, rawKey: RAW_KEY, start: 0, end: items[1]!.start, partitions: 1 });
     expect(items.at(-1)!.end).toBe(Buffer.byteLength(csv));
     for (const item of items.slice(1)) {
       expect(item.headerEnd).toBe('order_id,amount\n'.length);
@@ -151,7 +151,7 @@ describe('PlanShards', () => {
 });
 
 describe('ValidateShard and MergeResults', () => {
-  it('give the quarantine, the report and (parts joined) the validated records of one pass', async () => {
+  it('give the quarantine, the report and (parts joined) the validated records of one pass, the keys spilled', async () => {
     // Prepare
     const csv = ordersCsv();
     const sharded = new MemoryStore();
@@ -187,6 +187,8 @@ describe('ValidateShard and MergeResults', () => {
     const results = async (store: MemoryStore, key: string) =>
       (JSON.parse(await store.readText('reports', key)) as { results: unknown }).results;
     expect(await results(sharded, merged.reportKey)).toEqual(await results(whole, onePass.reportKey));
+    // The uniqueness keys went through the run's spill, not the outcomes.
+    expect(await sharded.list('reports', 'orders/dt=2026-11-25/run=r1/spill/')).toHaveLength(items.length);
   });
 
   it('gives the same parts and quarantine when MergeResults is retried after it rewrote a part', async () => {
