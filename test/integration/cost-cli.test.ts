@@ -96,7 +96,7 @@ describe('sluice cost', () => {
       from: 'contract schedule rate(1 hour)',
     });
     expect(cost.monthly.runs).toBeCloseTo(730, 6);
-    expect(cost.perRun.stateTransitions).toBe(9);
+    expect(cost.perRun.stateTransitions).toBe(10);
     expect(cost.byShardSize.map((row) => row.shardMb)).toEqual([64, 256, 1024]);
     expect(cost.monthly.totalUsd).toBeCloseTo(
       cost.monthly.lines.reduce((sum, line) => sum + line.usd, 0),
