@@ -231,29 +231,29 @@ export async function mergeShardsOf(input: MergeShardsInput, ports: ShardedPorts
     report: validationReportKey(run),
   };
 
-  const quarantined: string[] = [];
-  for (const [index, placement] of placements.entries()) {
-    const staged = await store.readText('quarantine', stagedQuarantineKey(run, index));
-    // A shard's valid part changes only when the whole batch quarantines a record the shard kept
-    // (a duplicate of an earlier shard's row, an order broken where two shards meet).
-    const moves = placement.failures.some((f) => !inRuns(placement.quarantinedRuns, f.index));
-    const part = validatedPartKey(run, index);
-    const valid = moves ? await shardValidRecords(store, run, index) : '';
-    const global = globalShardOutputs(
-      { valid, quarantine: staged },
-      moves ? placement : { ...placement, read: 0 },
-    );
-    if (moves) await store.put('validated', part, global.valid, { contentType: 'application/x-ndjson' });
-    quarantined.push(global.quarantine);
+  // One shard at a time: its quarantine lines moved to the batch's rows and indexes, and its part
+  // rewritten where the merge quarantined a record the shard kept (a duplicate of an earlier
+  // shard's row, an order broken where two shards meet). Memory holds one shard's outputs.
+  async function* batchQuarantine(): AsyncGenerator<Buffer> {
+    for (const [index, placement] of placements.entries()) {
+      const staged = await store.readText('quarantine', stagedQuarantineKey(run, index));
+      const moves = placement.failures.some((f) => !inRuns(placement.quarantinedRuns, f.index));
+      const valid = moves ? await shardValidRecords(store, run, index) : '';
+      const global = globalShardOutputs(
+        { valid, quarantine: staged },
+        moves ? placement : { ...placement, read: 0 },
+      );
+      if (moves) {
+        await store.put('validated', validatedPartKey(run, index), global.valid, {
+          contentType: 'application/x-ndjson',
+        });
+      }
+      yield Buffer.from(global.quarantine);
+    }
   }
-  await store.put(
-    'quarantine',
-    keys.quarantine,
-    Readable.from(quarantined.map((text) => Buffer.from(text))),
-    {
-      contentType: 'application/x-ndjson',
-    },
-  );
+  await store.put('quarantine', keys.quarantine, Readable.from(batchQuarantine()), {
+    contentType: 'application/x-ndjson',
+  });
 
   if (outcome.decision.promote) {
     const parts = placements.map((_, index) => validatedPartKey(run, index));
