@@ -35,6 +35,8 @@ export const COMPARED_FIELDS = [
 ] as const;
 
 export interface Disagreement {
+  /** The case: expectation · scenario · result_format. */
+  id: string;
   type: string;
   scenario: string;
   resultFormat: string;
@@ -131,7 +133,15 @@ export function compare(c: Case, gx: Reported, sluice: Reported): Disagreement[]
   const out: Disagreement[] = [];
   const differ = (field: string, g: unknown, s: unknown) => {
     if (!same(g, s)) {
-      out.push({ type: c.type, scenario: c.scenario, resultFormat: c.resultFormat, field, gx: g, sluice: s });
+      out.push({
+        id: c.id,
+        type: c.type,
+        scenario: c.scenario,
+        resultFormat: c.resultFormat,
+        field,
+        gx: g,
+        sluice: s,
+      });
     }
   };
   differ('raised', gx.exception, sluice.exception);
