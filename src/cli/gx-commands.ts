@@ -4,11 +4,14 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
 import { contractNamed, loadContracts, loadStandaloneContractFile } from '../../lambdas/shared/contract.js';
-import { SluiceError, SuiteUnsupported } from '../../lambdas/shared/errors.js';
+import { ConfigurationError, SluiceError, SuiteUnsupported } from '../../lambdas/shared/errors.js';
 import { EXIT } from './exit-codes.js';
 import { exportGxSuite, importGxSuite, type SampleShape } from './gx-suite.js';
-import { suggest } from './suggest.js';
+import { nameFrom, suggest } from './suggest.js';
+
+const NAME_PATTERN = new RegExp(contractSchema.properties.name.pattern);
 
 export interface ImportGxOptions {
   name: string;
@@ -18,6 +21,12 @@ export interface ImportGxOptions {
 
 export async function importGxCommand(file: string, options: ImportGxOptions): Promise<number> {
   return reporting(async () => {
+    if (!NAME_PATTERN.test(options.name)) {
+      throw new ConfigurationError(
+        `--name '${options.name}' is not a dataset name: lower-case letters, digits, '-' and '_', ` +
+          `starting with a letter, at most 63 characters; e.g. --name ${nameFrom(options.name)}`,
+      );
+    }
     let suite: unknown;
     try {
       suite = JSON.parse(readFileSync(file, 'utf8'));
