@@ -19,7 +19,7 @@ export interface Case {
   kwargs: Record<string, unknown>;
 }
 
-export const RESULT_FORMATS = ['BASIC', 'SUMMARY', 'COMPLETE'] as const;
+export const RESULT_FORMATS = ['BOOLEAN_ONLY', 'BASIC', 'SUMMARY', 'COMPLETE'] as const;
 export type ResultFormatName = (typeof RESULT_FORMATS)[number];
 
 interface Base {
