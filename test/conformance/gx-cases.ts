@@ -14,7 +14,10 @@ export interface Case {
   type: string;
   scenario: string;
   resultFormat: ResultFormatName;
+  /** The record schema's columns. */
   columns: Record<string, ColumnType>;
+  /** The columns the CSV file has: all of `columns`, or all but the one a scenario leaves out. */
+  fileColumns: string[];
   rows: Row[];
   kwargs: Record<string, unknown>;
 }
@@ -34,7 +37,16 @@ interface Base {
   /** The share of expected values among the first four good rows and the bad row (default 0.8). */
   boundary?: number;
   /** Scenarios of this expectation alone: where GX and Sluice are known to part (docs/expectations.md). */
-  more?: Array<{ scenario: string; columns?: Record<string, ColumnType>; rows: Row[]; kwargs: Row }>;
+  more?: Scenario[];
+}
+
+interface Scenario {
+  scenario: string;
+  columns?: Record<string, ColumnType>;
+  rows: Row[];
+  kwargs: Row;
+  /** A column the schema declares and the file lacks. */
+  lacking?: string;
 }
 
 const x = (type: ColumnType, values: unknown[]) => ({
@@ -310,13 +322,10 @@ const BASES: Readonly<Record<string, Base>> = {
 const ROW_LEVEL: readonly ExpectationKind[] = ['column_map', 'multicolumn'];
 
 /** The scenarios of one expectation: name, rows and kwargs. */
-function scenarios(
-  type: string,
-  base: Base,
-): Array<{ scenario: string; columns?: Record<string, ColumnType>; rows: Row[]; kwargs: Row }> {
+function scenarios(type: string, base: Base): Scenario[] {
   const { kind } = EXPECTATION_CATALOGUE[type]!;
   const nullRow = Object.fromEntries(Object.keys(base.columns).map((c) => [c, null]));
-  const out = [
+  const out: Scenario[] = [
     { scenario: 'passing', rows: base.good, kwargs: base.kwargs },
     { scenario: 'nulls', rows: [...base.good, nullRow, nullRow], kwargs: base.kwargs },
     { scenario: 'empty', rows: [], kwargs: base.kwargs },
@@ -336,6 +345,9 @@ function scenarios(
     );
   }
   if (base.failKwargs) out.push({ scenario: 'failing', rows: base.good, kwargs: base.failKwargs });
+  if (kind === 'column_map' || kind === 'column_aggregate') {
+    out.push({ scenario: 'a column the file lacks', rows: base.good, kwargs: base.kwargs, lacking: 'x' });
+  }
   return [...out, ...(base.more ?? [])];
 }
 
@@ -345,7 +357,7 @@ export function allCases(): Case[] {
   for (const type of Object.keys(EXPECTATION_CATALOGUE).sort()) {
     const base = BASES[type];
     if (!base) throw new Error(`no conformance base for ${type}: add one to test/conformance/gx-cases.ts`);
-    for (const { scenario, rows, kwargs, columns: own } of scenarios(type, base)) {
+    for (const { scenario, rows, kwargs, columns: own, lacking } of scenarios(type, base)) {
       // A one-column CSV cannot hold a null: its empty cell is a blank line, which readers skip.
       const given = own ?? base.columns;
       const single = Object.keys(given).length === 1;
@@ -358,6 +370,7 @@ export function allCases(): Case[] {
           scenario,
           resultFormat,
           columns,
+          fileColumns: Object.keys(columns).filter((c) => c !== lacking),
           rows: numbered,
           kwargs: { ...kwargs, result_format: resultFormat },
         });

@@ -63,7 +63,7 @@ export async function runGx(cases: readonly Case[]): Promise<Reported[]> {
   const input = cases.map((c) => ({
     id: c.id,
     columns: c.columns,
-    csv: csvOf(Object.keys(c.columns), c.rows),
+    csv: csvOf(c.fileColumns, c.rows),
     type: c.type,
     kwargs: c.kwargs,
   }));
@@ -103,7 +103,7 @@ export async function runSluice(c: Case): Promise<Reported> {
     }),
     '<inline>',
   );
-  const outcome = await validateStream(Readable.from([csvOf(columns, c.rows)]), contract, {});
+  const outcome = await validateStream(Readable.from([csvOf(c.fileColumns, c.rows)]), contract, {});
   const entry = outcome.result.results.find((r) => r.expectation_config.type === c.type);
   if (!entry) throw new Error(`${c.id}: Sluice reported no result for ${c.type}`);
   return {
@@ -145,9 +145,9 @@ export function compare(c: Case, gx: Reported, sluice: Reported): Disagreement[]
     }
   };
   differ('raised', gx.exception, sluice.exception);
+  differ('success', gx.success, sluice.success);
   // What an expectation that raised reports is the exception; GX and Sluice word it differently.
   if (gx.exception || sluice.exception) return out;
-  differ('success', gx.success, sluice.success);
   for (const field of COMPARED_FIELDS) {
     // GX lists the set's missing values in Python set order, which is no order: compared sorted.
     const value = (r: Reported) =>
