@@ -108,6 +108,15 @@ export class IntervalNotClosed extends SluiceError {
 }
 
 /**
+ * A Great Expectations suite that cannot become a Sluice contract, or a contract that cannot
+ * become a GX suite (`sluice import gx`, `sluice export gx`): each expectation Sluice or GX cannot
+ * run is named by its position (`expectations[3]`) with the reason.
+ */
+export class SuiteUnsupported extends SluiceError {
+  override readonly name = 'SuiteUnsupported';
+}
+
+/**
  * A programming error inside Sluice (a TypeError, a broken invariant), not a problem of the data
  * or the source: never transient, so never retried. The message names the original error and the
  * first place in the code it was thrown from; `cause` keeps its whole stack.

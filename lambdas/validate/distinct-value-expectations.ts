@@ -7,7 +7,10 @@ import type { ExpectationConfig } from '../shared/contract.js';
 import { AggregateEvaluator, type AggregateState, between } from './column-aggregate-expectations.js';
 import { decimal } from './decimal.js';
 import { type Evaluator, type Finding, show } from './evaluator.js';
-import { countKey, keep } from './result-format.js';
+import { countKey, type ExpectationResultDetails, keep } from './result-format.js';
+
+/** How many values GX lists of the distinct values outside the set or missing from the column. */
+const MAX_DISTINCT_VALUES = 20;
 
 export const DISTINCT_VALUE_EVALUATORS: Readonly<Record<string, (config: ExpectationConfig) => Evaluator>> = {
   expect_column_unique_value_count_to_be_between: (c) => new DistinctCount(c, 'count'),
@@ -66,7 +69,8 @@ class DistinctCount extends DistinctEvaluator {
 
   protected judge(): Finding {
     const distinct = this.counts.size;
-    const observed = this.which === 'count' ? distinct : this.count === 0 ? null : distinct / this.count;
+    // GX's proportion is 0, not undefined, when the column has no values.
+    const observed = this.which === 'count' ? distinct : this.count === 0 ? 0 : distinct / this.count;
     const { success, expected } = between(observed, this.config.kwargs);
     return this.finding(success, observed, expected);
   }
@@ -80,18 +84,20 @@ class DistinctSet extends DistinctEvaluator {
     super(config);
   }
 
+  /**
+   * As GX 1.x (since 1.10) reports these: no observed value, but the distinct values outside the set
+   * (`unexpected_count`, `partial_unexpected_list`: in_set, equal_set) and the set's values the
+   * column lacks (`missing_count`, `partial_missing_list`: contain_set, equal_set), each list
+   * sorted and cut at GX's 20 (none when `partial_unexpected_count` is 0).
+   */
   protected judge(): Finding {
     const given = this.config.kwargs.value_set as unknown[] | null | undefined;
     const observed = this.distinct();
-    const valueCounts = [...this.counts.values()]
-      .sort((a, b) => compare(a.value, b.value))
-      .map(({ value, count }) => ({ value, count }));
-    const details = { value_counts: valueCounts };
-    if (given === null || given === undefined) return this.finding(true, observed, 'any values', details);
-    const expectedSet = new Set(given.map(countKey));
+    const expectedSet = new Set((given ?? []).map(countKey));
     const observedSet = new Set(observed.map(countKey));
-    const extra = observed.filter((v) => !expectedSet.has(countKey(v)));
-    const missing = given.filter((v) => !observedSet.has(countKey(v)));
+    const extra =
+      given === null || given === undefined ? [] : observed.filter((v) => !expectedSet.has(countKey(v)));
+    const missing = (given ?? []).filter((v) => !observedSet.has(countKey(v))).sort(compare);
     const success =
       this.relation === 'in'
         ? extra.length === 0
@@ -103,7 +109,23 @@ class DistinctSet extends DistinctEvaluator {
       contain: 'distinct values including',
       equal: 'distinct values equal to',
     };
-    return this.finding(success, observed, `${words[this.relation]} ${show(given)}`, details);
+    const expected =
+      given === null || given === undefined ? 'any values' : `${words[this.relation]} ${show(given)}`;
+    const lists = this.format.partialCount > 0;
+    const result: ExpectationResultDetails = { observed_value: null };
+    if (this.relation !== 'contain') {
+      result.unexpected_count = extra.length;
+      if (lists) result.partial_unexpected_list = extra.slice(0, MAX_DISTINCT_VALUES);
+    }
+    if (this.relation !== 'in') {
+      result.missing_count = missing.length;
+      if (lists) result.partial_missing_list = missing.slice(0, MAX_DISTINCT_VALUES);
+    }
+    return {
+      success,
+      result: this.format.level === 'BOOLEAN_ONLY' ? {} : result,
+      summary: `${this.config.type} on column '${this.column}': observed ${show(observed)}; expected ${expected}`,
+    };
   }
 }
 

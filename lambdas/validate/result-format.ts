@@ -33,6 +33,8 @@ export interface ExpectationResultDetails {
   unexpected_count?: number;
   unexpected_percent?: number | null;
   partial_unexpected_list?: unknown[];
+  /** GX 1.x distinct-values expectations: the set's values the column lacks. */
+  partial_missing_list?: unknown[];
   missing_count?: number;
   missing_percent?: number | null;
   unexpected_percent_total?: number | null;

@@ -104,7 +104,7 @@ function addRunCommand(program: Command, finish: Finish): void {
     });
 }
 
-/** The commands about contracts and files, without the lake: check, validate, suggest. */
+/** The commands about contracts and files, without the lake: check, validate, suggest, import, export. */
 function addContractCommands(program: Command, finish: Finish): void {
   program
     .command('check')
@@ -148,6 +148,37 @@ function addContractCommands(program: Command, finish: Finish): void {
     .action(async (file: string, options) => {
       const { suggestCommand } = await import('./suggest.js');
       finish(await suggestCommand(file, options));
+    });
+
+  program
+    .command('import')
+    .description('turn a suite of another tool into a Sluice contract')
+    .command('gx')
+    .description(
+      'turn a Great Expectations suite (1.x or 0.x JSON) into a contract (YAML); refuses, by position, what Sluice cannot run',
+    )
+    .argument('<suite>', 'GX expectation suite JSON file')
+    .requiredOption('--name <name>', 'dataset name of the contract')
+    .option(
+      '--sample <file>',
+      'CSV, JSON Lines or JSON file to take the record schema and format from (as suggest)',
+    )
+    .option('--out <file>', 'write the contract there instead of printing it')
+    .action(async (suite: string, options) => {
+      const { importGxCommand } = await import('./gx-commands.js');
+      finish(await importGxCommand(suite, options));
+    });
+
+  program
+    .command('export')
+    .description("write a contract in another tool's format")
+    .command('gx')
+    .description("write a dataset's expectations as a Great Expectations 1.x suite (JSON)")
+    .argument('<contract>', 'dataset name (a contract in --datasets) or contract file')
+    .option('--out <file>', 'write the suite there instead of printing it')
+    .action(async (contract: string, options) => {
+      const { exportGxCommand } = await import('./gx-commands.js');
+      finish(await exportGxCommand(contract, { ...program.opts(), ...options }));
     });
 }
 

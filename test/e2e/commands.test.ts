@@ -109,6 +109,32 @@ describe('documented commands without a lake', () => {
     expect(checked.stdout).toMatch(/2 contracts OK/);
   });
 
+  it('exports a dataset as a GX suite and imports the suite back into a contract sluice check accepts', () => {
+    // Prepare: suite.json is the suite the export wrote, as a GX user would hand it back
+    const project = freshProject();
+    const [exportGx] = documented(COVERED.exportGx);
+    const [importGx] = documented(COVERED.importGx);
+    const [check] = documented(COVERED.check);
+    const before = readFileSync(join(project.dir, 'datasets', 'orders.yaml'), 'utf8');
+    // Act
+    const exported = sluice(project, words(exportGx!));
+    writeFileSync(join(project.dir, 'suite.json'), readFileSync(join(project.dir, 'orders.suite.json')));
+    const imported = sluice(project, words(importGx!));
+    const checked = sluice(project, words(check!));
+    // Assess
+    expect([exported.status, exported.stderr]).toEqual([0, '']);
+    expect(imported.status).toBe(0);
+    expect(checked.status).toBe(0);
+    expect(checked.stdout).toMatch(/^orders\s+s3-upload\s+csv\s/m);
+    const suite = JSON.parse(readFileSync(join(project.dir, 'orders.suite.json'), 'utf8')) as {
+      expectations: Array<{ type: string; severity: string }>;
+    };
+    const after = readFileSync(join(project.dir, 'datasets', 'orders.yaml'), 'utf8');
+    expect(after).not.toBe(before);
+    for (const { type } of suite.expectations) expect(after).toContain(`type: ${type}`);
+    expect(suite.expectations.map((e) => e.severity)).toContain('warning');
+  });
+
   it('checks an account before deploying with sluice doctor, and says what to set without credentials', () => {
     // Prepare: no AWS credentials anywhere (no account is reachable here)
     const project = freshProject();

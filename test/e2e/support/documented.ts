@@ -97,6 +97,9 @@ export const COVERED = {
   check: /^sluice check$/,
   validate: /^sluice validate datasets\/orders\.yaml /,
   suggest: /^sluice suggest /,
+  /** commands.test.ts: a dataset's expectations out to a GX suite and back in. */
+  exportGx: /^sluice export gx /,
+  importGx: /^sluice import gx /,
   /** commands.test.ts: commands against a deployed stack, run against a Step Functions API on loopback. */
   start: /^sluice start shop-orders\b/,
   backfill: /^sluice backfill shop-orders\b/,

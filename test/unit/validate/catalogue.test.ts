@@ -259,21 +259,21 @@ const AGGREGATES: Record<string, AggregateCase> = {
     pass: { value_set: [1, 2, 7, 9] },
     fail: { value_set: [1, 2] },
     cells: NUMBERS,
-    observed: [1, 2, 7],
+    observed: null,
     types: 'integer',
   },
   expect_column_distinct_values_to_contain_set: {
     pass: { value_set: [1, 7] },
     fail: { value_set: [1, 9] },
     cells: NUMBERS,
-    observed: [1, 2, 7],
+    observed: null,
     types: 'integer',
   },
   expect_column_distinct_values_to_equal_set: {
     pass: { value_set: [7, 2, 1] },
     fail: { value_set: [1, 2] },
     cells: NUMBERS,
-    observed: [1, 2, 7],
+    observed: null,
     types: 'integer',
   },
   expect_column_most_common_value_to_be_in_set: {
@@ -300,6 +300,56 @@ const AGGREGATES: Record<string, AggregateCase> = {
     types: 'integer',
   },
 };
+
+// GX 1.x (since 1.10) reports the distinct-values set expectations by what differs, not by an observed value.
+describe('distinct values against a set, in the shape of GX 1.x', () => {
+  it.each([
+    ['expect_column_distinct_values_to_be_in_set', { unexpected_count: 1, partial_unexpected_list: [7] }],
+    ['expect_column_distinct_values_to_contain_set', { missing_count: 2, partial_missing_list: [3, 9] }],
+    [
+      'expect_column_distinct_values_to_equal_set',
+      { unexpected_count: 1, partial_unexpected_list: [7], missing_count: 2, partial_missing_list: [3, 9] },
+    ],
+  ])(
+    '%s lists the values outside the set and the values of the set the column lacks',
+    async (type, lists) => {
+      // Act
+      const { entry } = await run(type, { column: 'x', value_set: [9, 1, 2, 3] }, NUMBERS, 'integer');
+      // Assess
+      expect(entry.success).toBe(false);
+      expect(entry.result).toEqual({ observed_value: null, ...lists });
+    },
+  );
+
+  it('leaves the lists out when partial_unexpected_count is 0, keeping the counts', async () => {
+    // Act
+    const { entry } = await run(
+      'expect_column_distinct_values_to_equal_set',
+      {
+        column: 'x',
+        value_set: [9],
+        result_format: { result_format: 'SUMMARY', partial_unexpected_count: 0 },
+      },
+      NUMBERS,
+      'integer',
+    );
+    // Assess
+    expect(entry.result).toEqual({ observed_value: null, unexpected_count: 3, missing_count: 1 });
+  });
+
+  it('reports a proportion of unique values of 0 for a column without values, as GX does', async () => {
+    // Act
+    const { entry } = await run(
+      'expect_column_proportion_of_unique_values_to_be_between',
+      { column: 'x', min_value: 0, max_value: 0.5 },
+      ['', ''],
+      'integer',
+    );
+    // Assess
+    expect(entry.result.observed_value).toBe(0);
+    expect(entry.success).toBe(true);
+  });
+});
 
 describe.each(Object.entries(AGGREGATES))('%s', (type, { pass, fail, cells, observed, types }) => {
   it('passes, reporting the observed value over the non-null values', async () => {
