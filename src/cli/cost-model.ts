@@ -313,14 +313,15 @@ function storeCallsOfRun(inputs: CostInputs, shards: number, priorRuns: number):
 
   // Ingest: the landed object's size, its bytes hashed (and read again to copy when too large to
   // keep in memory), the run record looked up, the object and its manifest written once to raw,
-  // the RUNNING run record written.
+  // the RUNNING run record claimed by a compare-and-swap (read with its ETag, written if unchanged).
   if (inputs.sourceType !== 's3-upload') add('ingest', 'landing', 'list');
   add('ingest', 'landing', 'head', files);
   add('ingest', 'landing', 'read', files * (fileBytes > INGEST_IN_MEMORY_BYTES ? 2 : 1));
   add('ingest', 'reports', 'head');
   add('ingest', 'raw', 'putIfAbsent', files, { bytes: fileBytes });
   add('ingest', 'raw', 'putIfAbsent');
-  add('ingest', 'reports', 'put');
+  add('ingest', 'reports', 'readVersioned');
+  add('ingest', 'reports', 'putIfMatch');
 
   // The data docs of a validation: its page, the index rebuilt from a listing of the dataset's
   // report keys and the records of up to 49 earlier runs.
@@ -368,10 +369,11 @@ function storeCallsOfRun(inputs: CostInputs, shards: number, priorRuns: number):
   add('promote', 'validated', 'read', shards);
   add('promote', 'curated', 'put', shards, { bytes: valid / shards });
 
-  // RecordRun: the RUNNING record read back, the final record and its attempt written.
-  add('recordRun', 'reports', 'head');
-  add('recordRun', 'reports', 'readText');
-  add('recordRun', 'reports', 'put', 2);
+  // RecordRun: the record read with its ETag and the final one written if unchanged (a
+  // compare-and-swap that did not conflict), then the attempt's own file.
+  add('recordRun', 'reports', 'readVersioned');
+  add('recordRun', 'reports', 'putIfMatch');
+  add('recordRun', 'reports', 'put');
 
   if (inputs.dvc) {
     // The Version build: the snapshot sync lists curated and reads the new parts; dvc push lists

@@ -135,6 +135,27 @@ describe('documented commands without a lake', () => {
     expect(suite.expectations.map((e) => e.severity)).toContain('warning');
   });
 
+  it('prints the monthly cost of each documented sluice cost command, as a table or as JSON', () => {
+    // Prepare
+    const commands = documented(COVERED.cost);
+    const project = freshProject();
+    for (const command of commands) {
+      // Act
+      const result = sluice(project, words(command));
+      // Assess
+      expect({ where: command.where, status: result.status, stderr: result.stderr }).toEqual({
+        where: command.where,
+        status: 0,
+        stderr: '',
+      });
+      if (command.text.includes('--json')) {
+        expect(JSON.parse(result.stdout)).toMatchObject({ dataset: 'orders', region: 'us-east-1' });
+      } else {
+        expect(result.stdout).toMatch(/^Monthly AWS cost of 'orders': \$[\d,]+\.\d\d$/m);
+      }
+    }
+  });
+
   it('checks an account before deploying with sluice doctor, and says what to set without credentials', () => {
     // Prepare: no AWS credentials anywhere (no account is reachable here)
     const project = freshProject();

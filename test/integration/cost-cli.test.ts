@@ -241,6 +241,10 @@ describe("the cost model's per-run counts against a local run", () => {
     // Assess
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/Object-store calls of this run, by zone/);
-    expect(run.stdout).toMatch(/^raw\s+1\s+1\s+1\s+2\s+0\s+0$/m);
+    expect(run.stdout).toMatch(
+      /^Zone\s+head\s+read\s+readText\s+readVersioned\s+putIfAbsent\s+putIfMatch\s+put\s+list$/m,
+    );
+    expect(run.stdout).toMatch(/^raw\s+1\s+1\s+1\s+0\s+2\s+0\s+0\s+0$/m);
+    expect(run.stdout).toMatch(/^reports\s+1\s+0\s+0\s+2\s+0\s+2\s+5\s+1$/m);
   });
 });

@@ -107,6 +107,8 @@ export const COVERED = {
   /** commands.test.ts: cdk commands that need an AWS account, checked against the cdk CLI and the app. */
   cdkDeploy: /^cdk (deploy|bootstrap)\b/,
   cdkSynth: /^cdk synth( -c datasetsRepository=\S+)?$/,
+  /** commands.test.ts: the monthly cost of a dataset at list prices, with and without a lake. */
+  cost: /^sluice cost orders\b/,
   /** commands.test.ts: the pre-flight check, run with no AWS credentials. */
   doctor: /^sluice doctor\b/,
   /** sources.test.ts (the postgres command also runs the http dataset); interrupted.test.ts reruns runUpload. */

@@ -163,11 +163,11 @@ describe('counts of one run', () => {
 
   it("adds the data docs' reads of earlier run records, at most 49", () => {
     // Act
-    const first = runCounts(inputs(), ASL, 0).storeCalls.reports?.readText;
-    const tenth = runCounts(inputs(), ASL, 9).storeCalls.reports?.readText;
-    const late = runCounts(inputs(), ASL, 500).storeCalls.reports?.readText;
-    // Assess: one is RecordRun's read of the RUNNING record
-    expect([first, tenth, late]).toEqual([1, 10, 50]);
+    const first = runCounts(inputs(), ASL, 0).storeCalls.reports?.readText ?? 0;
+    const tenth = runCounts(inputs(), ASL, 9).storeCalls.reports?.readText ?? 0;
+    const late = runCounts(inputs(), ASL, 500).storeCalls.reports?.readText ?? 0;
+    // Assess: RecordRun reads the RUNNING record with its ETag (readVersioned), not as text
+    expect([first, tenth, late]).toEqual([0, 9, 49]);
   });
 
   it('expects a local run to save its history besides what a deployed run does', () => {

@@ -48,6 +48,8 @@ beforeEach(() => {
     LastModified: new Date('2026-11-25T08:00:00Z'),
   });
   s3.on(HeadObjectCommand, { Bucket: 'b-reports' }).rejects(notFound());
+  // No run record yet: the ingest's compare-and-swap claim reads it first.
+  s3.on(GetObjectCommand, { Bucket: 'b-reports' }).rejects(notFound());
   s3.on(GetObjectCommand, { Bucket: 'b-landing' }).callsFake(async () => ({
     Body: Readable.from([Buffer.from(body)]) as never,
   }));
