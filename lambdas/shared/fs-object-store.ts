@@ -1,6 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
-import { chmod, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { createReadStream, type Dirent } from 'node:fs';
+import {
+  chmod,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
@@ -197,8 +208,12 @@ export class FsObjectStore implements ObjectStore {
       `${TEMP_PREFIX}${HOST_TAG}-${process.pid}-${randomBytes(6).toString('hex')}`,
     );
     try {
-      if (body instanceof Readable) await pipeline(body, createWriteStream(temp));
-      else await writeFile(temp, body);
+      if (body instanceof Readable) {
+        // Created before the first byte is read, so the temporary file is there (and named after
+        // its writer) for as long as the write lasts, not only once the stream has opened it.
+        const file = await open(temp, 'wx');
+        await pipeline(body, file.createWriteStream());
+      } else await writeFile(temp, body, { flag: 'wx' });
     } catch (error) {
       await unlink(temp).catch(() => undefined);
       throw error;

@@ -9,6 +9,7 @@ import { createGzip, gzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunRecord } from '../../lambdas/shared/run-record.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
+import { peakRssMiB, REPORT_PEAK_RSS } from '../support/peak-rss.js';
 
 // `sluice run` of an HTTP API whose answer is a gzip bomb: 300 KB on the wire that `fetch` decodes
 // into 300 MiB. The page is abandoned at max_page_bytes, the run fails with a named error and a
@@ -48,16 +49,12 @@ interface Result {
   peakRss: number;
 }
 
-/** Prints the process's peak RSS (KiB) on stderr as it exits. */
-const reportMaxRss =
-  'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nmaxRSS="+process.resourceUsage().maxRSS+"\\n"))';
-
 /** `node bin/sluice.mjs …`, without blocking this process, which serves the API. */
 function sluice(args: string[]): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', reportMaxRss, join(ROOT, 'bin', 'sluice.mjs'), ...args],
+      ['--import', REPORT_PEAK_RSS, join(ROOT, 'bin', 'sluice.mjs'), ...args],
       {
         cwd: ROOT,
       },
@@ -72,8 +69,7 @@ function sluice(args: string[]): Promise<Result> {
     });
     child.on('error', reject);
     child.on('close', (status) => {
-      const kbytes = /maxRSS=(\d+)/.exec(stderr)?.[1];
-      resolve({ status, stdout, stderr, peakRss: kbytes === undefined ? Number.NaN : Number(kbytes) * 1024 });
+      resolve({ status, stdout, stderr, peakRss: peakRssMiB(stderr) * 1024 * 1024 });
     });
   });
 }

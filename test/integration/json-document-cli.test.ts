@@ -3,21 +3,18 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { peakRssMiB, REPORT_PEAK_RSS } from '../support/peak-rss.js';
 
 // `sluice validate` on JSON documents (`format: { type: json }`) as a user runs it: a document is
 // read as a stream, so memory follows the longest record, not the document.
 
 const root = join(import.meta.dirname, '..', '..');
-/** Prints the process's peak RSS (KiB) on stderr as it exits. */
-const reportMaxRss =
-  'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nmaxRSS="+process.resourceUsage().maxRSS+"\\n"))';
 const sluice = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', reportMaxRss, join(root, 'bin', 'sluice.mjs'), ...args], {
+  spawnSync(process.execPath, ['--import', REPORT_PEAK_RSS, join(root, 'bin', 'sluice.mjs'), ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 300_000,
   });
-const maxRssMiB = (stderr: string) => Number(/maxRSS=(\d+)/.exec(stderr)?.[1]) / 1024;
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -78,7 +75,7 @@ describe('sluice validate on a JSON document', () => {
     expect(result.stdout).toContain(
       `rows read ${rows.toLocaleString('en-US')}, valid ${rows.toLocaleString('en-US')}`,
     );
-    expect(maxRssMiB(result.stderr)).toBeLessThan(300);
+    expect(peakRssMiB(result.stderr)).toBeLessThan(300);
   });
 
   it('names a 50 MB record as MalformedInput before holding it, in bounded memory', () => {
@@ -100,7 +97,7 @@ describe('sluice validate on a JSON document', () => {
       `MalformedInput: ${file}: line 3: the record starting on this line is already`,
     );
     expect(result.stderr).toContain('over the limit of 8388608 bytes (format.max_record_bytes');
-    expect(maxRssMiB(result.stderr)).toBeLessThan(300);
+    expect(peakRssMiB(result.stderr)).toBeLessThan(300);
   });
 
   it("applies the contract's max_record_bytes to each record of the document", () => {

@@ -3,15 +3,13 @@ import { closeSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { peakRssMiB, REPORT_PEAK_RSS } from '../support/peak-rss.js';
 
 // `sluice validate` as a user runs it, on inputs that once hung it or ran it out of memory.
 
 const root = join(import.meta.dirname, '..', '..');
-/** Prints the process's peak RSS (KiB) on stderr as it exits. */
-const reportMaxRss =
-  'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nmaxRSS="+process.resourceUsage().maxRSS+"\\n"))';
 const sluice = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', reportMaxRss, join(root, 'bin', 'sluice.mjs'), ...args], {
+  spawnSync(process.execPath, ['--import', REPORT_PEAK_RSS, join(root, 'bin', 'sluice.mjs'), ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,
@@ -55,8 +53,7 @@ describe('sluice validate on hostile input', () => {
     expect(result.stderr).toContain('MalformedInput');
     expect(result.stderr).toContain('line 2: the record starting on this line is already');
     expect(result.stderr).toContain('over the limit of 8388608 bytes (format.max_record_bytes');
-    const maxRssKiB = Number(/maxRSS=(\d+)/.exec(result.stderr)?.[1]);
-    expect(maxRssKiB).toBeLessThan(400 * 1024);
+    expect(peakRssMiB(result.stderr)).toBeLessThan(400);
   });
 
   it('validates a value that a backtracking regex engine would take exponential time on', () => {
