@@ -11,6 +11,7 @@
  *
  * SLUICE_BENCH_POSTGRES_URL points it at another server (it creates and drops a database there).
  */
+
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +24,7 @@ import pg from 'pg';
 import { ingest } from '../lambdas/ingest/core.js';
 import { parseContract } from '../lambdas/shared/contract.js';
 import { FsObjectStore } from '../lambdas/shared/fs-object-store.js';
+import { peakRssBytes } from './peak-rss.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -56,7 +58,7 @@ async function child(kind: string, url: string): Promise<void> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   rmSync(lake, { recursive: true, force: true });
   process.stdout.write(
-    `${JSON.stringify({ records: out.records, bytes: out.size, files: out.files, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+    `${JSON.stringify({ records: out.records, bytes: out.size, files: out.files, seconds, peakRssMb: peakRssBytes() / 1024 / 1024 })}\n`,
   );
 }
 

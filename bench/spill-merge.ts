@@ -14,6 +14,7 @@
  *
  *   node --import tsx bench/spill-merge.ts [--keys N] [--shards N]
  */
+
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ import { type ShardOutcome, validateShard } from '../lambdas/validate/engine.js'
 import { mergeShardOutcomes } from '../lambdas/validate/shard-merge.js';
 import { resolveSpill } from '../lambdas/validate/shard-spill.js';
 import { DirectorySpill, spillPartitions } from '../lambdas/validate/spill.js';
+import { peakRssBytes } from './peak-rss.js';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -114,7 +116,7 @@ async function merge(dir: string, mode: string): Promise<void> {
   console.log(
     JSON.stringify({
       seconds,
-      maxRssMB: process.resourceUsage().maxRSS / 1024,
+      maxRssMB: peakRssBytes() / 1024 / 1024,
       results: outcome.result.results.map((r) => r.result),
     }),
   );

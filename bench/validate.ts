@@ -7,7 +7,7 @@
  * records and the quarantine as JSON Lines files, as the validate Lambda does.
  *
  * The validation runs in a process of its own, from this file bundled by esbuild as the Lambda
- * function is (no TypeScript loader, no generator), so that its peak RSS (the kernel's maxRSS)
+ * function is (no TypeScript loader, no generator), so that its peak RSS (VmHWM, bench/peak-rss.ts)
  * is what a Lambda would see. --repeat N validates N times and prints the best.
  *
  *   node --import tsx bench/validate.ts [--rows N] [--ids sorted|shuffled] [--chunk BYTES] [--repeat N] [--reference] [--keep]
@@ -16,6 +16,7 @@
  * in a fresh process as the validation is (NOTES.md: ~1.5M rows/s on the reference machine), and
  * scales the best rate per CPU-second by it, for a slower or busier machine.
  */
+
 import { spawnSync } from 'node:child_process';
 import {
   createReadStream,
@@ -35,6 +36,7 @@ import Papa from 'papaparse';
 import { parseContract } from '../lambdas/shared/contract.js';
 import { validateStream } from '../lambdas/validate/engine.js';
 import { random } from '../test/support/random.js';
+import { peakRssBytes } from './peak-rss.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -149,7 +151,7 @@ interface Measured {
   rows: { read: number; valid: number; quarantined: number };
   seconds: number;
   cpuSeconds: number;
-  /** Peak resident set of the whole process, bytes (the kernel's maxRSS). */
+  /** Peak resident set of the whole process, bytes (VmHWM). */
   peakRss: number;
   /** Resident set once the bundle was loaded, before validating. */
   startRss: number;
@@ -186,7 +188,7 @@ async function validateOnce(input: string, writes: boolean): Promise<void> {
       rows: outcome.rows,
       seconds: (performance.now() - started) / 1000,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
-      peakRss: process.resourceUsage().maxRSS * 1024,
+      peakRss: peakRssBytes(),
       startRss,
       passed: `${statistics.successful_expectations}/${statistics.evaluated_expectations}`,
       promote: outcome.decision.promote,
