@@ -28,6 +28,7 @@ function rangeStream(task: ShardTask): Readable {
 
 async function validate(id: number, task: ShardTask): Promise<void> {
   let reported = 0;
+  const started = performance.now();
   const outcome = await validateShard(
     rangeStream(task),
     contract,
@@ -51,6 +52,7 @@ async function validate(id: number, task: ShardTask): Promise<void> {
     id,
     outcome,
     memory: { threadId, peakHeapBytes, processMaxRssBytes: process.resourceUsage().maxRSS * 1024 },
+    elapsedMs: performance.now() - started,
   } satisfies ShardReply);
 }
 

@@ -41,7 +41,7 @@ export interface ThreadMemory {
 
 export type ShardReply =
   | { type: 'progress'; id: number; bytes: number }
-  | { type: 'done'; id: number; outcome: ShardOutcome; memory: ThreadMemory }
+  | { type: 'done'; id: number; outcome: ShardOutcome; memory: ThreadMemory; elapsedMs: number }
   | { type: 'error'; id: number; error: { name: string; message: string; stack?: string } };
 
 /** A file's plan with what the shards need besides their ranges. */
@@ -105,6 +105,8 @@ export interface ShardedValidation {
   outcome: ValidationOutcome;
   /** Each thread's peak memory, in the order the threads started. */
   threads: ThreadMemory[];
+  /** Each shard's bytes and the time its thread took to validate them, in plan order. */
+  shards: Array<{ bytes: number; elapsedMs: number }>;
 }
 
 /** A shard's error, with where in the file it happened; its name stays the original's. */
@@ -164,6 +166,7 @@ export async function validateFileInShards(
   const threads: Worker[] = [];
   const memory = new Map<number, ThreadMemory>();
   const outcomes: ShardOutcome[] = new Array(tasks.length);
+  const timings: ShardedValidation['shards'] = new Array(tasks.length);
   let next = 0;
   let done = 0;
   let bytesRead = 0;
@@ -185,6 +188,7 @@ export async function validateFileInShards(
           return;
         }
         outcomes[task.shard] = reply.outcome;
+        timings[task.shard] = { bytes: task.end - task.start, elapsedMs: reply.elapsedMs };
         const seen = memory.get(reply.memory.threadId);
         memory.set(reply.memory.threadId, {
           threadId: reply.memory.threadId,
@@ -245,5 +249,5 @@ export async function validateFileInShards(
     source: options.source ?? file,
     now: options.now,
   });
-  return { outcome, threads: [...memory.values()] };
+  return { outcome, threads: [...memory.values()], shards: timings };
 }
