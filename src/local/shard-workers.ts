@@ -107,6 +107,8 @@ export interface ShardedValidation {
   threads: ThreadMemory[];
   /** Each shard's bytes and the time its thread took to validate them, in plan order. */
   shards: Array<{ bytes: number; elapsedMs: number }>;
+  /** The time the merge of the shards' outcomes took. */
+  mergeMs: number;
 }
 
 /** A shard's error, with where in the file it happened; its name stays the original's. */
@@ -245,9 +247,10 @@ export async function validateFileInShards(
   } finally {
     await Promise.all(threads.map((worker) => worker.terminate()));
   }
+  const merging = performance.now();
   const outcome = mergeShardOutcomes(contract, outcomes, {
     source: options.source ?? file,
     now: options.now,
   });
-  return { outcome, threads: [...memory.values()], shards: timings };
+  return { outcome, threads: [...memory.values()], shards: timings, mergeMs: performance.now() - merging };
 }
