@@ -52,6 +52,8 @@ const HELP = `npm run bench:scale -- [options]
   --dir DIR       where the files go (default: a new folder under the temp dir)
   --keep          keep the generated files
   --no-python     leave out Great Expectations and Polars in part b
+  --no-unique     leave expect_column_values_to_be_unique out of the suite of part a (its keys are
+                  merged in memory, which bounds the size part a can run at: docs/scale.md)
   --help          this text
 `;
 
@@ -65,6 +67,7 @@ const { values: args } = parseArgs({
     dir: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'no-python': { type: 'boolean', default: false },
+    'no-unique': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
     /** Internal: run one measurement and print its figures as JSON (`sharded` or `one-pass`). */
     child: { type: 'string' },
@@ -121,7 +124,15 @@ expectations:
     kwargs: { column: discount, min_value: 0, max_value: 0.5 }
 on_failure: quarantine
 `;
-const contract = parseContract(CONTRACT, 'bench-orders.yaml');
+const UNIQUE = `  - type: expect_column_values_to_be_unique
+    kwargs: { column: order_id }
+`;
+const contract = parseContract(
+  args['no-unique'] ? CONTRACT.replace(UNIQUE, '') : CONTRACT,
+  'bench-orders.yaml',
+);
+if (args['no-unique'] && contract.expectations.length !== 11)
+  throw new Error('--no-unique: the suite changed');
 
 // ---------------------------------------------------------------------------------------------
 // Generation: rows of about 86 bytes, about 3% with one problem each, 0.2% repeating the order id
@@ -305,14 +316,18 @@ async function partA(dir: string): Promise<void> {
   // Room for the file, its 1 GB prefix and a margin.
   const gb =
     args.gb !== undefined ? wanted : Math.max(1, Math.min(wanted, Math.floor((free / GB - 2) / 1.2)));
-  print(`## a. ${gb} GB through the sharded path, ${args.workers} workers`);
+  print(
+    `## a. ${gb} GB through the sharded path, ${args.workers} workers, ${contract.expectations.length} checks` +
+      (args['no-unique'] ? ' (without expect_column_values_to_be_unique)' : ''),
+  );
   const file = join(dir, `orders-${gb}gb.csv`);
   const started = performance.now();
   const written = generate(file, { bytes: gb * GB });
   print(
     `generated ${mb(written.bytes)} MB, ${written.rows.toLocaleString('en-US')} rows, in ${seconds(performance.now() - started)} s`,
   );
-  const run = measureNode('sharded', file, ['--workers', args.workers!]);
+  const suite = args['no-unique'] ? ['--no-unique'] : [];
+  const run = measureNode('sharded', file, ['--workers', args.workers!, ...suite]);
   const threads = run.threads as Array<{
     threadId: number;
     peakHeapBytes: number;
@@ -357,8 +372,8 @@ async function partA(dir: string): Promise<void> {
   const prefix = join(dir, 'orders-prefix.csv');
   await pipeline(createReadStream(file, { start: 0, end: cut - 1 }), createWriteStream(prefix));
   if (!args.keep) rmSync(file);
-  const sharded = measureNode('sharded', prefix, ['--workers', args.workers!]);
-  const whole = measureNode('one-pass', prefix);
+  const sharded = measureNode('sharded', prefix, ['--workers', args.workers!, ...suite]);
+  const whole = measureNode('one-pass', prefix, suite);
   const same = sharded.report === whole.report;
   print(
     `first ${mb(cut)} MB (cut at a record start): sharded (${sharded.shards} shards) ${seconds(sharded.wallMs)} s ` +
