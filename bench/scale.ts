@@ -327,7 +327,18 @@ async function partA(dir: string): Promise<void> {
     `generated ${mb(written.bytes)} MB, ${written.rows.toLocaleString('en-US')} rows, in ${seconds(performance.now() - started)} s`,
   );
   const suite = args['no-unique'] ? ['--no-unique'] : [];
-  const run = measureNode('sharded', file, ['--workers', args.workers!, ...suite]);
+  let run: Measured;
+  try {
+    run = measureNode('sharded', file, ['--workers', args.workers!, ...suite]);
+  } catch (error) {
+    // Reported, and the other parts still run: at this size the merge can fail (docs/scale.md).
+    const cause = /^\w*Error: .*$/m.exec((error as Error).message.split('\n').slice(1).join('\n'))?.[0];
+    print(`the sharded run failed: ${cause ?? (error as Error).message}`);
+    process.exitCode = 1;
+    if (!args.keep) rmSync(file);
+    print();
+    return;
+  }
   const threads = run.threads as Array<{
     threadId: number;
     peakHeapBytes: number;
