@@ -157,7 +157,11 @@ export class CsvBoundaries {
 
   /** Where the first non-empty record (the header) ends, reading from the start of the object. */
   async headerEnd(): Promise<number> {
-    const window = this.window(0);
+    // The reader drops a byte order mark before it skips empty lines: a BOM alone on the first
+    // line leaves an empty line, not a record.
+    const head = await this.read(0, Math.min(3, this.size));
+    const bom = head.length === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
+    const window = this.window(bom ? 3 : 0);
     const run: Run = { state: RECORD, recordBytes: 0 };
     const start = await this.nextRecordStart(window, run, true);
     if (start === undefined) return this.size;

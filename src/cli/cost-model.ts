@@ -62,7 +62,8 @@ export interface Throughput {
 }
 
 export const DEFAULT_THROUGHPUT: Throughput = {
-  validateMBps: 15,
+  // Measured by `npm run bench:scale`: one shard's rate on a worker thread of a busy 2-core machine (docs/scale.md).
+  validateMBps: 18,
   ingestMBps: 60,
   promoteMBps: 60,
   invocationOverheadMs: 200,

@@ -221,7 +221,7 @@ export function costInputs(
   take(
     'validation throughput (MB/s per invocation or shard)',
     t.validateMBps,
-    "assumed: one core's read rate of a file; bench:scale measures the per-shard figure",
+    "measured: one shard's rate in bench:scale (docs/scale.md)",
   );
   take('ingest copy throughput (MB/s)', t.ingestMBps, 'assumed');
   take('promote copy throughput (MB/s)', t.promoteMBps, 'assumed');

@@ -125,6 +125,10 @@ function addContractCommands(program: Command, finish: Finish): void {
     .option('--result-format <level>', `${resultFormatLevelsText()} for every expectation`)
     .option('--json <file>', 'write the GX-shaped validation result as JSON')
     .option('--html <file>', 'write the data docs as a self-contained HTML page')
+    .option(
+      '--workers <n>',
+      "shards validated at once in worker threads, for a file larger than the contract's format.shard_mb (default: the machine's cores)",
+    )
     .action(async (contract: string, file: string, options) => {
       const { validateCommand } = await import('./validate.js');
       finish(await validateCommand(contract, file, options));

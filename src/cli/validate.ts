@@ -4,6 +4,7 @@
  * and exits 1 when the batch would not be promoted.
  */
 import { createReadStream, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { type Contract, isJsonDocuments, loadStandaloneContractFile } from '../../lambdas/shared/contract.js';
 import { RESULT_FORMAT_LEVELS, type ResultFormatLevel } from '../../lambdas/shared/result-format-levels.js';
@@ -11,7 +12,9 @@ import { renderValidationHtml } from '../../lambdas/validate/data-docs.js';
 import { type ValidationOutcome, validateStream } from '../../lambdas/validate/engine.js';
 import { documentRecordLines } from '../../lambdas/validate/json-document-reader.js';
 import { type ExpectationValidationResult, publishedResult } from '../../lambdas/validate/result-format.js';
+import { shardTargetBytes } from '../../lambdas/validate/shard-plan.js';
 import { table } from '../local/history.js';
+import { planFile, type ShardedProgress, validateFileInShards } from '../local/shard-workers.js';
 
 export interface ValidateCommandOptions {
   resultFormat?: string;
@@ -19,6 +22,12 @@ export interface ValidateCommandOptions {
   html?: string;
   /** Show the progress bar from this file size on (bytes). */
   progressFrom?: number;
+  /**
+   * Shards validated at once, in worker threads (default: the machine's cores). A file larger than
+   * the contract's shard size (format.shard_mb) is validated in shards; a smaller one is a single
+   * shard, read in one pass.
+   */
+  workers?: string | number;
 }
 
 const PROGRESS_FROM = 4 * 1024 * 1024;
@@ -34,25 +43,22 @@ export async function validateCommand(
       process.stderr.write(`sluice: warning: ${message} (sluice check and sluice run refuse this)\n`),
     );
     if (options.resultFormat !== undefined) contract = withResultFormat(contract, options.resultFormat);
+    const workers = workerCount(options.workers);
     const size = statSync(file).size;
-    const progress = size >= (options.progressFrom ?? PROGRESS_FROM) ? progressBar(size) : undefined;
-    const outcome = await validateStream(
-      isJsonDocuments(contract.format)
-        ? Readable.from(
-            documentRecordLines(
-              createReadStream(file, { highWaterMark: 256 * 1024 }),
-              file,
-              contract.format.documents.records_path,
-              contract.format.max_record_bytes,
-            ),
-          )
-        : createReadStream(file, { highWaterMark: 256 * 1024 }),
-      contract,
-      // No rows are written here: the engine skips producing them.
-      {},
-      { source: file, onProgress: progress?.update, sizeBytes: size },
-    );
-    progress?.done();
+    const showProgress = size >= (options.progressFrom ?? PROGRESS_FROM);
+    const plan = isJsonDocuments(contract.format)
+      ? undefined
+      : await planFile(file, contract, shardTargetBytes(contract.format));
+    const outcome =
+      plan !== undefined && plan.shards.length > 1
+        ? (
+            await validateFileInShards(file, contract, plan, {
+              workers,
+              source: file,
+              onProgress: showProgress ? shardProgress(size) : undefined,
+            })
+          ).outcome
+        : await onePass(contract, file, size, showProgress);
     const report = {
       ...publishedResult(outcome.result),
       meta: { ...outcome.result.meta, dataset: contract.name, decision: outcome.decision },
@@ -74,6 +80,39 @@ export async function validateCommand(
     process.stderr.write(`sluice: ${(error as Error).name}: ${(error as Error).message}\n`);
     return 2;
   }
+}
+
+/** Validates the whole file in one pass, as one Lambda invocation does. */
+async function onePass(contract: Contract, file: string, size: number, showProgress: boolean) {
+  const progress = showProgress ? progressBar(size) : undefined;
+  const outcome = await validateStream(
+    isJsonDocuments(contract.format)
+      ? Readable.from(
+          documentRecordLines(
+            createReadStream(file, { highWaterMark: 256 * 1024 }),
+            file,
+            contract.format.documents.records_path,
+            contract.format.max_record_bytes,
+          ),
+        )
+      : createReadStream(file, { highWaterMark: 256 * 1024 }),
+    contract,
+    // No rows are written here: the engine skips producing them.
+    {},
+    { source: file, onProgress: progress?.update, sizeBytes: size },
+  );
+  progress?.done();
+  return outcome;
+}
+
+/** `--workers`: a positive integer, the machine's cores when not given. */
+function workerCount(value: string | number | undefined): number {
+  if (value === undefined) return availableParallelism();
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1) {
+    throw new Error(`--workers must be a positive integer, got '${value}'`);
+  }
+  return count;
 }
 
 /** The contract with every expectation's result_format set to the level given on the command line. */
@@ -178,5 +217,26 @@ function progressBar(total: number) {
       }
     },
     done: () => draw(last.bytes, last.rows, true),
+  };
+}
+
+/** Progress of a sharded validation on stderr: shards done, share of the file read, MB/s. */
+function shardProgress(total: number): (progress: ShardedProgress) => void {
+  const started = Date.now();
+  let drawn = 0;
+  let shardsDrawn = -1;
+  const tty = process.stderr.isTTY === true;
+  return ({ shardsDone, shards, bytesRead }) => {
+    const now = Date.now();
+    const final = shardsDone === shards;
+    // On a terminal, redrawn in place; otherwise a line each time a shard is done.
+    if (tty ? now - drawn < 200 && !final : shardsDone === shardsDrawn) return;
+    drawn = now;
+    shardsDrawn = shardsDone;
+    const seconds = (now - started) / 1000;
+    const rate = seconds > 0 ? (bytesRead / 1e6 / seconds).toFixed(1) : '…';
+    const share = total === 0 ? 1 : Math.min(1, bytesRead / total);
+    const line = `shards ${shardsDone}/${shards}  ${(share * 100).toFixed(0).padStart(3)}%  ${rate} MB/s`;
+    process.stderr.write(tty ? `\r${line}${final ? '\n' : ''}` : `${line}\n`);
   };
 }

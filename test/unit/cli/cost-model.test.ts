@@ -144,12 +144,15 @@ describe('counts of one run', () => {
   });
 
   it('times validation from the assumed throughput plus the fixed time of an invocation', () => {
-    // Prepare: 30 MB at 15 MB/s
+    // Prepare: 30 MB at the validation rate of the model
     const batch = inputs({ bytes: 30e6 });
     // Act
     const validate = runCounts(batch, ASL).lambda.find((i) => i.step === 'validate')!;
     // Assess
-    expect(validate.seconds).toBeCloseTo(2 + DEFAULT_THROUGHPUT.invocationOverheadMs / 1000, 10);
+    expect(validate.seconds).toBeCloseTo(
+      30 / DEFAULT_THROUGHPUT.validateMBps + DEFAULT_THROUGHPUT.invocationOverheadMs / 1000,
+      10,
+    );
   });
 
   it('warns when one invocation would run longer than Lambda allows', () => {

@@ -166,6 +166,16 @@ describe('shard plan: CSV boundaries', () => {
     expect(byShard.at(-1)).toEqual([[['5', '6'], undefined]]);
   });
 
+  it('reads a byte order mark alone on the first line as an empty line before the header, as the reader does', async () => {
+    // Prepare
+    const text = '\ufeff\n\na,b\n1,2\n3,4\n5,6\n';
+    // Act
+    const { plan, byShard } = await planCsv(text, 4);
+    // Assess
+    expect(plan.header).toEqual({ end: 3 + 2 + 4 });
+    expect(byShard.flat()).toEqual(csvRecords(text.slice(1)));
+  });
+
   it('falls back to a serial scan where every other line could be inside quotes, and counts it', async () => {
     // Prepare: `x` lines and quote lines alternate; from a cut, both quote states read on without contradiction
     const text = `h\n${'x\n"x\n"\n'.repeat(6_000)}`;

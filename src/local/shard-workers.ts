@@ -1,0 +1,256 @@
+/**
+ * A local file too large for one pass, validated in shards on every core: the file is planned into
+ * byte ranges that start at records (lambdas/validate/shard-plan.ts, with positioned reads), each
+ * range is validated by validateShard in a worker thread, and the shards' outcomes are merged into
+ * the outcome one pass over the whole file gives (shard-merge.ts). The plan and the merge are the
+ * ones a deployed Distributed Map runs; only the transport differs.
+ */
+import { open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { isAbsolute } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Contract } from '../../lambdas/shared/contract.js';
+import type { ShardOutcome } from '../../lambdas/validate/engine.js';
+import { mergeShardOutcomes } from '../../lambdas/validate/shard-merge.js';
+import { planShards, type ShardPlan } from '../../lambdas/validate/shard-plan.js';
+import type { ValidationOutcome } from '../../lambdas/validate/validation-outcome.js';
+
+/** One shard as a worker thread validates it: a byte range of the file and how it continues the file. */
+export interface ShardTask {
+  /** The shard's place in the plan, from 0. */
+  shard: number;
+  file: string;
+  start: number;
+  end: number;
+  /** The CSV header's text, for every CSV shard but the first (which reads the header itself). */
+  csvHeader?: string;
+  continues: boolean;
+}
+
+export type ShardRequest = { type: 'shard'; id: number; task: ShardTask };
+
+/** What a worker thread measured of itself: its V8 heap (per thread) and the process's peak RSS (shared). */
+export interface ThreadMemory {
+  threadId: number;
+  /** Largest V8 heap of this thread seen (total_heap_size + external_memory), in bytes. */
+  peakHeapBytes: number;
+  /** process.resourceUsage().maxRSS at the end of the shard, in bytes: the whole process, all threads. */
+  processMaxRssBytes: number;
+}
+
+export type ShardReply =
+  | { type: 'progress'; id: number; bytes: number }
+  | { type: 'done'; id: number; outcome: ShardOutcome; memory: ThreadMemory; elapsedMs: number }
+  | { type: 'error'; id: number; error: { name: string; message: string; stack?: string } };
+
+/** A file's plan with what the shards need besides their ranges. */
+export interface FilePlan extends ShardPlan {
+  size: number;
+  /** The CSV header line's text (no byte order mark, no line break), for shards after the first. */
+  csvHeader?: string;
+}
+
+/** Plans `file` into shards of about `targetBytes`, reading only around each cut. */
+export async function planFile(file: string, contract: Contract, targetBytes: number): Promise<FilePlan> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const read = async (start: number, end: number) => {
+      const bytes = new Uint8Array(end - start);
+      let at = 0;
+      while (at < bytes.length) {
+        const { bytesRead } = await handle.read(bytes, at, bytes.length - at, start + at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+      return bytes.subarray(0, at);
+    };
+    const plan = await planShards(read, size, contract.format, targetBytes);
+    if (plan.header === undefined) return { ...plan, size };
+    const text = Buffer.from(await read(0, plan.header.end)).toString('utf8');
+    // The header line as the reader sees it: after a byte order mark and empty lines, before its line break.
+    const csvHeader = text
+      .replace(/^\uFEFF/, '')
+      .replace(/^(?:\r\n|\n|\r)+/, '')
+      .replace(/\r?\n$/, '');
+    return { ...plan, size, csvHeader };
+  } finally {
+    await handle.close();
+  }
+}
+
+export interface ShardedProgress {
+  shardsDone: number;
+  shards: number;
+  bytesRead: number;
+  totalBytes: number;
+}
+
+export interface ShardedValidationOptions {
+  /** Shards validated at once, each in a worker thread of its own. */
+  workers: number;
+  /** Names the file in the result and in messages. */
+  source?: string;
+  now?: () => Date;
+  onProgress?: (progress: ShardedProgress) => void;
+  /**
+   * The module whose `validateShard` the threads run (path or file URL): the engine's by default.
+   * Tests name another to make a shard fail.
+   */
+  engine?: string;
+}
+
+export interface ShardedValidation {
+  outcome: ValidationOutcome;
+  /** Each thread's peak memory, in the order the threads started. */
+  threads: ThreadMemory[];
+  /** Each shard's bytes and the time its thread took to validate them, in plan order. */
+  shards: Array<{ bytes: number; elapsedMs: number }>;
+  /** The time the merge of the shards' outcomes took. */
+  mergeMs: number;
+}
+
+/** A shard's error, with where in the file it happened; its name stays the original's. */
+function shardError(
+  reply: { name: string; message: string; stack?: string },
+  task: ShardTask,
+  shards: number,
+) {
+  const error = new Error(
+    `${reply.message} (shard ${task.shard + 1} of ${shards}: bytes ${task.start}–${task.end} of ${task.file}, its lines counted from the shard's start)`,
+  );
+  error.name = reply.name;
+  if (reply.stack)
+    error.stack = `${error.name}: ${error.message}\n${reply.stack.split('\n').slice(1).join('\n')}`;
+  return error;
+}
+
+// The thread is started from code, not from a file: it loads TypeScript through tsx, whether the
+// main thread runs under tsx (the CLI) or under a test runner's own transform.
+const THREAD_BOOT = `
+const { workerData } = require('node:worker_threads');
+require(workerData.tsx).register();
+import(workerData.entry);
+`;
+
+const threadEntry = pathToFileURL(fileURLToPath(new URL('./shard-worker-thread.ts', import.meta.url))).href;
+const defaultEngine = pathToFileURL(
+  fileURLToPath(new URL('../../lambdas/validate/engine.ts', import.meta.url)),
+).href;
+
+/**
+ * Validates the shards of `plan` in at most `workers` threads, one shard per thread at a time, and
+ * merges their outcomes. The first shard that fails fails the whole: the other threads are
+ * stopped and its error is thrown as it was named (nothing is retried).
+ */
+export async function validateFileInShards(
+  file: string,
+  contract: Contract,
+  plan: FilePlan,
+  options: ShardedValidationOptions,
+): Promise<ShardedValidation> {
+  const tasks: ShardTask[] = plan.shards.map((shard, k) => ({
+    shard: k,
+    file,
+    // The first CSV shard reads the header from the file's start, as one pass does.
+    start: k === 0 ? 0 : shard.start,
+    end: shard.end,
+    ...(k > 0 && plan.csvHeader !== undefined ? { csvHeader: plan.csvHeader } : {}),
+    continues: k > 0,
+  }));
+  const size = Math.max(1, Math.min(options.workers, tasks.length));
+  const engine = options.engine
+    ? isAbsolute(options.engine)
+      ? pathToFileURL(options.engine).href
+      : options.engine
+    : defaultEngine;
+  const threads: Worker[] = [];
+  const memory = new Map<number, ThreadMemory>();
+  const outcomes: ShardOutcome[] = new Array(tasks.length);
+  const timings: ShardedValidation['shards'] = new Array(tasks.length);
+  let next = 0;
+  let done = 0;
+  let bytesRead = 0;
+  const report = () =>
+    options.onProgress?.({ shardsDone: done, shards: tasks.length, bytesRead, totalBytes: plan.size });
+
+  const runIn = (worker: Worker, task: ShardTask) =>
+    new Promise<void>((resolve, reject) => {
+      const onMessage = (reply: ShardReply) => {
+        if (reply.id !== task.shard) return;
+        if (reply.type === 'progress') {
+          bytesRead += reply.bytes;
+          report();
+          return;
+        }
+        cleanup();
+        if (reply.type === 'error') {
+          reject(shardError(reply.error, task, tasks.length));
+          return;
+        }
+        outcomes[task.shard] = reply.outcome;
+        timings[task.shard] = { bytes: task.end - task.start, elapsedMs: reply.elapsedMs };
+        const seen = memory.get(reply.memory.threadId);
+        memory.set(reply.memory.threadId, {
+          threadId: reply.memory.threadId,
+          peakHeapBytes: Math.max(seen?.peakHeapBytes ?? 0, reply.memory.peakHeapBytes),
+          processMaxRssBytes: Math.max(seen?.processMaxRssBytes ?? 0, reply.memory.processMaxRssBytes),
+        });
+        done++;
+        report();
+        resolve();
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        reject(error);
+      };
+      const onExit = (code: number) =>
+        onError(
+          new Error(`the worker thread validating shard ${task.shard + 1} stopped (exit code ${code})`),
+        );
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage({ type: 'shard', id: task.shard, task } satisfies ShardRequest);
+    });
+
+  const lane = async () => {
+    const worker = new Worker(THREAD_BOOT, {
+      eval: true,
+      workerData: {
+        tsx: createRequire(import.meta.url).resolve('tsx/esm/api'),
+        entry: threadEntry,
+        engine,
+        contract,
+        source: options.source ?? file,
+      },
+    });
+    threads.push(worker);
+    for (let task = tasks[next++]; task !== undefined; task = tasks[next++]) {
+      await runIn(worker, task);
+    }
+  };
+
+  try {
+    report();
+    await Promise.all(Array.from({ length: size }, lane));
+  } catch (error) {
+    // Stop taking shards, and stop the threads still validating one.
+    next = tasks.length;
+    throw error;
+  } finally {
+    await Promise.all(threads.map((worker) => worker.terminate()));
+  }
+  const merging = performance.now();
+  const outcome = mergeShardOutcomes(contract, outcomes, {
+    source: options.source ?? file,
+    now: options.now,
+  });
+  return { outcome, threads: [...memory.values()], shards: timings, mergeMs: performance.now() - merging };
+}
