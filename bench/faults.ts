@@ -24,8 +24,8 @@ import { startMoto } from '../src/local/moto.js';
 import {
   coreFunctions,
   type FunctionId,
+  localSubstitutions,
   PIPELINE_ASL,
-  PIPELINE_FUNCTIONS,
   runUpload,
 } from '../src/local/pipeline.js';
 import {
@@ -129,10 +129,9 @@ async function inProcess(
 
 /** The pipeline with ValidateBatch given 1 s and a core that never answers. */
 async function timedOut(lake: Lake, input: string, content: string): Promise<boolean> {
-  const definition = loadDefinition(PIPELINE_ASL, {
-    ...Object.fromEntries(Object.entries(PIPELINE_FUNCTIONS).map(([p, id]) => [p, localFunctionArn(id)])),
-    VersionProjectName: 'sluice-version',
-  }) as unknown as { States: Record<string, { TimeoutSeconds?: number }> };
+  const definition = loadDefinition(PIPELINE_ASL, localSubstitutions()) as unknown as {
+    States: Record<string, { TimeoutSeconds?: number }>;
+  };
   const state = definition.States.ValidateBatch;
   if (state) state.TimeoutSeconds = 1;
   const { store } = await openLake({ lake: lake.dir });

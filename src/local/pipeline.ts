@@ -301,6 +301,17 @@ async function saveReport(store: ObjectStore, dataset: string, report: Execution
   return historyKey;
 }
 
+/** The values of the definition's `${…}` placeholders in a local run, as CDK fills them deployed. */
+export function localSubstitutions(): Record<string, string> {
+  return {
+    ...Object.fromEntries(
+      Object.entries(PIPELINE_FUNCTIONS).map(([placeholder, id]) => [placeholder, localFunctionArn(id)]),
+    ),
+    VersionProjectName: LOCAL_VERSION_PROJECT,
+    ReportsBucketName: LOCAL_REPORTS_BUCKET,
+  };
+}
+
 export async function runPipeline(
   options: MapRunOptions & {
     input: unknown;
@@ -316,13 +327,7 @@ export async function runPipeline(
     store?: ObjectStore;
   },
 ): Promise<ExecutionReport> {
-  const substitutions: Record<string, string> = {
-    ...Object.fromEntries(
-      Object.entries(PIPELINE_FUNCTIONS).map(([placeholder, id]) => [placeholder, localFunctionArn(id)]),
-    ),
-    VersionProjectName: LOCAL_VERSION_PROJECT,
-    ReportsBucketName: LOCAL_REPORTS_BUCKET,
-  };
+  const substitutions = localSubstitutions();
   const versioning = options.versioning;
   const version = versioning
     ? localVersionTask(versioning, { signal: options.signal, onWait: options.onWait })

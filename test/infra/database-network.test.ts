@@ -306,6 +306,7 @@ describe('the state machine with ingest functions in VPCs', () => {
           manifestKey: null,
           sha256: null,
           size: 0,
+          shard: false,
           empty: false,
           waiting: false,
           waitingFor: '',

@@ -15,8 +15,8 @@ import {
 import {
   coreFunctions,
   type FunctionId,
+  localSubstitutions,
   PIPELINE_ASL,
-  PIPELINE_FUNCTIONS,
   runUpload,
 } from '../../src/local/pipeline.js';
 import {
@@ -188,12 +188,9 @@ describe('a core that exceeds its time', () => {
     const input = inputFile(dir);
     const lakeDir = join(dir, 'lake');
     const clean = await cleanRun(plain, input);
-    const definition = loadDefinition(PIPELINE_ASL, {
-      ...Object.fromEntries(
-        Object.entries(PIPELINE_FUNCTIONS).map(([placeholder, id]) => [placeholder, localFunctionArn(id)]),
-      ),
-      VersionProjectName: 'sluice-version',
-    }) as unknown as { States: Record<string, { TimeoutSeconds?: number }> };
+    const definition = loadDefinition(PIPELINE_ASL, localSubstitutions()) as unknown as {
+      States: Record<string, { TimeoutSeconds?: number }>;
+    };
     const validateState = definition.States.ValidateBatch;
     if (!validateState) throw new Error('the pipeline has no ValidateBatch state');
     validateState.TimeoutSeconds = 1;
