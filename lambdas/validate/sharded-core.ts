@@ -97,7 +97,9 @@ export interface PlanKeyPartitionsInput extends ShardRunInput {
 }
 
 export interface PlanKeyPartitionsOutput {
-  /** Partitions to check: 0 when no shard spilled keys (no uniqueness expectation), and the fan-out is skipped. */
+  /** Some shard spilled uniqueness keys: CheckKeyPartitions runs; otherwise it is skipped. */
+  spilled: boolean;
+  /** Partitions to check: 0 when no shard spilled keys (no uniqueness expectation). */
   count: number;
   /** The partition list in the reports zone, one `{"partition": p}` a line (CheckKeyPartitions' ItemReader). */
   key: string;
@@ -343,6 +345,7 @@ export async function planKeyPartitionsOf(
     await store.put('reports', key, lines.join(''), { contentType: 'application/x-ndjson' });
   }
   return {
+    spilled: count > 0,
     count,
     key,
     planKey,

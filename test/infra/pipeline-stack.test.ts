@@ -457,7 +457,7 @@ describe('state machine', () => {
     expect(States.HasSpilledKeys).toEqual({
       Type: 'Choice',
       Comment: expect.any(String),
-      Choices: [{ Variable: '$.keyPartitions.count', NumericGreaterThan: 0, Next: 'CheckKeyPartitions' }],
+      Choices: [{ Variable: '$.keyPartitions.spilled', BooleanEquals: true, Next: 'CheckKeyPartitions' }],
       Default: 'MergeResults',
     });
     const validateShard = (

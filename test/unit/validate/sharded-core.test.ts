@@ -288,6 +288,7 @@ describe('PlanKeyPartitions and CheckKeyPartition', () => {
     const { plan, partitions, checks } = await checkKeys(store, contracts, shardsKey, resultsKey);
     // Assess
     expect(plan).toMatchObject({
+      spilled: true,
       count: 3,
       key: 'orders/runs/r1/shards/key-partitions.jsonl',
       planKey: 'orders/dt=2026-11-25/run=r1/spill/keys-plan.json',
@@ -341,7 +342,7 @@ describe('PlanKeyPartitions and CheckKeyPartition', () => {
       { store, contracts },
     );
     // Assess
-    expect(plan.count).toBe(0);
+    expect(plan).toMatchObject({ spilled: false, count: 0 });
     expect(await store.head('reports', plan.key)).toBeUndefined();
     expect(merged.rows.read).toBe(1000);
   });
