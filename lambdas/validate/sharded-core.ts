@@ -35,7 +35,7 @@ import { inRuns } from './shard-state.js';
 import { checkSnapshot, withSnapshot } from './snapshot.js';
 import { lakeSpillPrefix, ObjectStoreSpill, spillPartitions } from './spill.js';
 
-/** Spilled key partitions the merge checks at once: each holds about a million keys in memory. */
+/** Partitions' checks (CheckKeyPartitions' results) the merge reads at once. */
 const MERGE_CONCURRENCY = 2;
 
 /** How many shards run at once when the deployment does not say (the Map's MaxConcurrencyPath). */
