@@ -153,14 +153,18 @@ export function acknowledgeStateMachineRole(role: IRole, invoked: readonly IFunc
 /** The Distributed Map's grants on the state machine role: its child executions, shard lists and results. */
 export function acknowledgeMapRunPolicy(
   policy: IConstruct,
-  grants: { readonly children: string; readonly reportsBucket: IBucket; readonly objects: readonly string[] },
+  grants: {
+    readonly children: readonly string[];
+    readonly reportsBucket: IBucket;
+    readonly objects: readonly string[];
+  },
 ): void {
   const stack = Stack.of(policy);
   acknowledgeFindings(
     policy,
     'AwsSolutions-IAM5',
-    [`Resource::${arnInFindings(stack, grants.children)}`],
-    'states:DescribeExecution and states:StopExecution on the child executions of the Distributed Map ValidateShards of this state machine only ("execution:<state machine>/ValidateShards:*"): Step Functions names each child at run time.',
+    grants.children.map((arn) => `Resource::${arnInFindings(stack, arn)}`),
+    'states:DescribeExecution and states:StopExecution on the child executions of the Distributed Maps ValidateShards and CheckKeyPartitions of this state machine only ("execution:<state machine>/<Label>:*"): Step Functions names each child at run time.',
   );
   acknowledgeFindings(
     policy,
@@ -168,7 +172,7 @@ export function acknowledgeMapRunPolicy(
     grants.objects.map(
       (pattern) => `Resource::${arnInFindings(stack, grants.reportsBucket.bucketArn)}/${pattern}`,
     ),
-    'The Distributed Map\'s item reader gets each run\'s shard list (s3:GetObject on "<reports>/<dataset>/runs/*/shards/shards.jsonl") and its result writer writes each map run\'s results (s3:PutObject, s3:GetObject and the multipart actions on "<reports>/<dataset>/runs/*/shards/results/*"), for each dataset of the stack: the run id is only known at run time.',
+    'The Distributed Maps\' item readers get each run\'s shard and key partition lists (s3:GetObject on "<reports>/<dataset>/runs/*/shards/shards.jsonl" and ".../key-partitions.jsonl") and their result writers write each map run\'s results (s3:PutObject, s3:GetObject and the multipart actions on "<reports>/<dataset>/runs/*/shards/results/*" and ".../key-results/*"), for each dataset of the stack: the run id is only known at run time.',
   );
 }
 

@@ -25,9 +25,10 @@ export interface PipelineProps {
     readonly recordRun: IFunction;
   };
   /**
-   * The reports zone: the sharded branch's Distributed Map reads its shard list there
-   * (`<dataset>/runs/<run>/shards/shards.jsonl`) and writes its results there
-   * (`<dataset>/runs/<run>/shards/results/`). Fills the definition's `${ReportsBucketName}`.
+   * The reports zone: the sharded branch's Distributed Maps read their item lists there
+   * (`<dataset>/runs/<run>/shards/shards.jsonl`, `.../key-partitions.jsonl`) and write their results
+   * there (`<dataset>/runs/<run>/shards/results/`, `.../key-results/`). Fills the definition's
+   * `${ReportsBucketName}`.
    */
   readonly reportsBucket: IBucket;
   /** The datasets the state machine runs: its map runs read and write only under their prefixes of reports. */
@@ -93,7 +94,7 @@ export class Pipeline extends Construct {
   public readonly failedExecutionsAlarm: Alarm;
   /** In alarm when at least one execution timed out in the last five minutes. */
   public readonly timedOutExecutionsAlarm: Alarm;
-  /** What the Distributed Map ValidateShards needs: its child executions, shard list and results. */
+  /** What the Distributed Maps ValidateShards and CheckKeyPartitions need: their child executions, item lists and results. */
   public readonly mapRunPolicy: Policy;
 
   constructor(scope: Construct, id: string, props: PipelineProps) {
@@ -180,22 +181,26 @@ export class Pipeline extends Construct {
   }
 
   /**
-   * The state machine's grants for the Distributed Map ValidateShards, in a policy of their own:
-   * the state machine's ARN in its role's default policy would make the role depend on the state
-   * machine, which depends on its role. Child executions are started on the state machine itself
-   * and are named `execution:<state machine>/ValidateShards:<id>` (the Map's Label); the item
-   * reader gets the shard lists, the result writer puts (multipart included) under `results/`.
+   * The state machine's grants for its Distributed Maps (ValidateShards, CheckKeyPartitions), in a
+   * policy of their own: the state machine's ARN in its role's default policy would make the role
+   * depend on the state machine, which depends on its role. Child executions are started on the
+   * state machine itself and are named `execution:<state machine>/<Label>:<id>` (each Map's Label);
+   * the item readers get the shard and key partition lists, the result writers put (multipart
+   * included) under `results/` and `key-results/`.
    */
   private grantMapRuns(reportsBucket: IBucket, datasets: readonly string[]): Policy {
     const stack = Stack.of(this);
-    const children = stack.formatArn({
-      service: 'states',
-      resource: 'execution',
-      resourceName: `${this.stateMachine.stateMachineName}/${SHARD_MAP_LABEL}:*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    const lists = datasets.map((dataset) => `${dataset}/${SHARD_LISTS}`);
-    const results = datasets.map((dataset) => `${dataset}/${MAP_RUN_RESULTS}`);
+    const children = MAP_RUNS.map(({ label }) =>
+      stack.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${this.stateMachine.stateMachineName}/${label}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+    const under = (pattern: string) => datasets.map((dataset) => `${dataset}/${pattern}`);
+    const lists = MAP_RUNS.flatMap(({ items }) => under(items));
+    const results = MAP_RUNS.flatMap(({ results }) => under(results));
     const statements = [
       new PolicyStatement({
         actions: ['states:StartExecution'],
@@ -203,7 +208,7 @@ export class Pipeline extends Construct {
       }),
       new PolicyStatement({
         actions: ['states:DescribeExecution', 'states:StopExecution'],
-        resources: [children],
+        resources: children,
       }),
       new PolicyStatement({
         actions: ['s3:GetObject'],
@@ -231,12 +236,21 @@ export class Pipeline extends Construct {
   }
 }
 
-/** The Label of the Distributed Map ValidateShards: its child executions' ARNs hold it. */
-const SHARD_MAP_LABEL = 'ValidateShards';
-/** The shard lists PlanShards writes, under a dataset's prefix (sharded-core.ts shardsPrefix). */
-const SHARD_LISTS = 'runs/*/shards/shards.jsonl';
-/** Where ValidateShards' ResultWriter writes, under a dataset's prefix (PlanShards' resultsPrefix). */
-const MAP_RUN_RESULTS = 'runs/*/shards/results/*';
+/**
+ * The Distributed Maps of the definition, under a dataset's prefix of reports (sharded-core.ts
+ * shardsPrefix): each Map's Label (its child executions' ARNs hold it), the list its ItemReader
+ * gets and where its ResultWriter writes.
+ */
+const MAP_RUNS = [
+  // PlanShards' shard list and resultsPrefix.
+  { label: 'ValidateShards', items: 'runs/*/shards/shards.jsonl', results: 'runs/*/shards/results/*' },
+  // PlanKeyPartitions' partition list and resultsPrefix.
+  {
+    label: 'CheckKeyPartitions',
+    items: 'runs/*/shards/key-partitions.jsonl',
+    results: 'runs/*/shards/key-results/*',
+  },
+] as const;
 
 interface AslState {
   Type: string;

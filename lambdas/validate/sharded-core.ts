@@ -1,8 +1,11 @@
 /**
  * The sharded branch of validation, as the state machine runs it for a batch larger than its
  * contract's `format.shard_mb`: PlanShards writes the shard list, the Distributed Map
- * ValidateShards runs validateShardOf once per shard, and MergeResults merges the shards'
- * outcomes into the one result, quarantine and validated parts a single pass gives.
+ * ValidateShards runs validateShardOf once per shard, PlanKeyPartitions lists the partitions of
+ * the uniqueness keys the shards spilled, the Distributed Map CheckKeyPartitions runs
+ * checkKeyPartitionOf once per partition (skipped when no keys were spilled), and MergeResults
+ * merges the shards' outcomes and the partitions' checks into the one result, quarantine and
+ * validated parts a single pass gives.
  *
  * What passes between the steps is in the reports zone, under the run's `shards/` folder (a state
  * stops at 256 KiB, and a shard list or an outcome grows with the batch): the shard list (JSON
@@ -21,12 +24,18 @@ import { type ShardOutcome, validateShard } from './engine.js';
 import { describeBatch } from './raw-batch.js';
 import { globalShardOutputs, mergeShardOutcomes, shardPlacements } from './shard-merge.js';
 import { planShards, shardTargetBytes } from './shard-plan.js';
-import { resolveSpill } from './shard-spill.js';
+import {
+  type CrossShardDuplicate,
+  checkPartition,
+  type KeysPlan,
+  keysPlan,
+  resolveSpill,
+} from './shard-spill.js';
 import { inRuns } from './shard-state.js';
 import { checkSnapshot, withSnapshot } from './snapshot.js';
 import { lakeSpillPrefix, ObjectStoreSpill, spillPartitions } from './spill.js';
 
-/** Spilled key partitions the merge checks at once: each holds about a million keys in memory. */
+/** Partitions' checks (CheckKeyPartitions' results) the merge reads at once. */
 const MERGE_CONCURRENCY = 2;
 
 /** How many shards run at once when the deployment does not say (the Map's MaxConcurrencyPath). */
@@ -81,6 +90,37 @@ export interface MergeShardsInput extends ShardRunInput {
   resultsKey: string;
 }
 
+export interface PlanKeyPartitionsInput extends ShardRunInput {
+  shardsKey: string;
+  /** ValidateShards' ResultWriter manifest. */
+  resultsKey: string;
+}
+
+export interface PlanKeyPartitionsOutput {
+  /** Some shard spilled uniqueness keys: CheckKeyPartitions runs; otherwise it is skipped. */
+  spilled: boolean;
+  /** Partitions to check: 0 when no shard spilled keys (no uniqueness expectation). */
+  count: number;
+  /** The partition list in the reports zone, one `{"partition": p}` a line (CheckKeyPartitions' ItemReader). */
+  key: string;
+  /** The keys plan (KeysPlan JSON) every partition check reads. */
+  planKey: string;
+  /** Where CheckKeyPartitions' ResultWriter writes. */
+  resultsPrefix: string;
+  maxConcurrency: number;
+}
+
+export interface CheckKeyPartitionInput extends ShardRunInput {
+  planKey: string;
+  partition: number;
+}
+
+export interface CheckKeyPartitionOutput {
+  partition: number;
+  /** Keys of this partition held by more than one shard. */
+  duplicates: number;
+}
+
 export interface ShardedPorts {
   store: ObjectStore;
   contracts: ReadonlyMap<string, Contract>;
@@ -121,6 +161,11 @@ function stagedQuarantineKey(run: RunLocation, index: number): string {
 
 function outcomeKey(run: ShardRunInput, index: number): string {
   return `${shardsPrefix(run)}outcome-${pad(index)}.json`;
+}
+
+/** The spill blob of a partition's check: its cross-shard duplicates, which MergeResults reads. */
+function checkedPartitionBlob(partition: number): string {
+  return `checked/partition-${pad(partition)}.json`;
 }
 
 /** Cuts the batch's one raw object into shards at record starts and writes the shard list. */
@@ -212,16 +257,18 @@ export async function mergeShardsOf(input: MergeShardsInput, ports: ShardedPorts
   const run: RunLocation = { dataset: contract.name, dt: input.dt, runId: input.runId };
   const rawKeys = input.manifestKey ? await readBatchKeys(store, input.manifestKey) : [input.rawKey];
   const source = describeBatch(store, rawKeys);
-  const count = (await store.readText('reports', input.shardsKey)).split('\n').filter(Boolean).length;
-  const results = await shardResults(store, input.resultsKey, count);
-  const outcomes = await Promise.all(
-    results.map(
-      async (result) => JSON.parse(await store.readText('reports', result.outcomeKey)) as ShardOutcome,
-    ),
-  );
-  // The keys and values the shards spilled, checked one partition at a time.
-  const spilled = await resolveSpill(contract, outcomes, runSpill(store, run), {
+  const outcomes = await shardOutcomes(store, input);
+  // The spilled keys' partitions were checked by CheckKeyPartitions, each into a blob of the spill;
+  // the median's and quantiles' values are selected here.
+  const spill = runSpill(store, run);
+  const spilled = await resolveSpill(contract, outcomes, spill, {
     concurrency: MERGE_CONCURRENCY,
+    check: async (plan, partition) =>
+      plan.evaluators.length === 0
+        ? []
+        : (JSON.parse(
+            Buffer.from(await spill.get(checkedPartitionBlob(partition))).toString('utf8'),
+          ) as CrossShardDuplicate[]),
   });
   let outcome = mergeShardOutcomes(contract, outcomes, { source, spilled });
   const placements = shardPlacements(contract, outcomes, { source, spilled });
@@ -274,6 +321,77 @@ export async function mergeShardsOf(input: MergeShardsInput, ports: ShardedPorts
     validatedKey: keys.validated,
     quarantineKey: keys.quarantine,
   };
+}
+
+/**
+ * Lists the partitions of the uniqueness keys the shards spilled, for CheckKeyPartitions: the keys
+ * plan (where each shard's records start in the batch, which evaluators spilled keys) once in the
+ * spill, and the partitions one a line. None when no shard spilled keys.
+ */
+export async function planKeyPartitionsOf(
+  input: PlanKeyPartitionsInput,
+  ports: ShardedPorts,
+): Promise<PlanKeyPartitionsOutput> {
+  const contract = contractNamed(ports.contracts, input.dataset);
+  const { store } = ports;
+  const run: RunLocation = { dataset: contract.name, dt: input.dt, runId: input.runId };
+  const plan = keysPlan(await shardOutcomes(store, input));
+  const count = plan.evaluators.length === 0 ? 0 : plan.partitions;
+  const key = `${shardsPrefix(input)}key-partitions.jsonl`;
+  const planKey = `${lakeSpillPrefix(runPrefix(run))}${KEYS_PLAN_BLOB}`;
+  if (count > 0) {
+    await runSpill(store, run).put(KEYS_PLAN_BLOB, Buffer.from(JSON.stringify(plan)));
+    const lines = Array.from({ length: count }, (_, partition) => `${JSON.stringify({ partition })}\n`);
+    await store.put('reports', key, lines.join(''), { contentType: 'application/x-ndjson' });
+  }
+  return {
+    spilled: count > 0,
+    count,
+    key,
+    planKey,
+    resultsPrefix: `${shardsPrefix(input)}key-results`,
+    maxConcurrency: ports.maxConcurrency ?? DEFAULT_SHARD_CONCURRENCY,
+  };
+}
+
+/** The keys plan's blob in the run's spill. */
+const KEYS_PLAN_BLOB = 'keys-plan.json';
+
+/**
+ * Checks one partition of the spilled keys across every shard (checkPartition, every evaluator
+ * that spilled keys) and writes the keys held by more than one shard to the spill, for MergeResults.
+ * Memory holds one partition of one evaluator's keys.
+ */
+export async function checkKeyPartitionOf(
+  input: CheckKeyPartitionInput,
+  ports: Pick<ShardedPorts, 'store' | 'contracts'>,
+): Promise<CheckKeyPartitionOutput> {
+  const contract = contractNamed(ports.contracts, input.dataset);
+  const run: RunLocation = { dataset: contract.name, dt: input.dt, runId: input.runId };
+  const spill = runSpill(ports.store, run);
+  const plan = JSON.parse(await ports.store.readText('reports', input.planKey)) as KeysPlan;
+  if (!Number.isInteger(input.partition) || input.partition < 0 || input.partition >= plan.partitions) {
+    throw new MalformedInput(
+      `dataset '${contract.name}' run ${input.runId}: CheckKeyPartition was given partition ${input.partition}; ${ports.store.describe('reports', input.planKey)} has partitions 0 to ${plan.partitions - 1}`,
+    );
+  }
+  const duplicates = await checkPartition(spill, plan, input.partition);
+  await spill.put(checkedPartitionBlob(input.partition), Buffer.from(JSON.stringify(duplicates)));
+  return { partition: input.partition, duplicates: duplicates.length };
+}
+
+/** Every shard's outcome, in shard order, from the shard list and ValidateShards' results. */
+async function shardOutcomes(
+  store: ObjectStore,
+  input: { shardsKey: string; resultsKey: string },
+): Promise<ShardOutcome[]> {
+  const count = (await store.readText('reports', input.shardsKey)).split('\n').filter(Boolean).length;
+  const results = await shardResults(store, input.resultsKey, count);
+  return Promise.all(
+    results.map(
+      async (result) => JSON.parse(await store.readText('reports', result.outcomeKey)) as ShardOutcome,
+    ),
+  );
 }
 
 /**

@@ -11,6 +11,7 @@
  */
 import { FUNCTION_MEMORY_MB } from '../../lambdas/shared/function-sizes.js';
 import type { Zone } from '../../lambdas/shared/object-store.js';
+import { spillPartitions } from '../../lambdas/validate/spill.js';
 import { addCalls, type StoreCall, type StoreCallCounts } from '../local/counting-object-store.js';
 import { PRICES, type PriceName, priceOf } from './cost-prices.js';
 
@@ -86,6 +87,12 @@ export interface CostInputs {
   shardMb: number;
   /** The contract asks for DVC versions: the Version build runs. */
   dvc: boolean;
+  /**
+   * Uniqueness expectations of the batch (expect_column_values_to_be_unique,
+   * expect_compound_columns_to_be_unique): sharded, each spills its keys and CheckKeyPartitions runs.
+   * @default 0
+   */
+  uniqueness?: number;
   /** The month of operation costed (1 = the first): storage accumulates, raw is never deleted. */
   month: number;
   /** Validated JSON Lines bytes per raw byte of the rows that pass. */
@@ -103,6 +110,9 @@ export type RunStep =
   | 'planShards'
   | 'mapRun'
   | 'validateShard'
+  | 'planKeyPartitions'
+  | 'keyMapRun'
+  | 'checkKeyPartition'
   | 'mergeResults'
   | 'promote'
   | 'recordRun'
@@ -128,6 +138,8 @@ export interface LambdaInvocation {
 export interface RunCounts {
   sharded: boolean;
   shards: number;
+  /** Partitions of the spilled uniqueness keys, one CheckKeyPartitions child each: 0 when none are spilled. */
+  keyPartitions: number;
   /** Billed transitions: each state the parent execution enters, and per child execution its start and its states. */
   transitions: number;
   /** The states of the parent execution's success path, in order. */
@@ -207,9 +219,10 @@ function valueAt(facts: unknown, path: string, state: string): unknown {
 }
 
 /** The state data that sends an execution down the path of a batch that is validated and promoted. */
-export function successFacts(dvc: boolean, sharded = false): unknown {
+export function successFacts(dvc: boolean, sharded = false, spilledKeys = false): unknown {
   return {
     ingest: { alreadyProcessed: false, waiting: false, empty: false, shard: sharded },
+    keyPartitions: { spilled: spilledKeys },
     validation: { promote: true },
     promotion: { version: dvc },
   };
@@ -221,11 +234,30 @@ export function successFacts(dvc: boolean, sharded = false): unknown {
  */
 export const SHARDED_BRANCH = ['PlanShards', 'ValidateShards', 'MergeResults'] as const;
 /**
- * Transitions billed per child execution of ValidateShards: one for starting it ("you're charged
+ * Transitions billed per child execution of ValidateShards and of CheckKeyPartitions: one for starting it ("you're charged
  * one state transition for each child workflow execution that the Distributed Map state starts",
  * Step Functions Developer Guide, Transitions) and one per state it enters, its single Task.
  */
 export const CHILD_EXECUTION_TRANSITIONS = 1 + 1;
+
+/** The expectations whose keys a shard spills, each a uniqueness check across shards (CheckKeyPartitions). */
+export const UNIQUENESS_EXPECTATIONS: ReadonlySet<string> = new Set([
+  'expect_column_values_to_be_unique',
+  'expect_compound_columns_to_be_unique',
+]);
+
+/**
+ * The fewest bytes a record takes, as PlanShards counts a shard's keys (lambdas/validate/sharded-core.ts):
+ * the partitions follow from it.
+ */
+const MIN_RECORD_BYTES = 16;
+
+/** Partitions of the spilled uniqueness keys, as PlanShards gives them; 0 when the batch is not sharded or has no uniqueness expectation. */
+export function keyPartitionsOf(inputs: CostInputs, shards: number): number {
+  if (shards <= 1 || !inputs.uniqueness) return 0;
+  const largest = Math.min(inputs.bytes, inputs.shardMb * MiB);
+  return spillPartitions(shards, Math.ceil(largest / MIN_RECORD_BYTES));
+}
 
 /** Shards of a batch: one when it is not over the threshold (the single-invocation path). */
 export function shardsOf(bytes: number, shardMb: number): number {
@@ -240,12 +272,14 @@ export function shardsOf(bytes: number, shardMb: number): number {
 export function runCounts(inputs: CostInputs, definition: AslDefinition, priorRuns = 0): RunCounts {
   const shards = shardsOf(inputs.bytes, inputs.shardMb);
   const sharded = shards > 1;
-  const parentPath = executionPath(definition, successFacts(inputs.dvc, sharded));
+  const keyPartitions = keyPartitionsOf(inputs, shards);
+  const parentPath = executionPath(definition, successFacts(inputs.dvc, sharded, keyPartitions > 0));
   const path = sharded ? withShardedBranch(parentPath, definition) : parentPath;
-  const transitions = path.length + (sharded ? shards * CHILD_EXECUTION_TRANSITIONS : 0);
+  const children = sharded ? shards + keyPartitions : 0;
+  const transitions = path.length + children * CHILD_EXECUTION_TRANSITIONS;
 
-  const calls = storeCallsOfRun(inputs, shards, priorRuns);
-  const lambda = invocationsOf(inputs, shards);
+  const calls = storeCallsOfRun(inputs, shards, keyPartitions, priorRuns);
+  const lambda = invocationsOf(inputs, shards, keyPartitions);
   const curatedBytes = validatedBytes(inputs);
   const versionCompute = curatedBytes > VERSION_LARGE_ABOVE_BYTES ? 'arm1.large' : 'arm1.small';
   const versionMBps = inputs.throughput.versionMBps * (versionCompute === 'arm1.large' ? 3 : 1);
@@ -262,6 +296,7 @@ export function runCounts(inputs: CostInputs, definition: AslDefinition, priorRu
   return {
     sharded,
     shards,
+    keyPartitions,
     transitions,
     path,
     lambda,
@@ -270,7 +305,7 @@ export function runCounts(inputs: CostInputs, definition: AslDefinition, priorRu
     s3Requests: billedRequests(calls),
     versionMinutes,
     versionCompute,
-    kmsRequests: kmsRequestsOf(calls, shards),
+    kmsRequests: kmsRequestsOf(calls, shards, keyPartitions),
     warnings: [...new Set(warnings)],
   };
 }
@@ -298,7 +333,12 @@ function quarantineBytes(inputs: CostInputs): number {
  * A batch of several objects (partner drop, stream) is modelled per object. The sharded steps are
  * those of the design.
  */
-function storeCallsOfRun(inputs: CostInputs, shards: number, priorRuns: number): Call[] {
+function storeCallsOfRun(
+  inputs: CostInputs,
+  shards: number,
+  keyPartitions: number,
+  priorRuns: number,
+): Call[] {
   const calls: Call[] = [];
   const add = (step: RunStep, zone: Zone, call: StoreCall, times = 1, extra: Partial<Call> = {}) => {
     for (let i = 0; i < times; i++) calls.push({ step, zone, call, ...extra });
@@ -359,8 +399,25 @@ function storeCallsOfRun(inputs: CostInputs, shards: number, priorRuns: number):
     add('validateShard', 'validated', 'put', shards, { bytes: valid / shards });
     add('validateShard', 'quarantine', 'put', shards, { bytes: quarantined / shards });
     add('validateShard', 'reports', 'put', shards);
-    // MergeResults: every partial state, the merged result and the data docs.
+    // Each shard's uniqueness keys, one blob a partition and expectation, to the run's spill.
+    const keyBlobs = keyPartitions * (inputs.uniqueness ?? 0);
+    add('validateShard', 'reports', 'put', shards * keyBlobs);
+    // PlanKeyPartitions: the shard list, the map run's manifest and results, every partial state;
+    // with keys spilled, the keys plan and the partition list.
+    add('planKeyPartitions', 'reports', 'readText', 3 + shards);
+    if (keyPartitions > 0) {
+      add('planKeyPartitions', 'reports', 'put', 2);
+      // The second map run: ItemReader reads the partition list; ResultWriter writes its manifest and results.
+      add('keyMapRun', 'reports', 'readText');
+      add('keyMapRun', 'reports', 'put', 2);
+      // Each partition: the keys plan, its blob of every shard's keys of each expectation, its check.
+      add('checkKeyPartition', 'reports', 'readText', keyPartitions);
+      add('checkKeyPartition', 'reports', 'read', shards * keyBlobs);
+      add('checkKeyPartition', 'reports', 'put', keyPartitions);
+    }
+    // MergeResults: every partial state, each partition's check, the merged result and the data docs.
     add('mergeResults', 'reports', 'readText', shards);
+    add('mergeResults', 'reports', 'read', keyPartitions);
     add('mergeResults', 'reports', 'put');
     dataDocs('mergeResults');
   }
@@ -471,15 +528,19 @@ function billedRequests(calls: readonly Call[]): RunCounts['s3Requests'] {
  * one request per bucket that each invocation (each shard's, the upload, the map run, the build)
  * touches: an upper bound.
  */
-function kmsRequestsOf(calls: readonly Call[], shards: number): number {
+function kmsRequestsOf(calls: readonly Call[], shards: number, keyPartitions: number): number {
   const zonesByStep = new Map<RunStep, Set<Zone>>();
   for (const { step, zone } of calls) zonesByStep.set(step, (zonesByStep.get(step) ?? new Set()).add(zone));
+  const invocations: Partial<Record<RunStep, number>> = {
+    validateShard: shards,
+    checkKeyPartition: keyPartitions,
+  };
   let requests = 0;
-  for (const [step, zones] of zonesByStep) requests += zones.size * (step === 'validateShard' ? shards : 1);
+  for (const [step, zones] of zonesByStep) requests += zones.size * (invocations[step] ?? 1);
   return requests;
 }
 
-function invocationsOf(inputs: CostInputs, shards: number): LambdaInvocation[] {
+function invocationsOf(inputs: CostInputs, shards: number, keyPartitions: number): LambdaInvocation[] {
   const t = inputs.throughput;
   const overhead = t.invocationOverheadMs / 1000;
   const mb = inputs.bytes / 1e6;
@@ -502,6 +563,15 @@ function invocationsOf(inputs: CostInputs, shards: number): LambdaInvocation[] {
         step: 'validateShard',
         memoryMb: memory.validate,
         seconds: overhead + mb / shards / t.validateMBps,
+      });
+    }
+    invocations.push({ step: 'planKeyPartitions', memoryMb: memory.validate, seconds: overhead });
+    for (let i = 0; i < keyPartitions; i++) {
+      // A partition's check reads one blob a shard: its time is the merge's per shard.
+      invocations.push({
+        step: 'checkKeyPartition',
+        memoryMb: memory.validate,
+        seconds: overhead + (shards * t.mergeMsPerShard) / 1000,
       });
     }
     invocations.push({
@@ -676,7 +746,7 @@ export interface ShardRow {
   /** Cost of one run, storage excluded (it does not depend on the shard size). */
   runUsd: number;
   monthlyUsd: number;
-  /** Validation's wall time: shards run at once up to `concurrency`. */
+  /** Validation's wall time: shards, then key partitions, run at once up to `concurrency`. */
   validationSeconds: number;
 }
 
@@ -699,6 +769,9 @@ export function shardTable(
     )!.seconds;
     const merge = counts.lambda.find((i) => i.step === 'mergeResults')?.seconds ?? 0;
     const plan = counts.lambda.find((i) => i.step === 'planShards')?.seconds ?? 0;
+    const planKeys = counts.lambda.find((i) => i.step === 'planKeyPartitions')?.seconds ?? 0;
+    const check = counts.lambda.find((i) => i.step === 'checkKeyPartition')?.seconds ?? 0;
+    const keys = planKeys + Math.ceil(counts.keyPartitions / concurrency) * check;
     return {
       shardMb,
       shards: counts.shards,
@@ -707,7 +780,7 @@ export function shardTable(
       lambdaInvocations: counts.lambda.length,
       runUsd: (month.totalUsd - storageUsd) / month.runsPerMonth,
       monthlyUsd: month.totalUsd,
-      validationSeconds: plan + Math.ceil(counts.shards / concurrency) * shardSeconds + merge,
+      validationSeconds: plan + Math.ceil(counts.shards / concurrency) * shardSeconds + keys + merge,
     };
   });
 }

@@ -20,6 +20,7 @@ import {
   runCounts,
   type ShardRow,
   shardTable,
+  UNIQUENESS_EXPECTATIONS,
 } from './cost-model.js';
 import { PRICES, PRICES_AS_OF, PRICES_REGION, rateOf } from './cost-prices.js';
 import { EXIT } from './exit-codes.js';
@@ -206,6 +207,11 @@ export function costInputs(
     monthGiven !== undefined ? '--month' : 'assumed: storage after a year of runs (--month sets it)',
   );
   const dvc = take('DVC versions (Version build)', contract.version.dvc, 'contract version.dvc');
+  const uniqueness = take(
+    'uniqueness expectations (sharded: CheckKeyPartitions)',
+    contract.expectations.filter((x) => x.scope !== 'snapshot' && UNIQUENESS_EXPECTATIONS.has(x.type)).length,
+    'contract expectations',
+  );
   const quarantineShare = take(
     'share of rows quarantined',
     round(history.quarantineShare ?? DEFAULT_QUARANTINE_SHARE, 4),
@@ -246,6 +252,7 @@ export function costInputs(
       runsPerDay,
       shardMb,
       dvc,
+      uniqueness,
       month,
       validatedRatio,
       quarantineShare,
@@ -349,7 +356,7 @@ function renderCost(dataset: string, assumptions: Assumption[], estimate: Estima
       [
         [
           'state transitions',
-          `${counts.transitions}  (${counts.path.join(' → ')}${counts.sharded ? ` + ${counts.shards} child executions × ${CHILD_EXECUTION_TRANSITIONS}` : ''})`,
+          `${counts.transitions}  (${counts.path.join(' → ')}${counts.sharded ? ` + ${counts.shards + counts.keyPartitions} child executions (${counts.shards} shards, ${counts.keyPartitions} key partitions) × ${CHILD_EXECUTION_TRANSITIONS}` : ''})`,
         ],
         ['Lambda invocations', `${counts.lambda.length}  (${summariseInvocations(counts)})`],
         ...Object.entries(counts.s3Requests).map(([zone, r]) => [

@@ -1,7 +1,8 @@
 /**
- * The pipeline's functions in a worker thread of a local Distributed Map (ValidateShards): the
- * thread cannot be handed the main thread's store and contracts, so it opens the same lake from
- * a description of it and takes a copy of the contracts, once, when it starts.
+ * The pipeline's functions in a worker thread of a local Distributed Map (ValidateShards,
+ * CheckKeyPartitions): the thread cannot be handed the main thread's store and contracts, so it
+ * opens the same lake from a description of it and takes a copy of the contracts, once, when it
+ * starts.
  */
 import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';

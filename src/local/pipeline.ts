@@ -48,12 +48,15 @@ const LOCAL_VERSION_PROJECT = 'sluice-version';
  */
 const LOCAL_REPORTS_BUCKET = 'reports';
 
-/** How a run executes the Distributed Map ValidateShards. */
+/**
+ * How a run executes the Distributed Maps ValidateShards and CheckKeyPartitions (whose children
+ * are actions of the validate function, like any of its steps).
+ */
 export interface MapRunOptions {
-  /** Child executions (shards) run at once; by default the number of cores. */
+  /** Child executions (shards, key partitions) run at once; by default the number of cores. */
   workers?: number;
   /**
-   * Runs the shards in worker threads, each building the pipeline's functions from this module
+   * Runs the children in worker threads, each building the pipeline's functions from this module
    * (see pipeline-threads.ts); without it, they run in this thread.
    */
   threads?: ThreadedChildren;

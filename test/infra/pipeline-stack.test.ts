@@ -433,9 +433,69 @@ describe('state machine', () => {
       MaxConcurrencyPath: '$.shards.maxConcurrency',
       ToleratedFailurePercentage: 0,
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailedRun' }],
-      Next: 'MergeResults',
+      Next: 'PlanKeyPartitions',
     });
     expect(States.ValidateShards).not.toHaveProperty('ItemBatcher');
+  });
+
+  it('checks the spilled key partitions in a second Distributed Map between the shards and the merge, only when keys were spilled', () => {
+    // Prepare
+    const [machine] = Object.values(resourcesOf('AWS::StepFunctions::StateMachine'));
+    // Act
+    const { States } = JSON.parse(machine!.Properties.DefinitionString as string) as {
+      States: Record<string, Record<string, unknown>>;
+    };
+    // Assess
+    expect(States.PlanKeyPartitions).toMatchObject({
+      Type: 'Task',
+      Parameters: { Payload: { action: 'plan-key-partitions' } },
+      ResultPath: '$.keyPartitions',
+      Retry: States.PlanShards!.Retry,
+      Catch: States.PlanShards!.Catch,
+      Next: 'HasSpilledKeys',
+    });
+    expect(States.HasSpilledKeys).toEqual({
+      Type: 'Choice',
+      Comment: expect.any(String),
+      Choices: [{ Variable: '$.keyPartitions.spilled', BooleanEquals: true, Next: 'CheckKeyPartitions' }],
+      Default: 'MergeResults',
+    });
+    const validateShard = (
+      States.ValidateShards!.ItemProcessor as { States: Record<string, { Retry: unknown }> }
+    ).States.ValidateShard!;
+    expect(States.CheckKeyPartitions).toMatchObject({
+      Type: 'Map',
+      Label: 'CheckKeyPartitions',
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+        StartAt: 'CheckKeyPartition',
+        States: {
+          CheckKeyPartition: {
+            Type: 'Task',
+            Parameters: { Payload: { action: 'check-key-partition', 'partition.$': '$.partition' } },
+            Retry: validateShard.Retry,
+            End: true,
+          },
+        },
+      },
+      ItemReader: {
+        Resource: 'arn:aws:states:::s3:getObject',
+        ReaderConfig: { InputType: 'JSONL' },
+        Parameters: { Bucket: ['$', '{ReportsBucketName}'].join(''), 'Key.$': '$.keyPartitions.key' },
+      },
+      ItemSelector: { 'partition.$': '$$.Map.Item.Value.partition' },
+      ResultWriter: {
+        Resource: 'arn:aws:states:::s3:putObject',
+        Parameters: {
+          Bucket: ['$', '{ReportsBucketName}'].join(''),
+          'Prefix.$': '$.keyPartitions.resultsPrefix',
+        },
+      },
+      MaxConcurrencyPath: '$.keyPartitions.maxConcurrency',
+      ToleratedFailurePercentage: 0,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailedRun' }],
+      Next: 'MergeResults',
+    });
   });
 
   it('keeps a batch within its shard size on the one ValidateBatch invocation', () => {
@@ -460,7 +520,7 @@ describe('state machine', () => {
     });
   });
 
-  it('may start executions of itself, and describe and stop only the child executions of ValidateShards', () => {
+  it('may start executions of itself, and describe and stop only the child executions of its two Distributed Maps', () => {
     // Prepare
     const machineId = logicalId(stack.pipeline.stateMachine);
     // Act
@@ -473,7 +533,7 @@ describe('state machine', () => {
       {
         Effect: 'Allow',
         Action: ['states:DescribeExecution', 'states:StopExecution'],
-        Resource: {
+        Resource: ['CheckKeyPartitions', 'ValidateShards'].map((label) => ({
           'Fn::Join': [
             '',
             [
@@ -485,10 +545,10 @@ describe('state machine', () => {
               { Ref: 'AWS::AccountId' },
               ':execution:',
               { 'Fn::GetAtt': [machineId, 'Name'] },
-              '/ValidateShards:*',
+              `/${label}:*`,
             ],
           ],
-        },
+        })),
       },
     ]);
   });

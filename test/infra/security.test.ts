@@ -293,14 +293,17 @@ describe('S3 access of each role, exactly', () => {
     );
   });
 
-  it("the state machine reads only the datasets' shard lists and writes only their map runs' results, in reports", () => {
+  it("the state machine reads only the datasets' shard and key partition lists and writes only their map runs' results, in reports", () => {
     expect(s3Grants(stack.pipeline.stateMachine.role)).toEqual(
       DATASETS.flatMap((dataset) => [
         `s3:GetObject on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/shards.jsonl`,
-        `s3:AbortMultipartUpload on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/results/*`,
-        `s3:GetObject on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/results/*`,
-        `s3:ListMultipartUploadParts on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/results/*`,
-        `s3:PutObject on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/results/*`,
+        `s3:GetObject on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/key-partitions.jsonl`,
+        ...['results', 'key-results'].flatMap((results) => [
+          `s3:AbortMultipartUpload on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/${results}/*`,
+          `s3:GetObject on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/${results}/*`,
+          `s3:ListMultipartUploadParts on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/${results}/*`,
+          `s3:PutObject on <LakeReportsBucket.Arn>/${dataset}/runs/*/shards/${results}/*`,
+        ]),
       ]).sort(),
     );
   });

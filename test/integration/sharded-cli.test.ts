@@ -35,8 +35,8 @@ function ordersCsv(): string {
   return `${rows.join('\r\n')}\r\n`;
 }
 
-/** The orders contract with a shard size, in a datasets folder of its own. */
-function datasetsWithShardMb(shardMb: number): string {
+/** The orders contract with a shard size, in a datasets folder of its own; `unique: false` drops its uniqueness expectation. */
+function datasetsWithShardMb(shardMb: number, { unique = true } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-contracts-'));
   writeFileSync(
     join(dir, 'orders.yaml'),
@@ -57,8 +57,7 @@ function datasetsWithShardMb(shardMb: number): string {
       '    quantity: { type: integer, minimum: 1 }',
       '    email: { type: [string, "null"] }',
       'expectations:',
-      '  - type: expect_column_values_to_be_unique',
-      '    kwargs: { column: order_id }',
+      ...(unique ? ['  - type: expect_column_values_to_be_unique', '    kwargs: { column: order_id }'] : []),
       '  - type: expect_column_values_to_be_in_set',
       '    kwargs: { column: status, value_set: [placed, paid, shipped, delivered, cancelled, refunded] }',
       '  - type: expect_column_mean_to_be_between',
@@ -78,6 +77,46 @@ function runDir(lake: string, zone: string): string {
   const [dt] = readdirSync(dataset).filter((name) => name.startsWith('dt='));
   const [run] = readdirSync(join(dataset, dt!));
   return join(dataset, dt!, run!);
+}
+
+/** The run folder of the sharded branch's lists and results in reports (`reports/orders/runs/<run>/shards/`). */
+function shardsDir(lake: string): string {
+  const runs = join(lake, 'lake', 'reports', 'orders', 'runs');
+  const [run] = readdirSync(runs);
+  return join(runs, run!, 'shards');
+}
+
+interface RunReport {
+  status: string;
+  events: Array<{ type: string; step: string }>;
+  mapRuns: Array<{
+    step: string;
+    status: string;
+    itemCounts: { total: number; succeeded: number };
+    executions: Array<{ status: string; output?: unknown }>;
+  }>;
+}
+
+/** `sluice run orders --json` in shards of 20 KB, on two workers. */
+function runInShards(
+  lake: string,
+  input: string,
+  datasets: string,
+): { status: number | null; report: RunReport } {
+  const result = sluice([
+    '--lake',
+    lake,
+    '--datasets',
+    datasets,
+    'run',
+    'orders',
+    '--input',
+    input,
+    '--workers',
+    '2',
+    '--json',
+  ]);
+  return { status: result.status, report: JSON.parse(result.stdout) as RunReport };
 }
 
 const partsOf = (dir: string) =>
@@ -167,6 +206,49 @@ describe('sluice run on a batch larger than its shard size', () => {
     expect(duplicate?.row).toBe(1 + 3500 + 70 + 1);
     expect(duplicate!.failures.map((f) => f.reason)).toContain('must be unique; the same value is on row 13');
     expect(reportOf(sharded)).toEqual(reportOf(whole));
+  });
+
+  it('checks the uniqueness keys the shards spilled in a second map run, one child per key partition', () => {
+    // Prepare
+    const lake = mkdtempSync(join(tmpdir(), 'sluice-lake-'));
+    const input = join(lake, 'orders.csv');
+    writeFileSync(input, ordersCsv());
+    // Act
+    const { status, report } = runInShards(lake, input, datasetsWithShardMb(0.02));
+    // Assess
+    expect(status).toBe(0);
+    expect(report.mapRuns.map((run) => run.step)).toEqual(['ValidateShards', 'CheckKeyPartitions']);
+    const check = report.mapRuns[1]!;
+    const partitions = readFileSync(join(shardsDir(lake), 'key-partitions.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { partition: number }).partition);
+    expect(partitions.length).toBeGreaterThan(0);
+    expect(check).toMatchObject({ status: 'SUCCEEDED', itemCounts: { total: partitions.length } });
+    expect(check.executions.map((child) => (child.output as { partition: number }).partition)).toEqual(
+      partitions,
+    );
+    // The one order id in two shards is found by the partition that holds it.
+    const found = check.executions.reduce(
+      (sum, child) => sum + (child.output as { duplicates: number }).duplicates,
+      0,
+    );
+    expect(found).toBe(1);
+  });
+
+  it('skips the key partition checks when the contract has no uniqueness expectation', () => {
+    // Prepare
+    const lake = mkdtempSync(join(tmpdir(), 'sluice-lake-'));
+    const input = join(lake, 'orders.csv');
+    writeFileSync(input, ordersCsv());
+    // Act
+    const { status, report } = runInShards(lake, input, datasetsWithShardMb(0.02, { unique: false }));
+    // Assess
+    expect(status).toBe(0);
+    const entered = report.events.filter((e) => e.type.endsWith('StateEntered')).map((e) => e.step);
+    expect(entered).toEqual(expect.arrayContaining(['ValidateShards', 'PlanKeyPartitions', 'MergeResults']));
+    expect(entered).not.toContain('CheckKeyPartitions');
+    expect(report.mapRuns.map((run) => run.step)).toEqual(['ValidateShards']);
   });
 
   it('keeps a batch within its shard size on the one ValidateBatch pass', () => {

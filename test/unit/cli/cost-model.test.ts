@@ -85,7 +85,7 @@ describe('the success path through the state machine', () => {
 });
 
 describe('counts of one run', () => {
-  it('bills a sharded run the parent path with the sharded branch and two transitions per child execution', () => {
+  it('bills a sharded run without uniqueness expectations the parent path with the sharded branch and two transitions per shard', () => {
     // Prepare: 1,000 MiB in 100 MiB shards
     const batch = inputs({ bytes: 1000 * MiB, shardMb: 100 });
     // Act
@@ -98,6 +98,8 @@ describe('counts of one run', () => {
       'IsLargeBatch',
       'PlanShards',
       'ValidateShards',
+      'PlanKeyPartitions',
+      'HasSpilledKeys',
       'MergeResults',
       'Decide',
       'PromoteToCurated',
@@ -106,15 +108,40 @@ describe('counts of one run', () => {
       'RecordRun',
       'Succeeded',
     ]);
-    expect(counts.transitions).toBe(12 + 10 * CHILD_EXECUTION_TRANSITIONS);
+    expect(counts.keyPartitions).toBe(0);
+    expect(counts.transitions).toBe(14 + 10 * CHILD_EXECUTION_TRANSITIONS);
     expect(counts.lambda.map((i) => i.step)).toEqual([
       'ingest',
       'planShards',
       ...Array(10).fill('validateShard'),
+      'planKeyPartitions',
       'mergeResults',
       'promote',
       'recordRun',
     ]);
+  });
+
+  it('bills a sharded run with a uniqueness expectation the CheckKeyPartitions map run, two transitions per key partition', () => {
+    // Prepare: 1,000 MiB in 100 MiB shards; up to 100 MiB / 16 B keys a shard, about 2^20 a partition
+    const batch = inputs({ bytes: 1000 * MiB, shardMb: 100, uniqueness: 1 });
+    const partitions = Math.ceil((10 * Math.ceil((100 * MiB) / 16)) / 2 ** 20);
+    // Act
+    const counts = runCounts(batch, ASL);
+    // Assess
+    expect(partitions).toBe(63);
+    expect(counts.keyPartitions).toBe(partitions);
+    expect(counts.path.slice(3, 9)).toEqual([
+      'PlanShards',
+      'ValidateShards',
+      'PlanKeyPartitions',
+      'HasSpilledKeys',
+      'CheckKeyPartitions',
+      'MergeResults',
+    ]);
+    expect(counts.transitions).toBe(15 + (10 + partitions) * CHILD_EXECUTION_TRANSITIONS);
+    expect(counts.lambda.filter((i) => i.step === 'checkKeyPartition')).toHaveLength(partitions);
+    // Each shard spills a blob a partition, each partition check reads one of every shard.
+    expect(counts.storeCalls.reports?.read).toBe(10 * partitions + partitions);
   });
 
   it('keeps a batch at or under the shard size on the single-invocation path', () => {
@@ -302,9 +329,9 @@ describe('the shard table', () => {
     const rows = shardTable(batch, ASL, [64, 256, 1024]);
     // Assess
     expect(rows.map((r) => [r.shardMb, r.shards, r.transitions, r.lambdaInvocations])).toEqual([
-      [64, 160, 12 + 160 * 2, 160 + 5],
-      [256, 40, 12 + 40 * 2, 40 + 5],
-      [1024, 10, 12 + 10 * 2, 10 + 5],
+      [64, 160, 14 + 160 * 2, 160 + 6],
+      [256, 40, 14 + 40 * 2, 40 + 6],
+      [1024, 10, 14 + 10 * 2, 10 + 6],
     ]);
   });
 

@@ -65,4 +65,26 @@ describe('a local run of a batch larger than its shard size', () => {
     expect(output.shards.count).toBeGreaterThan(3);
     expect(output.validation.rows).toEqual({ read: 601, valid: 600, quarantined: 1 });
   });
+
+  it('runs CheckKeyPartitions after the shards, one child per key partition PlanKeyPartitions lists', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    // Act
+    const { report } = await runUpload({
+      dataset: 'orders',
+      inputFile: ordersFile(),
+      store,
+      contracts,
+      functions: coreFunctions({ store, contracts }),
+      retryIntervalMs: 0,
+      workers: 1,
+    });
+    // Assess
+    expect(report.status).toBe('SUCCEEDED');
+    const output = report.output as { keyPartitions: { spilled: boolean; count: number } };
+    expect(output.keyPartitions).toMatchObject({ spilled: true, count: 1 });
+    const [, check] = report.mapRuns ?? [];
+    expect(check).toMatchObject({ step: 'CheckKeyPartitions', status: 'SUCCEEDED' });
+    expect(check!.executions.map((child) => child.output)).toEqual([{ partition: 0, duplicates: 1 }]);
+  });
 });

@@ -1,10 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Contract } from '../../../lambdas/shared/contract.js';
-import { InternalError, MalformedInput } from '../../../lambdas/shared/errors.js';
+import { InternalError, MalformedInput, ObjectNotFound } from '../../../lambdas/shared/errors.js';
 import { validatesInShards } from '../../../lambdas/shared/shard-size.js';
 import { validateBatch } from '../../../lambdas/validate/core.js';
 import {
+  checkKeyPartitionOf,
   mergeShardsOf,
+  planKeyPartitionsOf,
   planShardsOf,
   type ShardItem,
   validateShardOf,
@@ -76,6 +78,31 @@ async function runShards(
     }),
   );
   return { items, resultsKey: `${base}manifest.json` };
+}
+
+/**
+ * PlanKeyPartitions, then CheckKeyPartition for each partition it lists (as the map run
+ * CheckKeyPartitions does), when it lists any.
+ */
+async function checkKeys(
+  store: MemoryStore,
+  contracts: Map<string, Contract>,
+  shardsKey: string,
+  resultsKey: string,
+) {
+  const plan = await planKeyPartitionsOf({ ...RUN, shardsKey, resultsKey }, { store, contracts });
+  if (plan.count === 0) return { plan, partitions: [], checks: [] };
+  const partitions = (await store.readText('reports', plan.key))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { partition: number }).partition);
+  const checks = [];
+  for (const partition of partitions) {
+    checks.push(
+      await checkKeyPartitionOf({ ...RUN, planKey: plan.planKey, partition }, { store, contracts }),
+    );
+  }
+  return { plan, partitions, checks };
 }
 
 /** The validated parts directly under a run's prefix, as Promote takes them. */
@@ -163,6 +190,7 @@ describe('ValidateShard and MergeResults', () => {
       { store: sharded, contracts: orders(0.002) },
     );
     const { items, resultsKey } = await runShards(sharded, orders(0.002), plan.key);
+    await checkKeys(sharded, orders(0.002), plan.key, resultsKey);
     // Act
     const merged = await mergeShardsOf(
       { ...RUN, rawKey: RAW_KEY, shardsKey: plan.key, resultsKey },
@@ -188,7 +216,8 @@ describe('ValidateShard and MergeResults', () => {
       (JSON.parse(await store.readText('reports', key)) as { results: unknown }).results;
     expect(await results(sharded, merged.reportKey)).toEqual(await results(whole, onePass.reportKey));
     // The uniqueness keys went through the run's spill, not the outcomes.
-    expect(await sharded.list('reports', 'orders/dt=2026-11-25/run=r1/spill/')).toHaveLength(items.length);
+    const spilled = await sharded.list('reports', 'orders/dt=2026-11-25/run=r1/spill/');
+    expect(spilled.filter((key) => key.includes('/keys/'))).toHaveLength(items.length);
   });
 
   it('gives the same parts and quarantine when MergeResults is retried after it rewrote a part', async () => {
@@ -198,6 +227,7 @@ describe('ValidateShard and MergeResults', () => {
     const contracts = orders(0.002);
     const plan = await planShardsOf({ ...RUN, rawKey: RAW_KEY }, { store, contracts });
     const { resultsKey } = await runShards(store, contracts, plan.key);
+    await checkKeys(store, contracts, plan.key, resultsKey);
     const input = { ...RUN, rawKey: RAW_KEY, shardsKey: plan.key, resultsKey };
     const first = await mergeShardsOf(input, { store, contracts });
     const texts = async () =>
@@ -233,5 +263,107 @@ describe('ValidateShard and MergeResults', () => {
     await expect(act).rejects.toThrow(
       `the map run has results of ${plan.count - 1} shards, expected one for each of the ${plan.count} shards`,
     );
+  });
+});
+
+describe('PlanKeyPartitions and CheckKeyPartition', () => {
+  /** The orders' shards, validated with their keys spread over `partitions` partitions. */
+  async function shardsSpilledInto(partitions: number, contracts = orders(0.002)) {
+    const store = new MemoryStore();
+    await store.put('raw', RAW_KEY, ordersCsv());
+    const plan = await planShardsOf({ ...RUN, rawKey: RAW_KEY }, { store, contracts });
+    const list = (await store.readText('reports', plan.key))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.stringify({ ...(JSON.parse(line) as ShardItem), partitions }));
+    await store.put('reports', plan.key, `${list.join('\n')}\n`);
+    const { resultsKey } = await runShards(store, contracts, plan.key);
+    return { store, contracts, shardsKey: plan.key, resultsKey };
+  }
+
+  it('lists one item a partition and checks each, finding the key held by two shards once', async () => {
+    // Prepare
+    const { store, contracts, shardsKey, resultsKey } = await shardsSpilledInto(3);
+    // Act
+    const { plan, partitions, checks } = await checkKeys(store, contracts, shardsKey, resultsKey);
+    // Assess
+    expect(plan).toMatchObject({
+      spilled: true,
+      count: 3,
+      key: 'orders/runs/r1/shards/key-partitions.jsonl',
+      planKey: 'orders/dt=2026-11-25/run=r1/spill/keys-plan.json',
+      resultsPrefix: 'orders/runs/r1/shards/key-results',
+      maxConcurrency: 100,
+    });
+    expect(partitions).toEqual([0, 1, 2]);
+    expect(checks.map((c) => c.partition)).toEqual([0, 1, 2]);
+    expect(checks.reduce((sum, c) => sum + c.duplicates, 0)).toBe(1);
+  });
+
+  it('lets MergeResults give the result of one pass from the partitions checked apart', async () => {
+    // Prepare
+    const { store, contracts, shardsKey, resultsKey } = await shardsSpilledInto(3);
+    const whole = new MemoryStore();
+    await whole.put('raw', RAW_KEY, ordersCsv());
+    await checkKeys(store, contracts, shardsKey, resultsKey);
+    // Act
+    const merged = await mergeShardsOf(
+      { ...RUN, rawKey: RAW_KEY, shardsKey, resultsKey },
+      { store, contracts },
+    );
+    const onePass = await validateBatch(
+      { ...RUN, rawKey: RAW_KEY },
+      { store: whole, contracts: orders(256) },
+    );
+    // Assess
+    expect(merged.rows).toEqual(onePass.rows);
+    expect(await store.readText('quarantine', merged.quarantineKey)).toBe(
+      await whole.readText('quarantine', onePass.quarantineKey),
+    );
+    const results = async (lake: MemoryStore, key: string) =>
+      (JSON.parse(await lake.readText('reports', key)) as { results: unknown }).results;
+    expect(await results(store, merged.reportKey)).toEqual(await results(whole, onePass.reportKey));
+  });
+
+  it('lists no partition when no shard spilled keys, and MergeResults needs no check', async () => {
+    // Prepare: the orders contract without its uniqueness expectation.
+    const contract = orders(0.002).get('orders')!;
+    const contracts = new Map([
+      [
+        'orders',
+        { ...contract, expectations: contract.expectations.filter((x) => !x.type.endsWith('unique')) },
+      ],
+    ]);
+    const { store, shardsKey, resultsKey } = await shardsSpilledInto(3, contracts);
+    // Act
+    const { plan } = await checkKeys(store, contracts, shardsKey, resultsKey);
+    const merged = await mergeShardsOf(
+      { ...RUN, rawKey: RAW_KEY, shardsKey, resultsKey },
+      { store, contracts },
+    );
+    // Assess
+    expect(plan).toMatchObject({ spilled: false, count: 0 });
+    expect(await store.head('reports', plan.key)).toBeUndefined();
+    expect(merged.rows.read).toBe(1000);
+  });
+
+  it('refuses MergeResults when a partition of the spilled keys was not checked', async () => {
+    // Prepare
+    const { store, contracts, shardsKey, resultsKey } = await shardsSpilledInto(2);
+    // Act
+    const act = mergeShardsOf({ ...RUN, rawKey: RAW_KEY, shardsKey, resultsKey }, { store, contracts });
+    // Assess
+    await expect(act).rejects.toThrow(ObjectNotFound);
+  });
+
+  it('refuses a partition the keys plan does not have, naming the ones it has', async () => {
+    // Prepare
+    const { store, contracts, shardsKey, resultsKey } = await shardsSpilledInto(2);
+    const plan = await planKeyPartitionsOf({ ...RUN, shardsKey, resultsKey }, { store, contracts });
+    // Act
+    const act = checkKeyPartitionOf({ ...RUN, planKey: plan.planKey, partition: 2 }, { store, contracts });
+    // Assess
+    await expect(act).rejects.toThrow(MalformedInput);
+    await expect(act).rejects.toThrow(/was given partition 2; .*keys-plan.json has partitions 0 to 1/);
   });
 });
