@@ -33,7 +33,7 @@ import {
 } from './shard-spill.js';
 import { inRuns } from './shard-state.js';
 import { checkSnapshot, withSnapshot } from './snapshot.js';
-import { lakeSpillPrefix, ObjectStoreSpill, spillPartitions } from './spill.js';
+import { lakeSpillPrefix, ObjectStoreSpill, recordBytesOf, spillPartitions } from './spill.js';
 
 /** Partitions' checks (CheckKeyPartitions' results) the merge reads at once. */
 const MERGE_CONCURRENCY = 2;
@@ -136,10 +136,10 @@ export function shardsPrefix(run: ShardRunInput): string {
 const pad = (index: number) => String(index).padStart(5, '0');
 
 /**
- * The fewest bytes a record takes, for how many uniqueness keys a shard may spill: a generous
- * count (a short CSV row is longer) only makes more, smaller key partitions.
+ * The first bytes of the object PlanShards reads to size its records (recordBytesOf), and so the
+ * uniqueness keys each shard may spill: too many partitions cost a request per shard each.
  */
-const MIN_RECORD_BYTES = 16;
+const RECORD_SAMPLE_BYTES = 64 * 1024;
 
 /**
  * Where the shards of a run spill what is too large for their outcome (uniqueness keys, median and
@@ -185,7 +185,8 @@ export async function planShardsOf(input: PlanShardsInput, ports: ShardedPorts):
   const plan = await planShards(read, size, contract.format, shardTargetBytes(contract.format));
   const headerEnd = plan.header?.end;
   const largest = Math.max(0, ...plan.shards.map((shard) => shard.end - shard.start));
-  const partitions = spillPartitions(plan.shards.length, Math.ceil(largest / MIN_RECORD_BYTES));
+  const recordBytes = recordBytesOf(await read(0, Math.min(size, RECORD_SAMPLE_BYTES)));
+  const partitions = spillPartitions(plan.shards.length, Math.ceil(largest / recordBytes));
   const items: ShardItem[] = plan.shards.map((shard, index) => ({
     index,
     rawKey,

@@ -123,6 +123,21 @@ export const KEYS_PER_PARTITION = 1 << 20;
  * KEYS_PER_PARTITION of the keys expected over all shards (at most one a record), and at least
  * one. Every shard of an input must be given the same number.
  */
+/** Bytes a record takes at the fewest: the floor of `recordBytesOf`. */
+export const MIN_RECORD_BYTES = 16;
+
+/**
+ * About how many bytes a record of the input takes, from a sample of its first bytes: the bytes
+ * per line. A record holds at least one line (a quoted CSV field can hold more), so this is at
+ * most the true size, and the keys a shard is expected to spill at least the true count: the
+ * partitions come out, if anything, smaller than KEYS_PER_PARTITION, never larger.
+ */
+export function recordBytesOf(sample: Uint8Array): number {
+  let lines = 0;
+  for (let at = sample.indexOf(10); at !== -1; at = sample.indexOf(10, at + 1)) lines++;
+  return Math.max(MIN_RECORD_BYTES, Math.floor(sample.length / Math.max(1, lines)));
+}
+
 export function spillPartitions(shards: number, expectedKeysPerShard: number): number {
   const expected = Math.max(0, shards) * Math.max(0, expectedKeysPerShard);
   return Math.min(4096, Math.max(1, Math.ceil(expected / KEYS_PER_PARTITION)));

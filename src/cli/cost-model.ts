@@ -11,7 +11,7 @@
  */
 import { FUNCTION_MEMORY_MB } from '../../lambdas/shared/function-sizes.js';
 import type { Zone } from '../../lambdas/shared/object-store.js';
-import { spillPartitions } from '../../lambdas/validate/spill.js';
+import { MIN_RECORD_BYTES, spillPartitions } from '../../lambdas/validate/spill.js';
 import { addCalls, type StoreCall, type StoreCallCounts } from '../local/counting-object-store.js';
 import { PRICES, type PriceName, priceOf } from './cost-prices.js';
 
@@ -247,16 +247,15 @@ export const UNIQUENESS_EXPECTATIONS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The fewest bytes a record takes, as PlanShards counts a shard's keys (lambdas/validate/sharded-core.ts):
- * the partitions follow from it.
+ * Partitions of the spilled uniqueness keys, as PlanShards gives them (lambdas/validate/sharded-core.ts,
+ * which sizes records by the bytes per line of the object's start: here, bytes per row); 0 when the
+ * batch is not sharded or has no uniqueness expectation.
  */
-const MIN_RECORD_BYTES = 16;
-
-/** Partitions of the spilled uniqueness keys, as PlanShards gives them; 0 when the batch is not sharded or has no uniqueness expectation. */
 export function keyPartitionsOf(inputs: CostInputs, shards: number): number {
   if (shards <= 1 || !inputs.uniqueness) return 0;
   const largest = Math.min(inputs.bytes, inputs.shardMb * MiB);
-  return spillPartitions(shards, Math.ceil(largest / MIN_RECORD_BYTES));
+  const recordBytes = Math.max(MIN_RECORD_BYTES, Math.floor(inputs.bytes / Math.max(1, inputs.rows)));
+  return spillPartitions(shards, Math.ceil(largest / recordBytes));
 }
 
 /** Shards of a batch: one when it is not over the threshold (the single-invocation path). */

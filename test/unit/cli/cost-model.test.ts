@@ -122,8 +122,8 @@ describe('counts of one run', () => {
   });
 
   it('bills a sharded run with a uniqueness expectation the CheckKeyPartitions map run, two transitions per key partition', () => {
-    // Prepare: 1,000 MiB in 100 MiB shards; up to 100 MiB / 16 B keys a shard, about 2^20 a partition
-    const batch = inputs({ bytes: 1000 * MiB, shardMb: 100, uniqueness: 1 });
+    // Prepare: 1,000 MiB of 16 B rows in 100 MiB shards; up to 100 MiB / 16 B keys a shard, about 2^20 a partition
+    const batch = inputs({ bytes: 1000 * MiB, rows: (1000 * MiB) / 16, shardMb: 100, uniqueness: 1 });
     const partitions = Math.ceil((10 * Math.ceil((100 * MiB) / 16)) / 2 ** 20);
     // Act
     const counts = runCounts(batch, ASL);
@@ -142,6 +142,17 @@ describe('counts of one run', () => {
     expect(counts.lambda.filter((i) => i.step === 'checkKeyPartition')).toHaveLength(partitions);
     // Each shard spills a blob a partition, each partition check reads one of every shard.
     expect(counts.storeCalls.reports?.read).toBe(10 * partitions + partitions);
+  });
+
+  it('sizes the key partitions by the bytes a row takes: longer rows, fewer keys, fewer partitions', () => {
+    // Prepare: the same 1,000 MiB in 100 MiB shards, of 16 B and of 100 B rows
+    const short = inputs({ bytes: 1000 * MiB, rows: (1000 * MiB) / 16, shardMb: 100, uniqueness: 1 });
+    const long = inputs({ bytes: 1000 * MiB, rows: (1000 * MiB) / 100, shardMb: 100, uniqueness: 1 });
+    // Act
+    const partitions = [runCounts(short, ASL).keyPartitions, runCounts(long, ASL).keyPartitions];
+    // Assess: 10 shards of ceil(100 MiB / 100 B) keys make 10 partitions of about 2^20
+    expect(partitions).toEqual([63, Math.ceil((10 * Math.ceil((100 * MiB) / 100)) / 2 ** 20)]);
+    expect(partitions[1]).toBe(10);
   });
 
   it('keeps a batch at or under the shard size on the single-invocation path', () => {

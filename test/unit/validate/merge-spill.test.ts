@@ -19,6 +19,7 @@ import {
   lakeSpillPrefix,
   MemorySpill,
   ObjectStoreSpill,
+  recordBytesOf,
   type Spill,
   spillPartitions,
 } from '../../../lambdas/validate/spill.js';
@@ -344,5 +345,23 @@ describe('spillPartitions', () => {
     expect(spillPartitions(8, 1_000)).toBe(1);
     expect(spillPartitions(8, 1_000_000)).toBe(8);
     expect(spillPartitions(100, 10_000_000)).toBe(954);
+  });
+});
+
+describe('recordBytesOf', () => {
+  it('takes the bytes per line of a sample, never fewer than 16', () => {
+    // Prepare
+    const rows = Buffer.from(
+      'id,name\n1,alpha-beta-gamma-delta-epsilon-zeta\n2,"two\nlines of a quoted field here"\n',
+    );
+    // Act
+    const sizes = [
+      recordBytesOf(rows),
+      recordBytesOf(Buffer.from('1\n2\n3\n')),
+      recordBytesOf(Buffer.from('no newline')),
+    ];
+    // Assess: 4 lines in 83 bytes (3 records: a quoted line break makes a record of two lines,
+    // so the estimate is under the true size); short lines and a sample without a newline are floored
+    expect(sizes).toEqual([20, 16, 16]);
   });
 });
