@@ -62,23 +62,37 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
   const rawKeys = input.manifestKey ? await readBatchKeys(store, input.manifestKey) : [input.rawKey];
   const source = describeBatch(store, rawKeys);
 
-  let outcome = await validateIntoZones(store, contract, rawKeys, {
+  const outcome = await validateIntoZones(store, contract, rawKeys, {
     source,
     keys,
     onProgress: ports.onProgress,
   });
-  // Only a batch that may be promoted is checked against the snapshot it would join.
+  return concludeValidation(store, contract, run, outcome, { source, keys, parts: keys.validated });
+}
+
+/**
+ * What ValidateBatch and MergeResults conclude alike from a batch's outcome: a batch that may be
+ * promoted checked against the snapshot it would join (its validated `parts`), the reports and
+ * data docs written, and the keys the next states read.
+ */
+export async function concludeValidation(
+  store: ObjectStore,
+  contract: Contract,
+  run: RunLocation,
+  validated: ValidationOutcome,
+  written: { source: string; keys: BatchKeys; parts: string | readonly string[] },
+): Promise<ValidateOutput> {
+  let outcome = validated;
   if (outcome.decision.promote) {
-    const check = await checkSnapshot(store, contract, run, keys.validated);
+    const check = await checkSnapshot(store, contract, run, written.parts);
     if (check) outcome = withSnapshot(outcome, check);
   }
-
+  const { source, keys } = written;
   const docs = await writeReports(store, contract, run, outcome, { source, keys });
-
   return {
     promote: outcome.decision.promote,
     success: outcome.result.success,
-    summary: summarise(contract.name, input.runId, outcome),
+    summary: summarise(contract.name, run.runId, outcome),
     rows: outcome.rows,
     statistics: outcome.result.statistics,
     reasons: outcome.decision.reasons,

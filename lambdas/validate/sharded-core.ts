@@ -19,7 +19,7 @@ import { InternalError, MalformedInput, ObjectNotFound } from '../shared/errors.
 import { quarantineKey, type RunLocation, runPrefix, validationReportKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { readBatchKeys } from '../shared/raw-manifest.js';
-import { intoZones, summarise, type ValidateOutput, writeReports } from './core.js';
+import { concludeValidation, intoZones, type ValidateOutput } from './core.js';
 import { type ShardOutcome, validateShard } from './engine.js';
 import { describeBatch } from './raw-batch.js';
 import { globalShardOutputs, mergeShardOutcomes, shardPlacements } from './shard-merge.js';
@@ -32,7 +32,6 @@ import {
   resolveSpill,
 } from './shard-spill.js';
 import { inRuns } from './shard-state.js';
-import { checkSnapshot, withSnapshot } from './snapshot.js';
 import { lakeSpillPrefix, ObjectStoreSpill, recordBytesOf, spillPartitions } from './spill.js';
 
 /** Partitions' checks (CheckKeyPartitions' results) the merge reads at once. */
@@ -271,7 +270,7 @@ export async function mergeShardsOf(input: MergeShardsInput, ports: ShardedPorts
             Buffer.from(await spill.get(checkedPartitionBlob(partition))).toString('utf8'),
           ) as CrossShardDuplicate[]),
   });
-  let outcome = mergeShardOutcomes(contract, outcomes, { source, spilled });
+  const outcome = mergeShardOutcomes(contract, outcomes, { source, spilled });
   const placements = shardPlacements(contract, outcomes, { source, spilled });
   const keys = {
     validated: runPrefix(run),
@@ -303,25 +302,8 @@ export async function mergeShardsOf(input: MergeShardsInput, ports: ShardedPorts
     contentType: 'application/x-ndjson',
   });
 
-  if (outcome.decision.promote) {
-    const parts = placements.map((_, index) => validatedPartKey(run, index));
-    const check = await checkSnapshot(store, contract, run, parts);
-    if (check) outcome = withSnapshot(outcome, check);
-  }
-  const docs = await writeReports(store, contract, run, outcome, { source, keys });
-  return {
-    promote: outcome.decision.promote,
-    success: outcome.result.success,
-    summary: summarise(contract.name, input.runId, outcome),
-    rows: outcome.rows,
-    statistics: outcome.result.statistics,
-    reasons: outcome.decision.reasons,
-    reportKey: keys.report,
-    htmlReportKey: docs.htmlKey,
-    reportsIndexKey: docs.indexKey,
-    validatedKey: keys.validated,
-    quarantineKey: keys.quarantine,
-  };
+  const parts = placements.map((_, index) => validatedPartKey(run, index));
+  return concludeValidation(store, contract, run, outcome, { source, keys, parts });
 }
 
 /**
