@@ -219,6 +219,7 @@ async function child(mode: string, file: string): Promise<void> {
       threads: run.threads,
       shardTimes: run.shards,
       mergeMs: run.mergeMs,
+      spillMs: run.spillMs,
       rows: run.outcome.rows,
       report: reportOf(run.outcome),
     };

@@ -209,7 +209,12 @@ async function validateWithSpill(
   directory: string,
 ): Promise<ShardedValidation> {
   const largest = plan.shards.reduce((most, shard) => Math.max(most, shard.end - shard.start), 0);
-  const partitions = spillPartitions(plan.shards.length, Math.ceil(largest / plan.recordBytes));
+  const workers = Math.max(1, Math.min(options.workers, plan.shards.length));
+  // At least a partition a thread, so that every thread has keys to check after the shards.
+  const partitions = Math.max(
+    workers,
+    spillPartitions(plan.shards.length, Math.ceil(largest / plan.recordBytes)),
+  );
   const tasks: ShardTask[] = plan.shards.map((shard, k) => ({
     shard: k,
     file,
@@ -220,7 +225,6 @@ async function validateWithSpill(
     continues: k > 0,
     spill: { directory, partitions },
   }));
-  const size = Math.max(1, Math.min(options.workers, tasks.length));
   const engine = options.engine
     ? isAbsolute(options.engine)
       ? pathToFileURL(options.engine).href
@@ -339,7 +343,7 @@ async function validateWithSpill(
   let outcome: ValidationOutcome;
   try {
     report();
-    await Promise.all(Array.from({ length: size }, lane));
+    await Promise.all(Array.from({ length: workers }, lane));
     const merging = performance.now();
     idle.push(...threads);
     const spilled = await resolveSpill(contract, outcomes, new DirectorySpill(directory), {
