@@ -5,8 +5,8 @@
  * the outcome one pass over the whole file gives (shard-merge.ts). The plan and the merge are the
  * ones a deployed Distributed Map runs; only the transport differs.
  */
-import { rmSync } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -181,23 +181,30 @@ export async function validateFileInShards(
   plan: FilePlan,
   options: ShardedValidationOptions,
 ): Promise<ShardedValidation> {
-  const directory = await mkdtemp(join(options.spillParent ?? tmpdir(), 'sluice-spill-'));
-  // An interrupted run leaves no spill behind: the directory is removed, then the signal is
-  // raised again so the process ends as it would have.
+  // An interrupted run leaves no spill behind: the threads are stopped (so that none writes to the
+  // spill after it is removed), the directory is removed, then the signal is raised again so the
+  // process ends as it would have. A second signal meanwhile ends it at once.
+  const threads: Worker[] = [];
+  let directory: string | undefined;
   const interrupted = (signal: NodeJS.Signals) => {
-    rmSync(directory, { recursive: true, force: true });
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
-    process.kill(process.pid, signal);
+    void Promise.allSettled(threads.map((worker) => worker.terminate())).then(() => {
+      if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+      process.kill(process.pid, signal);
+    });
   };
+  // The handler is there before the directory: until a process listens, a signal ends it at once.
   process.on('SIGINT', interrupted);
   process.on('SIGTERM', interrupted);
   try {
-    return await validateWithSpill(file, contract, plan, options, directory);
+    // Made synchronously: a signal is handled on a later turn, when `directory` is set.
+    directory = mkdtempSync(join(options.spillParent ?? tmpdir(), 'sluice-spill-'));
+    return await validateWithSpill(file, contract, plan, options, directory, threads);
   } finally {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
-    await rm(directory, { recursive: true, force: true });
+    if (directory !== undefined) await rm(directory, { recursive: true, force: true });
   }
 }
 
@@ -207,6 +214,8 @@ async function validateWithSpill(
   plan: FilePlan,
   options: ShardedValidationOptions,
   directory: string,
+  /** Filled with the threads as they start, for whoever must stop them. */
+  threads: Worker[],
 ): Promise<ShardedValidation> {
   const largest = plan.shards.reduce((most, shard) => Math.max(most, shard.end - shard.start), 0);
   const workers = Math.max(1, Math.min(options.workers, plan.shards.length));
@@ -230,7 +239,6 @@ async function validateWithSpill(
       ? pathToFileURL(options.engine).href
       : options.engine
     : defaultEngine;
-  const threads: Worker[] = [];
   const memory = new Map<number, ThreadMemory>();
   const outcomes: ShardOutcome[] = new Array(tasks.length);
   const timings: ShardedValidation['shards'] = new Array(tasks.length);

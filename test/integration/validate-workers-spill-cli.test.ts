@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -136,6 +137,43 @@ describe('sluice validate --workers with the spill', () => {
     // Assess
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/sluice: MalformedInput: .*\(shard \d of \d: /);
+    expect(spillsIn(spillParent)).toEqual([]);
+  });
+
+  it('removes the spill directory when interrupted with SIGINT', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-spill-cli-'));
+    const spillParent = mkdtempSync(join(tmpdir(), 'sluice-spill-tmp-'));
+    const file = join(dir, 'readings.csv');
+    writeFileSync(file, readingsCsv(4 * MIB, 13));
+    const sharded = contractIn(join(dir, 'sharded'), 1);
+    const child = spawn(
+      process.execPath,
+      [join(root, 'bin', 'sluice.mjs'), 'validate', sharded, file, '--workers', '2'],
+      {
+        cwd: root,
+        env: { ...process.env, TMPDIR: spillParent },
+        stdio: 'ignore',
+      },
+    );
+    const exited = once(child, 'exit');
+    // The run has begun once its spill directory is there.
+    const watcher = watch(spillParent);
+    const begun = new Promise<void>((resolve) => {
+      const look = () => {
+        if (spillsIn(spillParent).length > 0) resolve();
+      };
+      watcher.on('change', look);
+      look();
+    });
+    await Promise.race([begun, exited]);
+    watcher.close();
+    // Act
+    const interrupted = child.kill('SIGINT');
+    const [code, signal] = await exited;
+    // Assess
+    expect(interrupted).toBe(true);
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGINT' });
     expect(spillsIn(spillParent)).toEqual([]);
   });
 });
