@@ -53,7 +53,7 @@ const HELP = `npm run bench:scale -- [options]
   --keep          keep the generated files
   --no-python     leave out Great Expectations and Polars in part b
   --no-unique     leave expect_column_values_to_be_unique out of the suite of part a (its keys are
-                  merged in memory, which bounds the size part a can run at: docs/scale.md)
+                  spilled to disk and checked a partition at a time: the slowest check at scale)
   --help          this text
 `;
 
@@ -219,6 +219,7 @@ async function child(mode: string, file: string): Promise<void> {
       threads: run.threads,
       shardTimes: run.shards,
       mergeMs: run.mergeMs,
+      spillMs: run.spillMs,
       rows: run.outcome.rows,
       report: reportOf(run.outcome),
     };

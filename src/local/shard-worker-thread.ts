@@ -1,7 +1,9 @@
 /**
  * The worker thread side of validateFileInShards: validates each shard it is sent (a byte range of
  * a file, read as a stream) with validateShard and replies with the shard's outcome and the
- * thread's peak heap. Progress goes back per chunk read, so the main thread can show MB/s.
+ * thread's peak heap. Progress goes back per chunk read, so the main thread can show MB/s. The
+ * shard's keys and values go to the task's spill directory; after the shards, the thread checks the
+ * key partitions it is sent, reading the same directory.
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -9,6 +11,8 @@ import { getHeapStatistics } from 'node:v8';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { Contract } from '../../lambdas/shared/contract.js';
 import type { validateShard as ValidateShard } from '../../lambdas/validate/engine.js';
+import { checkPartition } from '../../lambdas/validate/shard-spill.js';
+import { DirectorySpill } from '../../lambdas/validate/spill.js';
 import type { ShardReply, ShardRequest, ShardTask } from './shard-workers.js';
 
 const { engine, contract, source } = workerData as { engine: string; contract: Contract; source: string };
@@ -44,6 +48,11 @@ async function validate(id: number, task: ShardTask): Promise<void> {
       },
       ...(task.csvHeader !== undefined ? { csvHeader: task.csvHeader } : {}),
       continues: task.continues,
+      spill: {
+        spill: new DirectorySpill(task.spill.directory),
+        shard: task.shard,
+        partitions: task.spill.partitions,
+      },
     },
   );
   sampleHeap();
@@ -51,13 +60,27 @@ async function validate(id: number, task: ShardTask): Promise<void> {
     type: 'done',
     id,
     outcome,
-    memory: { threadId, peakHeapBytes, processMaxRssBytes: process.resourceUsage().maxRSS * 1024 },
+    memory: memory(),
     elapsedMs: performance.now() - started,
   } satisfies ShardReply);
 }
 
+function memory() {
+  return { threadId, peakHeapBytes, processMaxRssBytes: process.resourceUsage().maxRSS * 1024 };
+}
+
+async function check(request: ShardRequest & { type: 'check' }): Promise<void> {
+  const duplicates = await checkPartition(
+    new DirectorySpill(request.directory),
+    request.plan,
+    request.partition,
+  );
+  sampleHeap();
+  port.postMessage({ type: 'checked', id: request.id, duplicates, memory: memory() } satisfies ShardReply);
+}
+
 port.on('message', (request: ShardRequest) => {
-  validate(request.id, request.task).catch((error: unknown) => {
+  (request.type === 'check' ? check(request) : validate(request.id, request.task)).catch((error: unknown) => {
     const { name, message, stack } =
       error instanceof Error ? error : new Error(`a non-error was thrown: ${String(error)}`);
     port.postMessage({ type: 'error', id: request.id, error: { name, message, stack } } satisfies ShardReply);

@@ -5,15 +5,19 @@
  * the outcome one pass over the whole file gives (shard-merge.ts). The plan and the merge are the
  * ones a deployed Distributed Map runs; only the transport differs.
  */
-import { open } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { isAbsolute } from 'node:path';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Contract } from '../../lambdas/shared/contract.js';
 import type { ShardOutcome } from '../../lambdas/validate/engine.js';
 import { mergeShardOutcomes } from '../../lambdas/validate/shard-merge.js';
 import { planShards, type ShardPlan } from '../../lambdas/validate/shard-plan.js';
+import { type CrossShardDuplicate, type KeysPlan, resolveSpill } from '../../lambdas/validate/shard-spill.js';
+import { DirectorySpill, spillPartitions } from '../../lambdas/validate/spill.js';
 import type { ValidationOutcome } from '../../lambdas/validate/validation-outcome.js';
 
 /** One shard as a worker thread validates it: a byte range of the file and how it continues the file. */
@@ -26,9 +30,14 @@ export interface ShardTask {
   /** The CSV header's text, for every CSV shard but the first (which reads the header itself). */
   csvHeader?: string;
   continues: boolean;
+  /** Where the shard writes its uniqueness keys and median/quantile values (a DirectorySpill), and into how many key partitions. */
+  spill: { directory: string; partitions: number };
 }
 
-export type ShardRequest = { type: 'shard'; id: number; task: ShardTask };
+export type ShardRequest =
+  | { type: 'shard'; id: number; task: ShardTask }
+  /** One partition of the spilled keys checked across shards (checkPartition), read from `directory`. */
+  | { type: 'check'; id: number; directory: string; plan: KeysPlan; partition: number };
 
 /** What a worker thread measured of itself: its V8 heap (per thread) and the process's peak RSS (shared). */
 export interface ThreadMemory {
@@ -42,6 +51,7 @@ export interface ThreadMemory {
 export type ShardReply =
   | { type: 'progress'; id: number; bytes: number }
   | { type: 'done'; id: number; outcome: ShardOutcome; memory: ThreadMemory; elapsedMs: number }
+  | { type: 'checked'; id: number; duplicates: CrossShardDuplicate[]; memory: ThreadMemory }
   | { type: 'error'; id: number; error: { name: string; message: string; stack?: string } };
 
 /** A file's plan with what the shards need besides their ranges. */
@@ -49,7 +59,12 @@ export interface FilePlan extends ShardPlan {
   size: number;
   /** The CSV header line's text (no byte order mark, no line break), for shards after the first. */
   csvHeader?: string;
+  /** Bytes a record takes, estimated from the first records: how many keys a shard may spill. */
+  recordBytes: number;
 }
+
+/** Bytes read from the first records to estimate a record's size. */
+const SAMPLE_BYTES = 1 << 20;
 
 /** Plans `file` into shards of about `targetBytes`, reading only around each cut. */
 export async function planFile(file: string, contract: Contract, targetBytes: number): Promise<FilePlan> {
@@ -67,14 +82,20 @@ export async function planFile(file: string, contract: Contract, targetBytes: nu
       return bytes.subarray(0, at);
     };
     const plan = await planShards(read, size, contract.format, targetBytes);
-    if (plan.header === undefined) return { ...plan, size };
+    const from = plan.header?.end ?? 0;
+    const sample = await read(from, Math.min(size, from + SAMPLE_BYTES));
+    let breaks = 0;
+    for (const byte of sample) if (byte === 0x0a) breaks++;
+    // Line breaks undercount records only where a quoted field holds one: the estimate errs high.
+    const recordBytes = Math.max(1, sample.length / Math.max(1, breaks));
+    if (plan.header === undefined) return { ...plan, size, recordBytes };
     const text = Buffer.from(await read(0, plan.header.end)).toString('utf8');
     // The header line as the reader sees it: after a byte order mark and empty lines, before its line break.
     const csvHeader = text
       .replace(/^\uFEFF/, '')
       .replace(/^(?:\r\n|\n|\r)+/, '')
       .replace(/\r?\n$/, '');
-    return { ...plan, size, csvHeader };
+    return { ...plan, size, csvHeader, recordBytes };
   } finally {
     await handle.close();
   }
@@ -99,6 +120,11 @@ export interface ShardedValidationOptions {
    * Tests name another to make a shard fail.
    */
   engine?: string;
+  /**
+   * Where the spill's temporary directory is made (default: the system's temporary directory). It
+   * is removed when the validation ends, fails or is interrupted (SIGINT, SIGTERM).
+   */
+  spillParent?: string;
 }
 
 export interface ShardedValidation {
@@ -107,8 +133,10 @@ export interface ShardedValidation {
   threads: ThreadMemory[];
   /** Each shard's bytes and the time its thread took to validate them, in plan order. */
   shards: Array<{ bytes: number; elapsedMs: number }>;
-  /** The time the merge of the shards' outcomes took. */
+  /** The time the merge took: the partition checks and selections over the spill, then the merge of the outcomes. */
   mergeMs: number;
+  /** Of mergeMs, the partition checks and selections over the spill. */
+  spillMs: number;
 }
 
 /** A shard's error, with where in the file it happened; its name stays the original's. */
@@ -141,8 +169,11 @@ const defaultEngine = pathToFileURL(
 
 /**
  * Validates the shards of `plan` in at most `workers` threads, one shard per thread at a time, and
- * merges their outcomes. The first shard that fails fails the whole: the other threads are
- * stopped and its error is thrown as it was named (nothing is retried).
+ * merges their outcomes. Each shard writes its uniqueness keys and median/quantile values to a
+ * spill in a temporary directory; the same threads then check the key partitions across shards,
+ * so no thread holds more than a shard's keys or a partition's. The first shard that fails fails
+ * the whole: the other threads are stopped and its error is thrown as it was named (nothing is
+ * retried).
  */
 export async function validateFileInShards(
   file: string,
@@ -150,6 +181,49 @@ export async function validateFileInShards(
   plan: FilePlan,
   options: ShardedValidationOptions,
 ): Promise<ShardedValidation> {
+  // An interrupted run leaves no spill behind: the threads are stopped (so that none writes to the
+  // spill after it is removed), the directory is removed, then the signal is raised again so the
+  // process ends as it would have. A second signal meanwhile ends it at once.
+  const threads: Worker[] = [];
+  let directory: string | undefined;
+  const interrupted = (signal: NodeJS.Signals) => {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    void Promise.allSettled(threads.map((worker) => worker.terminate())).then(() => {
+      if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+      process.kill(process.pid, signal);
+    });
+  };
+  // The handler is there before the directory: until a process listens, a signal ends it at once.
+  process.on('SIGINT', interrupted);
+  process.on('SIGTERM', interrupted);
+  try {
+    // Made synchronously: a signal is handled on a later turn, when `directory` is set.
+    directory = mkdtempSync(join(options.spillParent ?? tmpdir(), 'sluice-spill-'));
+    return await validateWithSpill(file, contract, plan, options, directory, threads);
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    if (directory !== undefined) await rm(directory, { recursive: true, force: true });
+  }
+}
+
+async function validateWithSpill(
+  file: string,
+  contract: Contract,
+  plan: FilePlan,
+  options: ShardedValidationOptions,
+  directory: string,
+  /** Filled with the threads as they start, for whoever must stop them. */
+  threads: Worker[],
+): Promise<ShardedValidation> {
+  const largest = plan.shards.reduce((most, shard) => Math.max(most, shard.end - shard.start), 0);
+  const workers = Math.max(1, Math.min(options.workers, plan.shards.length));
+  // At least a partition a thread, so that every thread has keys to check after the shards.
+  const partitions = Math.max(
+    workers,
+    spillPartitions(plan.shards.length, Math.ceil(largest / plan.recordBytes)),
+  );
   const tasks: ShardTask[] = plan.shards.map((shard, k) => ({
     shard: k,
     file,
@@ -158,57 +232,55 @@ export async function validateFileInShards(
     end: shard.end,
     ...(k > 0 && plan.csvHeader !== undefined ? { csvHeader: plan.csvHeader } : {}),
     continues: k > 0,
+    spill: { directory, partitions },
   }));
-  const size = Math.max(1, Math.min(options.workers, tasks.length));
   const engine = options.engine
     ? isAbsolute(options.engine)
       ? pathToFileURL(options.engine).href
       : options.engine
     : defaultEngine;
-  const threads: Worker[] = [];
   const memory = new Map<number, ThreadMemory>();
   const outcomes: ShardOutcome[] = new Array(tasks.length);
   const timings: ShardedValidation['shards'] = new Array(tasks.length);
   let next = 0;
   let done = 0;
   let bytesRead = 0;
+  let requests = tasks.length;
   const report = () =>
     options.onProgress?.({ shardsDone: done, shards: tasks.length, bytesRead, totalBytes: plan.size });
+  const remember = (seen: ThreadMemory) => {
+    const before = memory.get(seen.threadId);
+    memory.set(seen.threadId, {
+      threadId: seen.threadId,
+      peakHeapBytes: Math.max(before?.peakHeapBytes ?? 0, seen.peakHeapBytes),
+      processMaxRssBytes: Math.max(before?.processMaxRssBytes ?? 0, seen.processMaxRssBytes),
+    });
+  };
 
-  const runIn = (worker: Worker, task: ShardTask) =>
-    new Promise<void>((resolve, reject) => {
+  /** Sends `request` to `worker` and resolves with its final reply (progress replies are counted on the way). */
+  const ask = (
+    worker: Worker,
+    request: ShardRequest,
+    failed: (error: ShardReply & { type: 'error' }) => Error,
+  ) =>
+    new Promise<ShardReply>((resolve, reject) => {
       const onMessage = (reply: ShardReply) => {
-        if (reply.id !== task.shard) return;
+        if (reply.id !== request.id) return;
         if (reply.type === 'progress') {
           bytesRead += reply.bytes;
           report();
           return;
         }
         cleanup();
-        if (reply.type === 'error') {
-          reject(shardError(reply.error, task, tasks.length));
-          return;
-        }
-        outcomes[task.shard] = reply.outcome;
-        timings[task.shard] = { bytes: task.end - task.start, elapsedMs: reply.elapsedMs };
-        const seen = memory.get(reply.memory.threadId);
-        memory.set(reply.memory.threadId, {
-          threadId: reply.memory.threadId,
-          peakHeapBytes: Math.max(seen?.peakHeapBytes ?? 0, reply.memory.peakHeapBytes),
-          processMaxRssBytes: Math.max(seen?.processMaxRssBytes ?? 0, reply.memory.processMaxRssBytes),
-        });
-        done++;
-        report();
-        resolve();
+        if (reply.type === 'error') reject(failed(reply));
+        else resolve(reply);
       };
       const onError = (error: Error) => {
         cleanup();
         reject(error);
       };
       const onExit = (code: number) =>
-        onError(
-          new Error(`the worker thread validating shard ${task.shard + 1} stopped (exit code ${code})`),
-        );
+        onError(new Error(`a worker thread of the validation stopped (exit code ${code})`));
       const cleanup = () => {
         worker.off('message', onMessage);
         worker.off('error', onError);
@@ -217,8 +289,20 @@ export async function validateFileInShards(
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      worker.postMessage({ type: 'shard', id: task.shard, task } satisfies ShardRequest);
+      worker.postMessage(request);
     });
+
+  const runIn = async (worker: Worker, task: ShardTask) => {
+    const reply = await ask(worker, { type: 'shard', id: task.shard, task }, (failure) =>
+      shardError(failure.error, task, tasks.length),
+    );
+    if (reply.type !== 'done') throw new Error(`a worker thread replied ${reply.type} to a shard`);
+    outcomes[task.shard] = reply.outcome;
+    timings[task.shard] = { bytes: task.end - task.start, elapsedMs: reply.elapsedMs };
+    remember(reply.memory);
+    done++;
+    report();
+  };
 
   const lane = async () => {
     const worker = new Worker(THREAD_BOOT, {
@@ -237,9 +321,50 @@ export async function validateFileInShards(
     }
   };
 
+  // The partition checks run on the threads that validated the shards, one partition a thread at a time.
+  const idle: Worker[] = [];
+  const check = async (keys: KeysPlan, partition: number): Promise<CrossShardDuplicate[]> => {
+    const worker = idle.pop()!;
+    try {
+      const reply = await ask(
+        worker,
+        { type: 'check', id: requests++, directory, plan: keys, partition },
+        (failure) => {
+          const error = new Error(
+            `${failure.error.message} (checking key partition ${partition + 1} of ${keys.partitions})`,
+          );
+          error.name = failure.error.name;
+          return error;
+        },
+      );
+      if (reply.type !== 'checked')
+        throw new Error(`a worker thread replied ${reply.type} to a partition check`);
+      remember(reply.memory);
+      return reply.duplicates;
+    } finally {
+      idle.push(worker);
+    }
+  };
+
+  let mergeMs: number;
+  let spillMs: number;
+  let outcome: ValidationOutcome;
   try {
     report();
-    await Promise.all(Array.from({ length: size }, lane));
+    await Promise.all(Array.from({ length: workers }, lane));
+    const merging = performance.now();
+    idle.push(...threads);
+    const spilled = await resolveSpill(contract, outcomes, new DirectorySpill(directory), {
+      concurrency: threads.length,
+      check,
+    });
+    spillMs = performance.now() - merging;
+    outcome = mergeShardOutcomes(contract, outcomes, {
+      source: options.source ?? file,
+      now: options.now,
+      spilled,
+    });
+    mergeMs = performance.now() - merging;
   } catch (error) {
     // Stop taking shards, and stop the threads still validating one.
     next = tasks.length;
@@ -247,10 +372,5 @@ export async function validateFileInShards(
   } finally {
     await Promise.all(threads.map((worker) => worker.terminate()));
   }
-  const merging = performance.now();
-  const outcome = mergeShardOutcomes(contract, outcomes, {
-    source: options.source ?? file,
-    now: options.now,
-  });
-  return { outcome, threads: [...memory.values()], shards: timings, mergeMs: performance.now() - merging };
+  return { outcome, threads: [...memory.values()], shards: timings, mergeMs, spillMs };
 }
