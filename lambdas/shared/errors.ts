@@ -183,6 +183,7 @@ export const SLUICE_ERRORS = [
   IntervalNotClosed,
   InternalError,
   RunInterrupted,
+  SuiteUnsupported,
 ] as const;
 
 /** The name a Sluice error is thrown with: what Retry and Catch match. */
