@@ -75,6 +75,35 @@ describe('documented commands without a lake', () => {
     expect(result.results.some((r) => 'unexpected_list' in r.result)).toBe(false);
   });
 
+  it('validates a file over the shard size in shards on worker threads, with the counts one pass gives', () => {
+    // Prepare: big.csv is the example's rows 210 times over (about 4.3 MB, over the 4 MiB from
+    // which progress shows); one pass first, with the contract as shipped (256 MiB shards), then
+    // in shards of 1 MiB
+    const [command] = documented(COVERED.validateWorkers);
+    const project = freshProject();
+    const [header, ...rows] = readFileSync(join(project.dir, 'examples', 'orders.csv'), 'utf8')
+      .trimEnd()
+      .split('\n');
+    writeFileSync(
+      join(project.dir, 'big.csv'),
+      `${[header, ...Array.from({ length: 210 }, () => rows).flat()].join('\n')}\n`,
+    );
+    const onePass = sluice(project, words(command!));
+    const contract = join(project.dir, 'datasets', 'orders.yaml');
+    const shipped = readFileSync(contract, 'utf8');
+    writeFileSync(contract, shipped.replace('format: { type: csv,', 'format: { type: csv, shard_mb: 1,'));
+    // Act
+    const sharded = sluice(project, words(command!));
+    // Assess
+    expect(shipped).toContain('format: { type: csv,');
+    expect(sharded.status).toBe(onePass.status);
+    expect(sharded.stderr).toMatch(/shards (\d+)\/\1/);
+    expect(onePass.stderr).not.toMatch(/shards \d+\/\d+/);
+    const counts = (stdout: string) => /rows read [\d,]+, valid [\d,]+, quarantined [\d,]+/.exec(stdout)?.[0];
+    expect(counts(onePass.stdout)).toMatch(/^rows read 63,000, /);
+    expect(counts(sharded.stdout)).toBe(counts(onePass.stdout));
+  });
+
   it('suggests a contract from a file, which sluice check then accepts', () => {
     // Prepare: my.csv and my-export.csv are the example file, export.csv and 'My Export.csv' the
     // same rows with ';' between cells; `> datasets/….yaml` is done by writing the output there.

@@ -95,7 +95,9 @@ export const COVERED = {
   /** commands.test.ts: commands that need no lake. */
   help: /^sluice --help$/,
   check: /^sluice check$/,
-  validate: /^sluice validate datasets\/orders\.yaml /,
+  validate: /^sluice validate datasets\/orders\.yaml (my\.csv|examples\/orders\.csv) /,
+  /** commands.test.ts: a file over the contract's shard size, validated in shards on worker threads. */
+  validateWorkers: /^sluice validate datasets\/orders\.yaml big\.csv --workers \d+$/,
   suggest: /^sluice suggest /,
   /** commands.test.ts: a dataset's expectations out to a GX suite and back in. */
   exportGx: /^sluice export gx /,
