@@ -41,6 +41,7 @@ import { validateStream } from '../lambdas/validate/engine.js';
 import { publishedResult } from '../lambdas/validate/result-format.js';
 import { type AslDefinition, DEFAULT_THROUGHPUT, shardTable } from '../src/cli/cost-model.js';
 import { planFile, validateFileInShards } from '../src/local/shard-workers.js';
+import { ordersSuite, UNIQUE_ORDER_ID } from './orders-suite.js';
 
 const HELP = `npm run bench:scale -- [options]
 
@@ -81,54 +82,9 @@ const GB = 1e9;
 const MiB = 1024 * 1024;
 
 /** The suite: 8 columns and 12 checks, as a contract of an orders export would have them. */
-const CONTRACT = `
-name: bench-orders
-source: { type: s3-upload, prefix: landing/bench-orders/ }
-format: { type: csv }
-schema:
-  type: object
-  required: [order_id, customer_id, amount, quantity, status]
-  properties:
-    order_id: { type: string }
-    customer_id: { type: string }
-    amount: { type: number }
-    quantity: { type: integer }
-    status: { type: string }
-    email: { type: string }
-    created_at: { type: string }
-    discount: { type: [number, "null"] }
-expectations:
-  - type: expect_column_values_to_not_be_null
-    kwargs: { column: order_id }
-  - type: expect_column_values_to_not_be_null
-    kwargs: { column: customer_id }
-  - type: expect_column_values_to_not_be_null
-    kwargs: { column: amount }
-  - type: expect_column_values_to_be_unique
-    kwargs: { column: order_id }
-  - type: expect_column_values_to_be_between
-    kwargs: { column: amount, min_value: 0, max_value: 100000 }
-  - type: expect_column_values_to_be_between
-    kwargs: { column: quantity, min_value: 1, max_value: 100, mostly: 0.95 }
-  - type: expect_column_values_to_be_in_set
-    kwargs: { column: status, value_set: [pending, paid, shipped, cancelled] }
-  - type: expect_column_values_to_match_regex
-    kwargs: { column: email, regex: "^[^@\\\\s]+@[^@\\\\s]+\\\\.[a-z]{2,}$" }
-  - type: expect_column_value_lengths_to_be_between
-    kwargs: { column: customer_id, min_value: 2, max_value: 6 }
-  - type: expect_column_mean_to_be_between
-    kwargs: { column: amount, min_value: 2000, max_value: 3000 }
-  - type: expect_table_row_count_to_be_between
-    kwargs: { min_value: 1, max_value: 100000000000 }
-  - type: expect_column_max_to_be_between
-    kwargs: { column: discount, min_value: 0, max_value: 0.5 }
-on_failure: quarantine
-`;
-const UNIQUE = `  - type: expect_column_values_to_be_unique
-    kwargs: { column: order_id }
-`;
+const CONTRACT = ordersSuite({ rowCountMax: 100_000_000_000, discountMax: true });
 const contract = parseContract(
-  args['no-unique'] ? CONTRACT.replace(UNIQUE, '') : CONTRACT,
+  args['no-unique'] ? CONTRACT.replace(UNIQUE_ORDER_ID, '') : CONTRACT,
   'bench-orders.yaml',
 );
 if (args['no-unique'] && contract.expectations.length !== 11)

@@ -36,6 +36,7 @@ import Papa from 'papaparse';
 import { parseContract } from '../lambdas/shared/contract.js';
 import { validateStream } from '../lambdas/validate/engine.js';
 import { random } from '../test/support/random.js';
+import { ordersSuite } from './orders-suite.js';
 import { peakRssBytes } from './peak-rss.js';
 
 const { values: args } = parseArgs({
@@ -59,50 +60,7 @@ const { values: args } = parseArgs({
 const rows = Number(args.rows);
 const chunkSize = Number(args.chunk);
 
-const contract = parseContract(
-  `
-name: bench-orders
-source: { type: s3-upload, prefix: landing/bench-orders/ }
-format: { type: csv }
-schema:
-  type: object
-  required: [order_id, customer_id, amount, quantity, status]
-  properties:
-    order_id: { type: string }
-    customer_id: { type: string }
-    amount: { type: number }
-    quantity: { type: integer }
-    status: { type: string }
-    email: { type: string }
-    created_at: { type: string }
-    discount: { type: [number, "null"] }
-expectations:
-  - type: expect_column_values_to_not_be_null
-    kwargs: { column: order_id }
-  - type: expect_column_values_to_not_be_null
-    kwargs: { column: customer_id }
-  - type: expect_column_values_to_not_be_null
-    kwargs: { column: amount }
-  - type: expect_column_values_to_be_unique
-    kwargs: { column: order_id }
-  - type: expect_column_values_to_be_between
-    kwargs: { column: amount, min_value: 0, max_value: 100000 }
-  - type: expect_column_values_to_be_between
-    kwargs: { column: quantity, min_value: 1, max_value: 100, mostly: 0.95 }
-  - type: expect_column_values_to_be_in_set
-    kwargs: { column: status, value_set: [pending, paid, shipped, cancelled] }
-  - type: expect_column_values_to_match_regex
-    kwargs: { column: email, regex: "^[^@\\\\s]+@[^@\\\\s]+\\\\.[a-z]{2,}$" }
-  - type: expect_column_value_lengths_to_be_between
-    kwargs: { column: customer_id, min_value: 2, max_value: 6 }
-  - type: expect_column_mean_to_be_between
-    kwargs: { column: amount, min_value: 2000, max_value: 3000 }
-  - type: expect_table_row_count_to_be_between
-    kwargs: { min_value: 1, max_value: 100000000 }
-on_failure: quarantine
-`,
-  '<inline>',
-);
+const contract = parseContract(ordersSuite({ rowCountMax: 100_000_000, discountMax: false }), '<inline>');
 
 function generate(file: string, count: number): void {
   const next = random(42);
