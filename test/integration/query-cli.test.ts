@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -128,18 +128,18 @@ describe('sluice query on the demo lake', () => {
     // Prepare
     const lake = demoLake();
     const dir = join(lake, 'lake', 'curated', 'orders');
-    const [part] = spawnSync('find', [dir, '-name', 'part-00000.jsonl'], { encoding: 'utf8' })
-      .stdout.trim()
-      .split('\n');
+    const part = (readdirSync(dir, { recursive: true }) as string[])
+      .filter((file) => file.endsWith('part-00000.jsonl'))
+      .map((file) => join(dir, file))[0]!;
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     await connection.run(
       `COPY (SELECT * FROM read_json('${part}', columns = {order_id: 'VARCHAR', amount: 'DOUBLE', status: 'VARCHAR'})) ` +
-        `TO '${part!.replace(/\.jsonl$/, '.parquet')}' (FORMAT parquet)`,
+        `TO '${part.replace(/\.jsonl$/, '.parquet')}' (FORMAT parquet)`,
     );
     connection.closeSync();
     instance.closeSync();
-    rmSync(part!);
+    rmSync(part);
     // Act
     const result = query(
       lake,
@@ -167,8 +167,19 @@ describe('sluice query on the demo lake', () => {
 
 describe('sluice query on a version', () => {
   it("reads a version's rows with --version and with AT '<tag>', while orders reads curated as it is now", () => {
-    // Prepare
-    const lake = demoLake();
+    // Prepare: a lake of its own, since a copy's dataset repository still pushes to the original's
+    const lake = mkdtempSync(join(tmpdir(), 'sluice-query-versions-'));
+    const first = sluice([
+      '--lake',
+      lake,
+      '--datasets',
+      datasets,
+      'run',
+      'orders',
+      '--input',
+      'examples/orders.csv',
+    ]);
+    const firstTag = /^version\s+(orders@\S+)/m.exec(first.stdout)![1]!;
     const more = join(lake, 'more.csv');
     writeFileSync(
       more,
@@ -180,10 +191,10 @@ describe('sluice query on a version', () => {
     expect(sluice(['--lake', lake, '--datasets', datasets, 'run', 'orders', '--input', more]).status).toBe(0);
     // Act
     const now = query(lake, 'SELECT count(*) AS n FROM orders', '--json');
-    const version = query(lake, 'SELECT count(*) AS n FROM orders', '--version', tag, '--json');
+    const version = query(lake, 'SELECT count(*) AS n FROM orders', '--version', firstTag, '--json');
     const both = query(
       lake,
-      `SELECT (SELECT count(*) FROM orders AT '${tag}') AS earlier, (SELECT count(*) FROM orders) AS latest`,
+      `SELECT (SELECT count(*) FROM orders AT '${firstTag}') AS earlier, (SELECT count(*) FROM orders) AS latest`,
       '--json',
     );
     // Assess
