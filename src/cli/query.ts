@@ -96,6 +96,7 @@ async function query(sql: string, options: QueryOptions, restored: string[]): Pr
       );
     }
     const result = await runStatements(connection, rewritten.sql, views, lake.where);
+    watchStdout();
     if (options.json) await printJson(result, lake.where);
     else if (options.csv) await printCsv(result, lake.where);
     else await printTable(result, maxRows, lake.where);
@@ -226,7 +227,20 @@ async function* rowsOf(result: DuckDBResult, where: string) {
   }
 }
 
+/** Whether the reader of stdout went away (`sluice query … | head`): the rows left are not printed. */
+let readerGone = false;
+
+function watchStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    readerGone = true;
+    process.stdout.emit('drain');
+  });
+}
+
+/** Writes to stdout, waiting while the pipe is full, so a large result is not held in memory. */
 async function write(text: string): Promise<void> {
+  if (readerGone) return;
   if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
 }
 
@@ -236,6 +250,7 @@ async function printJson(result: DuckDBResult, where: string): Promise<void> {
   let first = true;
   await write('[');
   for await (const rows of rowsOf(result, where)) {
+    if (readerGone) return;
     let text = '';
     for (const row of rows) {
       const object = Object.fromEntries(names.map((name, i) => [name, toJson(row[i]!, types[i]!, toJson)]));

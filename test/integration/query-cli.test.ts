@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -272,5 +272,34 @@ describe('sluice query errors', () => {
     // Assess
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/ConfigurationError: --json and --csv both given; choose one/);
+  });
+
+  it('stops quietly and exits 0 when the reader of its output goes away, as | head does', async () => {
+    // Prepare
+    const lake = mkdtempSync(join(tmpdir(), 'sluice-query-pipe-'));
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, 'bin', 'sluice.mjs'),
+        '--lake',
+        lake,
+        '--datasets',
+        datasets,
+        'query',
+        'SELECT * FROM range(5000000)',
+        '--csv',
+      ],
+      { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
+    });
+    // Act
+    child.stdout.once('data', () => child.stdout.destroy());
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    // Assess
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
   });
 });
