@@ -12,6 +12,7 @@ import { type DuckDBConnection, DuckDBInstance, type DuckDBResult } from '@duckd
 import { type Contract, loadContractsLeniently } from '../../lambdas/shared/contract.js';
 import { ConfigurationError, QueryFailed, SluiceError } from '../../lambdas/shared/errors.js';
 import { table } from '../local/history.js';
+import type { LocalVersioning } from '../local/version-step.js';
 import { checkoutVersion } from '../local/versions.js';
 import { EXIT } from './exit-codes.js';
 import { type LakeOptions, openLake } from './lake.js';
@@ -70,15 +71,12 @@ async function query(sql: string, options: QueryOptions, restored: string[]): Pr
     }
     versionOf.set(dataset, tag);
   }
-  const tags = new Set([...versionOf.values(), ...rewritten.references.map((r) => r.tag)]);
-  const versionDirs = new Map<string, string>();
-  for (const tag of tags) {
-    const dataset = datasetOfTag(tag, contracts, `AT '${tag}'`);
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-query-'));
-    restored.push(dir);
-    checkoutVersion(lake.versioning, tag, join(dir, 'checkout'));
-    versionDirs.set(tag, join(dir, 'checkout', 'data', dataset));
-  }
+  const versionDirs = restoreVersions(
+    new Set([...versionOf.values(), ...rewritten.references.map((r) => r.tag)]),
+    contracts,
+    lake.versioning,
+    restored,
+  );
 
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
@@ -87,13 +85,10 @@ async function query(sql: string, options: QueryOptions, restored: string[]): Pr
     await connection.run(`SET TimeZone = 'UTC'`);
     const curatedDirs = new Map([...versionOf].map(([dataset, tag]) => [dataset, versionDirs.get(tag)!]));
     const views = await createViews(connection, contracts, zones, curatedDirs);
-    for (const reference of rewritten.references) {
+    for (const reference of new Map(rewritten.references.map((r) => [r.view, r])).values()) {
       const contract = contracts.get(reference.dataset)!;
-      await createView(
-        connection,
-        reference.view,
-        curatedViewSql(contract, curatedParts(versionDirs.get(reference.tag)!)),
-      );
+      const sql = curatedViewSql(contract, curatedParts(versionDirs.get(reference.tag)!));
+      await createView(connection, reference.view, sql);
     }
     const result = await runStatements(connection, rewritten.sql, views, lake.where);
     watchStdout();
@@ -105,6 +100,27 @@ async function query(sql: string, options: QueryOptions, restored: string[]): Pr
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/**
+ * Restores each version as `sluice checkout` does, into a temporary directory (listed in `restored`,
+ * removed when the command ends); returns each tag's `data/<dataset>/` directory.
+ */
+function restoreVersions(
+  tags: ReadonlySet<string>,
+  contracts: ReadonlyMap<string, Contract>,
+  versioning: LocalVersioning,
+  restored: string[],
+): Map<string, string> {
+  const dirs = new Map<string, string>();
+  for (const tag of tags) {
+    const dataset = datasetOfTag(tag, contracts, `AT '${tag}'`);
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-query-'));
+    restored.push(dir);
+    checkoutVersion(versioning, tag, join(dir, 'checkout'));
+    dirs.set(tag, join(dir, 'checkout', 'data', dataset));
+  }
+  return dirs;
 }
 
 /** Every usable contract; a broken one is named and skipped, as the commands on one dataset do. */

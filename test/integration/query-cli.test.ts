@@ -194,14 +194,14 @@ describe('sluice query on a version', () => {
     const version = query(lake, 'SELECT count(*) AS n FROM orders', '--version', firstTag, '--json');
     const both = query(
       lake,
-      `SELECT (SELECT count(*) FROM orders AT '${firstTag}') AS earlier, (SELECT count(*) FROM orders) AS latest`,
+      `SELECT (SELECT count(*) FROM orders AT '${firstTag}') AS earlier, (SELECT count(*) FROM orders) AS latest, (SELECT count(*) FROM orders AT '${firstTag}') AS again`,
       '--json',
     );
     // Assess
     expect(version.stderr).toBe('');
     expect(JSON.parse(now.stdout)).toEqual([{ n: 300 }]);
     expect(JSON.parse(version.stdout)).toEqual([{ n: 290 }]);
-    expect(JSON.parse(both.stdout)).toEqual([{ earlier: 290, latest: 300 }]);
+    expect(JSON.parse(both.stdout)).toEqual([{ earlier: 290, latest: 300, again: 290 }]);
   });
 
   it('exits 2 and names the tag when the version is not there', () => {
