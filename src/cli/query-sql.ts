@@ -86,8 +86,9 @@ export interface VersionReference {
 
 /**
  * Rewrites each `<dataset> AT '<tag>'` into the versioned view's name (the tag, quoted). A name
- * that is no dataset's view is left as written (DuckDB then reports it); a tag of another dataset,
- * or `AT` after a quarantine or runs view, is refused: a version holds the curated snapshot only.
+ * that is no dataset's view is left as written (DuckDB then reports it), unless the tag is one of
+ * its versions (an unknown dataset); a tag of another dataset, or `AT` after a quarantine or runs
+ * view, is refused: a version holds the curated snapshot only.
  */
 export function rewriteVersionReferences(
   sql: string,
@@ -104,8 +105,13 @@ export function rewriteVersionReferences(
     if (at.kind !== 'word' || at.value.toLowerCase() !== 'at' || tag.kind !== 'string') continue;
     const written = name.kind === 'word' ? name.value.toLowerCase() : name.value;
     const view = viewKind(written);
-    if (!view) continue;
     const where = sql.slice(name.start, tag.end);
+    if (!view && tag.value.startsWith(`${written}@`)) {
+      throw new ConfigurationError(
+        `${where}: no dataset '${written}': no contract in --datasets names it; expected a dataset that 'sluice check' lists`,
+      );
+    }
+    if (!view) continue;
     if (view.kind !== 'curated') {
       throw new ConfigurationError(
         `${where}: a version holds a dataset's curated snapshot only; expected ${sqlName(view.dataset)} AT '<tag>'`,

@@ -51,7 +51,7 @@ describe("rewriting <dataset> AT '<tag>'", () => {
 
   it("leaves AT after a name that is no dataset's view, and AT TIME ZONE, for DuckDB", () => {
     // Prepare
-    const text = "SELECT ts AT TIME ZONE 'UTC' FROM payments AT 'payments@v1'";
+    const text = "SELECT ts AT TIME ZONE 'UTC' FROM payments AT 'v1'";
     // Act
     const { sql } = rewriteVersionReferences(text, kindOf);
     // Assess
@@ -77,5 +77,12 @@ describe("rewriting <dataset> AT '<tag>'", () => {
     const act = () => rewriteVersionReferences("SELECT * FROM orders_quarantine AT 'orders@v1'", kindOf);
     // Assess
     expect(act).toThrow(/curated snapshot only; expected orders AT '<tag>'/);
+  });
+
+  it('refuses a version of a dataset that has no contract, naming it', () => {
+    // Act
+    const act = () => rewriteVersionReferences("SELECT * FROM refunds AT 'refunds@v1'", kindOf);
+    // Assess
+    expect(act).toThrow(/^refunds AT 'refunds@v1': no dataset 'refunds': no contract in --datasets names it/);
   });
 });
