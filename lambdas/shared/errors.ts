@@ -163,6 +163,14 @@ export class RunInterrupted extends SluiceError {
   override readonly name = 'RunInterrupted';
 }
 
+/**
+ * SQL that `sluice query` could not run over the local lake: it does not parse, names a view or
+ * column that is not there, or failed while running (a value that does not convert).
+ */
+export class QueryFailed extends SluiceError {
+  override readonly name = 'QueryFailed';
+}
+
 /** Every error class a Sluice task throws for the state machine to match (by its name). */
 export const SLUICE_ERRORS = [
   ContractInvalid,
@@ -184,6 +192,7 @@ export const SLUICE_ERRORS = [
   InternalError,
   RunInterrupted,
   SuiteUnsupported,
+  QueryFailed,
 ] as const;
 
 /** The name a Sluice error is thrown with: what Retry and Catch match. */

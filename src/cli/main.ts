@@ -49,6 +49,7 @@ function sluiceProgram(finish: Finish): Command {
   addHistoryCommands(program, finish);
   addDeployedCommands(program, finish);
   addVersionCommands(program, finish);
+  addQueryCommand(program, finish);
   addDoctorCommand(program, finish);
   addCostCommand(program, finish);
   return program;
@@ -299,6 +300,41 @@ function addVersionCommands(program: Command, finish: Finish): void {
     .action(async (tag: string, dir: string) => {
       const { checkoutCommand } = await import('./versions.js');
       finish(await checkoutCommand(tag, dir, program.opts()));
+    });
+}
+
+/** `sluice query`: SQL over the local lake with DuckDB, a view per dataset and zone. */
+function addQueryCommand(program: Command, finish: Finish): void {
+  program
+    .command('query')
+    .description(
+      'run SQL over the local lake with DuckDB: each dataset in --datasets is a view of its curated rows (<dataset>), ' +
+        'its quarantined rows (<dataset>_quarantine) and its run records (<dataset>_runs)',
+    )
+    .argument('<sql>', "the SQL; <dataset> AT '<tag>' reads a DVC version of the curated rows")
+    .option('--json', 'print the rows as a JSON array of objects')
+    .option('--csv', 'print the rows as CSV (RFC 4180, a header line; NULL is an empty field)')
+    .option(
+      '--version <tag>',
+      "the dataset's view reads this DVC version (as sluice versions lists it) instead of curated; once per dataset",
+      (tag: string, tags: string[] = []) => [...tags, tag],
+    )
+    .option('--max-rows <n>', 'rows the table shows at most; --json and --csv print every row', '100')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  sluice query "SELECT status, count(*) AS orders, sum(amount) AS amount FROM orders GROUP BY status"\n' +
+        '  sluice query "SELECT row, failures[1].reason FROM orders_quarantine" --csv\n' +
+        '  sluice query "SELECT runId, status FROM orders_runs" --json\n' +
+        '  sluice query "SELECT count(*) FROM orders" --version orders@2026-11-25-8be8c5d56a3841a7\n' +
+        '  sluice query "SELECT count(*) FROM orders AT \'orders@2026-11-25-8be8c5d56a3841a7\'"\n' +
+        '\nA name with a hyphen is quoted in SQL: "shop-orders". Integers beyond 2^53 and decimals wider than\n' +
+        '15 digits print exactly, as strings in --json. Exits 2 when the SQL does not parse or names an unknown\n' +
+        'view or column, 1 when it fails while running. More: docs/reading.md\n',
+    )
+    .action(async (sql: string, options) => {
+      const { queryCommand } = await import('./query.js');
+      finish(await queryCommand(sql, { ...program.opts(), ...options }));
     });
 }
 

@@ -34,6 +34,7 @@ describe('documented commands without a lake', () => {
       'backfill',
       'versions',
       'checkout',
+      'query',
     ])
       expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });

@@ -103,6 +103,7 @@ describe('sluice with a lake or contracts directory that cannot be used', () => 
     ['run', 'orders', '--input', 'examples/orders.csv'],
     ['versions', 'orders'],
     ['runs', 'orders'],
+    ['query', 'SELECT count(*) FROM orders'],
   ])('refuses a --lake that names a file, for %s, and exits 2', (...args) => {
     // Prepare
     const file = join(tempDir('lake'), 'a-file');

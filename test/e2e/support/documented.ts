@@ -118,6 +118,8 @@ export const COVERED = {
   /** sources.test.ts: the deadline check of partner batches, as the schedule runs it. */
   runPartnerDeadlines: /^sluice run acme-shipments$/,
   runPostgres: /^sluice run shop-orders --interval-start \S+ --interval-end \S+$/,
+  /** reading.test.ts: SQL over the local lake, on a lake with JSON Lines parts and one with Parquet parts. */
+  query: /^sluice query "/,
 } as const;
 
 /** The documented commands a pattern selects; none is an error, since the test would run nothing. */
