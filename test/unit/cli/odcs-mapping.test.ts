@@ -330,9 +330,10 @@ describe('importOdcs: quality rules', () => {
     ]);
     expect(exported).toEqual([
       {
-        ...rules[0],
+        type: 'custom',
+        engine: 'great-expectations',
         implementation: {
-          ...rules[0]!.implementation,
+          type: 'expect_column_values_to_be_between',
           kwargs: { min_value: 0, max_value: 500, column: 'amount' },
         },
         severity: 'error',
