@@ -148,8 +148,10 @@ function asFlags(
   if (expectation.type === 'expect_column_values_to_be_unique' && kwargs.length === 1) {
     const column = expectation.kwargs.column as string;
     const wanted = from ?? ['unique'];
-    if (!(column in columns) || (wanted.includes('primaryKey') && keyTaken)) return false;
     const flag = flags.get(column) ?? {};
+    const taken =
+      (wanted.includes('primaryKey') && keyTaken) || (wanted.includes('unique') && flag.unique === true);
+    if (!(column in columns) || taken) return false;
     if (wanted.includes('primaryKey')) Object.assign(flag, { primaryKey: true, primaryKeyPosition: 1 });
     if (wanted.includes('unique')) flag.unique = true;
     flags.set(column, flag);
@@ -172,7 +174,10 @@ function asFlags(
 
 /** The logicalType a column's JSON Schema says. */
 function logicalTypeOf(schema: Json): string | undefined {
-  const { type, format } = schema;
+  const { format } = schema;
+  // A type that allows null says what ODCS says by leaving a property not required.
+  const types = Array.isArray(schema.type) ? schema.type.filter((t) => t !== 'null') : [schema.type];
+  const type = types.length === 1 ? types[0] : undefined;
   if (type === 'string') {
     if (format === 'date') return 'date';
     if (format === 'date-time' || format === 'iso-date-time') return 'timestamp';

@@ -116,8 +116,11 @@ export function importOdcs(document: unknown, options: OdcsImportOptions): Impor
   const objects = (document.schema ?? []) as unknown[];
   const index = objectIndex(objects, options);
   const at = `schema[${index}]`;
-  const object = objects[index] as Json;
-  const name = options.name ?? nameFrom(String(object.name));
+  const object = objects[index];
+  if (!isRecord(object) || typeof object.name !== 'string') {
+    throw refusal(where, [`${at}: expected a schema object with a name and properties`]);
+  }
+  const name = options.name ?? nameFrom(object.name);
   const notes: string[] = [];
   const problems: string[] = [];
   const expectations: Json[] = [];
