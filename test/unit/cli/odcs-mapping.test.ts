@@ -22,7 +22,7 @@ function odcs(properties: Json[], quality?: Json[], more: Json = {}): Json {
   };
 }
 
-const imported = (document: Json) => importOdcs(document, { where: 'orders.odcs.yaml' }).contract;
+const imported = (document: unknown) => importOdcs(document, { where: 'orders.odcs.yaml' }).contract;
 
 function refusalOf(action: () => unknown): OdcsUnsupported {
   try {
@@ -180,6 +180,21 @@ describe('importOdcs: schema properties', () => {
     ]) {
       expect({ key, value: exported[key] }).toEqual({ key, value: example[key] });
     }
+  });
+
+  it('refuses what is not an ODCS v3 data contract, saying what it expected', () => {
+    // Act
+    const v2 = refusalOf(() => imported({ ...odcs([{ name: 'id' }]), apiVersion: 'v2.2.2' }));
+    const kind = refusalOf(() => imported({ ...odcs([{ name: 'id' }]), kind: 'DataProduct' }));
+    const list = refusalOf(() => imported(['orders']));
+    // Assess
+    expect(v2.message).toBe(
+      'orders.odcs.yaml: apiVersion v2.2.2: Sluice reads ODCS v3 (v3.0.x and v3.1.0) contracts',
+    );
+    expect(kind.message).toBe('orders.odcs.yaml: kind "DataProduct": expected DataContract');
+    expect(list.message).toMatch(
+      /^orders\.odcs\.yaml: not an ODCS data contract: expected a YAML or JSON object/,
+    );
   });
 
   it('imports the object --object names, and asks for one when the contract has several', () => {
