@@ -62,6 +62,7 @@ export function ruleToExpectation(rule: Json, column: string | undefined): RuleR
   }
   if (type === 'custom') return customRule(rule, column);
   if (type === 'library') return libraryRule(rule, column);
+  if (type === undefined) return { problem: 'no type, and no metric that would make it a library rule' };
   return { problem: `type ${JSON.stringify(type)} is not one of ODCS's text, library, sql, custom` };
 }
 
