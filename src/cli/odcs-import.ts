@@ -300,9 +300,10 @@ function propertySchema(
     schema.format = options.format;
     delete options.format;
   }
+  if (Object.keys(options).length > 0) kept.logicalTypeOptions = options;
+  // A date's ISO pattern is what its JSON Schema format checks; the rest is kept, not checked.
   const unchecked = Object.keys(options).filter((k) => !(k === 'format' && schema.format !== undefined));
   if (unchecked.length > 0) {
-    kept.logicalTypeOptions = options;
     notes.push(`${position} (${String(name)}): logicalTypeOptions ${unchecked.join(', ')} kept, not checked`);
   }
   if (description !== undefined) schema.description = description;
