@@ -92,6 +92,16 @@ export interface Contract {
    */
   batches: { same_source: 'append' | 'replace' };
   version: { dvc: boolean; tag: string };
+  /** Kept as written for people and other tools (ODCS team, support, SLA, the rest of an ODCS contract); no run reads it. */
+  metadata?: ContractMetadata;
+}
+
+export interface ContractMetadata {
+  team?: Record<string, unknown> | unknown[];
+  support?: Array<Record<string, unknown>>;
+  sla?: Array<Record<string, unknown>>;
+  odcs?: Record<string, unknown>;
+  [key: string]: unknown;
 }
 
 /** format.max_record_bytes when the contract does not say (the default of contract.schema.json). */

@@ -117,6 +117,16 @@ export class SuiteUnsupported extends SluiceError {
 }
 
 /**
+ * An Open Data Contract Standard (ODCS) contract that cannot become a Sluice contract, or a
+ * contract that cannot become ODCS (`sluice import odcs`, `sluice export odcs`): each rule or
+ * element Sluice cannot run is named by its position (`schema[0].properties[2].quality[1]`) with
+ * the reason.
+ */
+export class OdcsUnsupported extends SluiceError {
+  override readonly name = 'OdcsUnsupported';
+}
+
+/**
  * A programming error inside Sluice (a TypeError, a broken invariant), not a problem of the data
  * or the source: never transient, so never retried. The message names the original error and the
  * first place in the code it was thrown from; `cause` keeps its whole stack.
@@ -193,6 +203,7 @@ export const SLUICE_ERRORS = [
   RunInterrupted,
   SuiteUnsupported,
   QueryFailed,
+  OdcsUnsupported,
 ] as const;
 
 /** The name a Sluice error is thrown with: what Retry and Catch match. */

@@ -155,9 +155,10 @@ function addContractCommands(program: Command, finish: Finish): void {
       finish(await suggestCommand(file, options));
     });
 
-  program
+  const importing = program
     .command('import')
-    .description('turn a suite of another tool into a Sluice contract')
+    .description("turn another tool's suite or contract into a Sluice contract");
+  importing
     .command('gx')
     .description(
       'turn a Great Expectations suite (1.x or 0.x JSON) into a contract (YAML); refuses, by position, what Sluice cannot run',
@@ -174,9 +175,22 @@ function addContractCommands(program: Command, finish: Finish): void {
       finish(await importGxCommand(suite, options));
     });
 
-  program
-    .command('export')
-    .description("write a contract in another tool's format")
+  importing
+    .command('odcs')
+    .description(
+      'turn an Open Data Contract Standard v3 contract (YAML or JSON) into a contract (YAML); refuses, by position, what Sluice cannot run',
+    )
+    .argument('<contract>', 'ODCS contract file, e.g. orders.odcs.yaml')
+    .option('--object <name>', 'the schema object to import, when the contract describes several')
+    .option('--name <name>', "dataset name of the contract (default: the object's name)")
+    .option('--out <file>', 'write the contract there instead of printing it')
+    .action(async (contract: string, options) => {
+      const { importOdcsCommand } = await import('./odcs-commands.js');
+      finish(await importOdcsCommand(contract, options));
+    });
+
+  const exporting = program.command('export').description("write a contract in another tool's format");
+  exporting
     .command('gx')
     .description("write a dataset's expectations as a Great Expectations 1.x suite (JSON)")
     .argument('<contract>', 'dataset name (a contract in --datasets) or contract file')
@@ -184,6 +198,20 @@ function addContractCommands(program: Command, finish: Finish): void {
     .action(async (contract: string, options) => {
       const { exportGxCommand } = await import('./gx-commands.js');
       finish(await exportGxCommand(contract, { ...program.opts(), ...options }));
+    });
+
+  exporting
+    .command('odcs')
+    .description("write a dataset's contract as an Open Data Contract Standard v3.1.0 contract (YAML)")
+    .argument('<contract>', 'dataset name (a contract in --datasets) or contract file')
+    .option(
+      '--bucket <name>',
+      "the curated zone's bucket (stack output CuratedBucketName): adds an s3 server for the dataset",
+    )
+    .option('--out <file>', 'write the ODCS contract there instead of printing it')
+    .action(async (contract: string, options) => {
+      const { exportOdcsCommand } = await import('./odcs-commands.js');
+      finish(await exportOdcsCommand(contract, { ...program.opts(), ...options }));
     });
 }
 

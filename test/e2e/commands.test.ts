@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { parse } from 'yaml';
+import { odcsSchemaProblems } from '../support/odcs.js';
 import { CDK, freshProject, program, sluice, sluiceAsync } from './support/cli.js';
 import { shopOrders, writeContract } from './support/contracts.js';
 import { COVERED, documented, root, words } from './support/documented.js';
@@ -163,6 +165,40 @@ describe('documented commands without a lake', () => {
     expect(after).not.toBe(before);
     for (const { type } of suite.expectations) expect(after).toContain(`type: ${type}`);
     expect(suite.expectations.map((e) => e.severity)).toContain('warning');
+  });
+
+  it('exports a dataset as an ODCS contract and imports it back into a contract sluice check accepts, every documented line', () => {
+    // Prepare: the README's lines, then docs/contracts-interop.md's, which add --bucket, --object and --name
+    const project = freshProject();
+    const exports = documented(COVERED.exportOdcs);
+    const imports = documented(COVERED.importOdcs);
+    const [check] = documented(COVERED.check);
+    const before = readFileSync(join(project.dir, 'datasets', 'orders.yaml'), 'utf8');
+    // Act
+    const exported = exports.map((c) =>
+      sluice(project, words(c, { '<curated-bucket>': 'sluice-curated-0a1b' })),
+    );
+    const document = parse(readFileSync(join(project.dir, 'orders.odcs.yaml'), 'utf8')) as {
+      servers: unknown[];
+    };
+    const imported = imports.map((c) => sluice(project, words(c)));
+    const checked = sluice(project, words(check!));
+    // Assess
+    expect([exports.length, imports.length]).toEqual([2, 2]);
+    expect(exported.map((r) => [r.status, r.stderr])).toEqual([
+      [0, ''],
+      [0, ''],
+    ]);
+    expect(odcsSchemaProblems(document)).toEqual([]);
+    expect(document.servers).toEqual([
+      expect.objectContaining({ type: 's3', location: 's3://sluice-curated-0a1b/orders/' }),
+    ]);
+    expect(imported.map((r) => r.status)).toEqual([0, 0]);
+    expect(checked.status).toBe(0);
+    expect(checked.stdout).toMatch(/^orders\s+s3-upload\s+csv\s/m);
+    const after = readFileSync(join(project.dir, 'datasets', 'orders.yaml'), 'utf8');
+    expect(after).not.toBe(before);
+    for (const type of before.match(/expect_[a-z_]+/g) ?? []) expect(after).toContain(`type: ${type}`);
   });
 
   it('prints the monthly cost of each documented sluice cost command, as a table or as JSON', () => {

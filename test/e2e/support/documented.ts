@@ -102,6 +102,9 @@ export const COVERED = {
   /** commands.test.ts: a dataset's expectations out to a GX suite and back in. */
   exportGx: /^sluice export gx /,
   importGx: /^sluice import gx /,
+  /** commands.test.ts: a dataset's contract out to ODCS and back in, every documented line. */
+  exportOdcs: /^sluice export odcs /,
+  importOdcs: /^sluice import odcs /,
   /** commands.test.ts: commands against a deployed stack, run against a Step Functions API on loopback. */
   start: /^sluice start shop-orders\b/,
   backfill: /^sluice backfill shop-orders\b/,

@@ -141,6 +141,34 @@ describe('contract loader', () => {
     );
   });
 
+  it("keeps a metadata block as written: team, support, SLA and other tools' fields", () => {
+    // Act
+    const contract = parseContract(
+      [
+        ...base,
+        'metadata:',
+        '  team: { members: [{ username: ana, role: owner }] }',
+        '  support: [{ channel: "#orders", tool: slack }]',
+        '  sla: [{ property: latency, value: 4, unit: d }]',
+        '  odcs: { id: 53581432, status: active }',
+      ].join('\n'),
+      'datasets/orders.yaml',
+    );
+    // Assess
+    expect(contract.metadata).toEqual({
+      team: { members: [{ username: 'ana', role: 'owner' }] },
+      support: [{ channel: '#orders', tool: 'slack' }],
+      sla: [{ property: 'latency', value: 4, unit: 'd' }],
+      odcs: { id: 53581432, status: 'active' },
+    });
+  });
+
+  it('refuses metadata support or SLA that is not a list, with its path', () => {
+    const message = problems([...base, 'metadata:', '  support: "#orders on slack"', '  sla: 4 days']);
+    expect(message).toContain('at /metadata/support');
+    expect(message).toContain('at /metadata/sla');
+  });
+
   it('lists every problem at once', () => {
     const message = problems([
       'name: Orders!',
