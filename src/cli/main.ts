@@ -110,9 +110,13 @@ function addContractCommands(program: Command, finish: Finish): void {
     .command('check')
     .description('check every dataset contract, as synth and the Lambdas do at load, and list the datasets')
     .argument('[files...]', 'contract files (default: every contract in --datasets)')
-    .action(async (files: string[]) => {
+    .option(
+      '--against <baseline>',
+      'also say whether each change since <baseline> (a git ref, or a contract file or directory) keeps the curated tables readable; exits 1 if one does not',
+    )
+    .action(async (files: string[], options: { against?: string }) => {
       const { checkCommand } = await import('./check.js');
-      finish(await checkCommand(files, program.opts()));
+      finish(await checkCommand(files, { ...program.opts(), ...options }));
     });
 
   program
