@@ -98,7 +98,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
  * cannot follow (a removed column, a changed type, a new required column), with every such change
  * and its reason: deploying it would replace the Glue table's columns under files it cannot read.
  */
-function refuseIncompatibleChanges(
+export function refuseIncompatibleChanges(
   contracts: ReadonlyMap<string, Contract>,
   baseline: string,
   datasetsDir: string,

@@ -145,7 +145,7 @@ export class Catalog extends Construct {
         ].join('\n'),
       });
       query.node.addDependency(this.workGroup);
-      for (const t of [name, `${name}_quarantine`, `${name}_runs`]) query.node.addDependency(tables.get(t)!);
+      query.node.addDependency(tables.get(name)!);
       return query;
     });
 
