@@ -76,7 +76,7 @@ export class Catalog extends Construct {
       },
     });
 
-    const datasets = [...props.contracts.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const datasets = [...props.contracts.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     const byTableName = new Map<string, string>();
     for (const { name } of datasets) {
       const clash = byTableName.get(tableNameOf(name));

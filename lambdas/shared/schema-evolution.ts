@@ -75,7 +75,7 @@ export function contractSetChanges(
   after: ReadonlyMap<string, Contract>,
 ): SchemaChange[] {
   const changes: SchemaChange[] = [];
-  for (const [name, contract] of [...after].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [name, contract] of [...after].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const previous = before.get(name);
     if (previous) changes.push(...schemaChanges(previous, contract));
   }
