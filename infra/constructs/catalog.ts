@@ -42,7 +42,7 @@ export function tableNameOf(dataset: string): string {
  * `MSCK REPAIR TABLE`; runs are not a partition key but sub-folders of a day, which Athena reads
  * with the day (it reads everything under a partition's location), and `"$path"` names the run.
  * An Athena workgroup writes results, encrypted with the lake key, under the reports bucket; a
- * named query per dataset shows how to read it; a managed policy gives a reader all of that.
+ * named queries per dataset show how to read them; a managed policy gives a reader all of that.
  */
 export class Catalog extends Construct {
   public readonly database: CfnDatabase;
@@ -50,7 +50,7 @@ export class Catalog extends Construct {
   public readonly workGroup: CfnWorkGroup;
   /** The tables, by name. */
   public readonly tables: ReadonlyMap<string, CfnTable>;
-  /** The named queries, one per dataset. */
+  /** The named queries, two per dataset: its recent curated rows, and why rows were quarantined. */
   public readonly namedQueries: readonly CfnNamedQuery[];
   /**
    * Reading the lake through the catalog: the tables, the workgroup and its results, the curated,
@@ -66,6 +66,9 @@ export class Catalog extends Construct {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(firstDate)) {
       throw new Error(`Catalog firstPartitionDate: expected YYYY-MM-DD, got '${firstDate}'`);
     }
+    // Code-point order, so that names and logical ids do not depend on the machine's locale.
+    const datasets = [...props.contracts.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    refuseTableNameClashes(datasets.map((c) => c.name));
 
     this.databaseName = `${stack.stackName.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_lake`;
     this.database = new CfnDatabase(this, 'Database', {
@@ -75,43 +78,53 @@ export class Catalog extends Construct {
         description: `Sluice lake of ${stack.stackName}: curated rows, quarantined rows and run records of each dataset`,
       },
     });
+    this.tables = this.addTables(datasets, lake, firstDate);
+    this.workGroup = this.addWorkGroup(lake, props.queryResultsExpiration ?? Duration.days(30));
+    this.namedQueries = datasets.flatMap((contract) => this.addNamedQueries(contract.name));
 
-    const datasets = [...props.contracts.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-    const byTableName = new Map<string, string>();
-    for (const { name } of datasets) {
-      const clash = byTableName.get(tableNameOf(name));
-      if (clash) {
-        throw new Error(
-          `datasets '${clash}' and '${name}' would both be the Glue table '${tableNameOf(name)}'; rename one`,
-        );
-      }
-      byTableName.set(tableNameOf(name), name);
-    }
+    const names = datasets.map((c) => c.name);
+    this.readerPolicy = new ManagedPolicy(this, 'ReaderPolicy', {
+      managedPolicyName: `${stack.stackName}-lake-reader`,
+      description: `Query the Sluice lake of ${stack.stackName} with Athena (workgroup ${stack.stackName}-lake), or read its curated, quarantine and run-record objects`,
+      statements: this.readerStatements(lake, names),
+    });
+    acknowledgeLakeReaderPolicy(this.readerPolicy, {
+      lake,
+      datasets: names,
+      resultsPrefix: QUERY_RESULTS_PREFIX,
+    });
+  }
 
+  /** The three tables of each dataset: curated rows, quarantined rows, run records. */
+  private addTables(datasets: readonly Contract[], lake: Lake, firstDate: string): Map<string, CfnTable> {
     const tables = new Map<string, CfnTable>();
-    const table = (name: string, input: CfnTable.TableInputProperty) => {
-      const resource = new CfnTable(this, `Table${pascal(name)}`, {
-        catalogId: stack.account,
+    const add = (name: string, input: CfnTable.TableInputProperty) => {
+      const table = new CfnTable(this, `Table${pascal(name)}`, {
+        catalogId: Stack.of(this).account,
         databaseName: this.databaseName,
         tableInput: { name, tableType: 'EXTERNAL_TABLE', ...input },
       });
-      resource.node.addDependency(this.database);
-      tables.set(name, resource);
+      table.node.addDependency(this.database);
+      tables.set(name, table);
     };
     for (const contract of datasets) {
       const name = tableNameOf(contract.name);
-      table(name, curatedTable(contract, lake.curatedBucket, firstDate));
-      table(`${name}_quarantine`, quarantineTable(contract.name, lake.quarantineBucket, firstDate));
-      table(`${name}_runs`, runsTable(contract.name, lake.reportsBucket));
+      add(name, curatedTable(contract, lake.curatedBucket, firstDate));
+      add(`${name}_quarantine`, quarantineTable(contract.name, lake.quarantineBucket, firstDate));
+      add(`${name}_runs`, runsTable(contract.name, lake.reportsBucket));
     }
-    this.tables = tables;
+    return tables;
+  }
 
+  /** The workgroup, its results under the reports bucket encrypted with the lake key, and their expiry. */
+  private addWorkGroup(lake: Lake, resultsExpiration: Duration): CfnWorkGroup {
+    const stack = Stack.of(this);
     lake.reportsBucket.addLifecycleRule({
       id: 'expire-athena-results',
       prefix: QUERY_RESULTS_PREFIX,
-      expiration: props.queryResultsExpiration ?? Duration.days(30),
+      expiration: resultsExpiration,
     });
-    this.workGroup = new CfnWorkGroup(this, 'WorkGroup', {
+    return new CfnWorkGroup(this, 'WorkGroup', {
       name: `${stack.stackName}-lake`,
       description: `Queries of the Sluice lake of ${stack.stackName}; results encrypted with the lake key`,
       state: 'ENABLED',
@@ -127,40 +140,56 @@ export class Catalog extends Construct {
         },
       },
     });
+  }
 
-    this.namedQueries = datasets.map((contract) => {
-      const name = tableNameOf(contract.name);
-      const query = new CfnNamedQuery(this, `Query${pascal(name)}`, {
-        name: `${contract.name}: rows of the last 7 days`,
-        description: `The curated rows of ${contract.name} promoted in the last 7 days, with the run of each; the dt condition keeps the scan to those days`,
-        database: this.databaseName,
-        workGroup: this.workGroup.ref,
-        queryString: [
-          `-- ${contract.name}: the curated rows of the last 7 days, newest first, with the run each came from.`,
+  /**
+   * Two example queries of a dataset in the workgroup: its curated rows of the last 7 days with
+   * the run of each, and why rows were quarantined over those days.
+   */
+  private addNamedQueries(dataset: string): CfnNamedQuery[] {
+    const table = tableNameOf(dataset);
+    const lastWeek = `dt >= date_format(current_date - INTERVAL '7' DAY, '%Y-%m-%d')`;
+    const queries: [string, string, string, string[]][] = [
+      [
+        table,
+        `${dataset}: rows of the last 7 days`,
+        `The curated rows of ${dataset} promoted in the last 7 days, with the run of each; the dt condition keeps the scan to those days`,
+        [
+          `-- ${dataset}: the curated rows of the last 7 days, newest first, with the run each came from.`,
           `SELECT dt, regexp_extract("$path", 'run=([^/]+)/', 1) AS run, *`,
-          `FROM "${this.databaseName}"."${name}"`,
-          `WHERE dt >= date_format(current_date - INTERVAL '7' DAY, '%Y-%m-%d')`,
+          `FROM "${this.databaseName}"."${table}"`,
+          `WHERE ${lastWeek}`,
           'ORDER BY dt DESC',
           'LIMIT 100;',
-        ].join('\n'),
+        ],
+      ],
+      [
+        `${table}_quarantine`,
+        `${dataset}: quarantined rows by expectation`,
+        `Why rows of ${dataset} were quarantined in the last 7 days: rows per failed expectation and column`,
+        [
+          `-- ${dataset}: quarantined rows of the last 7 days per failed expectation and column.`,
+          `-- The "$path" condition keeps each run's rejected-rows.jsonl: a batch validated in shards also keeps each shard's part under shards/.`,
+          `SELECT f.expectation, f."column", count(*) AS rows`,
+          `FROM "${this.databaseName}"."${table}_quarantine"`,
+          'CROSS JOIN UNNEST(failures) AS t(f)',
+          `WHERE ${lastWeek}`,
+          `  AND "$path" LIKE '%/rejected-rows.jsonl'`,
+          'GROUP BY 1, 2',
+          'ORDER BY rows DESC;',
+        ],
+      ],
+    ];
+    return queries.map(([over, name, description, lines]) => {
+      const query = new CfnNamedQuery(this, `Query${pascal(over)}`, {
+        name,
+        description,
+        database: this.databaseName,
+        workGroup: this.workGroup.ref,
+        queryString: lines.join('\n'),
       });
-      query.node.addDependency(this.workGroup);
-      query.node.addDependency(tables.get(name)!);
+      query.node.addDependency(this.workGroup, this.tables.get(over)!);
       return query;
-    });
-
-    this.readerPolicy = new ManagedPolicy(this, 'ReaderPolicy', {
-      managedPolicyName: `${stack.stackName}-lake-reader`,
-      description: `Query the Sluice lake of ${stack.stackName} with Athena (workgroup ${stack.stackName}-lake), or read its curated, quarantine and run-record objects`,
-      statements: this.readerStatements(
-        lake,
-        datasets.map((c) => c.name),
-      ),
-    });
-    acknowledgeLakeReaderPolicy(this.readerPolicy, {
-      lake,
-      datasets: datasets.map((c) => c.name),
-      resultsPrefix: QUERY_RESULTS_PREFIX,
     });
   }
 
@@ -232,6 +261,20 @@ export class Catalog extends Construct {
       new PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [lake.reportsBucket.bucketArn] }),
       new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [lake.key.keyArn] }),
     ];
+  }
+}
+
+/** Dataset names that differ only by '-' and '_' would be one Glue table. */
+function refuseTableNameClashes(datasets: readonly string[]): void {
+  const byTable = new Map<string, string>();
+  for (const name of datasets) {
+    const clash = byTable.get(tableNameOf(name));
+    if (clash) {
+      throw new Error(
+        `datasets '${clash}' and '${name}' would both be the Glue table '${tableNameOf(name)}'; rename one`,
+      );
+    }
+    byTable.set(tableNameOf(name), name);
   }
 }
 

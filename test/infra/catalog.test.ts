@@ -258,7 +258,7 @@ describe('Athena', () => {
     });
   });
 
-  it('has a named query per dataset in the workgroup, reading the last 7 days of its curated table', () => {
+  it('has two named queries per dataset in the workgroup: recent curated rows, and quarantined rows by expectation', () => {
     // Act
     const queries = ofType('AWS::Athena::NamedQuery');
     // Assess
@@ -266,9 +266,15 @@ describe('Athena', () => {
       queries.map((q) => [q.Properties.Name, q.Properties.Database, readable(q.Properties.WorkGroup)]),
     ).toEqual([
       ['orders: rows of the last 7 days', 'shop_lake', '<CatalogWorkGroup>'],
+      ['orders: quarantined rows by expectation', 'shop_lake', '<CatalogWorkGroup>'],
       ['shop-events: rows of the last 7 days', 'shop_lake', '<CatalogWorkGroup>'],
+      ['shop-events: quarantined rows by expectation', 'shop_lake', '<CatalogWorkGroup>'],
     ]);
     expect(queries[0]!.Properties.QueryString).toContain('FROM "shop_lake"."orders"\nWHERE dt >= ');
+    expect(queries[1]!.Properties.QueryString).toContain(
+      'FROM "shop_lake"."orders_quarantine"\nCROSS JOIN UNNEST(failures)',
+    );
+    expect(queries[1]!.Properties.QueryString).toContain(`AND "$path" LIKE '%/rejected-rows.jsonl'`);
   });
 });
 
