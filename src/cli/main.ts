@@ -5,7 +5,7 @@ import { EXIT } from './exit-codes.js';
 const EXIT_CODES_HELP =
   '\nExit codes:\n' +
   '  0    ok\n' +
-  '  1    the run failed, or the file did not pass validation\n' +
+  '  1    the run failed, the file did not pass validation, or check found a broken contract or an incompatible change\n' +
   '  2    usage or configuration error (unknown option or command, missing argument, bad contract or lake)\n' +
   '  130  interrupted (Ctrl-C or SIGTERM)\n';
 
