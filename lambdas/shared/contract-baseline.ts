@@ -20,7 +20,10 @@ export function loadBaseline(
     const contract = loadStandaloneContractFile(against, () => undefined);
     return { contracts: new Map([[contract.name, contract]]), what: against };
   }
-  return { contracts: contractsAtRef(against, datasetsDir), what: `${against}:${datasetsDir}` };
+  return {
+    contracts: contractsAtRef(against, datasetsDir),
+    what: `${against}:${relative(process.cwd(), datasetsDir) || '.'}`,
+  };
 }
 
 /** The contracts of `datasetsDir` as they were at git `ref`, parsed as synth parses them. */

@@ -192,7 +192,7 @@ function typeChange(
           kind: 'widened',
           compatible: false,
           reason:
-            'the Parquet files already promoted hold INT64, which Athena does not read as double (it reads int as bigint and float as double, no other number widening); pyarrow and DuckDB see two types across files',
+            'the Parquet files already promoted hold INT64, which Athena does not read as double (it reads int as bigint and float as double, no other number widening)',
         };
   }
   if (from === 'double' && to === 'bigint') {
