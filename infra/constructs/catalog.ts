@@ -84,7 +84,8 @@ export class Catalog extends Construct {
 
     const names = datasets.map((c) => c.name);
     this.readerPolicy = new ManagedPolicy(this, 'ReaderPolicy', {
-      managedPolicyName: `${stack.stackName}-lake-reader`,
+      // IAM names are global to the account: the region keeps stacks of one name in two regions apart.
+      managedPolicyName: `${stack.stackName}-lake-reader-${stack.region}`,
       description: `Query the Sluice lake of ${stack.stackName} with Athena (workgroup ${stack.stackName}-lake), or read its curated, quarantine and run-record objects`,
       statements: this.readerStatements(lake, names),
     });
@@ -128,6 +129,9 @@ export class Catalog extends Construct {
       name: `${stack.stackName}-lake`,
       description: `Queries of the Sluice lake of ${stack.stackName}; results encrypted with the lake key`,
       state: 'ENABLED',
+      // Deleting the stack deletes the workgroup's query history with it (the results stay in
+      // the reports bucket); otherwise any query ever run would block the deletion.
+      recursiveDeleteOption: true,
       workGroupConfiguration: {
         // Clients cannot send results elsewhere or unencrypted: the workgroup's settings win.
         enforceWorkGroupConfiguration: true,
@@ -218,6 +222,7 @@ export class Catalog extends Construct {
       new PolicyStatement({
         actions: [
           'glue:GetDatabase',
+          'glue:GetDatabases',
           'glue:GetPartition',
           'glue:GetPartitions',
           'glue:GetTable',

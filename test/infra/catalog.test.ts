@@ -232,6 +232,7 @@ describe('Athena', () => {
     // Assess
     expect(workGroup!.Properties.Name).toBe('Shop-lake');
     expect(config.EnforceWorkGroupConfiguration).toBe(true);
+    expect(workGroup!.Properties.RecursiveDeleteOption).toBe(true);
     expect(readable(config.ResultConfiguration.OutputLocation)).toBe(
       's3://<LakeReportsBucket>/_athena-results/',
     );
@@ -281,7 +282,7 @@ describe('Athena', () => {
 describe('lake reader policy', () => {
   const statements = () => {
     const [policy] = ofType('AWS::IAM::ManagedPolicy');
-    expect(policy!.Properties.ManagedPolicyName).toBe('Shop-lake-reader');
+    expect(readable(policy!.Properties.ManagedPolicyName)).toBe('Shop-lake-reader-<AWS::Region>');
     return (policy!.Properties.PolicyDocument as { Statement: PolicyStatement[] }).Statement;
   };
 
