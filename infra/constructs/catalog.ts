@@ -41,7 +41,7 @@ export function tableNameOf(dataset: string): string {
  * partition projection on `dt`, so a new day's data is queryable without a crawler or
  * `MSCK REPAIR TABLE`; runs are not a partition key but sub-folders of a day, which Athena reads
  * with the day (it reads everything under a partition's location), and `"$path"` names the run.
- * An Athena workgroup writes results, encrypted with the lake key, under the reports bucket; a
+ * An Athena workgroup writes results, encrypted with the lake key, under the reports bucket; two
  * named queries per dataset show how to read them; a managed policy gives a reader all of that.
  */
 export class Catalog extends Construct {
@@ -64,7 +64,9 @@ export class Catalog extends Construct {
     const { lake } = props;
     const firstDate = props.firstPartitionDate ?? '2020-01-01';
     if (!/^\d{4}-\d{2}-\d{2}$/.test(firstDate)) {
-      throw new Error(`Catalog firstPartitionDate: expected YYYY-MM-DD, got '${firstDate}'`);
+      throw new Error(
+        `catalog firstPartitionDate (context catalogFirstDate): expected YYYY-MM-DD, got '${firstDate}'`,
+      );
     }
     // Code-point order, so that names and logical ids do not depend on the machine's locale.
     const datasets = [...props.contracts.values()].sort((a, b) => (a.name < b.name ? -1 : 1));

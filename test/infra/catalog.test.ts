@@ -201,6 +201,28 @@ describe('Glue database and tables', () => {
     );
   });
 
+  it('projects partitions from the first date given, and refuses one that is not YYYY-MM-DD', () => {
+    // Prepare
+    const build = (firstPartitionDate: string) => {
+      const other = new Stack(new App(), 'FirstDate');
+      new Catalog(other, 'Catalog', {
+        lake: new Lake(other, 'Lake'),
+        contracts: new Map([['orders', ORDERS]]),
+        firstPartitionDate,
+      });
+      return Template.fromStack(other);
+    };
+    // Act
+    const template = build('2015-06-01');
+    // Assess
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: { Name: 'orders', Parameters: { 'projection.dt.range': '2015-06-01,NOW' } },
+    });
+    expect(() => build('1 June 2015')).toThrow(
+      "catalog firstPartitionDate (context catalogFirstDate): expected YYYY-MM-DD, got '1 June 2015'",
+    );
+  });
+
   it('refuses two datasets that would be the same table', () => {
     // Prepare
     const app = new App();
