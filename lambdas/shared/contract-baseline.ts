@@ -10,20 +10,28 @@ import { ConfigurationError, ContractInvalid } from './errors.js';
  * commit) at which `datasetsDir` is read from its repository's history. Read by synth and the
  * CLI, never by a Lambda.
  */
-export function loadBaseline(
-  against: string,
-  datasetsDir: string,
-): { contracts: Map<string, Contract>; what: string } {
+export function loadBaseline(against: string, datasetsDir: string): Baseline {
   if (existsSync(against)) {
-    if (statSync(against).isDirectory()) return { contracts: loadContracts(against), what: against };
+    if (statSync(against).isDirectory()) {
+      return { contracts: loadContracts(against), what: against, oneContract: false };
+    }
     // A contract kept aside (orders.previous.yaml) is compared by its `name`, not its file name.
     const contract = loadStandaloneContractFile(against, () => undefined);
-    return { contracts: new Map([[contract.name, contract]]), what: against };
+    return { contracts: new Map([[contract.name, contract]]), what: against, oneContract: true };
   }
   return {
     contracts: contractsAtRef(against, datasetsDir),
     what: `${against}:${relative(process.cwd(), datasetsDir) || '.'}`,
+    oneContract: false,
   };
+}
+
+export interface Baseline {
+  contracts: Map<string, Contract>;
+  /** Where they were read, for messages: the file, the directory, or `<ref>:<directory>`. */
+  what: string;
+  /** A single contract file: it speaks for its own dataset only, not for the others being gone. */
+  oneContract: boolean;
 }
 
 /** The contracts of `datasetsDir` as they were at git `ref`, parsed as synth parses them. */

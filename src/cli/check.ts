@@ -39,6 +39,7 @@ export async function checkCommand(
     reportSchemaChanges(contracts, options.against, {
       datasets: options.datasets,
       onlyNamed: files.length > 0,
+      broken: broken.map((b) => b.dataset),
     });
   if (broken.length === 0) {
     process.stdout.write(`${ok}\n`);

@@ -11,15 +11,16 @@ import { table } from '../local/history.js';
 export function reportSchemaChanges(
   contracts: readonly Contract[],
   against: string,
-  options: { datasets: string; onlyNamed: boolean },
+  options: { datasets: string; onlyNamed: boolean; broken: readonly string[] },
 ): boolean {
-  const { contracts: baseline, what } = loadBaseline(against, options.datasets);
+  const { contracts: baseline, what, oneContract } = loadBaseline(against, options.datasets);
   const current = new Map(contracts.map((c) => [c.name, c]));
-  // Contract files named on the command line (or a single baseline file) compare only those datasets.
-  const compared =
-    options.onlyNamed || baseline.size === 1
-      ? new Map([...baseline].filter(([name]) => current.has(name)))
-      : baseline;
+  // Contract files named on the command line, or a single baseline file, compare only their
+  // datasets; a broken contract is reported as broken, not as a dataset that is gone.
+  const comparesAll = !options.onlyNamed && !oneContract;
+  const compared = new Map(
+    [...baseline].filter(([name]) => !options.broken.includes(name) && (comparesAll || current.has(name))),
+  );
   const changes = contractSetChanges(compared, current);
   const added = [...current.keys()].filter((name) => !baseline.has(name)).sort();
   process.stdout.write(`Against ${what}:\n`);

@@ -91,6 +91,19 @@ describe('sluice check --against a git ref', () => {
     expect(result.stdout).toMatch(/^orders\s+note\s+removed\s+string\s+NO$/m);
   });
 
+  it('reports a contract broken since the baseline as broken, not as a dataset that is gone', () => {
+    // Prepare
+    const { dir, datasets } = repositoryWith(DEPLOYED);
+    writeFileSync(join(datasets, 'orders.yaml'), `${ordersContract(DEPLOYED)}on_failure: sometimes\n`);
+    // Act
+    const result = sluice(['--datasets', datasets, 'check', '--against', 'deployed'], dir);
+    // Assess
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/ContractInvalid: .*orders\.yaml/);
+    expect(result.stdout).not.toMatch(/orders\s+\(dataset\)\s+removed/);
+    expect(result.stdout).toMatch(/no change to the columns of any curated table/);
+  });
+
   it('exits 2 naming the baseline when it is neither a file nor a git ref', () => {
     // Prepare
     const { dir, datasets } = repositoryWith(DEPLOYED);
