@@ -4,9 +4,8 @@ import { Annotations, App, type AppProps, Duration, RemovalPolicy, Size, Validat
 import { ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type Contract, loadContracts } from '../lambdas/shared/contract.js';
-import { loadBaseline } from '../lambdas/shared/contract-baseline.js';
+import { changesSince, loadBaseline } from '../lambdas/shared/contract-baseline.js';
 import { SchemaChangeIncompatible } from '../lambdas/shared/errors.js';
-import { contractSetChanges } from '../lambdas/shared/schema-evolution.js';
 import type { ConnectionProvider, DatasetRepository } from './constructs/dataset-repository.js';
 import { PipelineStack } from './stacks/pipeline-stack.js';
 
@@ -103,15 +102,15 @@ export function refuseIncompatibleChanges(
   baseline: string,
   datasetsDir: string,
 ): void {
-  const { contracts: before, what } = loadBaseline(baseline, datasetsDir);
-  const refused = contractSetChanges(before, contracts).filter((change) => !change.compatible);
+  const before = loadBaseline(baseline, datasetsDir);
+  const refused = changesSince(before, contracts).filter((change) => !change.compatible);
   if (refused.length === 0) return;
   const lines = refused.map(
     (c) =>
       `  ${c.dataset}${c.column ? `.${c.column}` : ''} ${c.kind}${c.from || c.to ? ` (${[c.from, c.to].filter(Boolean).join(' -> ')})` : ''}: ${c.reason}`,
   );
   throw new SchemaChangeIncompatible(
-    `context contractBaseline=${baseline}: ${refused.length} contract change${refused.length === 1 ? '' : 's'} since ${what} would break readers of the curated tables:\n${lines.join('\n')}\n` +
+    `context contractBaseline=${baseline}: ${refused.length} contract change${refused.length === 1 ? '' : 's'} since ${before.what} would break readers of the curated tables:\n${lines.join('\n')}\n` +
       '(`sluice check --against <baseline>` lists every change; docs/deploy.md, "Schema evolution")',
   );
 }

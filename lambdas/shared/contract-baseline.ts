@@ -3,6 +3,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, relative } from 'node:path';
 import { type Contract, loadContracts, loadStandaloneContractFile, parseContract } from './contract.js';
 import { ConfigurationError, ContractInvalid } from './errors.js';
+import { contractSetChanges, type SchemaChange } from './schema-evolution.js';
 
 /**
  * The contracts a change is compared with (`sluice check --against`, CDK context
@@ -32,6 +33,25 @@ export interface Baseline {
   what: string;
   /** A single contract file: it speaks for its own dataset only, not for the others being gone. */
   oneContract: boolean;
+}
+
+/**
+ * The changes of `current` since the baseline. A single baseline file, or `onlyCurrent` (contract
+ * files named on their own), compares only the datasets in `current`; the datasets in `skip`
+ * (contracts that do not load now, reported as broken) are not compared, rather than reported gone.
+ */
+export function changesSince(
+  baseline: Baseline,
+  current: ReadonlyMap<string, Contract>,
+  options: { onlyCurrent?: boolean; skip?: readonly string[] } = {},
+): SchemaChange[] {
+  const all = !baseline.oneContract && !options.onlyCurrent;
+  const compared = new Map(
+    [...baseline.contracts].filter(
+      ([name]) => !(options.skip ?? []).includes(name) && (all || current.has(name)),
+    ),
+  );
+  return contractSetChanges(compared, current);
 }
 
 /** The contracts of `datasetsDir` as they were at git `ref`, parsed as synth parses them. */

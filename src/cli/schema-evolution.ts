@@ -1,6 +1,6 @@
 import type { Contract } from '../../lambdas/shared/contract.js';
-import { loadBaseline } from '../../lambdas/shared/contract-baseline.js';
-import { contractSetChanges, type SchemaChange } from '../../lambdas/shared/schema-evolution.js';
+import { changesSince, loadBaseline } from '../../lambdas/shared/contract-baseline.js';
+import type { SchemaChange } from '../../lambdas/shared/schema-evolution.js';
 import { table } from '../local/history.js';
 
 /**
@@ -13,17 +13,11 @@ export function reportSchemaChanges(
   against: string,
   options: { datasets: string; onlyNamed: boolean; broken: readonly string[] },
 ): boolean {
-  const { contracts: baseline, what, oneContract } = loadBaseline(against, options.datasets);
+  const baseline = loadBaseline(against, options.datasets);
   const current = new Map(contracts.map((c) => [c.name, c]));
-  // Contract files named on the command line, or a single baseline file, compare only their
-  // datasets; a broken contract is reported as broken, not as a dataset that is gone.
-  const comparesAll = !options.onlyNamed && !oneContract;
-  const compared = new Map(
-    [...baseline].filter(([name]) => !options.broken.includes(name) && (comparesAll || current.has(name))),
-  );
-  const changes = contractSetChanges(compared, current);
-  const added = [...current.keys()].filter((name) => !baseline.has(name)).sort();
-  process.stdout.write(`Against ${what}:\n`);
+  const changes = changesSince(baseline, current, { onlyCurrent: options.onlyNamed, skip: options.broken });
+  const added = [...current.keys()].filter((name) => !baseline.contracts.has(name)).sort();
+  process.stdout.write(`Against ${baseline.what}:\n`);
   if (changes.length > 0) {
     const rows = changes.map((c) => [
       c.dataset,

@@ -421,6 +421,36 @@ describe('contractBaseline at synth', () => {
     expect(accept).not.toThrow();
   });
 
+  it('compares a single baseline contract file with its own dataset only, and refuses a dataset gone from a baseline directory', () => {
+    // Prepare
+    const dir = baselineDir({ order_id: { type: 'string' } });
+    const clicks = contract('clicks', { type: 'object', properties: { url: { type: 'string' } } });
+    const orders = contract('orders', { type: 'object', properties: { order_id: { type: 'string' } } });
+    writeFileSync(
+      join(dir, 'clicks.json'),
+      JSON.stringify({
+        name: 'clicks',
+        source: { type: 's3-upload', prefix: 'clicks/' },
+        format: { type: 'csv', header: true },
+        schema: { type: 'object', properties: { url: { type: 'string' } } },
+      }),
+    );
+    // Act
+    const againstFile = () =>
+      refuseIncompatibleChanges(
+        new Map([
+          ['orders', orders],
+          ['clicks', clicks],
+        ]),
+        join(dir, 'orders.json'),
+        '.',
+      );
+    const againstDirectory = () => refuseIncompatibleChanges(new Map([['orders', orders]]), dir, '.');
+    // Assess
+    expect(againstFile).not.toThrow();
+    expect(againstDirectory).toThrow(/\n {2}clicks removed: the contract is gone/);
+  });
+
   it('stops synth before building the stack when the context names a baseline the contracts break', () => {
     // Prepare
     const datasets = baselineDir({ order_id: { type: 'string' } });
