@@ -313,9 +313,29 @@ const PARQUET_STORAGE = {
   serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
 };
 
-const JSON_LINES_STORAGE = {
+const TEXT_FORMATS = {
   inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
   outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+};
+
+/**
+ * Curated JSON Lines rows, typed by the contract: the Hive JSON SerDe, which Athena recommends
+ * over the OpenX one (whose results "can be non-deterministic"), reading ISO 8601 timestamps.
+ */
+const CURATED_JSON_LINES_STORAGE = {
+  ...TEXT_FORMATS,
+  serdeInfo: {
+    serializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe',
+    parameters: { 'timestamp.formats': "yyyy-MM-dd'T'HH:mm:ss.SSSZZ,yyyy-MM-dd'T'HH:mm:ssZZ" },
+  },
+};
+
+/**
+ * Quarantined rows hold arbitrary JSON (the record as read, a failing value): the OpenX JSON
+ * SerDe reads an object or a number into a string column as its JSON text, the Hive one does not.
+ */
+const QUARANTINE_JSON_LINES_STORAGE = {
+  ...TEXT_FORMATS,
   serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
 };
 
@@ -341,7 +361,7 @@ function curatedTable(contract: Contract, bucket: Bucket, firstDate: string): Cf
     storageDescriptor: {
       columns: glueColumns(curatedColumns(contract)),
       location,
-      ...(format === 'parquet' ? PARQUET_STORAGE : JSON_LINES_STORAGE),
+      ...(format === 'parquet' ? PARQUET_STORAGE : CURATED_JSON_LINES_STORAGE),
     },
   };
 }
@@ -370,7 +390,7 @@ function quarantineTable(dataset: string, bucket: Bucket, firstDate: string): Cf
         { name: 'record', type: 'string', comment: 'The record as read, as JSON text' },
       ],
       location,
-      ...JSON_LINES_STORAGE,
+      ...QUARANTINE_JSON_LINES_STORAGE,
     },
   };
 }

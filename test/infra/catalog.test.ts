@@ -130,7 +130,7 @@ describe('Glue database and tables', () => {
     ]);
   });
 
-  it('reads curated Parquet with the Parquet SerDe, and a contract that keeps JSON Lines with the JSON SerDe', () => {
+  it('reads curated Parquet with the Parquet SerDe, and a contract that keeps JSON Lines with the Hive JSON SerDe and ISO 8601 timestamps', () => {
     // Act
     const parquet = tableInput('orders');
     const jsonl = tableInput('shop_events');
@@ -142,7 +142,10 @@ describe('Glue database and tables', () => {
       'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
     );
     expect(parquet.Parameters.classification).toBe('parquet');
-    expect(jsonl.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+    expect(jsonl.StorageDescriptor.SerdeInfo).toEqual({
+      SerializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe',
+      Parameters: { 'timestamp.formats': "yyyy-MM-dd'T'HH:mm:ss.SSSZZ,yyyy-MM-dd'T'HH:mm:ssZZ" },
+    });
     expect(jsonl.Parameters.classification).toBe('json');
   });
 
