@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, type AppProps, Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
+import { Annotations, App, type AppProps, Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import { ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { loadContracts } from '../lambdas/shared/contract.js';
+import { type Contract, loadContracts } from '../lambdas/shared/contract.js';
+import { changesSince, loadBaseline } from '../lambdas/shared/contract-baseline.js';
+import { SchemaChangeIncompatible } from '../lambdas/shared/errors.js';
 import type { ConnectionProvider, DatasetRepository } from './constructs/dataset-repository.js';
 import { PipelineStack } from './stacks/pipeline-stack.js';
 
@@ -39,15 +41,18 @@ export interface BuildAppOptions {
  * - `landingExpirationDays`: how long uploads stay in landing, default 30
  * - `versionDatasetGiB`: how large the largest versioned snapshot grows, sizing the Version build (16)
  * - `shardConcurrency`: the most shards of one large batch validated at once (100)
+ * - `contractBaseline`: a git ref (the tag of the last deploy, `origin/main`) or a contract
+ *   directory; synth refuses a contract change since it that readers of the curated tables cannot
+ *   follow. Unset: no such check (synth says so once).
+ * - `catalogFirstDate`: the first day the catalog's tables project as a `dt` partition (2020-01-01)
  * - the dataset git repository of the Version step, a required choice (see `parseDatasetRepository`):
  *   `datasetsRepository=codecommit` (+ `datasetRepositoryName`), or `datasetRepositoryUrl` with
  *   `datasetRepositoryTokenSecret` or `datasetRepositoryConnectionArn` (+ `datasetRepositoryProvider`)
  */
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: PipelineStack } {
   const app = new App(options.appProps);
-  const contracts = loadContracts(
-    options.datasetsDir ?? fileURLToPath(new URL('../datasets', import.meta.url)),
-  );
+  const datasetsDir = options.datasetsDir ?? fileURLToPath(new URL('../datasets', import.meta.url));
+  const contracts = loadContracts(datasetsDir);
   const context = (key: string): string | undefined => {
     const value: unknown = app.node.tryGetContext(key);
     return value === undefined || value === null || value === '' ? undefined : String(value);
@@ -59,6 +64,8 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
   const landingDays = parseWhole('landingExpirationDays', context('landingExpirationDays'), 'days');
   const versionGiB = parseWhole('versionDatasetGiB', context('versionDatasetGiB'), 'GiB');
   const shardConcurrency = parseWhole('shardConcurrency', context('shardConcurrency'), 'shards');
+  const baseline = context('contractBaseline');
+  if (baseline !== undefined) refuseIncompatibleChanges(contracts, baseline, datasetsDir);
 
   const stack = new PipelineStack(app, stackName, {
     stackName,
@@ -70,13 +77,42 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
     datasetRepository: parseDatasetRepository(context),
     versionDatasetSize: versionGiB ? Size.gibibytes(versionGiB) : undefined,
     shardConcurrency,
+    catalogFirstDate: context('catalogFirstDate'),
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
+  if (baseline === undefined) {
+    Annotations.of(stack).addInfo(
+      'no contractBaseline: contract changes are not checked against the deployed tables (docs/deploy.md, "Schema evolution")',
+    );
+  }
   if (options.nagChecks ?? true) {
     // cdk-nag 3 is a synth-time validation plugin: any unacknowledged finding fails synth.
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   }
   return { app, stack };
+}
+
+/**
+ * Stops synth when a contract changed since `baseline` in a way readers of its curated table
+ * cannot follow (a removed column, a changed type, a new required column), with every such change
+ * and its reason: deploying it would replace the Glue table's columns under files it cannot read.
+ */
+export function refuseIncompatibleChanges(
+  contracts: ReadonlyMap<string, Contract>,
+  baseline: string,
+  datasetsDir: string,
+): void {
+  const before = loadBaseline(baseline, datasetsDir);
+  const refused = changesSince(before, contracts).filter((change) => !change.compatible);
+  if (refused.length === 0) return;
+  const lines = refused.map(
+    (c) =>
+      `  ${c.dataset}${c.column ? `.${c.column}` : ''} ${c.kind}${c.from || c.to ? ` (${[c.from, c.to].filter(Boolean).join(' -> ')})` : ''}: ${c.reason}`,
+  );
+  throw new SchemaChangeIncompatible(
+    `context contractBaseline=${baseline}: ${refused.length} contract change${refused.length === 1 ? '' : 's'} since ${before.what} would break readers of the curated tables:\n${lines.join('\n')}\n` +
+      '(`sluice check --against <baseline>` lists every change; docs/deploy.md, "Schema evolution")',
+  );
 }
 
 /** Raw's Object Lock retention from `rawObjectLockDays` and `rawObjectLockMode`; none without days. */

@@ -255,3 +255,35 @@ function bucketArnInFindings(stack: Stack, bucket: IBucket): string {
   if (typeof arn === 'string') return arn;
   return `<${stack.getLogicalId(bucket.node.defaultChild as CfnBucket)}.Arn>`;
 }
+
+/** The lake reader policy's object reads under the datasets' prefixes, and its query results prefix. */
+export function acknowledgeLakeReaderPolicy(
+  policy: IConstruct,
+  grants: {
+    readonly lake: {
+      readonly curatedBucket: IBucket;
+      readonly quarantineBucket: IBucket;
+      readonly reportsBucket: IBucket;
+    };
+    readonly datasets: readonly string[];
+    readonly resultsPrefix: string;
+  },
+): void {
+  const { lake, datasets } = grants;
+  acknowledgeFindings(
+    policy,
+    'AwsSolutions-IAM5',
+    datasets.flatMap((name) => [
+      bucketObjectsFinding(lake.curatedBucket, `${name}/*`),
+      bucketObjectsFinding(lake.quarantineBucket, `${name}/*`),
+      bucketObjectsFinding(lake.reportsBucket, `${name}/runs/*`),
+    ]),
+    "s3:GetObject for a lake reader on the objects the catalog tables lie over: the curated and quarantined rows under each dataset's prefix (<dataset>/dt=…/run=…/…) and its run records (<dataset>/runs/…), whose keys are only known at run time; nothing else of the buckets.",
+  );
+  acknowledgeFindings(
+    policy,
+    'AwsSolutions-IAM5',
+    [bucketObjectsFinding(lake.reportsBucket, `${grants.resultsPrefix}*`)],
+    `Athena writes and reads each query's results under ${grants.resultsPrefix} of the reports bucket, the workgroup's enforced output location, with names Athena chooses per query; no other key of the bucket.`,
+  );
+}

@@ -6,6 +6,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { Contract } from '../../lambdas/shared/contract.js';
+import { Catalog } from '../constructs/catalog.js';
 import type { DatasetRepository } from '../constructs/dataset-repository.js';
 import { Lake } from '../constructs/lake.js';
 import { Pipeline } from '../constructs/pipeline.js';
@@ -53,6 +54,11 @@ export interface PipelineStackProps extends StackProps {
    * @default 100
    */
   readonly shardConcurrency?: number;
+  /**
+   * The first day the catalog's tables project as a `dt` partition (YYYY-MM-DD).
+   * @default '2020-01-01'
+   */
+  readonly catalogFirstDate?: string;
 }
 
 /**
@@ -67,6 +73,8 @@ export class PipelineStack extends Stack {
   public readonly triggers: Triggers;
   /** Partner-drop rules, source secrets and streams. */
   public readonly sources: Sources;
+  /** The Glue tables, Athena workgroup and named queries over the lake, and the lake reader policy. */
+  public readonly catalog: Catalog;
   public readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
@@ -139,6 +147,11 @@ export class PipelineStack extends Stack {
       deadLetterQueue: this.triggers.deadLetterQueue,
       removalPolicy,
     });
+    this.catalog = new Catalog(this, 'Catalog', {
+      lake: this.lake,
+      contracts: props.contracts,
+      firstPartitionDate: props.catalogFirstDate,
+    });
 
     this.addOutputs();
   }
@@ -172,6 +185,18 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'DatasetRepositoryCloneUrl', {
       value: this.versioning.repositoryCloneUrl,
       description: 'git clone this, check out a tag and `dvc pull` to get a dataset version back',
+    });
+    new CfnOutput(this, 'GlueDatabaseName', {
+      value: this.catalog.databaseName,
+      description: 'Glue database of the lake: a table per dataset, <dataset>_quarantine and <dataset>_runs',
+    });
+    new CfnOutput(this, 'AthenaWorkGroupName', {
+      value: this.catalog.workGroup.ref,
+      description: 'Athena workgroup for queries of the lake (results encrypted with the lake key)',
+    });
+    new CfnOutput(this, 'LakeReaderPolicyArn', {
+      value: this.catalog.readerPolicy.managedPolicyArn,
+      description: 'Attach to a role, group or permission set to query the lake with Athena (docs/deploy.md)',
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'TriggerDeadLetterQueueUrl', { value: this.triggers.deadLetterQueue.queueUrl });

@@ -127,6 +127,15 @@ export class OdcsUnsupported extends SluiceError {
 }
 
 /**
+ * A contract change that readers of the curated table cannot follow (a removed column, a changed
+ * type, a required column added): named with the dataset, the column and the reason, by
+ * `sluice check --against` and by synth against the `contractBaseline`.
+ */
+export class SchemaChangeIncompatible extends SluiceError {
+  override readonly name = 'SchemaChangeIncompatible';
+}
+
+/**
  * A programming error inside Sluice (a TypeError, a broken invariant), not a problem of the data
  * or the source: never transient, so never retried. The message names the original error and the
  * first place in the code it was thrown from; `cause` keeps its whole stack.
@@ -204,6 +213,7 @@ export const SLUICE_ERRORS = [
   SuiteUnsupported,
   QueryFailed,
   OdcsUnsupported,
+  SchemaChangeIncompatible,
 ] as const;
 
 /** The name a Sluice error is thrown with: what Retry and Catch match. */

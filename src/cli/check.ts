@@ -7,12 +7,17 @@ import {
 } from '../../lambdas/shared/contract.js';
 import { ConfigurationError, ContractInvalid } from '../../lambdas/shared/errors.js';
 import { table } from '../local/history.js';
+import { reportSchemaChanges } from './schema-evolution.js';
 
 /**
  * Checks contracts the way synth and the Lambdas do: a line per usable dataset, then every broken
- * contract with its problems (file:line and reason) and a count. Exits 1 when any is broken.
+ * contract with its problems (file:line and reason) and a count. Exits 1 when any is broken, or,
+ * with `against`, when a change since that baseline is not backward compatible for the curated tables.
  */
-export async function checkCommand(files: string[], options: { datasets: string }): Promise<number> {
+export async function checkCommand(
+  files: string[],
+  options: { datasets: string; against?: string },
+): Promise<number> {
   const { contracts, broken } = files.length > 0 ? loadFiles(files) : loadDirectory(options.datasets);
   if (contracts.length > 0) {
     const rows = contracts.map((c) => [
@@ -29,9 +34,16 @@ export async function checkCommand(files: string[], options: { datasets: string 
   }
   for (const { error } of broken) process.stderr.write(`sluice: ${error.name}: ${error.message}\n`);
   const ok = `${contracts.length} contract${contracts.length === 1 ? '' : 's'} OK`;
+  const compatible =
+    options.against === undefined ||
+    reportSchemaChanges(contracts, options.against, {
+      datasets: options.datasets,
+      onlyNamed: files.length > 0,
+      broken: broken.map((b) => b.dataset),
+    });
   if (broken.length === 0) {
     process.stdout.write(`${ok}\n`);
-    return 0;
+    return compatible ? 0 : 1;
   }
   process.stderr.write(`\n${ok}, ${broken.length} broken: ${broken.map((b) => b.file).join(', ')}\n`);
   return 1;

@@ -5,7 +5,7 @@ import { EXIT } from './exit-codes.js';
 const EXIT_CODES_HELP =
   '\nExit codes:\n' +
   '  0    ok\n' +
-  '  1    the run failed, or the file did not pass validation\n' +
+  '  1    the run failed, the file did not pass validation, or check found a broken contract or an incompatible change\n' +
   '  2    usage or configuration error (unknown option or command, missing argument, bad contract or lake)\n' +
   '  130  interrupted (Ctrl-C or SIGTERM)\n';
 
@@ -111,9 +111,13 @@ function addContractCommands(program: Command, finish: Finish): void {
     .command('check')
     .description('check every dataset contract, as synth and the Lambdas do at load, and list the datasets')
     .argument('[files...]', 'contract files (default: every contract in --datasets)')
-    .action(async (files: string[]) => {
+    .option(
+      '--against <baseline>',
+      'also say whether each change since <baseline> (a git ref, or a contract file or directory) keeps the curated tables readable; exits 1 if one does not',
+    )
+    .action(async (files: string[], options: { against?: string }) => {
       const { checkCommand } = await import('./check.js');
-      finish(await checkCommand(files, program.opts()));
+      finish(await checkCommand(files, { ...program.opts(), ...options }));
     });
 
   program

@@ -53,6 +53,34 @@ describe('documented commands without a lake', () => {
     expect(result.stdout).toMatch(/1 contract OK/);
   });
 
+  it('checks contract changes since a git tag: a widened type is refused with its reason, an added nullable column accepted', () => {
+    // Prepare: the project's contracts in git, tagged as deployed, then a type widened, or a column added
+    const project = freshProject();
+    const git = (...args: string[]) =>
+      program(project.dir, 'git', ['-c', 'user.name=Sluice', '-c', 'user.email=sluice@example.com', ...args]);
+    git('init', '-q');
+    git('add', 'datasets');
+    git('commit', '-qm', 'contracts as deployed');
+    git('tag', 'last-deploy');
+    const contract = join(project.dir, 'datasets', 'orders.yaml');
+    const deployed = readFileSync(contract, 'utf8');
+    const commands = documented(COVERED.checkAgainst);
+    expect(commands.map((c) => c.where.split(':')[0])).toEqual(['README.md', 'docs/deploy.md']);
+    for (const command of commands) {
+      writeFileSync(contract, deployed.replace('quantity: { type: integer', 'quantity: { type: number'));
+      // Act
+      const refused = sluice(project, words(command));
+      writeFileSync(contract, deployed.replace(/^( {4}email: .*\n)/m, '$1    coupon: { type: string }\n'));
+      const accepted = sluice(project, words(command));
+      // Assess
+      expect([command.where, refused.status, accepted.status]).toEqual([command.where, 1, 0]);
+      expect(refused.stdout).toMatch(
+        /^incompatible: orders\.quantity widened: the Parquet files already promoted hold INT64/m,
+      );
+      expect(accepted.stdout).toMatch(/^ok: orders\.coupon added: /m);
+    }
+  });
+
   it('validates a file against a contract without a lake, writing the data docs and the JSON result', () => {
     // Prepare: the README's line and docs/validation.md's, whose [--options] are all given
     const project = freshProject();

@@ -95,6 +95,8 @@ export const COVERED = {
   /** commands.test.ts: commands that need no lake. */
   help: /^sluice --help$/,
   check: /^sluice check$/,
+  /** commands.test.ts: the schema-evolution check against a git tag of the project's contracts. */
+  checkAgainst: /^sluice check --against last-deploy$/,
   validate: /^sluice validate datasets\/orders\.yaml (my\.csv|examples\/orders\.csv) /,
   /** commands.test.ts: a file over the contract's shard size, validated in shards on worker threads. */
   validateWorkers: /^sluice validate datasets\/orders\.yaml big\.csv --workers \d+$/,
