@@ -9,7 +9,7 @@ import type { Contract } from '../../lambdas/shared/contract.js';
 import type { DatasetRepository } from '../constructs/dataset-repository.js';
 import { Lake } from '../constructs/lake.js';
 import { Pipeline } from '../constructs/pipeline.js';
-import { PipelineFunctions } from '../constructs/pipeline-functions.js';
+import { type OpenLineageTarget, PipelineFunctions } from '../constructs/pipeline-functions.js';
 import { Sources } from '../constructs/sources.js';
 import { Triggers } from '../constructs/triggers.js';
 import { DatasetVersioning } from '../constructs/versioning.js';
@@ -53,6 +53,11 @@ export interface PipelineStackProps extends StackProps {
    * @default 100
    */
   readonly shardConcurrency?: number;
+  /**
+   * A lineage server that takes each run's OpenLineage events (docs/lineage.md).
+   * @default - events are written to the reports zone only
+   */
+  readonly openLineage?: OpenLineageTarget;
 }
 
 /**
@@ -98,6 +103,7 @@ export class PipelineStack extends Stack {
       logEncryptionKey: key,
       removalPolicy,
       shardConcurrency: props.shardConcurrency,
+      openLineage: props.openLineage,
     });
     this.versioning = new DatasetVersioning(this, 'Versioning', {
       curatedBucket: this.lake.curatedBucket,
