@@ -173,7 +173,11 @@ export async function emitRunEvent(
     try {
       await transport.send(event);
     } catch (error) {
-      const message = error instanceof Error ? describeFailure(error) : String(error);
+      // Duck-typed: an error made in another realm (fetch's, in a test VM) is no instanceof Error here.
+      const message =
+        typeof (error as Error | undefined)?.message === 'string'
+          ? describeFailure(error as Error)
+          : String(error);
       undelivered.push({ eventType: event.eventType, target: transport.target, error: message });
       ports.warn?.(`OpenLineage ${event.eventType} event not delivered to ${transport.target}: ${message}`, {
         key,
@@ -184,8 +188,12 @@ export async function emitRunEvent(
   return undelivered;
 }
 
-/** fetch reports a refused connection as "fetch failed" and puts the reason in its cause. */
+/**
+ * fetch reports a refused connection or a DNS failure as a TypeError "fetch failed" whose cause
+ * holds the reason; a timeout as a TimeoutError.
+ */
 function describeFailure(error: Error): string {
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}${cause}`;
+  const reason = (error.cause as { message?: unknown } | undefined)?.message;
+  const cause = typeof reason === 'string' ? `: ${reason}` : '';
+  return `${error.name === 'Error' || error.name === 'TypeError' ? '' : `${error.name}: `}${error.message}${cause}`;
 }
