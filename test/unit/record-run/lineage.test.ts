@@ -269,4 +269,25 @@ describe('lineage of a run through the record-run function', () => {
     expect(record?.status).toBe('SUCCEEDED');
     expect(record?.lineage?.error).toMatch(/^ObjectNotFound: .*validation\.json/);
   });
+
+  it('emits ABORT with the interruption as errorMessage for a run stopped by Ctrl-C', async () => {
+    // Prepare
+    const store = await landedBatch();
+    const ports = { store, clock: () => new Date('2026-12-08T10:01:00Z') };
+    await recordRun(input('RUNNING'), ports);
+    // Act
+    await recordRun(
+      input('ABORTED', {
+        error: { Error: 'RunInterrupted', Cause: 'the run was interrupted during ValidateBatch' },
+      }),
+      ports,
+    );
+    // Assess
+    const abort = await eventAt(store, 'ABORT');
+    expect(abort.eventType).toBe('ABORT');
+    expect(abort.run.facets.errorMessage).toMatchObject({
+      message: 'RunInterrupted: the run was interrupted during ValidateBatch',
+    });
+    expect(openLineageProblems(abort)).toEqual([]);
+  });
 });
