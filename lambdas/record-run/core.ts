@@ -1,4 +1,5 @@
 import type { Contract } from '../shared/contract.js';
+import { isProgrammingError } from '../shared/errors.js';
 import { dateOf, lineagePrefix, runAttemptKey, runRecordKey } from '../shared/keys.js';
 import type { LineageSettings } from '../shared/lineage-transport.js';
 import type { ObjectStore } from '../shared/object-store.js';
@@ -106,8 +107,7 @@ async function endLineage(
   try {
     return await emitRunEnd(eventType, facts, ports);
   } catch (error) {
-    if (error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError)
-      throw error;
+    if (isProgrammingError(error)) throw error;
     const message = `${(error as Error).name}: ${(error as Error).message}`;
     ports.warn?.(`OpenLineage ${eventType} event of run ${facts.runId} not emitted: ${message}`, {});
     return { prefix: lineagePrefix(facts.dataset, facts.runId, facts.startedAt), error: message };
