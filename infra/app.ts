@@ -7,6 +7,7 @@ import { type Contract, loadContracts } from '../lambdas/shared/contract.js';
 import { changesSince, loadBaseline } from '../lambdas/shared/contract-baseline.js';
 import { SchemaChangeIncompatible } from '../lambdas/shared/errors.js';
 import type { ConnectionProvider, DatasetRepository } from './constructs/dataset-repository.js';
+import type { OpenLineageTarget } from './constructs/pipeline-functions.js';
 import { PipelineStack } from './stacks/pipeline-stack.js';
 
 export interface BuildAppOptions {
@@ -45,6 +46,8 @@ export interface BuildAppOptions {
  *   directory; synth refuses a contract change since it that readers of the curated tables cannot
  *   follow. Unset: no such check (synth says so once).
  * - `catalogFirstDate`: the first day the catalog's tables project as a `dt` partition (2020-01-01)
+ * - `openLineageUrl`: where each run's OpenLineage events are POSTed (Marquez: …/api/v1/lineage),
+ *   with `openLineageApiKeySecret` (a Secrets Manager secret name or ARN) and `openLineageNamespace`
  * - the dataset git repository of the Version step, a required choice (see `parseDatasetRepository`):
  *   `datasetsRepository=codecommit` (+ `datasetRepositoryName`), or `datasetRepositoryUrl` with
  *   `datasetRepositoryTokenSecret` or `datasetRepositoryConnectionArn` (+ `datasetRepositoryProvider`)
@@ -78,6 +81,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
     versionDatasetSize: versionGiB ? Size.gibibytes(versionGiB) : undefined,
     shardConcurrency,
     catalogFirstDate: context('catalogFirstDate'),
+    openLineage: parseOpenLineage(context),
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   if (baseline === undefined) {
@@ -248,4 +252,24 @@ function parseWhole(name: string, value: string | undefined, unit: string): numb
 // Run by the CDK CLI (`cdk.json`: npx tsx infra/app.ts); tests import buildApp instead.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   buildApp().app.synth();
+}
+
+/** The lineage server from context: `openLineageUrl`, and the two that only apply with it. */
+export function parseOpenLineage(
+  context: (key: string) => string | undefined,
+): OpenLineageTarget | undefined {
+  const url = context('openLineageUrl');
+  const apiKeySecret = context('openLineageApiKeySecret');
+  const namespace = context('openLineageNamespace');
+  if (!url) {
+    const orphan = apiKeySecret ? 'openLineageApiKeySecret' : namespace ? 'openLineageNamespace' : undefined;
+    if (orphan) throw new Error(`context ${orphan}: only applies together with openLineageUrl`);
+    return undefined;
+  }
+  if (!/^https?:\/\/[^/]/.test(url)) {
+    throw new Error(
+      `context openLineageUrl: expected an http(s) URL such as https://marquez.example.com/api/v1/lineage, got '${url}'`,
+    );
+  }
+  return { url, ...(apiKeySecret ? { apiKeySecret } : {}), ...(namespace ? { namespace } : {}) };
 }

@@ -1,12 +1,15 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { Duration } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { Contract } from '../../lambdas/shared/contract.js';
 import { FUNCTION_MEMORY_MB } from '../../lambdas/shared/function-sizes.js';
+import { acknowledgeFindings, bucketObjectsFinding } from '../nag.js';
 import { DatabaseNetwork, databaseNetworks } from './database-network.js';
 import type { Lake } from './lake.js';
 import { SluiceFunction, type SluiceFunctionProps } from './sluice-function.js';
@@ -48,6 +51,27 @@ export interface PipelineFunctionsProps {
    * @default 100 (DEFAULT_SHARD_CONCURRENCY)
    */
   readonly shardConcurrency?: number;
+  /**
+   * Where the record-run function sends each run's OpenLineage events, besides the reports zone.
+   * @default - the reports zone only
+   */
+  readonly openLineage?: OpenLineageTarget;
+}
+
+/** A lineage server that takes OpenLineage events over HTTP(S). */
+export interface OpenLineageTarget {
+  /** The endpoint events are POSTed to (Marquez: `https://marquez.example.com/api/v1/lineage`). */
+  readonly url: string;
+  /**
+   * A Secrets Manager secret (name or ARN) whose value is the API key sent as `Authorization: Bearer`.
+   * @default - no API key
+   */
+  readonly apiKeySecret?: string;
+  /**
+   * The namespace of the deployment's jobs on the lineage server.
+   * @default 'sluice'
+   */
+  readonly namespace?: string;
 }
 
 /** An ingest function inside the VPC of a database, and the datasets it ingests. */
@@ -138,6 +162,8 @@ export class PipelineFunctions extends Construct {
       timeout: Duration.minutes(1),
       zoneAccess: zoneAccessOf('recordRun', lake, contracts),
     });
+    grantManifestReads(recordRun, lake, [...contracts.keys()]);
+    if (props.openLineage) sendLineage(recordRun, props.openLineage);
     this.networkIngests = this.ingestsInVpcs(common);
 
     this.ingest = ingest;
@@ -188,6 +214,49 @@ export class PipelineFunctions extends Construct {
 }
 
 /** The datasets the shared ingest function ingests: all but those read inside a database's VPC. */
+/**
+ * Lets the record-run function read the raw manifests of its datasets, and nothing else of raw:
+ * a run's OpenLineage events name each raw object of its batch, which the manifest lists (the
+ * execution state carries only the first, as a batch can have any number of files).
+ */
+function grantManifestReads(fn: NodejsFunction, lake: Lake, datasets: readonly string[]): void {
+  const patterns = [...datasets].sort().map((dataset) => `${dataset}/*/_manifest.json`);
+  const raw = lake.buckets.raw;
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: patterns.map((pattern) => raw.arnForObjects(pattern)),
+    }),
+  );
+  acknowledgeFindings(
+    fn.role!,
+    'AwsSolutions-IAM5',
+    patterns.map((pattern) => bucketObjectsFinding(raw, pattern)),
+    "The raw manifests of one dataset's runs (<dataset>/dt=…/run=…/_manifest.json), whose keys are only known at run time: the record-run function reads them to name a batch's raw objects in its lineage events, and no other raw object.",
+  );
+}
+
+/**
+ * Points the record-run function at a lineage server: the URL and namespace in its environment
+ * and, with an API key, read access to that one secret. The function runs outside any VPC, so its
+ * HTTPS request leaves through Lambda's own network; no other function sends lineage.
+ */
+function sendLineage(fn: NodejsFunction, target: OpenLineageTarget): void {
+  if (!/^https?:\/\//.test(target.url)) {
+    throw new Error(
+      `openLineage.url '${target.url}': expected an http(s) URL such as https://marquez.example.com/api/v1/lineage`,
+    );
+  }
+  fn.addEnvironment('SLUICE_OPENLINEAGE_URL', target.url);
+  if (target.namespace) fn.addEnvironment('SLUICE_OPENLINEAGE_NAMESPACE', target.namespace);
+  if (!target.apiKeySecret) return;
+  const secret = target.apiKeySecret.startsWith('arn:')
+    ? Secret.fromSecretCompleteArn(fn, 'OpenLineageApiKey', target.apiKeySecret)
+    : Secret.fromSecretNameV2(fn, 'OpenLineageApiKey', target.apiKeySecret);
+  secret.grantRead(fn);
+  fn.addEnvironment('SLUICE_OPENLINEAGE_API_KEY_SECRET', target.apiKeySecret);
+}
+
 function sharedIngestDatasets(contracts: ReadonlyMap<string, Contract>): string[] {
   const inVpcs = new Set([...databaseNetworks(contracts).values()].flatMap((n) => n.datasets));
   return [...contracts.keys()].filter((name) => !inVpcs.has(name));

@@ -10,7 +10,7 @@ import { Catalog } from '../constructs/catalog.js';
 import type { DatasetRepository } from '../constructs/dataset-repository.js';
 import { Lake } from '../constructs/lake.js';
 import { Pipeline } from '../constructs/pipeline.js';
-import { PipelineFunctions } from '../constructs/pipeline-functions.js';
+import { type OpenLineageTarget, PipelineFunctions } from '../constructs/pipeline-functions.js';
 import { Sources } from '../constructs/sources.js';
 import { Triggers } from '../constructs/triggers.js';
 import { DatasetVersioning } from '../constructs/versioning.js';
@@ -59,6 +59,11 @@ export interface PipelineStackProps extends StackProps {
    * @default '2020-01-01'
    */
   readonly catalogFirstDate?: string;
+  /**
+   * A lineage server that takes each run's OpenLineage events (docs/lineage.md).
+   * @default - events are written to the reports zone only
+   */
+  readonly openLineage?: OpenLineageTarget;
 }
 
 /**
@@ -106,6 +111,7 @@ export class PipelineStack extends Stack {
       logEncryptionKey: key,
       removalPolicy,
       shardConcurrency: props.shardConcurrency,
+      openLineage: props.openLineage,
     });
     this.versioning = new DatasetVersioning(this, 'Versioning', {
       curatedBucket: this.lake.curatedBucket,

@@ -1,12 +1,24 @@
-import { dateOf, runAttemptKey } from '../shared/keys.js';
+import type { Contract } from '../shared/contract.js';
+import { isProgrammingError } from '../shared/errors.js';
+import { dateOf, lineagePrefix, runAttemptKey, runRecordKey } from '../shared/keys.js';
+import type { LineageSettings } from '../shared/lineage-transport.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, runIdOfTrigger, updateRunRecord } from '../shared/run-record.js';
+import { emitRunEnd, emitRunStart, type RunLineageFacts, type RunLineageRecord } from './lineage.js';
 
 /** The execution state as the state machine holds it when the run ends. */
 export interface PipelineState {
   dataset: string;
   trigger?: { time?: string; [field: string]: unknown };
-  ingest?: { runId: string; dt: string; rawKey: string; manifestKey: string; sha256: string; size: number };
+  ingest?: {
+    runId: string;
+    dt: string;
+    rawKey: string;
+    manifestKey: string;
+    sha256: string;
+    size: number;
+    empty?: boolean;
+  };
   validation?: NonNullable<RunRecord['validation']>;
   promotion?: { curatedKey: string; size: number; tag?: string };
   /** The Version step's build: its id and the variables the buildspec exports. */
@@ -15,7 +27,8 @@ export interface PipelineState {
 }
 
 export interface RecordRunInput {
-  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  /** RUNNING: the run's batch is in raw and its validation begins (RecordRunStarted); the others end it. */
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   state: PipelineState;
   executionId?: string;
   startedAt?: string;
@@ -24,7 +37,15 @@ export interface RecordRunInput {
 export interface RecordRunPorts {
   store: ObjectStore;
   clock?: () => Date;
+  /** Where OpenLineage events go besides the reports zone; without it, the reports zone only. */
+  lineage?: LineageSettings;
+  /** The contracts, for the schema of the curated output in lineage events. */
+  contracts?: ReadonlyMap<string, Contract>;
+  warn?: (message: string, details: Record<string, unknown>) => void;
 }
+
+/** The OpenLineage event that ends a run of each status. */
+const END_EVENTS = { SUCCEEDED: 'COMPLETE', FAILED: 'FAIL', ABORTED: 'ABORT' } as const;
 
 /**
  * Writes the record of a finished run to the reports zone: the latest record by run id, and one
@@ -37,13 +58,26 @@ export interface RecordRunPorts {
 export async function recordRun(
   input: RecordRunInput,
   ports: RecordRunPorts,
-): Promise<{ recordKey: string }> {
+): Promise<{ recordKey: string; lineage: RunLineageRecord }> {
   const { state } = input;
-  const now = (ports.clock ?? (() => new Date()))();
+  const clock = ports.clock ?? (() => new Date());
+  const now = clock();
   const runId = state.ingest?.runId ?? (await runIdOfTrigger(ports.store, state.dataset, state.trigger));
+  const facts = lineageFacts(input, runId, now);
+  const lineagePorts = { ...ports, clock };
+  if (input.status === 'RUNNING') {
+    // The ingest has claimed the run's record as RUNNING; this step leaves it as it is.
+    const undelivered = await emitRunStart(facts, lineagePorts);
+    const prefix = lineagePrefix(state.dataset, runId, facts.startedAt);
+    return {
+      recordKey: runRecordKey(state.dataset, runId),
+      lineage: { prefix, ...(undelivered.length > 0 ? { undelivered } : {}) },
+    };
+  }
+  const lineage = await endLineage(END_EVENTS[input.status], facts, lineagePorts);
   let attempt: RunRecord | undefined;
   const { key } = await updateRunRecord(ports.store, state.dataset, runId, (previous) => {
-    attempt = attemptRecord(input, runId, now, previous);
+    attempt = { ...attemptRecord(input, runId, now, previous), lineage };
     return attempt;
   });
   // The attempt's own record, as this execution ended, whatever the latest record shows.
@@ -56,7 +90,44 @@ export async function recordRun(
       contentType: 'application/json',
     },
   );
-  return { recordKey: key };
+  return { recordKey: key, lineage };
+}
+
+/**
+ * The end event of the run's lineage. The run is recorded whatever happens to its lineage: a
+ * lineage server that does not answer is noted by the transport, and a lineage event that could
+ * not be built from the lake (a report missing, the reports zone refusing a write) is noted in the
+ * record; a programming error is not hidden this way.
+ */
+async function endLineage(
+  eventType: (typeof END_EVENTS)[keyof typeof END_EVENTS],
+  facts: RunLineageFacts,
+  ports: Parameters<typeof emitRunEnd>[2],
+): Promise<RunLineageRecord> {
+  try {
+    return await emitRunEnd(eventType, facts, ports);
+  } catch (error) {
+    if (isProgrammingError(error)) throw error;
+    const message = `${(error as Error).name}: ${(error as Error).message}`;
+    ports.warn?.(`OpenLineage ${eventType} event of run ${facts.runId} not emitted: ${message}`, {});
+    return { prefix: lineagePrefix(facts.dataset, facts.runId, facts.startedAt), error: message };
+  }
+}
+
+/** What the lineage of this attempt is built from. */
+function lineageFacts(input: RecordRunInput, runId: string, now: Date): RunLineageFacts {
+  const { state } = input;
+  return {
+    dataset: state.dataset,
+    runId,
+    startedAt: input.startedAt ?? now.toISOString(),
+    ...(input.executionId ? { executionId: input.executionId } : {}),
+    ...(state.ingest ? { ingest: state.ingest } : {}),
+    ...(state.validation ? { validation: state.validation } : {}),
+    ...(state.promotion ? { promotion: state.promotion } : {}),
+    ...(state.version ? { version: versionOf(state.version) } : {}),
+    ...(input.status !== 'SUCCEEDED' && state.error ? { error: describeError(state.error) } : {}),
+  };
 }
 
 /** The record of this attempt, on top of what the run's record held before it. */

@@ -61,6 +61,14 @@ export function runAttemptKey(dataset: string, runId: string, startedAt: string)
 }
 
 /**
+ * The OpenLineage events of one attempt at a run (one execution), `START.json` and the event that
+ * ended it, beside what a transport did not take (`START.undelivered.json`).
+ */
+export function lineagePrefix(dataset: string, runId: string, startedAt: string): string {
+  return `${dataset}/lineage/${runId}/${startedAt.replace(/[:.]/g, '-')}/`;
+}
+
+/**
  * Where a pulled source keeps how far it has read (its high-water mark, a paging cursor), in the
  * reports zone. It is only ever replaced with a conditional write (`ObjectStore.putIfMatch`).
  */

@@ -44,6 +44,15 @@ export interface RunRecord {
   version?: { buildId: string; tag?: string; commit?: string; md5?: string; changed: boolean };
   error?: { name: string; message: string };
   /**
+   * The OpenLineage events of the attempt the record shows: where they are in the reports zone,
+   * and the events a transport (SLUICE_OPENLINEAGE_URL) did not take.
+   */
+  lineage?: {
+    prefix: string;
+    undelivered?: Array<{ eventType: string; target: string; error: string }>;
+    error?: string;
+  };
+  /**
    * Other attempts of the same run, oldest first, whose outcome the record does not show: a
    * failure that a later attempt replaced, or an attempt that ended after the run had succeeded.
    * Absent in records written before attempts were kept, and while a run has had one attempt.

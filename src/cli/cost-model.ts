@@ -115,6 +115,7 @@ export type RunStep =
   | 'checkKeyPartition'
   | 'mergeResults'
   | 'promote'
+  | 'recordRunStarted'
   | 'recordRun'
   | 'versionBuild';
 
@@ -421,6 +422,10 @@ function storeCallsOfRun(
     dataDocs('mergeResults');
   }
 
+  // RecordRunStarted: the raw manifest, for the batch's objects, and the OpenLineage START event.
+  add('recordRunStarted', 'raw', 'readText');
+  add('recordRunStarted', 'reports', 'put');
+
   // Promote: each validated part's size, read and copied into curated.
   add('promote', 'validated', 'head', shards);
   add('promote', 'validated', 'read', shards);
@@ -428,6 +433,12 @@ function storeCallsOfRun(
 
   // RecordRun: the record read with its ETag and the final one written if unchanged (a
   // compare-and-swap that did not conflict), then the attempt's own file.
+  // The COMPLETE event: whether START was emitted (and delivered), the raw manifest, the
+  // validation result for the data-quality facets, the event itself.
+  add('recordRun', 'reports', 'head', 2);
+  add('recordRun', 'raw', 'readText');
+  add('recordRun', 'reports', 'readText');
+  add('recordRun', 'reports', 'put');
   add('recordRun', 'reports', 'readVersioned');
   add('recordRun', 'reports', 'putIfMatch');
   add('recordRun', 'reports', 'put');
@@ -547,6 +558,7 @@ function invocationsOf(inputs: CostInputs, shards: number, keyPartitions: number
   const memory = FUNCTION_MEMORY_MB;
   const invocations: LambdaInvocation[] = [
     { step: 'ingest', memoryMb: memory.ingest, seconds: overhead + mb / t.ingestMBps },
+    { step: 'recordRunStarted', memoryMb: memory.recordRun, seconds: overhead },
   ];
   if (shards === 1) {
     invocations.push({

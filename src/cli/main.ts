@@ -97,7 +97,10 @@ function addRunCommand(program: Command, finish: Finish): void {
       'after',
       '\nExamples:\n  sluice run orders --input examples/orders.csv\n  sluice run orders -i orders.csv --events\n' +
         '  sluice run shop-orders --interval-start 2026-11-25T12:00:00Z --interval-end 2026-11-25T13:00:00Z\n' +
-        '  sluice run shop-orders --interval-start 2026-11-25T12:00:00Z --interval-end 2026-11-25T12:30:00Z --force\n',
+        '  sluice run shop-orders --interval-start 2026-11-25T12:00:00Z --interval-end 2026-11-25T12:30:00Z --force\n' +
+        '\nEach run writes OpenLineage events to reports/<dataset>/lineage/; SLUICE_OPENLINEAGE_URL also sends\n' +
+        '  them to a lineage server (http(s)://…, e.g. Marquez /api/v1/lineage), to console or to file:<path>\n' +
+        '  (docs/lineage.md).\n',
     )
     .action(async (dataset: string, options) => {
       const { runCommand } = await import('./run.js');

@@ -3,6 +3,7 @@ import { describeError } from '../../lambdas/record-run/core.js';
 import type { Contract } from '../../lambdas/shared/contract.js';
 import { ConfigurationError } from '../../lambdas/shared/errors.js';
 import { FsObjectStore } from '../../lambdas/shared/fs-object-store.js';
+import { lineageFromEnv } from '../../lambdas/shared/lineage-transport.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import { type Interval, intervalAfter, parseSchedule } from '../../lambdas/shared/schedule.js';
 import type { ExecutionReport, HistoryEvent } from '../local/asl-runner.js';
@@ -180,6 +181,9 @@ async function runAndReport(
     functions: coreFunctions({
       store,
       contracts,
+      // Standard error for the console transport: standard output is the summary, or --json.
+      lineage: lineageFromEnv(process.env, { write: (line) => err.write(`${line}\n`) }),
+      warn: (message) => err.write(`    ! ${message}\n`),
       onProgress: ({ rowsRead, bytesRead }) => {
         if (Date.now() - lastProgress < progressEveryMs) return;
         lastProgress = Date.now();

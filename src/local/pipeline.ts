@@ -9,6 +9,7 @@ import { type PromoteInput, promote } from '../../lambdas/promote/core.js';
 import { type RecordRunInput, recordRun } from '../../lambdas/record-run/core.js';
 import { type Contract, contractNamed } from '../../lambdas/shared/contract.js';
 import { ConfigurationError, UnsupportedSource } from '../../lambdas/shared/errors.js';
+import type { LineageSettings } from '../../lambdas/shared/lineage-transport.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import type { ProgressListener } from '../../lambdas/shared/progress.js';
 import { readRunRecord } from '../../lambdas/shared/run-record.js';
@@ -72,6 +73,10 @@ export function coreFunctions(ports: {
   contracts: ReadonlyMap<string, Contract>;
   onProgress?: ProgressListener;
   sleep?: (ms: number) => Promise<unknown>;
+  /** Where OpenLineage events go besides the reports zone (`SLUICE_OPENLINEAGE_URL`). */
+  lineage?: LineageSettings;
+  /** Told when a lineage event could not be delivered; the run goes on. */
+  warn?: (message: string, details: Record<string, unknown>) => void;
 }): Record<FunctionId, LocalFunction> {
   return {
     ingest: (payload) => ingest(payload as IngestInput, ports),
@@ -363,7 +368,7 @@ export async function runPipeline(
     ...(options.threads ? { threads: options.threads } : {}),
   });
   if (report.status === 'ABORTED' && options.store) {
-    await recordAborted(options.store, report, ingested);
+    await recordAborted(options.store, report, ingested, options.functions['record-run']);
   }
   return report;
 }
@@ -376,6 +381,7 @@ async function recordAborted(
   store: ObjectStore,
   report: ExecutionReport,
   ingested: IngestOutput | undefined,
+  record: LocalFunction,
 ): Promise<void> {
   const { dataset, trigger } = report.input as { dataset: string; trigger?: { time?: string } };
   if (ingested && (ingested.alreadyProcessed || ingested.waiting)) return;
@@ -384,20 +390,18 @@ async function recordAborted(
     if (current && current.status !== 'RUNNING') return;
   }
   const step = report.events.findLast((event) => event.type.endsWith('StateEntered'))?.step;
-  await recordRun(
-    {
-      status: 'ABORTED',
-      state: {
-        dataset,
-        trigger,
-        ...(ingested ? { ingest: ingested } : {}),
-        error: { Error: 'RunInterrupted', Cause: `the run was interrupted${step ? ` during ${step}` : ''}` },
-      },
-      executionId: report.executionArn,
-      startedAt: new Date(report.startedAt).toISOString(),
+  // Through the run's own record function, so that its ABORT event goes where its START went.
+  await record({
+    status: 'ABORTED',
+    state: {
+      dataset,
+      trigger,
+      ...(ingested ? { ingest: ingested } : {}),
+      error: { Error: 'RunInterrupted', Cause: `the run was interrupted${step ? ` during ${step}` : ''}` },
     },
-    { store },
-  );
+    executionId: report.executionArn,
+    startedAt: new Date(report.startedAt).toISOString(),
+  } satisfies RecordRunInput);
 }
 
 function lambdaContext(id: string): Context {

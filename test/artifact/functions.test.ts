@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { SourceMap } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runIdOf } from '../../lambdas/ingest/s3-upload.js';
+import { lineagePrefix } from '../../lambdas/shared/keys.js';
 import {
   artifactDatasets,
   type DeployedApp,
@@ -17,6 +20,7 @@ import {
   type UnavailableFeed,
   unavailableFeed,
 } from '../support/deployed-app.js';
+import { openLineageProblems } from '../support/openlineage.js';
 
 // Each Lambda function as deployed: the bundle CDK uploads, loaded in this process with the
 // environment the template gives it, invoked against moto. A failure is judged by the errorType
@@ -262,5 +266,47 @@ describe('error names in the bundles', () => {
         base: expect.stringContaining('"SluiceError"'),
       });
     }
+  });
+});
+
+describe('the bundled record-run function', () => {
+  it('sends the START of a landed run to SLUICE_OPENLINEAGE_URL and keeps it in the reports bucket', async () => {
+    // Prepare: a run landed by the bundled ingest, and a lineage server on 127.0.0.1
+    const lake = await testLake();
+    const key = 'orders/orders.csv';
+    await putLanding(lake, key, readFileSync(ordersCsv));
+    const event = uploadEvent(lake, key);
+    const ingested = (await (
+      await load('Functions/Ingest', lake)
+    )(event)) as { runId: string; rawKey: string };
+    const received: Array<{ eventType: string; inputs: unknown[] }> = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        received.push(JSON.parse(body));
+        response.writeHead(201).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    process.env.SLUICE_OPENLINEAGE_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/lineage`;
+    try {
+      const recordRun = await load('Functions/RecordRun', lake);
+      // Act
+      await recordRun({ status: 'RUNNING', state: { ...event, ingest: ingested }, ...event });
+    } finally {
+      delete process.env.SLUICE_OPENLINEAGE_URL;
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // Assess
+    expect(received.map((e) => [e.eventType, e.inputs])).toEqual([
+      ['START', [{ namespace: `s3://${lake.buckets.raw}`, name: ingested.rawKey }]],
+    ]);
+    expect(openLineageProblems(received[0])).toEqual([]);
+    const prefix = lineagePrefix('orders', ingested.runId, event.startedAt);
+    const stored = await lake.s3.send(
+      new GetObjectCommand({ Bucket: lake.buckets.reports, Key: `${prefix}START.json` }),
+    );
+    expect(JSON.parse(await stored.Body!.transformToString())).toEqual(received[0]);
   });
 });

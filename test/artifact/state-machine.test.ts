@@ -129,6 +129,7 @@ describe('the deployed state machine with the bundled functions', () => {
     expect(entered).toEqual([
       'Ingest',
       'IsAlreadyProcessed',
+      'RecordRunStarted',
       'IsLargeBatch',
       'ValidateBatch',
       'Decide',

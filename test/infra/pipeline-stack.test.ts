@@ -506,7 +506,8 @@ describe('state machine', () => {
       States: Record<string, Record<string, unknown>>;
     };
     // Assess
-    expect(States.IsAlreadyProcessed).toMatchObject({ Default: 'IsLargeBatch' });
+    expect(States.IsAlreadyProcessed).toMatchObject({ Default: 'RecordRunStarted' });
+    expect(States.RecordRunStarted).toMatchObject({ ResultPath: null, Next: 'IsLargeBatch' });
     expect(States.IsLargeBatch).toEqual({
       Type: 'Choice',
       Comment: expect.any(String),

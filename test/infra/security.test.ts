@@ -257,9 +257,15 @@ describe('S3 access of each role, exactly', () => {
     );
   });
 
-  it("RecordRun reads and writes reports under the datasets' prefixes, nothing else", () => {
+  it("RecordRun reads and writes reports under the datasets' prefixes and reads their raw manifests, nothing else", () => {
     expect(s3Grants(stack.functions.recordRun.role!)).toEqual(
-      [...readsUnder('Reports', prefixesOf(DATASETS)), ...putsUnder('Reports', prefixesOf(DATASETS))].sort(),
+      [
+        ...readsUnder('Reports', prefixesOf(DATASETS)),
+        ...putsUnder('Reports', prefixesOf(DATASETS)),
+        ...prefixesOf(DATASETS).map(
+          (prefix) => `s3:GetObject on <LakeRawBucket.Arn>/${prefix}*/_manifest.json`,
+        ),
+      ].sort(),
     );
   });
 

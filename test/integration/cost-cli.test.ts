@@ -96,7 +96,7 @@ describe('sluice cost', () => {
       from: 'contract schedule rate(1 hour)',
     });
     expect(cost.monthly.runs).toBeCloseTo(730, 6);
-    expect(cost.perRun.stateTransitions).toBe(10);
+    expect(cost.perRun.stateTransitions).toBe(11);
     expect(cost.byShardSize.map((row) => row.shardMb)).toEqual([64, 256, 1024]);
     expect(cost.monthly.totalUsd).toBeCloseTo(
       cost.monthly.lines.reduce((sum, line) => sum + line.usd, 0),
@@ -244,7 +244,9 @@ describe("the cost model's per-run counts against a local run", () => {
     expect(run.stdout).toMatch(
       /^Zone\s+head\s+read\s+readText\s+readVersioned\s+putIfAbsent\s+putIfMatch\s+put\s+list$/m,
     );
-    expect(run.stdout).toMatch(/^raw\s+1\s+1\s+1\s+0\s+2\s+0\s+0\s+0$/m);
-    expect(run.stdout).toMatch(/^reports\s+1\s+0\s+0\s+2\s+0\s+2\s+5\s+1$/m);
+    // The raw manifest read by ValidateBatch and by the START and COMPLETE lineage events; in
+    // reports, the two events, RecordRun's check for START and the validation result it reads.
+    expect(run.stdout).toMatch(/^raw\s+1\s+1\s+3\s+0\s+2\s+0\s+0\s+0$/m);
+    expect(run.stdout).toMatch(/^reports\s+3\s+0\s+1\s+2\s+0\s+2\s+7\s+1$/m);
   });
 });

@@ -44,13 +44,14 @@ function inputs(overrides: Partial<CostInputs> = {}): CostInputs {
 }
 
 describe('the success path through the state machine', () => {
-  it('enters ten states for a batch that is validated, promoted and versioned', () => {
+  it('enters eleven states for a batch that is validated, promoted and versioned', () => {
     // Act
     const path = executionPath(ASL, successFacts(true));
     // Assess
     expect(path).toEqual([
       'Ingest',
       'IsAlreadyProcessed',
+      'RecordRunStarted',
       'IsLargeBatch',
       'ValidateBatch',
       'Decide',
@@ -67,7 +68,7 @@ describe('the success path through the state machine', () => {
     const path = executionPath(ASL, successFacts(false));
     // Assess
     expect(path).not.toContain('VersionWithDvc');
-    expect(path).toHaveLength(9);
+    expect(path).toHaveLength(10);
   });
 
   it('refuses a Choice it cannot decide rather than guessing a branch', () => {
@@ -95,6 +96,7 @@ describe('counts of one run', () => {
     expect(counts.path).toEqual([
       'Ingest',
       'IsAlreadyProcessed',
+      'RecordRunStarted',
       'IsLargeBatch',
       'PlanShards',
       'ValidateShards',
@@ -109,9 +111,10 @@ describe('counts of one run', () => {
       'Succeeded',
     ]);
     expect(counts.keyPartitions).toBe(0);
-    expect(counts.transitions).toBe(14 + 10 * CHILD_EXECUTION_TRANSITIONS);
+    expect(counts.transitions).toBe(15 + 10 * CHILD_EXECUTION_TRANSITIONS);
     expect(counts.lambda.map((i) => i.step)).toEqual([
       'ingest',
+      'recordRunStarted',
       'planShards',
       ...Array(10).fill('validateShard'),
       'planKeyPartitions',
@@ -130,7 +133,7 @@ describe('counts of one run', () => {
     // Assess
     expect(partitions).toBe(63);
     expect(counts.keyPartitions).toBe(partitions);
-    expect(counts.path.slice(3, 9)).toEqual([
+    expect(counts.path.slice(4, 10)).toEqual([
       'PlanShards',
       'ValidateShards',
       'PlanKeyPartitions',
@@ -138,7 +141,7 @@ describe('counts of one run', () => {
       'CheckKeyPartitions',
       'MergeResults',
     ]);
-    expect(counts.transitions).toBe(15 + (10 + partitions) * CHILD_EXECUTION_TRANSITIONS);
+    expect(counts.transitions).toBe(16 + (10 + partitions) * CHILD_EXECUTION_TRANSITIONS);
     expect(counts.lambda.filter((i) => i.step === 'checkKeyPartition')).toHaveLength(partitions);
     // Each shard spills a blob a partition, each partition check reads one of every shard.
     expect(counts.storeCalls.reports?.read).toBe(10 * partitions + partitions);
@@ -175,6 +178,7 @@ describe('counts of one run', () => {
     // Assess
     expect(counts.lambda.map((i) => [i.step, i.memoryMb])).toEqual([
       ['ingest', FUNCTION_MEMORY_MB.ingest],
+      ['recordRunStarted', FUNCTION_MEMORY_MB.recordRun],
       ['validate', FUNCTION_MEMORY_MB.validate],
       ['promote', FUNCTION_MEMORY_MB.promote],
       ['recordRun', FUNCTION_MEMORY_MB.recordRun],
@@ -207,8 +211,9 @@ describe('counts of one run', () => {
     const first = runCounts(inputs(), ASL, 0).storeCalls.reports?.readText ?? 0;
     const tenth = runCounts(inputs(), ASL, 9).storeCalls.reports?.readText ?? 0;
     const late = runCounts(inputs(), ASL, 500).storeCalls.reports?.readText ?? 0;
-    // Assess: RecordRun reads the RUNNING record with its ETag (readVersioned), not as text
-    expect([first, tenth, late]).toEqual([0, 9, 49]);
+    // Assess: RecordRun reads the RUNNING record with its ETag (readVersioned), not as text; it
+    // reads the run's validation result once as text, for the COMPLETE event's data-quality facets
+    expect([first, tenth, late]).toEqual([1, 1 + 9, 1 + 49]);
   });
 
   it('expects a local run to save its history besides what a deployed run does', () => {
@@ -266,8 +271,8 @@ describe('a month of runs', () => {
     const transitions = month.lines.find((l) => l.item === 'state transitions')!;
     // Assess
     expect(month.runsPerMonth).toBeCloseTo(730, 10);
-    expect(transitions.quantity).toBeCloseTo(10 * 730, 6);
-    expect(transitions.usd).toBeCloseTo((10 * 730 * 0.025) / 1000, 10);
+    expect(transitions.quantity).toBeCloseTo(11 * 730, 6);
+    expect(transitions.usd).toBeCloseTo((11 * 730 * 0.025) / 1000, 10);
   });
 
   it('sums its lines into the total', () => {
@@ -340,9 +345,9 @@ describe('the shard table', () => {
     const rows = shardTable(batch, ASL, [64, 256, 1024]);
     // Assess
     expect(rows.map((r) => [r.shardMb, r.shards, r.transitions, r.lambdaInvocations])).toEqual([
-      [64, 160, 14 + 160 * 2, 160 + 6],
-      [256, 40, 14 + 40 * 2, 40 + 6],
-      [1024, 10, 14 + 10 * 2, 10 + 6],
+      [64, 160, 15 + 160 * 2, 160 + 7],
+      [256, 40, 15 + 40 * 2, 40 + 7],
+      [1024, 10, 15 + 10 * 2, 10 + 7],
     ]);
   });
 
