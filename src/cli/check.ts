@@ -6,14 +6,21 @@ import {
   loadContractsLeniently,
 } from '../../lambdas/shared/contract.js';
 import { ConfigurationError, ContractInvalid } from '../../lambdas/shared/errors.js';
-import { table } from '../local/history.js';
+import { table } from './table.js';
 
 /**
  * Checks contracts the way synth and the Lambdas do: a line per usable dataset, then every broken
  * contract with its problems (file:line and reason) and a count. Exits 1 when any is broken.
  */
-export async function checkCommand(files: string[], options: { datasets: string }): Promise<number> {
+export async function checkCommand(
+  files: string[],
+  options: { datasets: string; json?: boolean },
+): Promise<number> {
   const { contracts, broken } = files.length > 0 ? loadFiles(files) : loadDirectory(options.datasets);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(checkReport(contracts, broken), null, 2)}\n`);
+    return broken.length === 0 ? 0 : 1;
+  }
   if (contracts.length > 0) {
     const rows = contracts.map((c) => [
       c.name,
@@ -35,6 +42,21 @@ export async function checkCommand(files: string[], options: { datasets: string 
   }
   process.stderr.write(`\n${ok}, ${broken.length} broken: ${broken.map((b) => b.file).join(', ')}\n`);
   return 1;
+}
+
+/** What `check --json` prints: the usable datasets as the table lists them, and the broken contracts. */
+function checkReport(contracts: readonly Contract[], broken: readonly BrokenContract[]) {
+  return {
+    datasets: contracts.map((c) => ({
+      dataset: c.name,
+      source: c.source.type,
+      format: isJsonDocuments(c.format) ? 'json' : c.format.type,
+      schedule: c.schedule ?? null,
+      expectations: c.expectations.length,
+      on_failure: c.on_failure,
+    })),
+    broken: broken.map((b) => ({ file: b.file, error: b.error.name, message: b.error.message })),
+  };
 }
 
 function loadDirectory(dir: string): { contracts: Contract[]; broken: BrokenContract[] } {

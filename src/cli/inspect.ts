@@ -3,8 +3,9 @@ import { ConfigurationError } from '../../lambdas/shared/errors.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import type { RunRecord } from '../../lambdas/shared/run-record.js';
 import type { ExecutionReport } from '../local/asl-runner.js';
-import { renderEvents, renderSteps, table } from '../local/history.js';
+import { renderEvents, renderSteps } from './execution-tables.js';
 import { type LakeOptions, openLake } from './lake.js';
+import { table } from './table.js';
 
 /** The datasets the contracts directory defines (broken contracts too), or undefined when it cannot be read. */
 function knownDatasets(dir: string | undefined): string[] | undefined {

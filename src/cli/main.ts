@@ -110,9 +110,10 @@ function addContractCommands(program: Command, finish: Finish): void {
     .command('check')
     .description('check every dataset contract, as synth and the Lambdas do at load, and list the datasets')
     .argument('[files...]', 'contract files (default: every contract in --datasets)')
-    .action(async (files: string[]) => {
+    .option('--json', 'print the datasets and the broken contracts as JSON instead of a table')
+    .action(async (files: string[], options) => {
       const { checkCommand } = await import('./check.js');
-      finish(await checkCommand(files, program.opts()));
+      finish(await checkCommand(files, { ...program.opts(), ...options }));
     });
 
   program
@@ -123,7 +124,10 @@ function addContractCommands(program: Command, finish: Finish): void {
     .argument('<contract>', "contract file (YAML or JSON); a name other than the file's is a warning here")
     .argument('<file>', "CSV, JSON Lines or JSON file, read as the contract's format says")
     .option('--result-format <level>', `${resultFormatLevelsText()} for every expectation`)
-    .option('--json <file>', 'write the GX-shaped validation result as JSON')
+    .option(
+      '--json [file]',
+      'write the GX-shaped validation result as JSON to the file; without one, print it instead of the table',
+    )
     .option('--html <file>', 'write the data docs as a self-contained HTML page')
     .option(
       '--workers <n>',

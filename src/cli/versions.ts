@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { table } from '../local/history.js';
 import { checkoutVersion, listVersions } from '../local/versions.js';
 import { type LakeOptions, openLake } from './lake.js';
+import { table } from './table.js';
 
 export async function versionsCommand(
   dataset: string,
