@@ -116,7 +116,7 @@ code,pre,.whole,.mono{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
 pre,.whole{white-space:pre-wrap;margin:0;max-height:14rem;overflow:auto}
 ul{margin:.3rem 0;padding-left:1.2rem}li{margin:.1rem 0}
 details.long summary{cursor:pointer}details.long[open] summary{margin-bottom:.2rem}
-svg{max-width:100%;height:auto}
+svg{max-width:100%;height:auto}.meter{vertical-align:middle}
 .results .c-outcome{width:7.5rem}.results .c-type{width:25%}.results .c-kwargs{width:20%}.results .c-observed{width:20%}
 .runs .c-dt{width:7rem}.runs .c-run{width:26%}.runs .c-status{width:8rem}.runs .c-json{width:3.5rem}
 @media (max-width:48rem){
@@ -204,6 +204,17 @@ function samples(r: ExpectationValidationResult): string {
   return '';
 }
 
+/** The share of expectations met as a small bar; its label says the same for a screen reader. */
+function metMeter(met: number, evaluated: number): string {
+  const share = evaluated === 0 ? 0 : Math.round((met / evaluated) * 100);
+  const label = `${met} of ${evaluated} expectations met`;
+  return (
+    `<svg class="meter" role="img" aria-label="${label}" viewBox="0 0 100 8" width="96" height="8" preserveAspectRatio="none">` +
+    `<title>${label}</title><rect width="100" height="8" rx="2" fill="#fde2e1"/>` +
+    `<rect width="${share}" height="8" rx="2" fill="#2f9e44"/></svg>`
+  );
+}
+
 /** The page of one validation run. */
 export function renderValidationHtml(result: SuiteValidationResult, context: DataDocsContext): string {
   const { decision, rows, outputs = {} } = context;
@@ -238,7 +249,7 @@ export function renderValidationHtml(result: SuiteValidationResult, context: Dat
 <h1>${escapeHtml(context.dataset)} ${verdict}</h1>
 <div class="muted">suite <code>${escapeHtml(result.meta.expectation_suite_name)}</code>${context.runId ? ` · run <code>${escapeHtml(context.runId)}</code>` : ''} · validated ${escapeHtml(result.meta.validation_time)}${result.meta.batch_spec.path ? ` · <code>${escapeHtml(result.meta.batch_spec.path)}</code>` : ''}</div>
 <ul class="stats"><li>rows read <b>${rows.read}</b></li><li>valid <b>${rows.valid}</b></li><li>quarantined <b>${rows.quarantined}</b></li>
-<li>expectations met <b>${stats.successful_expectations}/${stats.evaluated_expectations}</b></li><li>on_failure <b>${escapeHtml(result.meta.on_failure)}</b></li></ul>
+<li>expectations met <b>${stats.successful_expectations}/${stats.evaluated_expectations}</b> ${metMeter(stats.successful_expectations, stats.evaluated_expectations)}</li><li>on_failure <b>${escapeHtml(result.meta.on_failure)}</b></li></ul>
 ${links.length > 0 ? `<ul>${links.map((l) => `<li>${l}</li>`).join('')}</ul>` : ''}
 ${reasons}${warnings}
 <h2>Expectations</h2>
