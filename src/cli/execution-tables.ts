@@ -1,7 +1,7 @@
 /** An execution's history as the console shows it: the steps table and the events table. */
 import type { ExecutionReport } from '../local/asl-runner.js';
 import { duration, stepsOf } from '../local/history.js';
-import { fit, table, terminalWidth } from './table.js';
+import { cut, table, terminalWidth } from './table.js';
 
 /** The steps of an execution as a table: step, type, status, started, duration. */
 export function renderSteps(report: Pick<ExecutionReport, 'events'>, width = terminalWidth()): string {
@@ -39,7 +39,7 @@ export function renderEvents(
   const out: string[] = lines.slice(0, 2);
   report.events.forEach((event, i) => {
     out.push(lines[i + 2]!);
-    if (event.detail) out.push(...event.detail.split('\n').map((line) => fit(`      │ ${line}`, width)));
+    if (event.detail) out.push(...event.detail.split('\n').map((line) => cut(`      │ ${line}`, width)));
   });
   return out.join('\n');
 }

@@ -31,7 +31,7 @@ function length(text: string): number {
 }
 
 /** `text` in at most `width` characters: cut with `…` when longer. */
-export function fit(text: string, width: number): string {
+export function cut(text: string, width: number): string {
   if (length(text) <= width) return text;
   if (width <= 0) return '';
   return `${[...text].slice(0, width - 1).join('')}…`;
@@ -82,10 +82,10 @@ export function table(
   );
   const widths = columnWidths(natural, width);
   const line = (cells: readonly string[]) =>
-    fit(
+    cut(
       header
         .map((_, i) => {
-          const cell = fit(clean(cells[i]), widths[i]!);
+          const cell = cut(clean(cells[i]), widths[i]!);
           return cell + ' '.repeat(widths[i]! - length(cell));
         })
         .join(' '.repeat(GAP))
@@ -104,4 +104,39 @@ export function labelled(rows: readonly (readonly [string, string])[]): string {
   return rows
     .map(([label, value]) => `${label}${' '.repeat(width - length(label))}  ${value}`.trimEnd())
     .join('\n');
+}
+
+/**
+ * Prose in lines of at most `width` characters, broken at spaces (a word longer than a line is
+ * broken inside it); lines after the first start with `indent`.
+ */
+export function wrap(text: string, width = terminalWidth(), indent = ''): string {
+  const out: string[] = [];
+  let line = '';
+  const room = () => width - (out.length === 0 ? 0 : length(indent));
+  const push = () => {
+    out.push(out.length === 0 ? line : `${indent}${line}`);
+    line = '';
+  };
+  for (const word of text.split(' ')) {
+    let rest = word;
+    while (line === '' && length(rest) > room() && room() > 0) {
+      line = [...rest].slice(0, room()).join('');
+      rest = [...rest].slice(room()).join('');
+      push();
+    }
+    if (line === '') line = rest;
+    else if (length(line) + 1 + length(rest) <= room()) line += ` ${rest}`;
+    else {
+      push();
+      line = rest;
+      while (length(line) > room() && room() > 0) {
+        const head = [...line].slice(0, room()).join('');
+        line = [...line].slice(room()).join('');
+        out.push(`${indent}${head}`);
+      }
+    }
+  }
+  if (line !== '' || out.length === 0) push();
+  return out.join('\n');
 }

@@ -14,7 +14,7 @@ import { documentRecordLines } from '../../lambdas/validate/json-document-reader
 import { type ExpectationValidationResult, publishedResult } from '../../lambdas/validate/result-format.js';
 import { shardTargetBytes } from '../../lambdas/validate/shard-plan.js';
 import { planFile, type ShardedProgress, validateFileInShards } from '../local/shard-workers.js';
-import { table } from './table.js';
+import { table, terminalWidth, wrap } from './table.js';
 
 export interface ValidateCommandOptions {
   resultFormat?: string;
@@ -140,6 +140,7 @@ export function summary(
   options: ValidateCommandOptions = {},
 ): string {
   const { rows, decision, result } = outcome;
+  const width = terminalWidth();
   const lines = result.results.map((r) => [
     mark(r),
     r.expectation_config.type,
@@ -148,20 +149,20 @@ export function summary(
     observedOf(r),
   ]);
   const out = [
-    `${contract.name}: ${file}`,
+    wrap(`${contract.name}: ${file}`, width),
     `rows read ${rows.read.toLocaleString('en-US')}, valid ${rows.valid.toLocaleString('en-US')}, quarantined ${rows.quarantined.toLocaleString('en-US')}`,
     '',
-    table(['', 'Expectation', 'Column', 'Severity', 'Observed'], lines),
+    table(['', 'Expectation', 'Column', 'Severity', 'Observed'], lines, width),
     '',
   ];
-  for (const warning of decision.warnings) out.push(`warning: ${warning}`);
+  for (const warning of decision.warnings) out.push(wrap(`warning: ${warning}`, width, '  '));
   out.push(
     decision.promote
       ? 'Would be promoted.'
-      : `Would NOT be promoted:\n${decision.reasons.map((r) => `  - ${r}`).join('\n')}`,
+      : `Would NOT be promoted:\n${decision.reasons.map((r) => wrap(`  - ${r}`, width, '    ')).join('\n')}`,
   );
-  if (typeof options.json === 'string') out.push(`Result JSON: ${options.json}`);
-  if (options.html) out.push(`Data docs: ${options.html}`);
+  if (typeof options.json === 'string') out.push(wrap(`Result JSON: ${options.json}`, width));
+  if (options.html) out.push(wrap(`Data docs: ${options.html}`, width));
   return `${out.join('\n')}\n`;
 }
 
