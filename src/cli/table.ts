@@ -40,10 +40,16 @@ export function cut(text: string, width: number): string {
 /**
  * Column widths that fit `width`: the natural widths when they fit, else every column wider than a
  * cap is cut to it, with the cap as high as fits, so the widest columns give up space first.
+ * Columns in `keep` (an id a user copies into the next command) keep their natural width.
  */
-export function columnWidths(natural: readonly number[], width: number): number[] {
+export function columnWidths(
+  natural: readonly number[],
+  width: number,
+  keep: readonly number[] = [],
+): number[] {
   const gaps = GAP * Math.max(0, natural.length - 1);
-  const total = (cap: number) => natural.reduce((sum, w) => sum + Math.min(w, cap), gaps);
+  const capped = (w: number, i: number, cap: number) => (keep.includes(i) ? w : Math.min(w, cap));
+  const total = (cap: number) => natural.reduce((sum, w, i) => sum + capped(w, i, cap), gaps);
   const widest = Math.max(0, ...natural);
   if (total(widest) <= width) return [...natural];
   let low = MIN_COLUMN;
@@ -53,7 +59,7 @@ export function columnWidths(natural: readonly number[], width: number): number[
     if (total(cap) <= width) low = cap;
     else high = cap - 1;
   }
-  const widths = natural.map((w) => Math.min(w, low));
+  const widths = natural.map((w, i) => capped(w, i, low));
   // The cap is whole; columns at the cap share what is left of the width, leftmost first.
   let spare = width - total(low);
   for (let i = 0; i < widths.length && spare > 0; i++) {
@@ -74,13 +80,14 @@ export function table(
   header: readonly string[],
   rows: readonly (readonly string[])[],
   width = terminalWidth(),
+  options: { keep?: readonly number[] } = {},
 ): string {
   // A cell's line breaks would break the table's lines.
   const clean = (cell: string | undefined) => (cell ?? '').replace(/\r?\n/g, ' ');
   const natural = header.map((title, i) =>
     Math.max(length(title), ...rows.map((row) => length(clean(row[i])))),
   );
-  const widths = columnWidths(natural, width);
+  const widths = columnWidths(natural, width, options.keep);
   const line = (cells: readonly string[]) =>
     cut(
       header

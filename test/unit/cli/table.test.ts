@@ -22,6 +22,15 @@ describe('the CLI table printer', () => {
     expect(lines[2]).toMatch(/^✓ {2}expect_column_values_to_be_unique {2}order_date {2}observed .*…$/);
   });
 
+  it('keeps a column named in keep whole (an id to copy) and shrinks the others', () => {
+    // Prepare
+    const tag = 'orders@2026-11-25-8be8c5d56a3841a7';
+    // Act
+    const lines = table(['Tag', 'DVC md5'], [[tag, 'f'.repeat(32)]], 50, { keep: [0] }).split('\n');
+    // Assess
+    expect(lines[2]).toBe(`${tag}  ${'f'.repeat(13)}…`);
+  });
+
   it('gives the width left over to the columns it cut, so the table uses the whole width', () => {
     // Act
     const widths = columnWidths([50, 50, 3], 80);
