@@ -115,7 +115,7 @@ th{background:#f5f7f9;font-weight:600}
 code,pre,.whole,.mono{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
 pre,.whole{white-space:pre-wrap;margin:0;max-height:14rem;overflow:auto}
 ul{margin:.3rem 0;padding-left:1.2rem}li{margin:.1rem 0}
-details.long summary{cursor:pointer}details.long[open] summary{margin-bottom:.2rem}
+details summary{cursor:pointer}details.more summary{color:#5b6672;font-size:.9em}details.long[open] summary{margin-bottom:.2rem}
 svg{max-width:100%;height:auto}.meter{vertical-align:middle}
 .results .c-outcome{width:7.5rem}.results .c-type{width:25%}.results .c-kwargs{width:20%}.results .c-observed{width:20%}
 .runs .c-dt{width:7rem}.runs .c-run{width:26%}.runs .c-status{width:8rem}.runs .c-json{width:3.5rem}
@@ -186,22 +186,21 @@ function sample(v: unknown): string {
   return value(v, 120);
 }
 
+/** Samples shown in a row; the rest of the first ten open below them, so one row is not a tall band. */
+const SAMPLES_SHOWN = 3;
+const SAMPLES_MAX = 10;
+
 function samples(r: ExpectationValidationResult): string {
   const counts = r.result.partial_unexpected_counts;
-  if (counts && counts.length > 0) {
-    return `<ul>${counts
-      .slice(0, 10)
-      .map((c) => `<li>${sample(c.value)} × ${c.count}</li>`)
-      .join('')}</ul>`;
-  }
-  const list = r.result.partial_unexpected_list;
-  if (list && list.length > 0) {
-    return `<ul>${list
-      .slice(0, 10)
-      .map((v) => `<li>${sample(v)}</li>`)
-      .join('')}</ul>`;
-  }
-  return '';
+  const items =
+    counts && counts.length > 0
+      ? counts.slice(0, SAMPLES_MAX).map((c) => `<li>${sample(c.value)} × ${c.count}</li>`)
+      : (r.result.partial_unexpected_list ?? []).slice(0, SAMPLES_MAX).map((v) => `<li>${sample(v)}</li>`);
+  if (items.length === 0) return '';
+  const shown = `<ul>${items.slice(0, SAMPLES_SHOWN).join('')}</ul>`;
+  if (items.length <= SAMPLES_SHOWN) return shown;
+  const more = items.length - SAMPLES_SHOWN;
+  return `${shown}<details class="more"><summary>${more} more</summary><ul>${items.slice(SAMPLES_SHOWN).join('')}</ul></details>`;
 }
 
 /** The share of expectations met as a small bar; its label says the same for a screen reader. */

@@ -91,6 +91,27 @@ describe('long values in the HTML data docs', () => {
     expect(details?.[2]).toBe(`&quot;&lt;b&gt;${'x'.repeat(400)}&lt;/b&gt;&quot;`);
   });
 
+  it('shows three unexpected samples in the row and the rest of the first ten in a details element', async () => {
+    // Prepare
+    const names = Array.from({ length: 12 }, (_, i) => `bad-${i}`);
+    const run = await validate(`name\n${names.join('\n')}\n`, longContract);
+    // Act
+    const html = renderValidationHtml(run.outcome.result, {
+      dataset: 'orders',
+      decision: run.outcome.decision,
+      rows: run.outcome.rows,
+    });
+    // Assess
+    const cells = [...html.matchAll(/<td data-label="Unexpected samples">(.*?)<\/td>/g)].map(
+      (m) => m[1] ?? '',
+    );
+    const cell = cells.find((c) => c.includes('bad-')) ?? '';
+    const [shown, more] = cell.split('<details class="more">');
+    expect(shown?.match(/<li>/g)).toHaveLength(3);
+    expect(more).toMatch(/^<summary>7 more<\/summary>/);
+    expect(more?.match(/<li>/g)).toHaveLength(7);
+  });
+
   it('writes lists with a space after each comma, so a column list wraps between names', () => {
     expect(spacedJson(['order_id', 'amount', { a: [1, null] }])).toBe(
       '["order_id", "amount", {"a": [1, null]}]',
