@@ -55,15 +55,21 @@ export function spacedJson(v: unknown): string {
 /** The most of one value a page holds: beyond it, the result JSON next to the page has the rest. */
 const WHOLE_VALUE_MAX = 20_000;
 
+/** The first `n` UTF-16 units of `text`, without splitting a surrogate pair (an emoji) in two. */
+function head(text: string, n: number): string {
+  const code = text.charCodeAt(n - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? n - 1 : n);
+}
+
 /** Text, escaped: whole when short, else cut to `max` with the whole text a click away (no script: a details element). */
 function longText(text: string, max: number): string {
   if (text.length <= max) return escapeHtml(text);
   const whole =
     text.length > WHOLE_VALUE_MAX
-      ? `${escapeHtml(text.slice(0, WHOLE_VALUE_MAX))}… <span class="muted">(${(text.length - WHOLE_VALUE_MAX).toLocaleString('en-US')} more characters in the result JSON)</span>`
+      ? `${escapeHtml(head(text, WHOLE_VALUE_MAX))}… <span class="muted">(${(text.length - WHOLE_VALUE_MAX).toLocaleString('en-US')} more characters in the result JSON)</span>`
       : escapeHtml(text);
   return (
-    `<details class="long"><summary>${escapeHtml(text.slice(0, max - 1))}… ` +
+    `<details class="long"><summary>${escapeHtml(head(text, max - 1))}… ` +
     `<span class="muted">(${text.length.toLocaleString('en-US')} characters)</span></summary>` +
     `<div class="whole">${whole}</div></details>`
   );

@@ -112,6 +112,21 @@ describe('long values in the HTML data docs', () => {
     expect(more?.match(/<li>/g)).toHaveLength(7);
   });
 
+  it('cuts a long value between characters, never inside an emoji', async () => {
+    // Prepare
+    // The cut falls at the 119th unit of the quoted value: on the first emoji's first half.
+    const run = await validate(`name\n"${'a'.repeat(117)}${'😀'.repeat(10)}"\n`, longContract);
+    // Act
+    const html = renderValidationHtml(run.outcome.result, {
+      dataset: 'orders',
+      decision: run.outcome.decision,
+      rows: run.outcome.rows,
+    });
+    // Assess
+    expect(html).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    expect(html).toContain(`<summary>&quot;${'a'.repeat(117)}… `);
+  });
+
   it('writes lists with a space after each comma, so a column list wraps between names', () => {
     expect(spacedJson(['order_id', 'amount', { a: [1, null] }])).toBe(
       '["order_id", "amount", {"a": [1, null]}]',
