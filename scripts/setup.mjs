@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Installs what Sluice needs on this machine, idempotently:
 //   - npm packages (npm ci) when package-lock.json changed since the last install;
-//   - with --python, a project-local Python environment (.venv) from requirements.txt.
+//   - with --python, a project-local Python environment (.venv) from requirements.txt;
+//   - with --chromium, headless Chromium for the data docs' browser tests (scripts/chromium.mjs:
+//     Debian's chromium package, installed as root when missing).
 // Plain Node with no dependencies, so it runs on a fresh clone before anything is installed.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -11,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const wantPython = process.argv.includes('--python');
+const wantChromium = process.argv.includes('--chromium');
 
 function hashOf(...files) {
   const hash = createHash('sha256');
@@ -59,3 +62,6 @@ if (wantPython) {
     writeFileSync(join(root, pyStamp), pyHash);
   }
 }
+
+// Headless Chromium for test/browser/ and the screenshots in docs/img/
+if (wantChromium) run(process.execPath, [join(root, 'scripts', 'chromium.mjs')], 'finding headless Chromium');

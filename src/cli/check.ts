@@ -6,8 +6,8 @@ import {
   loadContractsLeniently,
 } from '../../lambdas/shared/contract.js';
 import { ConfigurationError, ContractInvalid } from '../../lambdas/shared/errors.js';
-import { table } from '../local/history.js';
-import { reportSchemaChanges } from './schema-evolution.js';
+import { reportSchemaChanges, schemaChangesSince } from './schema-evolution.js';
+import { table } from './table.js';
 
 /**
  * Checks contracts the way synth and the Lambdas do: a line per usable dataset, then every broken
@@ -16,9 +16,24 @@ import { reportSchemaChanges } from './schema-evolution.js';
  */
 export async function checkCommand(
   files: string[],
-  options: { datasets: string; against?: string },
+  options: { datasets: string; against?: string; json?: boolean },
 ): Promise<number> {
   const { contracts, broken } = files.length > 0 ? loadFiles(files) : loadDirectory(options.datasets);
+  const changeOptions = {
+    datasets: options.datasets,
+    onlyNamed: files.length > 0,
+    broken: broken.map((b) => b.dataset),
+  };
+  if (options.json) {
+    const evolution =
+      options.against === undefined
+        ? undefined
+        : schemaChangesSince(contracts, options.against, changeOptions);
+    const report = { ...checkReport(contracts, broken), ...(evolution && { against: evolution }) };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    const compatible = evolution?.changes.every((c) => c.compatible) ?? true;
+    return broken.length === 0 && compatible ? 0 : 1;
+  }
   if (contracts.length > 0) {
     const rows = contracts.map((c) => [
       c.name,
@@ -35,18 +50,28 @@ export async function checkCommand(
   for (const { error } of broken) process.stderr.write(`sluice: ${error.name}: ${error.message}\n`);
   const ok = `${contracts.length} contract${contracts.length === 1 ? '' : 's'} OK`;
   const compatible =
-    options.against === undefined ||
-    reportSchemaChanges(contracts, options.against, {
-      datasets: options.datasets,
-      onlyNamed: files.length > 0,
-      broken: broken.map((b) => b.dataset),
-    });
+    options.against === undefined || reportSchemaChanges(contracts, options.against, changeOptions);
   if (broken.length === 0) {
     process.stdout.write(`${ok}\n`);
     return compatible ? 0 : 1;
   }
   process.stderr.write(`\n${ok}, ${broken.length} broken: ${broken.map((b) => b.file).join(', ')}\n`);
   return 1;
+}
+
+/** What `check --json` prints: the usable datasets as the table lists them, and the broken contracts. */
+function checkReport(contracts: readonly Contract[], broken: readonly BrokenContract[]) {
+  return {
+    datasets: contracts.map((c) => ({
+      dataset: c.name,
+      source: c.source.type,
+      format: isJsonDocuments(c.format) ? 'json' : c.format.type,
+      schedule: c.schedule ?? null,
+      expectations: c.expectations.length,
+      on_failure: c.on_failure,
+    })),
+    broken: broken.map((b) => ({ file: b.file, error: b.error.name, message: b.error.message })),
+  };
 }
 
 function loadDirectory(dir: string): { contracts: Contract[]; broken: BrokenContract[] } {

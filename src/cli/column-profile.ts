@@ -3,6 +3,9 @@
  * range, a small set of values and whether the values are unique. A CSV cell is typed as the
  * validator would write it back unchanged; a JSON value keeps its JSON type.
  */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { addFormats } from '../../lambdas/shared/ajv-formats.js';
+import { strftimeMatcher } from '../../lambdas/shared/strftime.js';
 import { decimal } from '../../lambdas/validate/decimal.js';
 
 /** Distinct values kept per column to offer an in_set; past this, the column is not a set. */
@@ -40,6 +43,42 @@ function jsonValueType(value: unknown): ValueType | undefined {
   return Array.isArray(value) ? 'array' : 'object';
 }
 
+/**
+ * The date and time layouts a column of text is recognised in, as strftime formats of
+ * expect_column_values_to_match_strftime_format: ISO 8601 dates and timestamps, with `T` or a
+ * space, with or without fractions of a second and an offset.
+ */
+const STRFTIME_LAYOUTS = [
+  '%Y-%m-%d',
+  '%Y-%m-%dT%H:%M:%S%z',
+  '%Y-%m-%dT%H:%M:%S.%f%z',
+  '%Y-%m-%d %H:%M:%S%z',
+  '%Y-%m-%d %H:%M:%S.%f%z',
+];
+
+/** The JSON Schema formats a column of text is recognised in, checked as the record schema checks them (ajv-formats). */
+const SCHEMA_FORMATS = ['date', 'date-time'] as const;
+type SchemaFormat = (typeof SCHEMA_FORMATS)[number];
+const formats = addFormats(new Ajv2020({ strict: false }));
+const schemaFormatChecks: Record<SchemaFormat, (text: string) => boolean> = {
+  date: formats.compile({ type: 'string', format: 'date' }) as (text: string) => boolean,
+  'date-time': formats.compile({ type: 'string', format: 'date-time' }) as (text: string) => boolean,
+};
+
+function strftimeCandidates(): Array<{ format: string; matches: (text: string) => boolean }> {
+  return STRFTIME_LAYOUTS.map((format) => {
+    const matches = strftimeMatcher(format);
+    if (typeof matches === 'string') throw new Error(`strftime layout ${format}: ${matches}`);
+    return { format, matches };
+  });
+}
+
+/** The date or time layout every value of a column has: a strftime format, a schema format, or both. */
+export interface TemporalLayout {
+  strftime?: string;
+  schemaFormat?: SchemaFormat;
+}
+
 /** What one pass learns about a column. */
 export class ColumnProfile {
   count = 0;
@@ -51,6 +90,11 @@ export class ColumnProfile {
   small: Map<string, unknown> | undefined = new Map();
   seen: Set<string> | undefined = new Set();
   duplicated = false;
+  /** The strftime layouts and the schema formats every text value so far matches. */
+  private strftimes = strftimeCandidates();
+  private schemaFormats: SchemaFormat[] = [...SCHEMA_FORMATS];
+  /** Whether every text value reads as a number (`12.50`, `1e3`): an amount kept as text, not an id. */
+  numericText = true;
 
   constructor(
     readonly name: string,
@@ -65,6 +109,9 @@ export class ColumnProfile {
       return;
     }
     this.types.add(type);
+    this.checkTemporal(type === 'string' ? (value as string) : undefined);
+    if (type === 'string' && this.numericText && decimal(value as string) === undefined)
+      this.numericText = false;
     if (type === 'integer' || type === 'number') {
       const number = this.csv ? decimal(value as string)! : (value as number);
       if (number < this.min) this.min = number;
@@ -84,6 +131,25 @@ export class ColumnProfile {
       } else if (this.seen.size >= KEY_LIMIT) this.seen = undefined;
       else this.seen.add(key);
     }
+  }
+
+  private checkTemporal(text: string | undefined): void {
+    if (this.strftimes.length > 0) {
+      this.strftimes = text === undefined ? [] : this.strftimes.filter((c) => c.matches(text));
+    }
+    if (this.schemaFormats.length > 0) {
+      this.schemaFormats =
+        text === undefined ? [] : this.schemaFormats.filter((f) => schemaFormatChecks[f](text));
+    }
+  }
+
+  /** The date or time layout of every value, for a column of text that holds one. */
+  temporalLayout(): TemporalLayout | undefined {
+    if (this.present === 0 || this.type() !== 'string') return undefined;
+    const strftime = this.strftimes[0]?.format;
+    const schemaFormat = this.schemaFormats[0];
+    if (strftime === undefined && schemaFormat === undefined) return undefined;
+    return { ...(strftime && { strftime }), ...(schemaFormat && { schemaFormat }) };
   }
 
   get present(): number {

@@ -5,7 +5,6 @@ import { FUNCTION_MEMORY_MB } from '../../lambdas/shared/function-sizes.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import type { RunRecord } from '../../lambdas/shared/run-record.js';
 import { intervalsBetween, parseSchedule } from '../../lambdas/shared/schedule.js';
-import { table } from '../local/history.js';
 import { PIPELINE_ASL } from '../local/pipeline.js';
 import { contractsFor } from './contracts.js';
 import {
@@ -25,6 +24,7 @@ import {
 import { PRICES, PRICES_AS_OF, PRICES_REGION, rateOf } from './cost-prices.js';
 import { EXIT } from './exit-codes.js';
 import { openLake } from './lake.js';
+import { table } from './table.js';
 
 export interface CostCommandOptions {
   datasets: string;

@@ -6,7 +6,6 @@ import {
 } from '@aws-sdk/client-sfn';
 import { ConfigurationError } from '../../lambdas/shared/errors.js';
 import type { HistoryEvent } from '../local/asl-runner.js';
-import { renderEvents, renderSteps } from '../local/history.js';
 import {
   type DeployedOptions,
   describe,
@@ -14,6 +13,7 @@ import {
   sfnClientFor,
   stateMachineArnFrom,
 } from './deployed.js';
+import { renderEvents, renderSteps } from './execution-tables.js';
 
 /** An execution of the deployed state machine with its history, in the local runner's terms. */
 export interface DeployedExecution {

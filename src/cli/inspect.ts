@@ -3,8 +3,9 @@ import { ConfigurationError } from '../../lambdas/shared/errors.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import type { RunRecord } from '../../lambdas/shared/run-record.js';
 import type { ExecutionReport } from '../local/asl-runner.js';
-import { renderEvents, renderSteps, table } from '../local/history.js';
+import { renderEvents, renderSteps } from './execution-tables.js';
 import { type LakeOptions, openLake } from './lake.js';
+import { table, terminalWidth } from './table.js';
 
 /** The datasets the contracts directory defines (broken contracts too), or undefined when it cannot be read. */
 function knownDatasets(dir: string | undefined): string[] | undefined {
@@ -61,7 +62,8 @@ export async function runsCommand(
     r.error ? `${r.error.name}: ${r.error.message.split('\n')[0]!.slice(0, 60)}` : '',
   ]);
   process.stdout.write(
-    `${table(['Run', 'dt', 'Status', 'Finished', 'Read', 'Valid', 'Quarantined', 'Error'], rows)}\n`,
+    // The run id stays whole: it names the run's folders and record.
+    `${table(['Run', 'dt', 'Status', 'Finished', 'Read', 'Valid', 'Quarantined', 'Error'], rows, terminalWidth(), { keep: [0] })}\n`,
   );
   return 0;
 }

@@ -118,7 +118,11 @@ function addContractCommands(program: Command, finish: Finish): void {
       '--against <baseline>',
       'also say whether each change since <baseline> (a git ref, or a contract file or directory) keeps the curated tables readable; exits 1 if one does not',
     )
-    .action(async (files: string[], options: { against?: string }) => {
+    .option(
+      '--json',
+      'print the datasets, the broken contracts and (with --against) the changes as JSON instead of a table',
+    )
+    .action(async (files: string[], options: { against?: string; json?: boolean }) => {
       const { checkCommand } = await import('./check.js');
       finish(await checkCommand(files, { ...program.opts(), ...options }));
     });
@@ -131,7 +135,10 @@ function addContractCommands(program: Command, finish: Finish): void {
     .argument('<contract>', "contract file (YAML or JSON); a name other than the file's is a warning here")
     .argument('<file>', "CSV, JSON Lines or JSON file, read as the contract's format says")
     .option('--result-format <level>', `${resultFormatLevelsText()} for every expectation`)
-    .option('--json <file>', 'write the GX-shaped validation result as JSON')
+    .option(
+      '--json [file]',
+      'write the GX-shaped validation result as JSON to the file; without one, print it instead of the table',
+    )
     .option('--html <file>', 'write the data docs as a self-contained HTML page')
     .option(
       '--workers <n>',

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResult } from '@duckdb/node-api';
 import { type Contract, loadContractsLeniently } from '../../lambdas/shared/contract.js';
 import { ConfigurationError, QueryFailed, SluiceError } from '../../lambdas/shared/errors.js';
-import { table } from '../local/history.js';
 import type { LocalVersioning } from '../local/version-step.js';
 import { checkoutVersion } from '../local/versions.js';
 import { EXIT } from './exit-codes.js';
@@ -19,6 +18,7 @@ import { type LakeOptions, openLake } from './lake.js';
 import { csvField, tableCell, toJson, toText } from './query-output.js';
 import { quoteIdentifier, rewriteVersionReferences, sqlName, type ViewKind } from './query-sql.js';
 import { curatedParts, curatedViewSql, datasetViews, viewNames } from './query-views.js';
+import { table } from './table.js';
 
 export interface QueryOptions extends LakeOptions {
   datasets: string;

@@ -8,14 +8,15 @@ import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import { type Interval, intervalAfter, parseSchedule } from '../../lambdas/shared/schedule.js';
 import type { ExecutionReport, HistoryEvent } from '../local/asl-runner.js';
 import { CountingObjectStore, STORE_CALLS, type StoreCallCounts } from '../local/counting-object-store.js';
-import { renderEvents, renderSteps, table } from '../local/history.js';
 import { coreFunctions, runInterval, runPartnerDrop, runSchedule, runUpload } from '../local/pipeline.js';
 import { type LakeSpec, pipelineThreads } from '../local/pipeline-threads.js';
 import type { LocalVersioning } from '../local/version-step.js';
 import { contractsFor } from './contracts.js';
 import { intervalToRun } from './deployed.js';
+import { renderEvents, renderSteps } from './execution-tables.js';
 import { EXIT } from './exit-codes.js';
 import { type LakeOptions, openLake } from './lake.js';
+import { labelled, table } from './table.js';
 
 export interface RunCommandOptions extends LakeOptions {
   datasets: string;
@@ -335,7 +336,7 @@ function validatedLines(ran: RunSummaryParts): string[] {
   const { output, ingest, store, context } = ran;
   const v = output.validation!;
   const files = ingest.files ?? 1;
-  const rows = [
+  const rows: [string, string][] = [
     ['run', `${ingest.runId}  (dt=${ingest.dt})`],
     [
       'raw',
@@ -355,7 +356,7 @@ function validatedLines(ran: RunSummaryParts): string[] {
   if (output.version) rows.push(['version', describeVersion(output.version)]);
   if (output.record) rows.push(['run record', store.describe('reports', output.record.recordKey)]);
   return [
-    table(['Summary', ''], rows).split('\n').slice(2).join('\n'),
+    labelled(rows),
     '',
     v.summary,
     ...(context.stream ? backlogLines(context.stream.backlog, context) : []),

@@ -1,7 +1,7 @@
 import type { Contract } from '../../lambdas/shared/contract.js';
 import { changesSince, loadBaseline } from '../../lambdas/shared/contract-baseline.js';
 import type { SchemaChange } from '../../lambdas/shared/schema-evolution.js';
-import { table } from '../local/history.js';
+import { table } from './table.js';
 
 /**
  * `sluice check --against <baseline>`: each change of the contracts since the baseline that a
@@ -11,13 +11,10 @@ import { table } from '../local/history.js';
 export function reportSchemaChanges(
   contracts: readonly Contract[],
   against: string,
-  options: { datasets: string; onlyNamed: boolean; broken: readonly string[] },
+  options: SchemaChangeOptions,
 ): boolean {
-  const baseline = loadBaseline(against, options.datasets);
-  const current = new Map(contracts.map((c) => [c.name, c]));
-  const changes = changesSince(baseline, current, { onlyCurrent: options.onlyNamed, skip: options.broken });
-  const added = [...current.keys()].filter((name) => !baseline.contracts.has(name)).sort();
-  process.stdout.write(`Against ${baseline.what}:\n`);
+  const { baseline: what, changes, added } = schemaChangesSince(contracts, against, options);
+  process.stdout.write(`Against ${what}:\n`);
   if (changes.length > 0) {
     const rows = changes.map((c) => [
       c.dataset,
@@ -43,6 +40,25 @@ export function reportSchemaChanges(
       : `${refused.length} change${refused.length === 1 ? ' is' : 's are'} not backward compatible for readers of the curated tables\n`,
   );
   return refused.length === 0;
+}
+
+export interface SchemaChangeOptions {
+  datasets: string;
+  onlyNamed: boolean;
+  broken: readonly string[];
+}
+
+/** The changes since the baseline, what `check --against` prints and `check --against --json` returns. */
+export function schemaChangesSince(
+  contracts: readonly Contract[],
+  against: string,
+  options: SchemaChangeOptions,
+): { baseline: string; changes: SchemaChange[]; added: string[] } {
+  const baseline = loadBaseline(against, options.datasets);
+  const current = new Map(contracts.map((c) => [c.name, c]));
+  const changes = changesSince(baseline, current, { onlyCurrent: options.onlyNamed, skip: options.broken });
+  const added = [...current.keys()].filter((name) => !baseline.contracts.has(name)).sort();
+  return { baseline: baseline.what, changes, added };
 }
 
 function describeTypes(change: SchemaChange): string {

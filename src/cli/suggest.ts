@@ -11,7 +11,7 @@
  */
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { stringify } from 'yaml';
+import { Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
 import { DEFAULT_MAX_RECORD_BYTES } from '../../lambdas/shared/contract.js';
 import { ConfigurationError, MalformedInput } from '../../lambdas/shared/errors.js';
@@ -151,6 +151,63 @@ async function* documentText(file: string): AsyncGenerator<string> {
   }
 }
 
+/** One suggested expectation, and why it was suggested (a comment above it in the YAML). */
+interface SuggestedExpectation {
+  type: string;
+  kwargs: Record<string, unknown>;
+  why: string;
+}
+
+/** A column name that says it is an identifier: `id`, `order_id`, `customerId`, `uuid`, `sku`, `key`. */
+const ID_NAME = /(^|[_\-\s.])(id|uuid|guid|key|sku)$|^(id|uuid|guid|key|sku)([_\-\s.]|$)|[a-z]Id$/i;
+
+/**
+ * Why a column looks like an id, or undefined: every value present and different from the others,
+ * and either a name that says so, or values of the kind ids are: whole numbers from 0 up, or text
+ * that is not a number in disguise. Times, measurements (fractions, negative numbers) and amounts
+ * kept as text are different in each row without identifying it.
+ */
+function idLikeWhy(
+  c: ColumnProfile,
+  type: string | string[] | undefined,
+  temporal: boolean,
+): string | undefined {
+  const unique = c.seen !== undefined && !c.duplicated && c.nulls === 0 && c.present >= 2;
+  if (!unique || temporal || (type !== 'string' && type !== 'integer')) return undefined;
+  const each = `each of the ${c.present.toLocaleString('en-US')} values of ${c.name} is different`;
+  if (ID_NAME.test(c.name)) return `${each}, and its name says it is an id`;
+  if (type === 'integer' && c.min >= 0) return `${each}, all whole numbers from 0 up: it looks like an id`;
+  if (type === 'string' && !c.numericText) return `${each}: it looks like an id`;
+  return undefined;
+}
+
+/** Share of the observed range added below and above it, so that the next batch's extremes still pass. */
+const RANGE_MARGIN = 0.1;
+
+/**
+ * Bounds for a column that held values from `min` to `max`: a tenth of the range (or of the value,
+ * when all were equal) beyond each end, rounded outward to a round step of that size; never below
+ * 0 when no value was negative (an amount, a count), and whole for an integer column.
+ */
+export function rangeWithMargin(
+  min: number,
+  max: number,
+  integer: boolean,
+): { min: number; max: number; floorAtZero: boolean } {
+  const span = max - min || Math.abs(max) || 1;
+  const margin = span * RANGE_MARGIN;
+  let step = 10 ** Math.floor(Math.log10(margin));
+  if (integer) step = Math.max(1, step);
+  const round = (n: number) => Number(n.toPrecision(12));
+  let low = round(Math.floor((min - margin) / step) * step);
+  let high = round(Math.ceil((max + margin) / step) * step);
+  // Rounding to 12 digits must not move a bound inside what was seen.
+  if (low > min) low = min;
+  if (high < max) high = max;
+  const floorAtZero = min >= 0 && low < 0;
+  return { min: floorAtZero ? 0 : low, max: high, floorAtZero };
+}
+
 /** A suggested contract (YAML), and what was chosen without being asked, to tell the user. */
 export interface Suggestion {
   yaml: string;
@@ -185,24 +242,52 @@ export async function suggest(file: string, options: SuggestOptions = {}): Promi
   }
   const properties: Record<string, Record<string, unknown>> = {};
   const required: string[] = [];
-  const expectations: Array<{ type: string; kwargs: Record<string, unknown> }> = [];
+  const expectations: SuggestedExpectation[] = [];
+  const formatWhy = new Map<string, string>();
   for (const c of columns) {
     const type = c.type();
+    const temporal = c.temporalLayout();
     properties[c.name] = type ? { type } : {};
+    if (temporal?.schemaFormat) {
+      properties[c.name]!.format = temporal.schemaFormat;
+      formatWhy.set(
+        c.name,
+        `every value of ${c.name} is a${temporal.schemaFormat === 'date' ? ' date' : ' date and time'} (RFC 3339)`,
+      );
+    }
     if (c.nulls === 0 && c.count > 0) {
       required.push(c.name);
-      expectations.push({ type: 'expect_column_values_to_not_be_null', kwargs: { column: c.name } });
+      expectations.push({
+        type: 'expect_column_values_to_not_be_null',
+        kwargs: { column: c.name },
+        why: `${c.name} has a value in all ${c.count.toLocaleString('en-US')} rows`,
+      });
     }
     if ((type === 'integer' || type === 'number') && c.present > 0) {
+      const range = rangeWithMargin(c.min, c.max, type === 'integer');
       expectations.push({
         type: 'expect_column_values_to_be_between',
-        kwargs: { column: c.name, min_value: c.min, max_value: c.max },
+        kwargs: { column: c.name, min_value: range.min, max_value: range.max },
+        why:
+          `${c.name} ranged from ${c.min} to ${c.max}; the bounds leave a margin of about a tenth of that range` +
+          (range.floorAtZero ? ', and no lower than 0, as no value was negative' : ''),
+      });
+    }
+    if (temporal?.strftime) {
+      expectations.push({
+        type: 'expect_column_values_to_match_strftime_format',
+        kwargs: { column: c.name, strftime_format: temporal.strftime },
+        why: `every value of ${c.name} reads as ${temporal.strftime}`,
       });
     }
     const distinct = c.small?.size ?? Number.POSITIVE_INFINITY;
-    const keyLike = c.seen !== undefined && !c.duplicated && c.nulls === 0 && c.present >= 2;
-    if (keyLike && (type === 'string' || type === 'integer')) {
-      expectations.push({ type: 'expect_column_values_to_be_unique', kwargs: { column: c.name } });
+    const idLike = idLikeWhy(c, type, temporal !== undefined);
+    if (idLike) {
+      expectations.push({
+        type: 'expect_column_values_to_be_unique',
+        kwargs: { column: c.name },
+        why: idLike,
+      });
     } else if (
       c.small &&
       distinct >= 1 &&
@@ -212,16 +297,22 @@ export async function suggest(file: string, options: SuggestOptions = {}): Promi
       expectations.push({
         type: 'expect_column_values_to_be_in_set',
         kwargs: { column: c.name, value_set: c.values(type) },
+        why: `${c.name} took only ${distinct} distinct value${distinct === 1 ? '' : 's'} in ${c.present.toLocaleString('en-US')} rows`,
       });
     }
   }
   if (rows > 0) {
-    expectations.push({ type: 'expect_table_row_count_to_be_between', kwargs: { min_value: 1 } });
+    expectations.push({
+      type: 'expect_table_row_count_to_be_between',
+      kwargs: { min_value: 1 },
+      why: `the file had ${rows.toLocaleString('en-US')} rows; an empty batch is refused`,
+    });
   }
   if (format === 'csv') {
     expectations.push({
       type: 'expect_table_columns_to_match_ordered_list',
       kwargs: { column_list: columns.map((c) => c.name) },
+      why: 'the header, in its order',
     });
   }
   const contract = {
@@ -230,10 +321,20 @@ export async function suggest(file: string, options: SuggestOptions = {}): Promi
     source: { type: 's3-upload', prefix: `${name}/` },
     format: format === 'csv' ? { type: 'csv', header: true, delimiter } : { type: format },
     schema: { type: 'object', required, properties },
-    expectations,
+    expectations: expectations.map(({ type, kwargs }) => ({ type, kwargs })),
     on_failure: 'quarantine',
   };
-  const text = stringify(contract, { lineWidth: 120 });
+  const doc = new Document(contract);
+  // Each suggestion says why, as a comment above it, for the person who reviews the contract.
+  const suggested = doc.get('expectations') as YAMLSeq<YAMLMap>;
+  suggested.items.forEach((item, i) => {
+    item.commentBefore = ` ${expectations[i]!.why}`;
+  });
+  for (const [column, why] of formatWhy) {
+    const node = doc.getIn(['schema', 'properties', column], true) as YAMLMap;
+    node.commentBefore = ` ${why}`;
+  }
+  const text = doc.toString({ lineWidth: 120 });
   return { yaml: text.endsWith('\n') ? text : `${text}\n`, notes };
 }
 

@@ -13,12 +13,13 @@ import { type ValidationOutcome, validateStream } from '../../lambdas/validate/e
 import { documentRecordLines } from '../../lambdas/validate/json-document-reader.js';
 import { type ExpectationValidationResult, publishedResult } from '../../lambdas/validate/result-format.js';
 import { shardTargetBytes } from '../../lambdas/validate/shard-plan.js';
-import { table } from '../local/history.js';
 import { planFile, type ShardedProgress, validateFileInShards } from '../local/shard-workers.js';
+import { table, terminalWidth, wrap } from './table.js';
 
 export interface ValidateCommandOptions {
   resultFormat?: string;
-  json?: string;
+  /** A file to write the result JSON to; `true` prints it on stdout instead of the summary. */
+  json?: string | boolean;
   html?: string;
   /** Show the progress bar from this file size on (bytes). */
   progressFrom?: number;
@@ -63,7 +64,7 @@ export async function validateCommand(
       ...publishedResult(outcome.result),
       meta: { ...outcome.result.meta, dataset: contract.name, decision: outcome.decision },
     };
-    if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (typeof options.json === 'string') writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
     if (options.html) {
       writeFileSync(
         options.html,
@@ -74,7 +75,11 @@ export async function validateCommand(
         }),
       );
     }
-    process.stdout.write(summary(contract, file, outcome, options));
+    process.stdout.write(
+      options.json === true
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : summary(contract, file, outcome, options),
+    );
     return outcome.decision.promote ? 0 : 1;
   } catch (error) {
     process.stderr.write(`sluice: ${(error as Error).name}: ${(error as Error).message}\n`);
@@ -135,6 +140,7 @@ export function summary(
   options: ValidateCommandOptions = {},
 ): string {
   const { rows, decision, result } = outcome;
+  const width = terminalWidth();
   const lines = result.results.map((r) => [
     mark(r),
     r.expectation_config.type,
@@ -143,20 +149,20 @@ export function summary(
     observedOf(r),
   ]);
   const out = [
-    `${contract.name}: ${file}`,
+    wrap(`${contract.name}: ${file}`, width),
     `rows read ${rows.read.toLocaleString('en-US')}, valid ${rows.valid.toLocaleString('en-US')}, quarantined ${rows.quarantined.toLocaleString('en-US')}`,
     '',
-    table(['', 'Expectation', 'Column', 'Severity', 'Observed'], lines),
+    table(['', 'Expectation', 'Column', 'Severity', 'Observed'], lines, width),
     '',
   ];
-  for (const warning of decision.warnings) out.push(`warning: ${warning}`);
+  for (const warning of decision.warnings) out.push(wrap(`warning: ${warning}`, width, '  '));
   out.push(
     decision.promote
       ? 'Would be promoted.'
-      : `Would NOT be promoted:\n${decision.reasons.map((r) => `  - ${r}`).join('\n')}`,
+      : `Would NOT be promoted:\n${decision.reasons.map((r) => wrap(`  - ${r}`, width, '    ')).join('\n')}`,
   );
-  if (options.json) out.push(`Result JSON: ${options.json}`);
-  if (options.html) out.push(`Data docs: ${options.html}`);
+  if (typeof options.json === 'string') out.push(wrap(`Result JSON: ${options.json}`, width));
+  if (options.html) out.push(wrap(`Data docs: ${options.html}`, width));
   return `${out.join('\n')}\n`;
 }
 
@@ -181,7 +187,7 @@ function observedOf(r: ExpectationValidationResult): string {
   } else if ('observed_value' in res) {
     text = `observed ${JSON.stringify(res.observed_value)}`;
   }
-  return text.length > 90 ? `${text.slice(0, 89)}…` : text;
+  return text;
 }
 
 /** A progress bar on stderr: redrawn in place on a terminal, a line every 10% otherwise. */

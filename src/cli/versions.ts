@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { table } from '../local/history.js';
 import { checkoutVersion, listVersions } from '../local/versions.js';
 import { type LakeOptions, openLake } from './lake.js';
+import { table, terminalWidth } from './table.js';
 
 export async function versionsCommand(
   dataset: string,
@@ -25,7 +25,11 @@ export async function versionsCommand(
     v.md5 ?? '',
     v.validation ?? '',
   ]);
-  process.stdout.write(`${table(['Tag', 'Date', 'Rows', 'Size', 'DVC md5', 'Validation'], rows)}\n`);
+  // The tag stays whole: it is what `sluice checkout` takes.
+  const text = table(['Tag', 'Date', 'Rows', 'Size', 'DVC md5', 'Validation'], rows, terminalWidth(), {
+    keep: [0],
+  });
+  process.stdout.write(`${text}\n`);
   return 0;
 }
 

@@ -153,6 +153,35 @@ describe('the bundled validate function', () => {
     expect(failure.errorType).toBe('MalformedInput');
     expect(failure.errorMessage).toContain("'order_id' twice");
   });
+
+  it('writes the data docs with the layout that fits a phone: fixed columns in a scroll box, cards, the met bar', async () => {
+    // Prepare
+    const lake = await testLake();
+    const key = 'orders/upload.csv';
+    await putLanding(lake, key, readFileSync(ordersCsv));
+    const ingest = await load('Functions/Ingest', lake);
+    const validate = await load('Functions/Validate', lake);
+    const landed = (await ingest(uploadEvent(lake, key))) as Record<string, unknown>;
+    // Act
+    const out = (await validate({
+      dataset: 'orders',
+      runId: landed.runId,
+      dt: landed.dt,
+      rawKey: landed.rawKey,
+      rawKeys: landed.rawKeys,
+    })) as { htmlReportKey: string };
+    // Assess
+    const page = await lake.s3.send(
+      new GetObjectCommand({ Bucket: lake.buckets.reports, Key: out.htmlReportKey }),
+    );
+    const html = await page.Body!.transformToString();
+    expect(html).toContain('<meta name="viewport" content="width=device-width,initial-scale=1">');
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'"`);
+    expect(html).toContain('<div class="box"><table class="results cards">');
+    expect(html).toContain('@media (max-width:48rem)');
+    expect(html).toMatch(/<svg class="meter" role="img" aria-label="\d+ of 9 expectations met"/);
+    expect(html).toContain('<td data-label="Unexpected samples">');
+  });
 });
 
 describe('error names in the bundles', () => {

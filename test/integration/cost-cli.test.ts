@@ -12,7 +12,8 @@ import {
 import type { StoreCallCounts } from '../../src/local/counting-object-store.js';
 
 // `sluice cost` and `sluice run --count-requests` as a user runs them: the real CLI, a temporary
-// folder of contracts and a temporary lake per test.
+// folder of contracts and a temporary lake per test. On a terminal wide enough for every table's
+// whole values (a narrower one cuts them; test/integration/cli-tables.test.ts checks that).
 
 const root = join(import.meta.dirname, '..', '..');
 const example = join(root, 'examples', 'orders.csv');
@@ -21,6 +22,7 @@ const sluice = (args: string[]) =>
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,
+    env: { ...process.env, COLUMNS: '400' },
   });
 
 function datasetsDir(schedule?: string): string {

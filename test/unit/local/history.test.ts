@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { renderEvents, renderSteps } from '../../../src/cli/execution-tables.js';
 import type { HistoryEvent } from '../../../src/local/asl-runner.js';
-import { renderEvents, renderSteps, stepsOf } from '../../../src/local/history.js';
+import { stepsOf } from '../../../src/local/history.js';
 
 const at = (ms: number) => 1_800_000_000_000 + ms;
 const events: HistoryEvent[] = [
