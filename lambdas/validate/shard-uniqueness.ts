@@ -14,7 +14,10 @@
  */
 import { MalformedInput } from '../shared/errors.js';
 import { FirstOccurrences } from './first-occurrences.js';
-import type { ShardPlace } from './shard-state.js';
+import type { RepeatEvent, ShardPlace } from './shard-state.js';
+
+export type { RepeatEvent } from './shard-state.js';
+
 import type { Spill, SpillWriter } from './spill.js';
 
 /** A shard's distinct keys (FirstOccurrences.key), each with its first local index and line, and the entries that repeated. */
@@ -203,23 +206,6 @@ function grown<T extends Uint32Array | Uint8Array>(array: T, length: number): T 
   return bigger;
 }
 
-/**
- * A later shard's part in the cross-shard duplicates of one evaluator, in the order of the
- * shard's records: what KeysMerge replays when it absorbs the shard.
- */
-export interface RepeatEvent {
-  key: string;
-  /** The key's first record in the whole input (global). */
-  firstIndex: number;
-  firstLine: number;
-  /** This is the first later shard holding the key and the first record was alone in its shard: it becomes unexpected now. */
-  firstBecomesUnexpected: boolean;
-  /** The key's first record in this shard (local). */
-  index: number;
-  line: number;
-  repeated: boolean;
-}
-
 /** The partitions' duplicates of one evaluator, as each later shard's events (by shard, in record order). */
 export function repeatEvents(duplicates: readonly CrossShardDuplicate[]): Record<number, RepeatEvent[]> {
   const byShard: Record<number, RepeatEvent[]> = {};
@@ -243,8 +229,8 @@ export function repeatEvents(duplicates: readonly CrossShardDuplicate[]): Record
 
 /** What the merge does when a key of a later shard was first seen in an earlier one. */
 export interface RepeatHandlers {
-  /** The first occurrence (global index) becomes unexpected: it was not repeated until now. */
-  firstRepeated(key: string, index: number): void;
+  /** The first occurrence (global index) becomes unexpected when the record at `at` (global index) repeats it. */
+  firstRepeated(key: string, index: number, at: number): void;
   /** The key's first record in the later shard (global index) becomes unexpected, when its shard had not counted it. */
   laterUnexpected(key: string, index: number): void;
   /** The reason a row repeating the record on `line` (global) fails. */
@@ -277,7 +263,7 @@ export class KeysMerge {
         continue;
       }
       if (!first.repeated) {
-        handlers.firstRepeated(key, first.index);
+        handlers.firstRepeated(key, first.index, index + place.index);
         first.repeated = true;
       }
       // The shard counted its first record of a key it saw twice; one it saw once it did not.
@@ -297,7 +283,7 @@ export class KeysMerge {
     }
     for (const event of events[place.shard] ?? []) {
       const { key, index, line, firstLine } = event;
-      if (event.firstBecomesUnexpected) handlers.firstRepeated(key, event.firstIndex);
+      if (event.firstBecomesUnexpected) handlers.firstRepeated(key, event.firstIndex, index + place.index);
       if (!event.repeated) handlers.laterUnexpected(key, index + place.index);
       place.renameLine(line, firstLine);
       place.fail({ index, line, reason: handlers.reason(firstLine), value: handlers.value(key) });
