@@ -1,12 +1,15 @@
 import { dateOf, runAttemptKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, runIdOfTrigger, updateRunRecord } from '../shared/run-record.js';
+import { deleteRunSpill } from '../shared/run-spill.js';
 
 /** The execution state as the state machine holds it when the run ends. */
 export interface PipelineState {
   dataset: string;
   trigger?: { time?: string; [field: string]: unknown };
   ingest?: { runId: string; dt: string; rawKey: string; manifestKey: string; sha256: string; size: number };
+  /** Set once PlanShards has planned a sharded validation: the shard list's key. */
+  shards?: { key: string };
   validation?: NonNullable<RunRecord['validation']>;
   promotion?: { curatedKey: string; size: number; tag?: string };
   /** The Version step's build: its id and the variables the buildspec exports. */
@@ -56,6 +59,11 @@ export async function recordRun(
       contentType: 'application/json',
     },
   );
+  // A sharded run's spill served its merge (which a retry of MergeResults reads again, so the merge
+  // keeps it); once the run has ended, succeeded or failed, nothing reads it.
+  if (state.ingest && state.shards) {
+    await deleteRunSpill(ports.store, { dataset: state.dataset, dt: state.ingest.dt, runId });
+  }
   return { recordKey: key };
 }
 

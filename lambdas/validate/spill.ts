@@ -110,10 +110,7 @@ export class ObjectStoreSpill implements Spill {
   }
 }
 
-/** A run's spill in the reports zone: `<dataset>/dt=…/run=<id>/spill/` (runPrefix + `spill/`). */
-export function lakeSpillPrefix(runPrefix: string): string {
-  return `${runPrefix}spill/`;
-}
+export { lakeSpillPrefix } from '../shared/run-spill.js';
 
 /** Distinct keys a partition is meant to hold at most: what one partition check keeps in memory (about 100 MB). */
 export const KEYS_PER_PARTITION = 1 << 20;
