@@ -446,7 +446,7 @@ class ValidationRun {
 
   async shardOutcome(spill?: ShardSpill): Promise<ShardOutcome> {
     const columns = this.header ?? (this.keysSeen ? [...this.keysSeen] : undefined);
-    const pending: Array<[string, Uint8Array]> = [];
+    const pending: Array<[string, Uint8Array | (() => Uint8Array)]> = [];
     // Each evaluator's blobs under `e<position>/`, the schema entry's under `schema/`.
     const writer = (prefix: string): SpillWriter | undefined =>
       spill === undefined
@@ -465,7 +465,8 @@ class ValidationRun {
     if (spill !== undefined) {
       const writers = Array.from({ length: SPILL_WRITES }, async () => {
         for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-          await spill.spill.put(next[0], next[1]);
+          const [name, bytes] = next;
+          await spill.spill.put(name, typeof bytes === 'function' ? bytes() : bytes);
         }
       });
       await Promise.all(writers);

@@ -70,33 +70,40 @@ export function partitionOf(key: string, partitions: number): number {
  */
 export function spillKeys(seen: FirstOccurrences, writer: SpillWriter): SpilledKeys {
   const { partitions, shard } = writer;
-  // Two passes, so that each partition is one buffer of its exact size rather than a piece a key.
+  // Each partition is one buffer of its exact size, made when it is written (a few at a time):
+  // sized first, its entries listed in entry order (a counting sort), then encoded on demand.
   const partitionOfEntry = new Uint32Array(seen.size);
   const sizes = new Array<number>(partitions).fill(4);
+  const starts = new Uint32Array(partitions + 1);
   for (let entry = 0; entry < seen.size; entry++) {
     const key = seen.key(entry);
     const partition = partitionOf(key, partitions);
     partitionOfEntry[entry] = partition;
     sizes[partition]! += RECORD_HEAD + Buffer.byteLength(key, 'utf8');
+    starts[partition + 1]!++;
   }
-  const blobs = sizes.map((size) => Buffer.allocUnsafe(size));
-  const at = new Array<number>(partitions).fill(4);
-  for (const blob of blobs) blob.writeUInt32LE(shard, 0);
-  for (let entry = 0; entry < seen.size; entry++) {
-    const partition = partitionOfEntry[entry]!;
-    const blob = blobs[partition]!;
-    let offset = at[partition]!;
-    blob.writeUInt32LE(seen.firstIndex(entry), offset);
-    blob.writeUInt32LE(seen.firstLine(entry), offset + 4);
-    blob.writeUInt8(seen.isRepeated(entry) ? 1 : 0, offset + 8);
-    const length = blob.write(seen.key(entry), offset + RECORD_HEAD, 'utf8');
-    blob.writeUInt32LE(length, offset + 9);
-    offset += RECORD_HEAD + length;
-    at[partition] = offset;
+  for (let p = 0; p < partitions; p++) starts[p + 1]! += starts[p]!;
+  const order = new Uint32Array(seen.size);
+  const fill = starts.slice(0, partitions);
+  for (let entry = 0; entry < seen.size; entry++) order[fill[partitionOfEntry[entry]!]!++] = entry;
+  const encode = (partition: number): Uint8Array => {
+    const blob = Buffer.allocUnsafe(sizes[partition]!);
+    blob.writeUInt32LE(shard, 0);
+    let offset = 4;
+    for (let k = starts[partition]!; k < starts[partition + 1]!; k++) {
+      const entry = order[k]!;
+      blob.writeUInt32LE(seen.firstIndex(entry), offset);
+      blob.writeUInt32LE(seen.firstLine(entry), offset + 4);
+      blob.writeUInt8(seen.isRepeated(entry) ? 1 : 0, offset + 8);
+      const length = blob.write(seen.key(entry), offset + RECORD_HEAD, 'utf8');
+      blob.writeUInt32LE(length, offset + 9);
+      offset += RECORD_HEAD + length;
+    }
+    return blob;
+  };
+  for (let partition = 0; partition < partitions; partition++) {
+    writer.put(`keys/p${partition}/s${shard}`, () => encode(partition));
   }
-  blobs.forEach((blob, partition) => {
-    writer.put(`keys/p${partition}/s${shard}`, blob);
-  });
   return { spilled: { shard, partitions, keys: seen.size } };
 }
 

@@ -153,6 +153,10 @@ export interface ShardSpill {
 export interface SpillWriter {
   readonly shard: number;
   readonly partitions: number;
-  /** Schedules writing a blob named `<evaluator>/<name>`; returns the full name. */
-  put(name: string, bytes: Uint8Array): string;
+  /**
+   * Schedules writing a blob named `<evaluator>/<name>`; returns the full name. Given a function,
+   * the bytes are made only when the blob is written, so that a shard's blobs (all its uniqueness
+   * keys, encoded) are not all in memory at once.
+   */
+  put(name: string, bytes: Uint8Array | (() => Uint8Array)): string;
 }

@@ -184,7 +184,7 @@ describe('selecting ranks from spilled values', () => {
           shard,
           partitions: 1,
           put: (name, bytes) => {
-            void spill.put(`e0/${name}`, bytes);
+            void spill.put(`e0/${name}`, typeof bytes === 'function' ? bytes() : bytes);
             return name;
           },
         }).spilled,
@@ -206,7 +206,7 @@ describe('selecting ranks from spilled values', () => {
       shard: 0,
       partitions: 1,
       put: (name, bytes) => {
-        void spill.put(`e0/${name}`, bytes);
+        void spill.put(`e0/${name}`, typeof bytes === 'function' ? bytes() : bytes);
         return name;
       },
     }).spilled;
