@@ -100,6 +100,20 @@ export function acknowledgeReplacedBatchDeletes(
   );
 }
 
+/** The deletes of sharded runs' spills in the reports zone, one finding per dataset's pattern. */
+export function acknowledgeSpillDeletes(
+  role: IRole,
+  reportsBucket: IBucket,
+  patterns: readonly string[],
+): void {
+  acknowledgeFindings(
+    role,
+    'AwsSolutions-IAM5',
+    patterns.map((pattern) => bucketObjectsFinding(reportsBucket, pattern)),
+    "Removing a sharded run's spill (<dataset>/dt=/run=/spill/) when the run's record is written, the run having ended: the run's date and id are only known at run time, so the grant names each dataset's spill folders and nothing else of the reports zone.",
+  );
+}
+
 /** The "*" resources of X-Ray tracing, and for a function in a VPC those of its network interfaces. */
 export function acknowledgeFunctionWildcards(role: IRole, inVpc: boolean): void {
   if (!inVpc) {

@@ -2,8 +2,14 @@ import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Contract } from '../../lambdas/shared/contract.js';
+import { runPrefix } from '../../lambdas/shared/keys.js';
 import type { Zone } from '../../lambdas/shared/object-store.js';
-import { acknowledgeReplacedBatchDeletes, acknowledgeZonePrefixAccess } from '../nag.js';
+import { lakeSpillPrefix } from '../../lambdas/shared/run-spill.js';
+import {
+  acknowledgeReplacedBatchDeletes,
+  acknowledgeSpillDeletes,
+  acknowledgeZonePrefixAccess,
+} from '../nag.js';
 import type { Lake } from './lake.js';
 
 /** The steps of the state machine that run as a Lambda function. */
@@ -20,7 +26,10 @@ export interface ZonePrefixes {
 export interface ZoneAccess {
   readonly read: readonly ZonePrefixes[];
   readonly put: readonly ZonePrefixes[];
-  /** Where the function deletes objects (promote, for `same_source: replace`). */
+  /**
+   * Where the function deletes objects: promote in curated, for `same_source: replace`; record-run
+   * a sharded run's spill in reports (`<dataset>/dt=…/run=…/spill/`), once the run has ended.
+   */
   readonly deleteUnder?: ZonePrefixes;
 }
 
@@ -97,8 +106,27 @@ export function zoneAccessOf(
       };
     }
     case 'recordRun':
-      return { read: under('reports', served), put: under('reports', served) };
+      // The run's record removes the spill its sharded validation left, the run being over.
+      return {
+        read: under('reports', served),
+        put: under('reports', served),
+        ...spillsOf(lake, served),
+      };
   }
+}
+
+/** The spill folders of the datasets' runs in reports: what a run's record removes. */
+function spillsOf(lake: Lake, served: readonly Contract[]): { deleteUnder?: ZonePrefixes } {
+  if (served.length === 0) return {};
+  return {
+    deleteUnder: {
+      zone: 'reports',
+      bucket: lake.buckets.reports,
+      prefixes: served
+        .map((c) => lakeSpillPrefix(runPrefix({ dataset: c.name, dt: '*', runId: '*' })))
+        .sort(),
+    },
+  };
 }
 
 /**
@@ -149,11 +177,9 @@ export function grantZoneAccess(role: IRole, access: ZoneAccess): void {
   role.addToPrincipalPolicy(
     new PolicyStatement({ actions: ['s3:DeleteObject'], resources: objectsUnder(bucket, prefixes) }),
   );
-  acknowledgeReplacedBatchDeletes(
-    role,
-    bucket,
-    prefixes.map((prefix) => `${prefix}*`),
-  );
+  const patterns = prefixes.map((prefix) => `${prefix}*`);
+  if (access.deleteUnder.zone === 'reports') acknowledgeSpillDeletes(role, bucket, patterns);
+  else acknowledgeReplacedBatchDeletes(role, bucket, patterns);
 }
 
 function objectsUnder(bucket: Bucket, prefixes: readonly string[]): string[] {

@@ -86,7 +86,8 @@ class ValuesUnique extends ColumnMapEvaluator {
   protected test(value: unknown, index: number, line: number): string | undefined {
     const first = this.seen.findOrAdd(value, index, line);
     if (first === -1) return undefined;
-    if (this.seen.markRepeated(first)) this.unexpected.add(this.seen.firstIndex(first), value);
+    if (this.seen.markRepeated(first))
+      this.unexpected.add(this.seen.firstIndex(first), value, undefined, index);
     return this.reason(this.rowName(this.seen.firstLine(first)));
   }
 
@@ -95,7 +96,7 @@ class ValuesUnique extends ColumnMapEvaluator {
   }
 
   override state(spill?: SpillWriter): MapState & { keys: KeysState | SpilledKeys } {
-    return { ...super.state(), keys: spill ? spillKeys(this.seen, spill) : keysState(this.seen) };
+    return { ...super.state(spill), keys: spill ? spillKeys(this.seen, spill) : keysState(this.seen) };
   }
 
   private merged: KeysMerge | undefined;
@@ -104,7 +105,7 @@ class ValuesUnique extends ColumnMapEvaluator {
     super.absorb(state, place);
     this.merged ??= new KeysMerge();
     this.merged.absorb((state as { keys: KeysState | SpilledKeys }).keys, place, {
-      firstRepeated: (key, index) => this.unexpected.add(index, keyValue(key)),
+      firstRepeated: (key, index, at) => this.unexpected.add(index, keyValue(key), undefined, at),
       laterUnexpected: (key, index) => this.unexpected.add(index, keyValue(key)),
       reason: (line) => this.reason(String(line)),
       value: keyValue,
@@ -380,9 +381,11 @@ class ValuesMonotonic extends ColumnMapEvaluator {
     return `must be ${this.expected.replace(' values', '')}: ${show(value)} follows ${show(previousValue)}`;
   }
 
-  override state(): MapState & { first?: MonotonicEnd; last?: { v: number | string; value: unknown } } {
+  override state(
+    spill?: SpillWriter,
+  ): MapState & { first?: MonotonicEnd; last?: { v: number | string; value: unknown } } {
     return {
-      ...super.state(),
+      ...super.state(spill),
       first: this.first,
       last: this.previous === undefined ? undefined : { v: this.previous, value: this.previousValue },
     };

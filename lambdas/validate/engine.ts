@@ -28,7 +28,7 @@ import {
 import { type RowChecks, rowChecks, withFailure } from './row-checks.js';
 import { JsonLinesBuffer } from './row-json.js';
 import { addToRuns, type IndexRuns, lineMarker, type ShardOutcome } from './shard-state.js';
-import type { ShardSpill } from './spill.js';
+import type { ShardSpill, SpillWriter } from './spill.js';
 import { StrictUtf8Decoder } from './utf8.js';
 import { type Evaluated, type ValidationOutcome, validationOutcome } from './validation-outcome.js';
 
@@ -170,8 +170,10 @@ class ValidationRun {
     const origins = options.origins;
     if (shard !== undefined) {
       this.quarantinedRuns = [];
+      this.schema.countPastCap();
       this.evaluators.forEach((evaluator, e) => {
         evaluator.nameRows?.(lineMarker(e));
+        evaluator.countPastCap?.();
       });
     } else if (origins !== undefined) {
       const name = (line: number) => {
@@ -444,23 +446,27 @@ class ValidationRun {
 
   async shardOutcome(spill?: ShardSpill): Promise<ShardOutcome> {
     const columns = this.header ?? (this.keysSeen ? [...this.keysSeen] : undefined);
-    const pending: Array<[string, Uint8Array]> = [];
-    const evaluators = this.evaluators.map((evaluator, e) => {
-      if (spill === undefined) return evaluator.state();
-      return evaluator.state({
-        shard: spill.shard,
-        partitions: spill.partitions,
-        put: (name, bytes) => {
-          const full = `e${e}/${name}`;
-          pending.push([full, bytes]);
-          return full;
-        },
-      });
-    });
+    const pending: Array<[string, Uint8Array | (() => Uint8Array)]> = [];
+    // Each evaluator's blobs under `e<position>/`, the schema entry's under `schema/`.
+    const writer = (prefix: string): SpillWriter | undefined =>
+      spill === undefined
+        ? undefined
+        : {
+            shard: spill.shard,
+            partitions: spill.partitions,
+            put: (name, bytes) => {
+              const full = `${prefix}/${name}`;
+              pending.push([full, bytes]);
+              return full;
+            },
+          };
+    const evaluators = this.evaluators.map((evaluator, e) => evaluator.state(writer(`e${e}`)));
+    const schema = this.schema.state(writer('schema'));
     if (spill !== undefined) {
       const writers = Array.from({ length: SPILL_WRITES }, async () => {
         for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-          await spill.spill.put(next[0], next[1]);
+          const [name, bytes] = next;
+          await spill.spill.put(name, typeof bytes === 'function' ? bytes() : bytes);
         }
       });
       await Promise.all(writers);
@@ -472,7 +478,7 @@ class ValidationRun {
       ...(columns ? { columns } : {}),
       ...(this.stoppedBecause === undefined ? {} : { stopped: this.stoppedBecause }),
       quarantinedRuns: this.quarantinedRuns ?? [],
-      schema: this.schema.state(),
+      schema,
       evaluators,
       ...(spill === undefined ? {} : { spill: { shard: spill.shard, partitions: spill.partitions } }),
     };

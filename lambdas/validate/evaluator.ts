@@ -74,6 +74,10 @@ export interface Evaluator {
    * spill, what grows with the records (uniqueness keys, median values) is written there instead.
    */
   state(spill?: SpillWriter): unknown;
+  /** In a shard: keep what only the merge can use (the counts of unexpected values past the cap). */
+  countPastCap?(): void;
+  /** The values partial_unexpected_counts counts (as countKey gives them). */
+  countedValues?(): ReadonlySet<unknown>;
   /**
    * Adds a shard's state, as if its records had been observed here: shards come in input order,
    * and `place` says where the shard's records and lines are in the whole input.
@@ -120,12 +124,20 @@ export abstract class MapEvaluator implements Evaluator {
 
   abstract finish(table: TableFacts): Finding;
 
-  state(): MapState {
+  countPastCap(): void {
+    this.unexpected.countPastCap();
+  }
+
+  countedValues(): ReadonlySet<unknown> {
+    return this.unexpected.countedValues();
+  }
+
+  state(spill?: SpillWriter): MapState {
     return {
       elementCount: this.elementCount,
       missingCount: this.missingCount,
       problem: this.problem,
-      unexpected: this.unexpected.state(),
+      unexpected: this.unexpected.state(spill),
     };
   }
 
@@ -134,7 +146,7 @@ export abstract class MapEvaluator implements Evaluator {
     this.elementCount += s.elementCount;
     this.missingCount += s.missingCount;
     if (s.problem !== undefined) this.problem ??= place.text(s.problem);
-    this.unexpected.absorb(s.unexpected, place.index);
+    this.unexpected.absorb(s.unexpected, place.index, place.pastCap);
   }
 
   /**

@@ -182,7 +182,9 @@ class CompoundUnique extends RowMapEvaluator {
   protected test(values: unknown[], index: number, line: number): string | undefined {
     const first = this.seen.findOrAdd(JSON.stringify(values), index, line);
     if (first === -1) return undefined;
-    if (this.seen.markRepeated(first)) this.unexpected.add(this.seen.firstIndex(first), this.shown(values));
+    if (this.seen.markRepeated(first)) {
+      this.unexpected.add(this.seen.firstIndex(first), this.shown(values), undefined, index);
+    }
     return this.reason(this.rowName(this.seen.firstLine(first)));
   }
 
@@ -191,7 +193,7 @@ class CompoundUnique extends RowMapEvaluator {
   }
 
   override state(spill?: SpillWriter): MapState & { keys: KeysState | SpilledKeys } {
-    return { ...super.state(), keys: spill ? spillKeys(this.seen, spill) : keysState(this.seen) };
+    return { ...super.state(spill), keys: spill ? spillKeys(this.seen, spill) : keysState(this.seen) };
   }
 
   private merged: KeysMerge | undefined;
@@ -201,7 +203,7 @@ class CompoundUnique extends RowMapEvaluator {
     this.merged ??= new KeysMerge();
     const shown = (key: string) => this.shown(JSON.parse(keyValue(key) as string) as unknown[]);
     this.merged.absorb((state as { keys: KeysState | SpilledKeys }).keys, place, {
-      firstRepeated: (key, index) => this.unexpected.add(index, shown(key)),
+      firstRepeated: (key, index, at) => this.unexpected.add(index, shown(key), undefined, at),
       laterUnexpected: (key, index) => this.unexpected.add(index, shown(key)),
       reason: (line) => this.reason(String(line)),
       value: () => undefined,

@@ -24,6 +24,7 @@ import {
 } from './result-format.js';
 import type { RowFailure } from './row-failure.js';
 import type { ShardPlace } from './shard-state.js';
+import type { SpillWriter } from './spill.js';
 
 export const SCHEMA_EXPECTATION = 'expect_rows_to_match_contract_schema';
 
@@ -199,15 +200,25 @@ export class SchemaConformance implements Evaluator {
     if (first) this.unexpected.add(index, { column: first.column, problem: problemOf(first) });
   }
 
-  state(): SchemaState {
-    return { rows: this.rows, missingColumns: this.missingColumns, unexpected: this.unexpected.state() };
+  /** In a shard: keep the counts of unexpected values past the cap, for the merge. */
+  countPastCap(): void {
+    this.unexpected.countPastCap();
+  }
+
+  /** The values partial_unexpected_counts counts (as countKey gives them). */
+  countedValues(): ReadonlySet<unknown> {
+    return this.unexpected.countedValues();
+  }
+
+  state(spill?: SpillWriter): SchemaState {
+    return { rows: this.rows, missingColumns: this.missingColumns, unexpected: this.unexpected.state(spill) };
   }
 
   absorb(state: unknown, place: ShardPlace): void {
     const s = state as SchemaState;
     this.rows += s.rows;
     this.missingColumns ??= s.missingColumns;
-    this.unexpected.absorb(s.unexpected, place.index);
+    this.unexpected.absorb(s.unexpected, place.index, place.pastCap);
   }
 
   /** The header lacks required columns: no row is read, and this is the failure. */

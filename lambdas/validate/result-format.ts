@@ -3,7 +3,9 @@
  * GX writes them) and `result_format`: how much of each result is reported.
  */
 import type { Severity } from '../shared/contract.js';
+import { MalformedInput } from '../shared/errors.js';
 import { RESULT_FORMAT_LEVELS, type ResultFormatLevel } from '../shared/result-format-levels.js';
+import type { SpillWriter } from './spill.js';
 
 export type { ResultFormatLevel } from '../shared/result-format-levels.js';
 
@@ -124,9 +126,22 @@ export function parseResultFormat(kwargs: Record<string, unknown>): ResultFormat
 /** Distinct unexpected values counted exactly for partial_unexpected_counts; past this, new values are not counted. */
 export const MAX_COUNTED_VALUES = 10_000;
 
+/** A value counted for partial_unexpected_counts, and the record being read when it was first counted. */
+interface CountedValue {
+  value: unknown;
+  count: number;
+  at: number;
+}
+
 /**
  * What an expectation keeps about its unexpected values while the stream passes: the count,
  * the first few (by record index), their counts, and everything only when COMPLETE asks for it.
+ *
+ * partial_unexpected_counts counts the first MAX_COUNTED_VALUES distinct values to be found
+ * unexpected, each with all its occurrences. Which ones those are is decided by `at`, the record
+ * being read when a value was first counted, so that shards merged in any order of their events
+ * pick the ones one pass picks. A shard also counts the values past its own cap (`countPastCap`):
+ * one of them may be among the whole input's first, found in an earlier shard.
  */
 export class UnexpectedValues {
   count = 0;
@@ -136,7 +151,13 @@ export class UnexpectedValues {
     value: unknown;
     row: Record<string, unknown> | undefined;
   }> = [];
-  private readonly counts: Map<unknown, { value: unknown; count: number }> | undefined;
+  private readonly counts: Map<unknown, CountedValue> | undefined;
+  /** In a shard: the values found past the cap of `counts`, with their counts. */
+  private pastCap: Map<unknown, { value: unknown; count: number }> | undefined;
+  /** While merging: shards' counts are taken without the cap, which `settle` then applies by `at`. */
+  private merging = false;
+  /** While merging: the last shard's counts past its cap, added to the values counted once that shard is in. */
+  private pendingPastCap: Array<Array<[unknown, number]>> = [];
   private readonly indices: number[] | undefined;
   private readonly values: unknown[] | undefined;
   private sorted = true;
@@ -149,8 +170,26 @@ export class UnexpectedValues {
     }
   }
 
-  /** Records one unexpected value. Indices usually arrive in order; out-of-order ones are placed where they belong. */
-  add(index: number, value: unknown, row?: Record<string, unknown>): void {
+  /**
+   * In a shard: counts every value, also past MAX_COUNTED_VALUES, so that the merge can complete
+   * the counts of the whole input's first values (memory grows with the shard's distinct unexpected values).
+   */
+  countPastCap(): void {
+    if (this.counts) this.pastCap ??= new Map();
+  }
+
+  /** The values partial_unexpected_counts counts, as countKey gives them. */
+  countedValues(): ReadonlySet<unknown> {
+    this.settle();
+    return new Set(this.counts?.keys());
+  }
+
+  /**
+   * Records one unexpected value. Indices usually arrive in order; out-of-order ones are placed
+   * where they belong. `at` is the record being read (by default `index`): a duplicate's first
+   * record becomes unexpected when the second one is read.
+   */
+  add(index: number, value: unknown, row?: Record<string, unknown>, at = index): void {
     this.count++;
     const { level, partialCount, includeUnexpectedRows } = this.format;
     if (level === 'BOOLEAN_ONLY') return;
@@ -163,11 +202,21 @@ export class UnexpectedValues {
       if (partial.length > partialCount) partial.pop();
     }
     if (this.counts) {
-      const entry = this.counts.get(countKey(value));
-      if (entry) entry.count++;
-      else if (this.counts.size < MAX_COUNTED_VALUES) {
+      const key = countKey(value);
+      const entry = this.counts.get(key);
+      if (entry) {
+        entry.count++;
+        if (at < entry.at) entry.at = at;
+      } else if (this.merging || this.counts.size < MAX_COUNTED_VALUES) {
         const kept = keep(value);
-        this.counts.set(countKey(kept), { value: kept, count: 1 });
+        this.counts.set(countKey(kept), { value: kept, count: 1, at });
+      } else if (this.pastCap) {
+        const past = this.pastCap.get(key);
+        if (past) past.count++;
+        else {
+          const kept = keep(value);
+          this.pastCap.set(countKey(kept), { value: kept, count: 1 });
+        }
       }
     }
     if (this.indices && this.values) {
@@ -181,6 +230,7 @@ export class UnexpectedValues {
   mapResult(elementCount: number, nonNullCount: number | null): ExpectationResultDetails {
     const { level, partialCount, includeUnexpectedRows } = this.format;
     if (level === 'BOOLEAN_ONLY') return {};
+    this.settle();
     const unexpectedCount = this.count;
     const missingCount = nonNullCount === null ? null : elementCount - nonNullCount;
     let unexpectedPercentTotal: number | null = null;
@@ -214,7 +264,7 @@ export class UnexpectedValues {
     result.partial_unexpected_index_list = this.partial.map((p) => p.index);
     if (partialCount > 0 && this.counts) {
       result.partial_unexpected_counts = [...this.counts.values()]
-        .sort((a, b) => b.count - a.count || compareValues(a.value, b.value))
+        .sort((a, b) => b.count - a.count || compareValues(a.value, b.value) || a.at - b.at)
         .slice(0, partialCount)
         .map(({ value, count }) => ({ value, count }));
     }
@@ -232,12 +282,27 @@ export class UnexpectedValues {
     return result;
   }
 
-  /** What has been kept so far, as JSON, for a later merge with other parts of the same input (shard-state.ts). */
-  state(): UnexpectedState {
+  /**
+   * What has been kept so far, as JSON, for a later merge with other parts of the same input
+   * (shard-state.ts). Given a spill, the counts past the cap are written there (`<evaluator>/
+   * past-cap/s<shard>`, JSON Lines of [value, count]) instead of travelling in the state.
+   */
+  state(spill?: SpillWriter): UnexpectedState {
+    this.settle();
+    let pastCap: UnexpectedState['pastCap'];
+    if (this.pastCap && this.pastCap.size > 0) {
+      const entries = [...this.pastCap.values()].map((e): [unknown, number] => [e.value, e.count]);
+      if (spill === undefined) pastCap = entries;
+      else {
+        const bytes = Buffer.from(entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
+        pastCap = { spilled: spill.put(`past-cap/s${spill.shard}`, bytes), bytes: bytes.length };
+      }
+    }
     return {
       count: this.count,
       partial: this.partial.map((p) => (p.row ? [p.index, p.value, p.row] : [p.index, p.value])),
-      counts: this.counts ? [...this.counts.values()].map((e) => [e.value, e.count]) : undefined,
+      counts: this.counts ? [...this.counts.values()].map((e) => [e.value, e.count, e.at]) : undefined,
+      ...(pastCap === undefined ? {} : { pastCap }),
       indices: this.indices,
       values: this.values,
     };
@@ -246,9 +311,12 @@ export class UnexpectedValues {
   /**
    * Adds what another part of the input kept, whose record indices start at `offset`, as if its
    * records had been added here one by one: the same first entries, counts and lists. The parts
-   * come in order, so the counts' first-seen order is the whole input's.
+   * come in order. `spilledPastCap` is what resolveSpill read of this part's spilled counts past
+   * its cap (only the values that can be among the whole input's counted ones).
    */
-  absorb(state: UnexpectedState, offset: number): void {
+  absorb(state: UnexpectedState, offset: number, spilledPastCap?: Array<[unknown, number]>): void {
+    this.settle();
+    this.merging = true;
     this.count += state.count;
     const { partialCount } = this.format;
     for (const [index, value, row] of state.partial) {
@@ -257,10 +325,22 @@ export class UnexpectedValues {
     this.partial.sort((a, b) => a.index - b.index);
     if (this.partial.length > partialCount) this.partial.length = partialCount;
     if (this.counts && state.counts) {
-      for (const [value, count] of state.counts) {
+      for (const [value, count, at] of state.counts) {
         const entry = this.counts.get(countKey(value));
-        if (entry) entry.count += count;
-        else if (this.counts.size < MAX_COUNTED_VALUES) this.counts.set(countKey(value), { value, count });
+        if (entry) {
+          entry.count += count;
+          if (at + offset < entry.at) entry.at = at + offset;
+        } else this.counts.set(countKey(value), { value, count, at: at + offset });
+      }
+      const past = state.pastCap;
+      if (Array.isArray(past)) this.pendingPastCap.push(past);
+      else if (past !== undefined) {
+        if (spilledPastCap === undefined) {
+          throw new MalformedInput(
+            `a shard outcome spilled its unexpected value counts (${past.spilled}), and the merge was given none of them (resolveSpill)`,
+          );
+        }
+        this.pendingPastCap.push(spilledPastCap);
       }
     }
     if (this.indices && this.values && state.indices && state.values) {
@@ -273,6 +353,28 @@ export class UnexpectedValues {
     }
   }
 
+  /**
+   * While merging, once a part and what the merge added for its records are in: completes the
+   * counts with the part's counts past its cap, and keeps the MAX_COUNTED_VALUES values first
+   * counted (by `at`), as one pass keeps them. A later part's records come after all of these,
+   * so no value it brings can displace them.
+   */
+  private settle(): void {
+    const counts = this.counts;
+    if (!counts || !this.merging) return;
+    for (const entries of this.pendingPastCap) {
+      for (const [value, count] of entries) {
+        const entry = counts.get(countKey(value));
+        if (entry) entry.count += count;
+      }
+    }
+    this.pendingPastCap = [];
+    if (counts.size <= MAX_COUNTED_VALUES) return;
+    const first = [...counts.entries()].sort((a, b) => a[1].at - b[1].at).slice(0, MAX_COUNTED_VALUES);
+    counts.clear();
+    for (const [key, entry] of first) counts.set(key, entry);
+  }
+
   /** The first few unexpected values, for messages. */
   examples(limit = 3): unknown[] {
     return this.partial.slice(0, limit).map((p) => p.value);
@@ -283,7 +385,10 @@ export class UnexpectedValues {
 export interface UnexpectedState {
   count: number;
   partial: Array<[number, unknown] | [number, unknown, Record<string, unknown>]>;
-  counts: Array<[unknown, number]> | undefined;
+  /** The counted values in first-counted order: [value, count, record being read when first counted]. */
+  counts: Array<[unknown, number, number]> | undefined;
+  /** A shard's counts of the values past its cap: in the state, or where the spill holds them (JSON Lines). */
+  pastCap?: Array<[unknown, number]> | { spilled: string; bytes: number };
   indices: number[] | undefined;
   values: unknown[] | undefined;
 }

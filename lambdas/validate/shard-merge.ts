@@ -10,9 +10,8 @@ import type { Contract } from '../shared/contract.js';
 import { MalformedInput } from '../shared/errors.js';
 import { findings } from './engine.js';
 import type { QuarantineEntry, ValidateOptions } from './engine-types.js';
-import { createEvaluator } from './expectations.js';
+import { createEvaluator, type Evaluator } from './expectations.js';
 import { type RowFailure, SchemaConformance } from './record-schema.js';
-import type { SpillResults } from './shard-spill.js';
 import {
   globalText,
   inRuns,
@@ -20,6 +19,7 @@ import {
   type ShardOutcome,
   type ShardPlace,
   type ShardPlacement,
+  type SpillResults,
 } from './shard-state.js';
 import { type ValidationOutcome, validationOutcome } from './validation-outcome.js';
 
@@ -51,11 +51,35 @@ export function shardPlacements(
   return merge(contract, outcomes, options).placements;
 }
 
+/**
+ * By evaluator position (-1 the schema entry): the values (as countKey gives them) the whole
+ * input's partial_unexpected_counts counts. They do not depend on the counts past the shards'
+ * caps, which the merge may be given as empty lists here.
+ */
+export function countedValues(
+  contract: Contract,
+  outcomes: readonly ShardOutcome[],
+  options: MergeOptions = {},
+): Map<number, ReadonlySet<unknown>> {
+  const { evaluators, schema } = merge(contract, outcomes, options);
+  const counted = new Map<number, ReadonlySet<unknown>>([[-1, schema.countedValues()]]);
+  evaluators.forEach((evaluator, e) => {
+    const values = evaluator.countedValues?.();
+    if (values !== undefined) counted.set(e, values);
+  });
+  return counted;
+}
+
 function merge(
   contract: Contract,
   outcomes: readonly ShardOutcome[],
   options: MergeOptions,
-): { outcome: ValidationOutcome; placements: ShardPlacement[] } {
+): {
+  outcome: ValidationOutcome;
+  placements: ShardPlacement[];
+  evaluators: Evaluator[];
+  schema: SchemaConformance;
+} {
   if (outcomes.length === 0) {
     throw new MalformedInput(
       `${options.source ?? '<input>'}: no shard outcomes to merge (expected at least one)`,
@@ -99,6 +123,7 @@ function merge(
     const place = (e: number): ShardPlace => ({
       shard: position,
       spilled: options.spilled?.evaluators[e],
+      pastCap: options.spilled?.pastCap?.[e]?.[position],
       index: placement.index,
       line: placement.line,
       text: (message) => globalText(message, placement),
@@ -138,7 +163,7 @@ function merge(
     source: options.source,
     validationTime: options.now?.() ?? new Date(),
   });
-  return { outcome, placements };
+  return { outcome, placements, evaluators, schema };
 }
 
 function failureOf(

@@ -8,25 +8,22 @@
 import type { Contract } from '../shared/contract.js';
 import { MalformedInput } from '../shared/errors.js';
 import { wantedRanks } from './column-aggregate-expectations.js';
-import type { ShardOutcome } from './shard-state.js';
+import { countKey, type UnexpectedState } from './result-format.js';
+import { countedValues } from './shard-merge.js';
+import type { ShardOutcome, SpillResults } from './shard-state.js';
 import {
   type CrossShardDuplicate,
   checkPartition,
   type KeysPlan,
-  type RepeatEvent,
   repeatEvents,
   type SpilledKeys,
 } from './shard-uniqueness.js';
 import type { Spill } from './spill.js';
 import { SELECT_LIMIT, type SpilledValues, selectRanks } from './spill-select.js';
 
+export type { SpillResults } from './shard-state.js';
 export type { CrossShardDuplicate, KeysPlan } from './shard-uniqueness.js';
 export { checkPartition } from './shard-uniqueness.js';
-
-/** What the merge takes from the spill: by evaluator position, repeat events by shard (uniqueness) or [rank, value] pairs (median, quantiles). */
-export interface SpillResults {
-  evaluators: Record<number, Record<number, RepeatEvent[]> | Array<[number, number]>>;
-}
 
 export interface ResolveOptions {
   /** The contract's expectations of this scope were validated (as mergeShardOutcomes' `scope`). */
@@ -121,7 +118,90 @@ export async function resolveSpill(
       options.selectLimit ?? SELECT_LIMIT,
     );
   }
+  const spilledPastCap = [...unexpectedStates(outcomes)].filter(([, states]) =>
+    states.some((s) => s?.pastCap !== undefined && !Array.isArray(s.pastCap)),
+  );
+  if (spilledPastCap.length > 0) {
+    // Which values the whole input counts depends on the merge alone (the record at which each
+    // was first found), not on the counts past the caps: a merge without them tells.
+    const withoutPastCap: SpillResults['pastCap'] = {};
+    for (const [e, states] of spilledPastCap)
+      withoutPastCap[e] = Object.fromEntries(states.map((_, k) => [k, []]));
+    const counted = countedValues(contract, outcomes, {
+      scope: options.scope,
+      spilled: { ...results, pastCap: withoutPastCap },
+    });
+    results.pastCap = {};
+    for (const [e, states] of spilledPastCap) {
+      results.pastCap[e] = await readPastCap(spill, states, counted.get(e) ?? new Set());
+    }
+  }
   return results;
+}
+
+/** Each evaluator's (and the schema entry's, at -1) unexpected-value states, by shard. */
+function unexpectedStates(
+  outcomes: readonly ShardOutcome[],
+): Map<number, Array<UnexpectedState | undefined>> {
+  const byEvaluator = new Map<number, Array<UnexpectedState | undefined>>();
+  const unexpectedOf = (state: unknown) => (state as { unexpected?: UnexpectedState } | null)?.unexpected;
+  byEvaluator.set(
+    -1,
+    outcomes.map((o) => unexpectedOf(o.schema)),
+  );
+  const evaluators = outcomes[0]?.evaluators.length ?? 0;
+  for (let e = 0; e < evaluators; e++)
+    byEvaluator.set(
+      e,
+      outcomes.map((o) => unexpectedOf(o.evaluators[e])),
+    );
+  return byEvaluator;
+}
+
+/** Bytes of a spilled past-cap blob read at once. */
+const PAST_CAP_READ = 8 << 20;
+
+/**
+ * The shards' spilled counts past their caps that the merge needs: those of the values the whole
+ * input counts (`counted`, by countKey). Memory: those values' counts, a range of a blob at a time.
+ */
+async function readPastCap(
+  spill: Spill,
+  states: ReadonlyArray<UnexpectedState | undefined>,
+  counted: ReadonlySet<unknown>,
+): Promise<Record<number, Array<[unknown, number]>>> {
+  const found: Record<number, Array<[unknown, number]>> = {};
+  for (const [shard, state] of states.entries()) {
+    const past = state?.pastCap;
+    if (past === undefined || Array.isArray(past)) continue;
+    const kept: Array<[unknown, number]> = [];
+    await readJsonLines(spill, past.spilled, past.bytes, (entry) => {
+      const pair = entry as [unknown, number];
+      if (counted.has(countKey(pair[0]))) kept.push(pair);
+    });
+    found[shard] = kept;
+  }
+  return found;
+}
+
+/** Each line of a JSON Lines blob of `bytes` bytes, read a range at a time. */
+async function readJsonLines(
+  spill: Spill,
+  name: string,
+  bytes: number,
+  each: (value: unknown) => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let rest = '';
+  for (let start = 0; start < bytes; start += PAST_CAP_READ) {
+    const chunk = await spill.get(name, { start, end: Math.min(bytes, start + PAST_CAP_READ) });
+    const text = rest + decoder.decode(chunk, { stream: true });
+    const lines = text.split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) if (line !== '') each(JSON.parse(line));
+  }
+  rest += decoder.decode();
+  if (rest !== '') each(JSON.parse(rest));
 }
 
 function isSpilledKeys(keys: unknown): keys is SpilledKeys {

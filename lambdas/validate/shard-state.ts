@@ -10,12 +10,44 @@
  */
 import type { RowFailure } from './row-failure.js';
 
+/**
+ * A later shard's part in the cross-shard duplicates of one evaluator, in the order of the
+ * shard's records: what KeysMerge replays when it absorbs the shard.
+ */
+export interface RepeatEvent {
+  key: string;
+  /** The key's first record in the whole input (global). */
+  firstIndex: number;
+  firstLine: number;
+  /** This is the first later shard holding the key and the first record was alone in its shard: it becomes unexpected now. */
+  firstBecomesUnexpected: boolean;
+  /** The key's first record in this shard (local). */
+  index: number;
+  line: number;
+  repeated: boolean;
+}
+
+/**
+ * What the merge takes from the spill (resolveSpill): by evaluator position, repeat events by
+ * shard (uniqueness) or [rank, value] pairs (median, quantiles).
+ */
+export interface SpillResults {
+  evaluators: Record<number, Record<number, RepeatEvent[]> | Array<[number, number]>>;
+  /**
+   * By evaluator position (-1 the schema entry), then shard: the counts of unexpected values a
+   * shard spilled past its cap, of the values the whole input counts.
+   */
+  pastCap?: Record<number, Record<number, Array<[unknown, number]>>>;
+}
+
 /** Where a shard's records and lines are in the whole input, as an evaluator merging its state sees it. */
 export interface ShardPlace {
   /** The shard's position in the input (0, 1, …). */
   readonly shard: number;
   /** What resolveSpill found for this evaluator in the spill (undefined when nothing was spilled). */
   readonly spilled: unknown;
+  /** What resolveSpill read of this shard's spilled counts of unexpected values past its cap (undefined when none). */
+  readonly pastCap: Array<[unknown, number]> | undefined;
   /** Records before this shard: added to its record indexes. */
   readonly index: number;
   /** Added to this shard's line numbers. */

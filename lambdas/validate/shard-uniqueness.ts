@@ -14,7 +14,10 @@
  */
 import { MalformedInput } from '../shared/errors.js';
 import { FirstOccurrences } from './first-occurrences.js';
-import type { ShardPlace } from './shard-state.js';
+import type { RepeatEvent, ShardPlace } from './shard-state.js';
+
+export type { RepeatEvent } from './shard-state.js';
+
 import type { Spill, SpillWriter } from './spill.js';
 
 /** A shard's distinct keys (FirstOccurrences.key), each with its first local index and line, and the entries that repeated. */
@@ -67,33 +70,40 @@ export function partitionOf(key: string, partitions: number): number {
  */
 export function spillKeys(seen: FirstOccurrences, writer: SpillWriter): SpilledKeys {
   const { partitions, shard } = writer;
-  // Two passes, so that each partition is one buffer of its exact size rather than a piece a key.
+  // Each partition is one buffer of its exact size, made when it is written (a few at a time):
+  // sized first, its entries listed in entry order (a counting sort), then encoded on demand.
   const partitionOfEntry = new Uint32Array(seen.size);
   const sizes = new Array<number>(partitions).fill(4);
+  const starts = new Uint32Array(partitions + 1);
   for (let entry = 0; entry < seen.size; entry++) {
     const key = seen.key(entry);
     const partition = partitionOf(key, partitions);
     partitionOfEntry[entry] = partition;
     sizes[partition]! += RECORD_HEAD + Buffer.byteLength(key, 'utf8');
+    starts[partition + 1]!++;
   }
-  const blobs = sizes.map((size) => Buffer.allocUnsafe(size));
-  const at = new Array<number>(partitions).fill(4);
-  for (const blob of blobs) blob.writeUInt32LE(shard, 0);
-  for (let entry = 0; entry < seen.size; entry++) {
-    const partition = partitionOfEntry[entry]!;
-    const blob = blobs[partition]!;
-    let offset = at[partition]!;
-    blob.writeUInt32LE(seen.firstIndex(entry), offset);
-    blob.writeUInt32LE(seen.firstLine(entry), offset + 4);
-    blob.writeUInt8(seen.isRepeated(entry) ? 1 : 0, offset + 8);
-    const length = blob.write(seen.key(entry), offset + RECORD_HEAD, 'utf8');
-    blob.writeUInt32LE(length, offset + 9);
-    offset += RECORD_HEAD + length;
-    at[partition] = offset;
+  for (let p = 0; p < partitions; p++) starts[p + 1]! += starts[p]!;
+  const order = new Uint32Array(seen.size);
+  const fill = starts.slice(0, partitions);
+  for (let entry = 0; entry < seen.size; entry++) order[fill[partitionOfEntry[entry]!]!++] = entry;
+  const encode = (partition: number): Uint8Array => {
+    const blob = Buffer.allocUnsafe(sizes[partition]!);
+    blob.writeUInt32LE(shard, 0);
+    let offset = 4;
+    for (let k = starts[partition]!; k < starts[partition + 1]!; k++) {
+      const entry = order[k]!;
+      blob.writeUInt32LE(seen.firstIndex(entry), offset);
+      blob.writeUInt32LE(seen.firstLine(entry), offset + 4);
+      blob.writeUInt8(seen.isRepeated(entry) ? 1 : 0, offset + 8);
+      const length = blob.write(seen.key(entry), offset + RECORD_HEAD, 'utf8');
+      blob.writeUInt32LE(length, offset + 9);
+      offset += RECORD_HEAD + length;
+    }
+    return blob;
+  };
+  for (let partition = 0; partition < partitions; partition++) {
+    writer.put(`keys/p${partition}/s${shard}`, () => encode(partition));
   }
-  blobs.forEach((blob, partition) => {
-    writer.put(`keys/p${partition}/s${shard}`, blob);
-  });
   return { spilled: { shard, partitions, keys: seen.size } };
 }
 
@@ -203,23 +213,6 @@ function grown<T extends Uint32Array | Uint8Array>(array: T, length: number): T 
   return bigger;
 }
 
-/**
- * A later shard's part in the cross-shard duplicates of one evaluator, in the order of the
- * shard's records: what KeysMerge replays when it absorbs the shard.
- */
-export interface RepeatEvent {
-  key: string;
-  /** The key's first record in the whole input (global). */
-  firstIndex: number;
-  firstLine: number;
-  /** This is the first later shard holding the key and the first record was alone in its shard: it becomes unexpected now. */
-  firstBecomesUnexpected: boolean;
-  /** The key's first record in this shard (local). */
-  index: number;
-  line: number;
-  repeated: boolean;
-}
-
 /** The partitions' duplicates of one evaluator, as each later shard's events (by shard, in record order). */
 export function repeatEvents(duplicates: readonly CrossShardDuplicate[]): Record<number, RepeatEvent[]> {
   const byShard: Record<number, RepeatEvent[]> = {};
@@ -243,8 +236,8 @@ export function repeatEvents(duplicates: readonly CrossShardDuplicate[]): Record
 
 /** What the merge does when a key of a later shard was first seen in an earlier one. */
 export interface RepeatHandlers {
-  /** The first occurrence (global index) becomes unexpected: it was not repeated until now. */
-  firstRepeated(key: string, index: number): void;
+  /** The first occurrence (global index) becomes unexpected when the record at `at` (global index) repeats it. */
+  firstRepeated(key: string, index: number, at: number): void;
   /** The key's first record in the later shard (global index) becomes unexpected, when its shard had not counted it. */
   laterUnexpected(key: string, index: number): void;
   /** The reason a row repeating the record on `line` (global) fails. */
@@ -277,7 +270,7 @@ export class KeysMerge {
         continue;
       }
       if (!first.repeated) {
-        handlers.firstRepeated(key, first.index);
+        handlers.firstRepeated(key, first.index, index + place.index);
         first.repeated = true;
       }
       // The shard counted its first record of a key it saw twice; one it saw once it did not.
@@ -297,7 +290,7 @@ export class KeysMerge {
     }
     for (const event of events[place.shard] ?? []) {
       const { key, index, line, firstLine } = event;
-      if (event.firstBecomesUnexpected) handlers.firstRepeated(key, event.firstIndex);
+      if (event.firstBecomesUnexpected) handlers.firstRepeated(key, event.firstIndex, index + place.index);
       if (!event.repeated) handlers.laterUnexpected(key, index + place.index);
       place.renameLine(line, firstLine);
       place.fail({ index, line, reason: handlers.reason(firstLine), value: handlers.value(key) });

@@ -110,10 +110,7 @@ export class ObjectStoreSpill implements Spill {
   }
 }
 
-/** A run's spill in the reports zone: `<dataset>/dt=…/run=<id>/spill/` (runPrefix + `spill/`). */
-export function lakeSpillPrefix(runPrefix: string): string {
-  return `${runPrefix}spill/`;
-}
+export { lakeSpillPrefix } from '../shared/run-spill.js';
 
 /** Distinct keys a partition is meant to hold at most: what one partition check keeps in memory (about 100 MB). */
 export const KEYS_PER_PARTITION = 1 << 20;
@@ -156,6 +153,10 @@ export interface ShardSpill {
 export interface SpillWriter {
   readonly shard: number;
   readonly partitions: number;
-  /** Schedules writing a blob named `<evaluator>/<name>`; returns the full name. */
-  put(name: string, bytes: Uint8Array): string;
+  /**
+   * Schedules writing a blob named `<evaluator>/<name>`; returns the full name. Given a function,
+   * the bytes are made only when the blob is written, so that a shard's blobs (all its uniqueness
+   * keys, encoded) are not all in memory at once.
+   */
+  put(name: string, bytes: Uint8Array | (() => Uint8Array)): string;
 }

@@ -442,6 +442,14 @@ function storeCallsOfRun(
   add('recordRun', 'reports', 'readVersioned');
   add('recordRun', 'reports', 'putIfMatch');
   add('recordRun', 'reports', 'put');
+  if (sharded) {
+    // Then the run's spill listed and each blob deleted: the shards' key blobs, and with keys
+    // spilled the keys plan and each partition's check.
+    const spillBlobs =
+      shards * keyPartitions * (inputs.uniqueness ?? 0) + (keyPartitions > 0 ? keyPartitions + 1 : 0);
+    add('recordRun', 'reports', 'list', 1, { keys: spillBlobs });
+    add('recordRun', 'reports', 'delete', spillBlobs);
+  }
 
   if (inputs.dvc) {
     // The Version build: the snapshot sync lists curated and reads the new parts; dvc push lists

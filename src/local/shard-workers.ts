@@ -19,6 +19,7 @@ import { planShards, type ShardPlan } from '../../lambdas/validate/shard-plan.js
 import { type CrossShardDuplicate, type KeysPlan, resolveSpill } from '../../lambdas/validate/shard-spill.js';
 import { DirectorySpill, spillPartitions } from '../../lambdas/validate/spill.js';
 import type { ValidationOutcome } from '../../lambdas/validate/validation-outcome.js';
+import { threadBundle } from './thread-bundle.js';
 
 /** One shard as a worker thread validates it: a byte range of the file and how it continues the file. */
 export interface ShardTask {
@@ -121,6 +122,11 @@ export interface ShardedValidationOptions {
    */
   engine?: string;
   /**
+   * Start the threads from the TypeScript sources through tsx, not from the engine bundled once
+   * with esbuild (thread-bundle.ts): slower to start, for comparing the two.
+   */
+  fromSource?: boolean;
+  /**
    * Where the spill's temporary directory is made (default: the system's temporary directory). It
    * is removed when the validation ends, fails or is interrupted (SIGINT, SIGTERM).
    */
@@ -162,10 +168,8 @@ require(workerData.tsx).register();
 import(workerData.entry);
 `;
 
-const threadEntry = pathToFileURL(fileURLToPath(new URL('./shard-worker-thread.ts', import.meta.url))).href;
-const defaultEngine = pathToFileURL(
-  fileURLToPath(new URL('../../lambdas/validate/engine.ts', import.meta.url)),
-).href;
+const threadSource = fileURLToPath(new URL('./shard-worker-thread.ts', import.meta.url));
+const engineSource = fileURLToPath(new URL('../../lambdas/validate/engine.ts', import.meta.url));
 
 /**
  * Validates the shards of `plan` in at most `workers` threads, one shard per thread at a time, and
@@ -234,11 +238,18 @@ async function validateWithSpill(
     continues: k > 0,
     spill: { directory, partitions },
   }));
-  const engine = options.engine
-    ? isAbsolute(options.engine)
-      ? pathToFileURL(options.engine).href
-      : options.engine
-    : defaultEngine;
+  // Threads start from the bundle unless another engine is named (a test's) or none can be built.
+  const bundle =
+    options.engine === undefined && options.fromSource !== true
+      ? await threadBundle({ thread: threadSource, engine: engineSource })
+      : undefined;
+  const engine =
+    bundle?.engine ??
+    (options.engine
+      ? isAbsolute(options.engine)
+        ? pathToFileURL(options.engine).href
+        : options.engine
+      : pathToFileURL(engineSource).href);
   const memory = new Map<number, ThreadMemory>();
   const outcomes: ShardOutcome[] = new Array(tasks.length);
   const timings: ShardedValidation['shards'] = new Array(tasks.length);
@@ -305,16 +316,18 @@ async function validateWithSpill(
   };
 
   const lane = async () => {
-    const worker = new Worker(THREAD_BOOT, {
-      eval: true,
-      workerData: {
-        tsx: createRequire(import.meta.url).resolve('tsx/esm/api'),
-        entry: threadEntry,
-        engine,
-        contract,
-        source: options.source ?? file,
-      },
-    });
+    const data = { engine, contract, source: options.source ?? file };
+    const worker = bundle
+      ? // No loader of the parent's (tsx's --import) is needed: the bundle is plain JavaScript.
+        new Worker(new URL(bundle.thread!), { workerData: data, execArgv: [] })
+      : new Worker(THREAD_BOOT, {
+          eval: true,
+          workerData: {
+            ...data,
+            tsx: createRequire(import.meta.url).resolve('tsx/esm/api'),
+            entry: pathToFileURL(threadSource).href,
+          },
+        });
     threads.push(worker);
     for (let task = tasks[next++]; task !== undefined; task = tasks[next++]) {
       await runIn(worker, task);

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { runRecordKey } from '../../lambdas/shared/keys.js';
+import { runPrefix, runRecordKey } from '../../lambdas/shared/keys.js';
 import type { RunRecord } from '../../lambdas/shared/run-record.js';
+import { lakeSpillPrefix } from '../../lambdas/shared/run-spill.js';
 import { type LocalFunction, lakeStorage, runExecution } from '../../src/local/asl-runner.js';
 import {
   artifactDatasets,
@@ -265,5 +266,38 @@ describe('the deployed state machine on a batch larger than its shard size', () 
     const out = report.output as { validation: { rows: unknown }; promotion: { curatedKey: string } };
     expect(out.validation.rows).toEqual({ read: 300, valid: 290, quarantined: 10 });
     expect(await lake.store.list('curated', out.promotion.curatedKey)).toHaveLength(shards.total);
+  });
+
+  it('leaves no spill once the run is recorded: the bundled record-run removes the keys the shards spilled', async () => {
+    // Prepare
+    const lake = await testLake();
+    const key = 'orders/orders.csv';
+    await lake.s3.send(
+      new PutObjectCommand({ Bucket: lake.buckets.landing, Key: key, Body: readFileSync(ordersCsv) }),
+    );
+    const map = (
+      sharded.definition.States as Record<string, { ItemReader?: { Parameters: { Bucket: string } } }>
+    ).ValidateShards!;
+    const storage = lakeStorage(lake.store, { [map.ItemReader!.Parameters.Bucket]: 'reports' });
+    const trigger = { type: 's3-upload', bucket: lake.buckets.landing, key, size: statSync(ordersCsv).size };
+    // Act
+    const report = await runExecution({
+      definition: sharded.definition,
+      functions: await bundledFunctions(lake, sharded),
+      tasks: { VersionWithDvc: versionBuild().task },
+      input: { dataset: 'orders', trigger: { ...trigger, time: '2026-11-25T14:30:00Z' } },
+      name: 'orders-artifact-sharded-spill',
+      retryIntervalMs: 0,
+      storage,
+      workers: 2,
+    });
+    // Assess
+    expect(report.status).toBe('SUCCEEDED');
+    // CheckKeyPartitions runs only when the shards spilled uniqueness keys.
+    expect(report.events.map((e) => e.step)).toContain('CheckKeyPartitions');
+    const { ingest } = report.output as { ingest: { runId: string; dt: string } };
+    const run = { dataset: 'orders', dt: ingest.dt, runId: ingest.runId };
+    expect(await lake.store.list('reports', lakeSpillPrefix(runPrefix(run)))).toEqual([]);
+    expect(await lake.store.list('reports', runPrefix(run))).not.toEqual([]);
   });
 });

@@ -140,6 +140,9 @@ const putsUnder = (zone: string, prefixes: readonly string[]) =>
     `s3:AbortMultipartUpload on <Lake${zone}Bucket.Arn>/${prefix}*`,
     `s3:PutObject on <Lake${zone}Bucket.Arn>/${prefix}*`,
   ]);
+/** Deleting the spills of the datasets' sharded runs in reports, and nothing else there. */
+const spillDeletes = (datasets: readonly string[]) =>
+  datasets.map((name) => `s3:DeleteObject on <LakeReportsBucket.Arn>/${name}/dt=*/run=*/spill/*`);
 
 describe('IAM wildcards', () => {
   it('allows no action "*" and no whole service ("s3:*"), outside the documented key policy exception', () => {
@@ -257,7 +260,7 @@ describe('S3 access of each role, exactly', () => {
     );
   });
 
-  it("RecordRun reads and writes reports under the datasets' prefixes and reads their raw manifests, nothing else", () => {
+  it("RecordRun reads and writes reports under the datasets' prefixes, reads their raw manifests and deletes only their runs' spills", () => {
     expect(s3Grants(stack.functions.recordRun.role!)).toEqual(
       [
         ...readsUnder('Reports', prefixesOf(DATASETS)),
@@ -265,6 +268,7 @@ describe('S3 access of each role, exactly', () => {
         ...prefixesOf(DATASETS).map(
           (prefix) => `s3:GetObject on <LakeRawBucket.Arn>/${prefix}*/_manifest.json`,
         ),
+        ...spillDeletes(DATASETS),
       ].sort(),
     );
   });

@@ -55,6 +55,24 @@ describe('validateFileInShards', () => {
     expect(sharded.threads.every((t) => t.peakHeapBytes > 0)).toBe(true);
   });
 
+  it('gives the same outcome from threads started from the bundled engine as from its TypeScript sources', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-shard-workers-'));
+    const file = eventsFile(dir, 2 * MIB);
+    const contract = parseContract(CONTRACT, 'events.yaml');
+    const plan = await planFile(file, contract, MIB);
+    // Act
+    const bundled = await validateFileInShards(file, contract, plan, { workers: 2, now: NOW });
+    const fromSource = await validateFileInShards(file, contract, plan, {
+      workers: 2,
+      now: NOW,
+      fromSource: true,
+    });
+    // Assess
+    expect(bundled.outcome).toEqual(fromSource.outcome);
+    expect(bundled.outcome.result.results.length).toBeGreaterThan(1);
+  });
+
   it("fails with a shard's programming error as it was named, once, without retrying it", async () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'sluice-shard-workers-'));

@@ -3,16 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import type { Contract } from '../../../lambdas/shared/contract.js';
 import { MalformedInput, ObjectNotFound } from '../../../lambdas/shared/errors.js';
 import { FsObjectStore } from '../../../lambdas/shared/fs-object-store.js';
-import { type ShardOutcome, validateShard } from '../../../lambdas/validate/engine.js';
-import {
-  globalShardOutputs,
-  mergeShardOutcomes,
-  shardPlacements,
-} from '../../../lambdas/validate/shard-merge.js';
-import { checkPartition, keysPlan, resolveSpill } from '../../../lambdas/validate/shard-spill.js';
+import { validateShard } from '../../../lambdas/validate/engine.js';
+import { mergeShardOutcomes } from '../../../lambdas/validate/shard-merge.js';
+import { checkPartition, keysPlan } from '../../../lambdas/validate/shard-spill.js';
 import { keysBlob } from '../../../lambdas/validate/shard-uniqueness.js';
 import {
   DirectorySpill,
@@ -20,7 +15,6 @@ import {
   MemorySpill,
   ObjectStoreSpill,
   recordBytesOf,
-  type Spill,
   spillPartitions,
 } from '../../../lambdas/validate/spill.js';
 import { type SpilledValues, selectRanks, spillValues } from '../../../lambdas/validate/spill-select.js';
@@ -33,6 +27,7 @@ import {
   randomCuts,
   recordStarts,
   render,
+  spilledRun,
 } from './merge-support.js';
 import { csvContract, validate } from './support.js';
 
@@ -44,69 +39,6 @@ const SPILLED_SUITE = `${MIXED}
   kwargs: { column: s, result_format: COMPLETE }
 - type: expect_column_quantile_values_to_be_between
   kwargs: { column: x, allow_relative_error: linear, quantile_ranges: { quantiles: [0, 0.1, 0.5, 0.93, 1], value_ranges: [[null, null], [null, null], [null, null], [null, null], [null, null]] } }`;
-
-interface SpilledRun {
-  shards: ShardOutcome[];
-  merged: ReturnType<typeof mergeShardOutcomes>;
-  valid: string;
-  quarantine: string;
-}
-
-/** The file validated in shards cut at `cuts`, spilling, then resolved and merged as a deployed run does. */
-async function spilledRun(
-  text: string,
-  contract: Contract,
-  cuts: number[],
-  spill: Spill,
-  partitions: number,
-  selectLimit?: number,
-): Promise<SpilledRun> {
-  const bytes = Buffer.from(text);
-  const header =
-    contract.format.type === 'csv' ? text.slice(0, text.indexOf('\n')).replace(/\r$/, '') : undefined;
-  const bounds = [0, ...cuts, bytes.length];
-  const shards: ShardOutcome[] = [];
-  const outputs: Array<{ valid: string; quarantine: string }> = [];
-  for (let k = 0; k + 1 < bounds.length; k++) {
-    const valid = collector();
-    const quarantine = collector();
-    const outcome = await validateShard(
-      Readable.from([bytes.subarray(bounds[k]!, bounds[k + 1]!)]),
-      contract,
-      { valid: valid.stream, quarantine: quarantine.stream },
-      {
-        now: NOW,
-        spill: { spill, shard: k, partitions },
-        ...(k === 0 ? {} : { csvHeader: header, continues: true }),
-      },
-    );
-    shards.push(JSON.parse(JSON.stringify(outcome)) as ShardOutcome);
-    outputs.push({ valid: valid.text(), quarantine: quarantine.text() });
-  }
-  const spilled = JSON.parse(
-    JSON.stringify(await resolveSpill(contract, shards, spill, { selectLimit })),
-  ) as Awaited<ReturnType<typeof resolveSpill>>;
-  const merged = mergeShardOutcomes(contract, shards, { now: NOW, spilled });
-  const placements = shardPlacements(contract, shards, { now: NOW, spilled });
-  const parts = outputs.map((o, k) => globalShardOutputs(o, placements[k]!));
-  return {
-    shards,
-    merged,
-    valid: parts.map((p) => p.valid).join(''),
-    quarantine: parts.map((p) => p.quarantine).join(''),
-  };
-}
-
-function collector() {
-  const parts: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      parts.push(chunk);
-      callback();
-    },
-  });
-  return { stream, text: () => Buffer.concat(parts).toString('utf8') };
-}
 
 /** A CSV of `count` rows with distinct ids and a number column. */
 function distinctIds(count: number, offset = 0): string {
@@ -252,7 +184,7 @@ describe('selecting ranks from spilled values', () => {
           shard,
           partitions: 1,
           put: (name, bytes) => {
-            void spill.put(`e0/${name}`, bytes);
+            void spill.put(`e0/${name}`, typeof bytes === 'function' ? bytes() : bytes);
             return name;
           },
         }).spilled,
@@ -274,7 +206,7 @@ describe('selecting ranks from spilled values', () => {
       shard: 0,
       partitions: 1,
       put: (name, bytes) => {
-        void spill.put(`e0/${name}`, bytes);
+        void spill.put(`e0/${name}`, typeof bytes === 'function' ? bytes() : bytes);
         return name;
       },
     }).spilled;

@@ -7,6 +7,8 @@ import {
   mergeShardOutcomes,
   shardPlacements,
 } from '../../../lambdas/validate/shard-merge.js';
+import { resolveSpill } from '../../../lambdas/validate/shard-spill.js';
+import type { Spill } from '../../../lambdas/validate/spill.js';
 import { random } from '../../support/random.js';
 import { contractFrom, validate } from './support.js';
 
@@ -144,6 +146,58 @@ export async function wholeAndSharded(text: string, contract: Contract, cuts: nu
     valid: parts.map((p) => p.valid).join(''),
     quarantine: parts.map((p) => p.quarantine).join(''),
     shards,
+  };
+}
+
+export interface SpilledRun {
+  shards: ShardOutcome[];
+  merged: ReturnType<typeof mergeShardOutcomes>;
+  valid: string;
+  quarantine: string;
+}
+
+/** The file validated in shards cut at `cuts`, spilling, then resolved and merged as a deployed run does. */
+export async function spilledRun(
+  text: string,
+  contract: Contract,
+  cuts: number[],
+  spill: Spill,
+  partitions: number,
+  selectLimit?: number,
+): Promise<SpilledRun> {
+  const bytes = Buffer.from(text);
+  const header =
+    contract.format.type === 'csv' ? text.slice(0, text.indexOf('\n')).replace(/\r$/, '') : undefined;
+  const bounds = [0, ...cuts, bytes.length];
+  const shards: ShardOutcome[] = [];
+  const outputs: Array<{ valid: string; quarantine: string }> = [];
+  for (let k = 0; k + 1 < bounds.length; k++) {
+    const valid = collector();
+    const quarantine = collector();
+    const outcome = await validateShard(
+      Readable.from([bytes.subarray(bounds[k]!, bounds[k + 1]!)]),
+      contract,
+      { valid: valid.stream, quarantine: quarantine.stream },
+      {
+        now: NOW,
+        spill: { spill, shard: k, partitions },
+        ...(k === 0 ? {} : { csvHeader: header, continues: true }),
+      },
+    );
+    shards.push(JSON.parse(JSON.stringify(outcome)) as ShardOutcome);
+    outputs.push({ valid: valid.text(), quarantine: quarantine.text() });
+  }
+  const spilled = JSON.parse(
+    JSON.stringify(await resolveSpill(contract, shards, spill, { selectLimit })),
+  ) as Awaited<ReturnType<typeof resolveSpill>>;
+  const merged = mergeShardOutcomes(contract, shards, { now: NOW, spilled });
+  const placements = shardPlacements(contract, shards, { now: NOW, spilled });
+  const parts = outputs.map((o, k) => globalShardOutputs(o, placements[k]!));
+  return {
+    shards,
+    merged,
+    valid: parts.map((p) => p.valid).join(''),
+    quarantine: parts.map((p) => p.quarantine).join(''),
   };
 }
 
