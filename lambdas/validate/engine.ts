@@ -26,6 +26,7 @@ import {
   schemaFailures,
 } from './record-schema.js';
 import { type RowChecks, rowChecks, withFailure } from './row-checks.js';
+import { Profiler } from './profile.js';
 import { JsonLinesBuffer } from './row-json.js';
 import { addToRuns, type IndexRuns, lineMarker, type ShardOutcome } from './shard-state.js';
 import type { ShardSpill } from './spill.js';
@@ -153,6 +154,7 @@ class ValidationRun {
   private lineBreaks = 0;
   private headerLines = 0;
   private readonly quarantinedRuns: IndexRuns | undefined;
+  private readonly profiler: Profiler | undefined;
 
   constructor(
     private readonly contract: Contract,
@@ -180,6 +182,7 @@ class ValidationRun {
       };
       for (const evaluator of this.evaluators) evaluator.nameRows?.(name);
     }
+    this.profiler = options.profile === false ? undefined : new Profiler(contract.schema.properties);
     this.rowEvaluators = this.evaluators.filter((e) => e.observe !== undefined);
     this.quarantines = this.rowEvaluators.map((e) => e.config.severity !== 'warning');
     const { format } = contract;
@@ -278,6 +281,7 @@ class ValidationRun {
     }
     const values = this.values;
     const record = this.buildRecord(fields, values);
+    this.profiler?.observeValues(values);
     const failures = this.check(record, index, line, values);
     if (failures === undefined) {
       this.valid++;
@@ -325,6 +329,7 @@ class ValidationRun {
       }
     }
     if (this.keysSeen) for (const key in written) this.keysSeen.add(key);
+    this.profiler?.observeRecord(written);
     const failures = this.check(record, index, line, undefined);
     if (failures === undefined) {
       this.valid++;
@@ -398,6 +403,7 @@ class ValidationRun {
     );
     this.values = new Array<unknown>(fields.length).fill(null);
     this.validLines.columns(fields);
+    this.profiler?.begin(fields);
     for (const evaluator of this.evaluators) evaluator.begin(fields);
     const missing = (this.contract.schema.required ?? []).filter((name) => !seen.has(name));
     if (missing.length > 0) {
@@ -474,6 +480,7 @@ class ValidationRun {
       quarantinedRuns: this.quarantinedRuns ?? [],
       schema: this.schema.state(),
       evaluators,
+      ...(this.profiler ? { profile: this.profiler.state() } : {}),
       ...(spill === undefined ? {} : { spill: { shard: spill.shard, partitions: spill.partitions } }),
     };
   }
@@ -482,13 +489,14 @@ class ValidationRun {
     const columns = this.header ?? (this.keysSeen ? [...this.keysSeen] : undefined);
     const stopped = this.stoppedBecause;
     const evaluated = findings(this.schema, this.evaluators, { rowCount: this.read, columns }, stopped);
-    return validationOutcome(this.contract, evaluated, {
+    const outcome = validationOutcome(this.contract, evaluated, {
       rows: { read: this.read, valid: this.valid, quarantined: this.quarantined },
       columns,
       stopped,
       source: this.options.source,
       validationTime: this.options.now?.() ?? new Date(),
     });
+    return this.profiler ? { ...outcome, profile: this.profiler.finish() } : outcome;
   }
 }
 

@@ -9,6 +9,7 @@
  * and globalQuarantineLine replace each by the whole input's line.
  */
 import type { RowFailure } from './row-failure.js';
+import type { ProfileState } from './profile.js';
 
 /** Where a shard's records and lines are in the whole input, as an evaluator merging its state sees it. */
 export interface ShardPlace {
@@ -60,6 +61,8 @@ export interface ShardOutcome {
   schema: unknown;
   /** Each expectation's state, in the order of the contract's expectations of the scope validated. */
   evaluators: unknown[];
+  /** The shard's column profiles (profile.ts), when it profiled. */
+  profile?: ProfileState;
   /** Set when the shard wrote its keys and values to a spill (validateShard's `spill` option). */
   spill?: { shard: number; partitions: number };
 }

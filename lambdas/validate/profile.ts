@@ -1,0 +1,349 @@
+/**
+ * Column profiles: what each column of a batch looks like, gathered in validation's one pass over
+ * the records the engine could read (well-formed rows, valid or quarantined; a row that cannot be
+ * read as a record has no columns). For every column: the types of its values, nulls, distinct
+ * values, min/max/mean/stdev of its numbers (and of its dates, as instants), a histogram of those,
+ * and its most common values. Stored as JSON next to the validation result, so that the next run
+ * compares itself with it (profile-drift.ts).
+ *
+ * Cost per value: a type test and a Map lookup while a column has few distinct values. Each column
+ * tracks its first TRACKED_VALUES distinct values exactly (their counts give the exact distinct
+ * count and the top values); past that, distinct values are counted by a HyperLogLog sketch (error
+ * about 1.6%) and values first seen after the cut are no longer counted among the top values.
+ * Dates are parsed once per tracked value, not once per row. Everything here merges across shards.
+ */
+import { parseDateTime } from '../shared/date-time.js';
+import { addProduct, ExactSum, type ExactSumState, exactStdev } from './exact-sum.js';
+import { keep } from './result-format.js';
+import {
+  DistinctSketch,
+  GrowingHistogram,
+  HLL_RELATIVE_ERROR,
+  type HistogramState,
+} from './profile-sketches.js';
+
+/** Distinct values a column counts exactly (value → count) before it switches to a sketch. */
+export const TRACKED_VALUES = 1000;
+/** Most common values a profile lists; every value when a column has at most ALL_VALUES distinct ones. */
+const TOP_VALUES = 10;
+const ALL_VALUES = 50;
+
+/** How the contract's schema declares a column, as far as profiling cares. */
+export interface ColumnDeclaration {
+  type?: unknown;
+  format?: unknown;
+}
+
+/** What the profile says of one column. */
+export interface ColumnProfile {
+  name: string;
+  /** integer, number, string, boolean, date, date-time, object, mixed, or empty (only nulls). */
+  type: string;
+  /** Non-null values of each JavaScript type. */
+  types: { number: number; string: number; boolean: number; other: number };
+  nulls: number;
+  /** Share of the profiled rows where the column is null or absent, 0–1. */
+  null_rate: number;
+  distinct: { count: number; exact: boolean; relative_error?: number };
+  /** Of the numbers (or, for date columns, the instants in ms since the epoch) among the values. */
+  numeric?: { count: number; min: number; max: number; mean: number; stdev: number | null };
+  histogram?: { edges: number[]; counts: number[] };
+  /**
+   * The most common values, most frequent first. `complete` when every distinct value is listed
+   * (the column had at most ALL_VALUES); `exact` when every count is exact (values first seen
+   * after TRACKED_VALUES distinct ones are not counted).
+   */
+  top?: { values: Array<{ value: unknown; count: number }>; complete: boolean; exact: boolean };
+}
+
+export interface Profile {
+  /** Records profiled: every well-formed record read. */
+  rows: number;
+  columns: ColumnProfile[];
+}
+
+/** One tracked value: how often it occurred, and the instant it names when the column holds dates. */
+interface Tracked {
+  value: unknown;
+  count: number;
+  instant: number | undefined;
+}
+
+export interface ColumnState {
+  name: string;
+  nonNull: number;
+  types: ColumnProfile['types'];
+  moments: { n: number; sum: ExactSumState; squares: ExactSumState; min: number | null; max: number | null };
+  histogram: HistogramState;
+  tracked: Array<[unknown, number]>;
+  /** Every distinct value's HyperLogLog registers (base64). */
+  sketch: string;
+  /** Whether `tracked` holds every distinct value; if not, only the sketch counts them all. */
+  exact: boolean;
+}
+
+export interface ProfileState {
+  rows: number;
+  columns: ColumnState[];
+}
+
+class ColumnAccumulator {
+  nonNull = 0;
+  readonly types = { number: 0, string: 0, boolean: 0, other: 0 };
+  private n = 0;
+  private readonly sum = new ExactSum();
+  private readonly squares = new ExactSum();
+  private min = Number.POSITIVE_INFINITY;
+  private max = Number.NEGATIVE_INFINITY;
+  private readonly histogram: GrowingHistogram;
+  private readonly tracked = new Map<unknown, Tracked>();
+  private sketch: DistinctSketch | undefined;
+
+  private readonly dates: boolean;
+
+  /** `format`: the schema's date or date-time, whose texts are profiled as the instants they name. */
+  constructor(
+    readonly name: string,
+    private readonly format: 'date' | 'date-time' | undefined,
+    private readonly integers: boolean,
+  ) {
+    this.dates = format !== undefined;
+    this.histogram = new GrowingHistogram(integers);
+  }
+
+  add(value: unknown): void {
+    this.nonNull++;
+    let key = value;
+    let x: number | undefined;
+    switch (typeof value) {
+      case 'number':
+        this.types.number++;
+        x = value;
+        break;
+      case 'string':
+        this.types.string++;
+        break;
+      case 'boolean':
+        this.types.boolean++;
+        break;
+      default:
+        this.types.other++;
+        key = keyOf(value);
+    }
+    const entry = this.tracked.get(key);
+    if (entry !== undefined) {
+      entry.count++;
+      if (this.dates) x = entry.instant;
+    } else {
+      if (this.dates && typeof value === 'string') x = parseDateTime(value);
+      if (this.sketch === undefined && this.tracked.size < TRACKED_VALUES) {
+        this.tracked.set(typeof key === 'string' ? keep(key) : key, {
+          value: keep(value),
+          count: 1,
+          instant: x,
+        });
+      } else {
+        this.sketch ??= this.startSketch();
+        this.sketch.add(key);
+      }
+    }
+    if (x !== undefined && Number.isFinite(x)) this.addNumber(x);
+  }
+
+  private startSketch(): DistinctSketch {
+    const sketch = new DistinctSketch();
+    for (const key of this.tracked.keys()) sketch.add(key);
+    return sketch;
+  }
+
+  private addNumber(x: number): void {
+    // Exact sums: the mean and stdev come out the same to the last bit whether the rows are read
+    // in one pass or in shards merged afterwards.
+    this.n++;
+    this.sum.add(x);
+    addProduct(this.squares, x, x);
+    if (x < this.min) this.min = x;
+    if (x > this.max) this.max = x;
+    this.histogram.add(x);
+  }
+
+  state(): ColumnState {
+    return {
+      name: this.name,
+      nonNull: this.nonNull,
+      types: { ...this.types },
+      moments: {
+        n: this.n,
+        sum: this.sum.state(),
+        squares: this.squares.state(),
+        min: this.n > 0 ? this.min : null,
+        max: this.n > 0 ? this.max : null,
+      },
+      histogram: this.histogram.state(),
+      tracked: [...this.tracked.values()].map((t) => [t.value, t.count]),
+      // Always there, so that a shard's state has one size whether or not it went past the tracked values.
+      sketch: (this.sketch ?? this.startSketch()).toJSON(),
+      exact: this.sketch === undefined,
+    };
+  }
+
+  /** Adds a later shard's state of the same column, as if its values had been added here. */
+  absorb(s: ColumnState): void {
+    this.nonNull += s.nonNull;
+    this.types.number += s.types.number;
+    this.types.string += s.types.string;
+    this.types.boolean += s.types.boolean;
+    this.types.other += s.types.other;
+    const m = s.moments;
+    if (m.n > 0) {
+      this.n += m.n;
+      this.sum.addAll(m.sum);
+      this.squares.addAll(m.squares);
+      this.min = Math.min(this.min, m.min!);
+      this.max = Math.max(this.max, m.max!);
+    }
+    this.histogram.absorb(s.histogram);
+    for (const [value, count] of s.tracked) {
+      const key = keyOf(value);
+      const entry = this.tracked.get(key);
+      if (entry !== undefined) entry.count += count;
+      else if (this.sketch === undefined && this.tracked.size < TRACKED_VALUES) {
+        const instant = this.dates && typeof value === 'string' ? parseDateTime(value) : undefined;
+        this.tracked.set(key, { value, count, instant });
+      } else {
+        this.sketch ??= this.startSketch();
+        this.sketch.add(key);
+      }
+    }
+    if (!s.exact) {
+      this.sketch ??= this.startSketch();
+      this.sketch.merge(DistinctSketch.fromJSON(s.sketch));
+    }
+  }
+
+  profile(rows: number): ColumnProfile {
+    const nulls = rows - this.nonNull;
+    const exact = this.sketch === undefined;
+    const ranked = [...this.tracked.values()].sort((a, b) => b.count - a.count || order(a.value, b.value));
+    const complete = exact && ranked.length <= ALL_VALUES;
+    const bins = this.histogram.bins();
+    return {
+      name: this.name,
+      type: this.typeName(),
+      types: { ...this.types },
+      nulls,
+      null_rate: rows === 0 ? 0 : nulls / rows,
+      distinct: exact
+        ? { count: this.tracked.size, exact: true }
+        : { count: this.sketch!.estimate(), exact: false, relative_error: HLL_RELATIVE_ERROR },
+      ...(this.n > 0
+        ? {
+            numeric: {
+              count: this.n,
+              min: this.min,
+              max: this.max,
+              mean: this.sum.value() / this.n,
+              stdev: exactStdev(this.n, this.sum, this.squares),
+            },
+          }
+        : {}),
+      ...(bins ? { histogram: bins } : {}),
+      ...(ranked.length > 0
+        ? {
+            top: {
+              values: ranked
+                .slice(0, complete ? ALL_VALUES : TOP_VALUES)
+                .map((t) => ({ value: t.value, count: t.count })),
+              complete,
+              exact,
+            },
+          }
+        : {}),
+    };
+  }
+
+  private typeName(): string {
+    const { number, string, boolean, other } = this.types;
+    const kinds = [number, string, boolean, other].filter((c) => c > 0).length;
+    if (kinds === 0) return 'empty';
+    if (kinds > 1) return 'mixed';
+    if (string > 0) return this.format !== undefined && this.n === string ? this.format : 'string';
+    if (number > 0) return this.integers ? 'integer' : 'number';
+    return boolean > 0 ? 'boolean' : 'object';
+  }
+}
+
+/** The Map key of a value: primitives as they are, objects and arrays by their JSON. */
+function keyOf(value: unknown): unknown {
+  return value !== null && typeof value === 'object' ? `\u0000${JSON.stringify(value)}` : value;
+}
+
+/** Numbers before texts, each in their order: a stable order for values of equal count. */
+function order(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'number') return -1;
+  if (typeof b === 'number') return 1;
+  const x = typeof a === 'string' ? a : JSON.stringify(a);
+  const y = typeof b === 'string' ? b : JSON.stringify(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * Profiles the records of one input: CSV rows through `observeValues` (the row's typed values in
+ * header order, null for a null cell), JSON Lines records through `observeRecord`.
+ */
+export class Profiler {
+  private rows = 0;
+  private readonly byName = new Map<string, ColumnAccumulator>();
+  private header: ColumnAccumulator[] = [];
+
+  constructor(private readonly declared: Readonly<Record<string, ColumnDeclaration>>) {}
+
+  /** The CSV header's columns, in order. */
+  begin(columns: readonly string[]): void {
+    this.header = columns.map((name) => this.column(name));
+  }
+
+  observeValues(values: readonly unknown[]): void {
+    this.rows++;
+    const header = this.header;
+    for (let c = 0; c < header.length; c++) {
+      const value = values[c];
+      if (value !== null && value !== undefined) header[c]!.add(value);
+    }
+  }
+
+  observeRecord(record: Readonly<Record<string, unknown>>): void {
+    this.rows++;
+    for (const name in record) {
+      const value = record[name];
+      if (value !== null && value !== undefined) this.column(name).add(value);
+    }
+  }
+
+  private column(name: string): ColumnAccumulator {
+    let column = this.byName.get(name);
+    if (column === undefined) {
+      const declared = Object.hasOwn(this.declared, name) ? this.declared[name] : undefined;
+      const format =
+        declared?.format === 'date' || declared?.format === 'date-time' ? declared.format : undefined;
+      column = new ColumnAccumulator(name, format, declared?.type === 'integer');
+      this.byName.set(name, column);
+    }
+    return column;
+  }
+
+  state(): ProfileState {
+    return { rows: this.rows, columns: [...this.byName.values()].map((c) => c.state()) };
+  }
+
+  /** Adds a later shard's profile state, as if its records had been observed here. */
+  absorb(state: ProfileState): void {
+    this.rows += state.rows;
+    for (const s of state.columns) this.column(s.name).absorb(s);
+  }
+
+  finish(): Profile {
+    return { rows: this.rows, columns: [...this.byName.values()].map((c) => c.profile(this.rows)) };
+  }
+}
