@@ -6,7 +6,16 @@ import type { ProgressListener } from '../shared/progress.js';
 import { readBatchKeys } from '../shared/raw-manifest.js';
 import { writeDataDocs } from './data-docs.js';
 import { type ValidationOutcome, validateStream } from './engine.js';
+import type { Profile } from './profile.js';
+import { compareProfiles, type ProfileDrift } from './profile-drift.js';
 import { describeBatch, openRawBatch } from './raw-batch.js';
+import {
+  type HistoryEntry,
+  previousPromotedProfile,
+  profileKey,
+  readHistory,
+  type StoredProfile,
+} from './report-history.js';
 import { publishedResult } from './result-format.js';
 import { checkSnapshot, withSnapshot } from './snapshot.js';
 
@@ -198,13 +207,46 @@ export async function writeReports(
   await store.put('reports', keys.report, JSON.stringify(report, null, 2), {
     contentType: 'application/json',
   });
-  return writeDataDocs(store, run, outcome.result, {
-    dataset: contract.name,
-    runId: run.runId,
-    decision: outcome.decision,
-    rows: outcome.rows,
-    outputs: { ...report.meta.outputs, report: store.describe('reports', keys.report) },
-  });
+  const history = await readHistory(store, contract.name);
+  const drift = outcome.profile && (await driftFromPrevious(store, run, outcome.profile, history.runs));
+  if (outcome.profile) {
+    const stored: StoredProfile = {
+      dataset: contract.name,
+      run_id: run.runId,
+      dt: run.dt,
+      profile: outcome.profile,
+      ...(drift ? { drift } : {}),
+    };
+    await store.put('reports', profileKey(run), JSON.stringify(stored), { contentType: 'application/json' });
+  }
+  return writeDataDocs(
+    store,
+    run,
+    outcome.result,
+    {
+      dataset: contract.name,
+      runId: run.runId,
+      decision: outcome.decision,
+      rows: outcome.rows,
+      outputs: { ...report.meta.outputs, report: store.describe('reports', keys.report) },
+      ...(outcome.profile ? { profile: outcome.profile } : {}),
+      ...(drift ? { drift } : {}),
+      ...(outcome.quarantineSamples ? { quarantineSamples: outcome.quarantineSamples } : {}),
+    },
+    history,
+  );
+}
+
+/** How the run's profile compares with the latest promoted run's, when there is one. */
+async function driftFromPrevious(
+  store: ObjectStore,
+  run: RunLocation,
+  profile: Profile,
+  runs: readonly HistoryEntry[],
+): Promise<ProfileDrift | undefined> {
+  const previous = await previousPromotedProfile(store, run.dataset, runs, run.runId);
+  if (!previous) return undefined;
+  return compareProfiles(previous.profile, profile, { runId: previous.run.runId, dt: previous.run.dt });
 }
 
 export function summarise(dataset: string, runId: string, outcome: ValidationOutcome): string {

@@ -17,6 +17,8 @@ import type { QuarantineEntry, ValidateOptions, ValidationOutputs } from './engi
 import { createEvaluator, type Evaluator, notEvaluated, type Row, type TableFacts } from './expectations.js';
 import { explainReadError, headerLacksRequired, headerNames, inputLine } from './input-errors.js';
 import { JsonLinesReader, refuseJsonArray, unkeepableJson } from './jsonl-reader.js';
+import { Profiler } from './profile.js';
+import { QuarantineSamples } from './quarantine-samples.js';
 import { type RecordBuilder, recordBuilder } from './record-builder.js';
 import {
   coercerFor,
@@ -26,7 +28,6 @@ import {
   schemaFailures,
 } from './record-schema.js';
 import { type RowChecks, rowChecks, withFailure } from './row-checks.js';
-import { Profiler } from './profile.js';
 import { JsonLinesBuffer } from './row-json.js';
 import { addToRuns, type IndexRuns, lineMarker, type ShardOutcome } from './shard-state.js';
 import type { ShardSpill } from './spill.js';
@@ -155,6 +156,8 @@ class ValidationRun {
   private headerLines = 0;
   private readonly quarantinedRuns: IndexRuns | undefined;
   private readonly profiler: Profiler | undefined;
+  /** The first quarantined rows of each expectation, for the data docs (not in a shard: its rows are renumbered later). */
+  private readonly samples: QuarantineSamples | undefined;
 
   constructor(
     private readonly contract: Contract,
@@ -183,6 +186,7 @@ class ValidationRun {
       for (const evaluator of this.evaluators) evaluator.nameRows?.(name);
     }
     this.profiler = options.profile === false ? undefined : new Profiler(contract.schema.properties);
+    this.samples = shard === undefined ? new QuarantineSamples() : undefined;
     this.rowEvaluators = this.evaluators.filter((e) => e.observe !== undefined);
     this.quarantines = this.rowEvaluators.map((e) => e.config.severity !== 'warning');
     const { format } = contract;
@@ -377,13 +381,16 @@ class ValidationRun {
   private quarantine(index: number, line: number, failures: RowFailure[], record: unknown): void {
     this.quarantined++;
     if (this.quarantinedRuns !== undefined) addToRuns(this.quarantinedRuns, index);
-    if (this.outputs.quarantine === undefined) return;
+    const sample = this.samples?.wants(failures) === true;
+    if (this.outputs.quarantine === undefined && !sample) return;
     let entry: QuarantineEntry;
     if (this.options.origins === undefined) entry = { row: line, index, failures, record };
     else {
       const origin = this.options.origins.line(line);
       entry = { file: origin.file, row: origin.line, index, failures, record };
     }
+    if (sample) this.samples!.add(entry);
+    if (this.outputs.quarantine === undefined) return;
     this.quarantineText += `${JSON.stringify(entry)}\n`;
     if (this.quarantineText.length > FLUSH_CHARS) this.writeNow();
   }
@@ -496,7 +503,11 @@ class ValidationRun {
       source: this.options.source,
       validationTime: this.options.now?.() ?? new Date(),
     });
-    return this.profiler ? { ...outcome, profile: this.profiler.finish() } : outcome;
+    return {
+      ...outcome,
+      ...(this.profiler ? { profile: this.profiler.finish() } : {}),
+      ...(this.samples ? { quarantineSamples: this.samples.entries } : {}),
+    };
   }
 }
 

@@ -205,7 +205,8 @@ export class GrowingHistogram {
     while (this.exponent! < state.exponent) this.widen();
     // Adding may widen the bins, so each index is taken at the width of the moment.
     state.counts.forEach((count, s) => {
-      if (count > 0) this.addAt(Math.floor((state.start + s) / 2 ** (this.exponent! - state.exponent!)), count);
+      if (count > 0)
+        this.addAt(Math.floor((state.start + s) / 2 ** (this.exponent! - state.exponent!)), count);
     });
   }
 

@@ -14,13 +14,13 @@
  */
 import { parseDateTime } from '../shared/date-time.js';
 import { addProduct, ExactSum, type ExactSumState, exactStdev } from './exact-sum.js';
-import { keep } from './result-format.js';
 import {
   DistinctSketch,
   GrowingHistogram,
-  HLL_RELATIVE_ERROR,
   type HistogramState,
+  HLL_RELATIVE_ERROR,
 } from './profile-sketches.js';
+import { keep } from './result-format.js';
 
 /** Distinct values a column counts exactly (value → count) before it switches to a sketch. */
 export const TRACKED_VALUES = 1000;

@@ -11,8 +11,8 @@ import { MalformedInput } from '../shared/errors.js';
 import { findings } from './engine.js';
 import type { QuarantineEntry, ValidateOptions } from './engine-types.js';
 import { createEvaluator } from './expectations.js';
-import { type RowFailure, SchemaConformance } from './record-schema.js';
 import { Profiler } from './profile.js';
+import { type RowFailure, SchemaConformance } from './record-schema.js';
 import type { SpillResults } from './shard-spill.js';
 import {
   globalText,

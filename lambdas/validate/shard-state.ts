@@ -8,8 +8,9 @@
  * `\uE000<evaluator>.<line>\uE001` (private-use characters, which JSON keeps as they are); the merge
  * and globalQuarantineLine replace each by the whole input's line.
  */
-import type { RowFailure } from './row-failure.js';
+
 import type { ProfileState } from './profile.js';
+import type { RowFailure } from './row-failure.js';
 
 /** Where a shard's records and lines are in the whole input, as an evaluator merging its state sees it. */
 export interface ShardPlace {

@@ -4,6 +4,7 @@
  */
 import type { Contract } from '../shared/contract.js';
 import { type Decision, decide, type Judged } from './decision.js';
+import type { QuarantineEntry } from './engine-types.js';
 import type { Evaluator, Finding } from './expectations.js';
 import type { Profile } from './profile.js';
 import {
@@ -20,6 +21,8 @@ export interface ValidationOutcome {
   summaries: string[];
   /** Each column's profile, when the validation profiled (it does unless told not to). */
   profile?: Profile;
+  /** The first quarantined rows of each expectation (quarantine-samples.ts); absent from a merge of shards. */
+  quarantineSamples?: QuarantineEntry[];
 }
 
 /** An expectation (the schema's entry first) with what it found. */
