@@ -8,6 +8,7 @@ import { writeDataDocs } from './data-docs.js';
 import { type ValidationOutcome, validateStream } from './engine.js';
 import type { Profile } from './profile.js';
 import { compareProfiles, type ProfileDrift } from './profile-drift.js';
+import { wantsPreviousPartition, withPreviousPartitions } from './profile-kl.js';
 import { describeBatch, openRawBatch } from './raw-batch.js';
 import {
   type HistoryEntry,
@@ -60,9 +61,9 @@ export interface ValidatePorts {
  * reports zone. Memory stays flat in the batch size.
  */
 export async function validateBatch(input: ValidateInput, ports: ValidatePorts): Promise<ValidateOutput> {
-  const contract = contractNamed(ports.contracts, input.dataset);
+  const declared = contractNamed(ports.contracts, input.dataset);
   const { store } = ports;
-  const run: RunLocation = { dataset: contract.name, dt: input.dt, runId: input.runId };
+  const run: RunLocation = { dataset: declared.name, dt: input.dt, runId: input.runId };
   const keys = {
     validated: validatedKey(run),
     quarantine: quarantineKey(run),
@@ -70,6 +71,7 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
   };
   const rawKeys = input.manifestKey ? await readBatchKeys(store, input.manifestKey) : [input.rawKey];
   const source = describeBatch(store, rawKeys);
+  const contract = await partitionsFromPreviousRun(store, declared, run);
 
   const outcome = await validateIntoZones(store, contract, rawKeys, {
     source,
@@ -136,6 +138,7 @@ async function validateIntoZones(
       onProgress: batch.onProgress,
       sizeBytes,
       origins: raw.origins,
+      quarantineSamples: true,
     });
   });
 }
@@ -234,6 +237,24 @@ export async function writeReports(
       ...(outcome.quarantineSamples ? { quarantineSamples: outcome.quarantineSamples } : {}),
     },
     history,
+  );
+}
+
+/**
+ * The contract with the partition objects its KL divergence expectations leave to the previous
+ * promoted run (profile-kl.ts); the reports zone is read only when one of them does.
+ */
+export async function partitionsFromPreviousRun(
+  store: ObjectStore,
+  contract: Contract,
+  run: RunLocation,
+): Promise<Contract> {
+  if (!contract.expectations.some(wantsPreviousPartition)) return contract;
+  const history = await readHistory(store, contract.name);
+  const previous = await previousPromotedProfile(store, contract.name, history.runs, run.runId);
+  return withPreviousPartitions(
+    contract,
+    previous && { runId: previous.run.runId, profile: previous.profile },
   );
 }
 

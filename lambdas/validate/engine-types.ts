@@ -42,6 +42,12 @@ export interface ValidateOptions {
    * validation whose report nobody reads, and to measure what profiling costs.
    */
   profile?: boolean;
+  /**
+   * Keep the first quarantined rows of each expectation for the data docs (quarantine-samples.ts),
+   * as ValidationOutcome.quarantineSamples: what core.ts and `sluice validate` ask for. Not in a
+   * shard, whose rows are renumbered after it.
+   */
+  quarantineSamples?: boolean;
 }
 
 /** Where the lines and bytes of a stream joined from several files come from (raw-batch.ts). */

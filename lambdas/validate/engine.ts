@@ -11,13 +11,14 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { type Contract, DEFAULT_MAX_RECORD_BYTES, isJsonDocuments } from '../shared/contract.js';
-import { MalformedInput } from '../shared/errors.js';
+import { MalformedInput, SuiteUnsupported } from '../shared/errors.js';
 import { CsvReader } from './csv-reader.js';
 import type { QuarantineEntry, ValidateOptions, ValidationOutputs } from './engine-types.js';
 import { createEvaluator, type Evaluator, notEvaluated, type Row, type TableFacts } from './expectations.js';
 import { explainReadError, headerLacksRequired, headerNames, inputLine } from './input-errors.js';
 import { JsonLinesReader, refuseJsonArray, unkeepableJson } from './jsonl-reader.js';
 import { Profiler } from './profile.js';
+import { KL_DIVERGENCE, wantsPreviousPartition } from './profile-kl.js';
 import { QuarantineSamples } from './quarantine-samples.js';
 import { type RecordBuilder, recordBuilder } from './record-builder.js';
 import {
@@ -96,12 +97,28 @@ export async function validateShard(
   outputs: ValidationOutputs,
   options: Omit<ValidateOptions, 'origins'> & ShardOptions = {},
 ): Promise<ShardOutcome> {
+  refuseUnshardable(contract);
   const run = new ValidationRun(contract, outputs, options, {
     csvHeader: options.csvHeader,
     continues: options.continues === true || options.csvHeader !== undefined,
   });
   await run.consume(input);
   return run.shardOutcome(options.spill);
+}
+
+/**
+ * A KL divergence expectation without a partition object takes it from the previous promoted run
+ * when a batch is validated in one pass; the shards of a batch are validated apart, each from the
+ * contract alone, so such an expectation is refused there rather than compared with nothing.
+ */
+function refuseUnshardable(contract: Contract): void {
+  const unshardable = contract.expectations.flatMap((e, i) => (wantsPreviousPartition(e) ? [i] : []));
+  if (unshardable.length === 0) return;
+  throw new SuiteUnsupported(
+    `contract '${contract.name}': ${unshardable.map((i) => `expectations[${i}]`).join(', ')} ` +
+      `(${KL_DIVERGENCE}) take their partition_object from the previous promoted run, which a batch validated ` +
+      'in shards does not read; give partition_object in the contract, or raise format.shard_mb above the batch size',
+  );
 }
 
 /** Blobs being written to a spill at once, at most. */
@@ -156,7 +173,7 @@ class ValidationRun {
   private headerLines = 0;
   private readonly quarantinedRuns: IndexRuns | undefined;
   private readonly profiler: Profiler | undefined;
-  /** The first quarantined rows of each expectation, for the data docs (not in a shard: its rows are renumbered later). */
+  /** The first quarantined rows of each expectation, for the data docs, when asked for. */
   private readonly samples: QuarantineSamples | undefined;
 
   constructor(
@@ -186,7 +203,7 @@ class ValidationRun {
       for (const evaluator of this.evaluators) evaluator.nameRows?.(name);
     }
     this.profiler = options.profile === false ? undefined : new Profiler(contract.schema.properties);
-    this.samples = shard === undefined ? new QuarantineSamples() : undefined;
+    this.samples = shard === undefined && options.quarantineSamples ? new QuarantineSamples() : undefined;
     this.rowEvaluators = this.evaluators.filter((e) => e.observe !== undefined);
     this.quarantines = this.rowEvaluators.map((e) => e.config.severity !== 'warning');
     const { format } = contract;
