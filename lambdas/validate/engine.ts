@@ -11,14 +11,13 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { type Contract, DEFAULT_MAX_RECORD_BYTES, isJsonDocuments } from '../shared/contract.js';
-import { MalformedInput, SuiteUnsupported } from '../shared/errors.js';
+import { MalformedInput } from '../shared/errors.js';
 import { CsvReader } from './csv-reader.js';
 import type { QuarantineEntry, ValidateOptions, ValidationOutputs } from './engine-types.js';
 import { createEvaluator, type Evaluator, notEvaluated, type Row, type TableFacts } from './expectations.js';
 import { explainReadError, headerLacksRequired, headerNames, inputLine } from './input-errors.js';
 import { JsonLinesReader, refuseJsonArray, unkeepableJson } from './jsonl-reader.js';
 import { Profiler } from './profile.js';
-import { KL_DIVERGENCE, wantsPreviousPartition } from './profile-kl.js';
 import { QuarantineSamples } from './quarantine-samples.js';
 import { type RecordBuilder, recordBuilder } from './record-builder.js';
 import {
@@ -97,28 +96,12 @@ export async function validateShard(
   outputs: ValidationOutputs,
   options: Omit<ValidateOptions, 'origins'> & ShardOptions = {},
 ): Promise<ShardOutcome> {
-  refuseUnshardable(contract);
   const run = new ValidationRun(contract, outputs, options, {
     csvHeader: options.csvHeader,
     continues: options.continues === true || options.csvHeader !== undefined,
   });
   await run.consume(input);
   return run.shardOutcome(options.spill);
-}
-
-/**
- * A KL divergence expectation without a partition object takes it from the previous promoted run
- * when a batch is validated in one pass; the shards of a batch are validated apart, each from the
- * contract alone, so such an expectation is refused there rather than compared with nothing.
- */
-function refuseUnshardable(contract: Contract): void {
-  const unshardable = contract.expectations.flatMap((e, i) => (wantsPreviousPartition(e) ? [i] : []));
-  if (unshardable.length === 0) return;
-  throw new SuiteUnsupported(
-    `contract '${contract.name}': ${unshardable.map((i) => `expectations[${i}]`).join(', ')} ` +
-      `(${KL_DIVERGENCE}) take their partition_object from the previous promoted run, which a batch validated ` +
-      'in shards does not read; give partition_object in the contract, or raise format.shard_mb above the batch size',
-  );
 }
 
 /** Blobs being written to a spill at once, at most. */

@@ -7,6 +7,7 @@
  * the expectation's meta (`partition_source`), which the result shows.
  */
 import type { Contract, ExpectationConfig } from '../shared/contract.js';
+import { SuiteUnsupported } from '../shared/errors.js';
 import type { ColumnProfile, Profile } from './profile.js';
 
 export const KL_DIVERGENCE = 'expect_column_kl_divergence_to_be_less_than';
@@ -69,4 +70,19 @@ export function withPreviousPartitions(
     };
   });
   return { ...contract, expectations };
+}
+
+/**
+ * A KL divergence expectation without a partition object takes it from the previous promoted run
+ * when a batch of the lake is validated in one pass; the sharded path (PlanShards and the shards it
+ * plans) reads no earlier run, so such an expectation is refused there rather than compared with nothing.
+ */
+export function refuseUnshardable(contract: Contract): void {
+  const unshardable = contract.expectations.flatMap((e, i) => (wantsPreviousPartition(e) ? [i] : []));
+  if (unshardable.length === 0) return;
+  throw new SuiteUnsupported(
+    `contract '${contract.name}': ${unshardable.map((i) => `expectations[${i}]`).join(', ')} ` +
+      `(${KL_DIVERGENCE}) take their partition_object from the previous promoted run, which a batch validated ` +
+      'in shards does not read; give partition_object in the contract, or raise format.shard_mb above the batch size',
+  );
 }
