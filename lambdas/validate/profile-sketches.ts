@@ -32,8 +32,14 @@ export function hashValue(value: unknown): number {
     return mix(Math.imul(scratchWords[0]!, 0x9e3779b1) ^ mix(scratchWords[1]! ^ 0x7f4a7c15));
   }
   const text = typeof value === 'string' ? value : `\u0001${JSON.stringify(value)}`;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  // Two UTF-16 units a step, each step a multiply: half the steps of a unit-by-unit FNV-1a.
+  let h = 0x811c9dc5 ^ text.length;
+  const pairs = text.length & ~1;
+  for (let i = 0; i < pairs; i += 2) {
+    h = Math.imul(h ^ (text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16)), 0x01000193);
+    h ^= h >>> 15;
+  }
+  if (pairs < text.length) h = Math.imul(h ^ text.charCodeAt(pairs), 0x01000193);
   return mix(h);
 }
 
@@ -113,12 +119,12 @@ export class GrowingHistogram {
   /** `integers`: bins narrower than 1 say nothing about integers, so the width starts at 1 or more. */
   constructor(private readonly integers = false) {}
 
-  add(x: number): void {
+  add(x: number, count = 1): void {
     if (this.exponent === undefined) this.setExponent(this.firstExponent(x));
     const index = Math.floor(x * this.inverse);
     const slot = index - this.start;
-    if (slot >= 0 && slot < SLOTS) this.counts[slot]!++;
-    else this.addAt(index, 1);
+    if (slot >= 0 && slot < SLOTS) this.counts[slot]! += count;
+    else this.addAt(index, count);
   }
 
   /**
