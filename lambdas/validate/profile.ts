@@ -24,6 +24,8 @@ import { keep } from './result-format.js';
 
 /** Distinct values a column counts exactly (value → count) before it switches to a sketch. */
 export const TRACKED_VALUES = 1000;
+/** Values looked at past the tracked ones before deciding whether to keep counting them (probe()). */
+const PROBED_VALUES = 10_000;
 /** Most common values a profile lists; every value when a column has at most ALL_VALUES distinct ones. */
 const TOP_VALUES = 10;
 const ALL_VALUES = 50;
@@ -98,6 +100,10 @@ class ColumnAccumulator {
   private readonly histogram: GrowingHistogram;
   private readonly tracked = new Map<unknown, Tracked>();
   private sketch: DistinctSketch | undefined;
+  /** See probe(): whether tracked values are still counted, and what decided it. */
+  private frozen = false;
+  private probed = 0;
+  private hits = 0;
 
   private readonly dates: boolean;
 
@@ -130,12 +136,15 @@ class ColumnAccumulator {
         this.types.other++;
         key = keyOf(value);
     }
-    const entry = this.tracked.get(key);
     // A tracked value's numbers are added once, by its count, at the end (numbers()): a repeated
     // value costs one lookup. Only values past the tracked ones go into the sums and bins one by one.
-    if (entry !== undefined) {
-      entry.count++;
-      return;
+    if (!this.frozen) {
+      const entry = this.tracked.get(key);
+      if (entry !== undefined) {
+        entry.count++;
+        if (this.sketch !== undefined) this.probe(true);
+        return;
+      }
     }
     if (this.dates) x = typeof value === 'string' ? parseDateTime(value) : undefined;
     if (this.sketch === undefined && this.tracked.size < TRACKED_VALUES) {
@@ -149,6 +158,20 @@ class ColumnAccumulator {
     this.sketch ??= this.startSketch();
     this.sketch.add(key);
     if (x !== undefined && Number.isFinite(x)) this.addNumber(x, 1);
+    if (!this.frozen) this.probe(false);
+  }
+
+  /**
+   * Past TRACKED_VALUES distinct values, decides once, after PROBED_VALUES more values, whether to
+   * keep counting the tracked ones: not when fewer than half of those values were tracked ones (a
+   * column of mostly distinct values, ids or amounts, whose top values say little), which spares the
+   * lookup of every later value. The counts then stop there (`top.exact` is false either way); a
+   * later occurrence of a tracked value goes into the sums and bins one by one, as an untracked one.
+   */
+  private probe(hit: boolean): void {
+    this.probed++;
+    if (hit) this.hits++;
+    if (this.probed === PROBED_VALUES) this.frozen = this.hits * 2 < this.probed;
   }
 
   private startSketch(): DistinctSketch {
