@@ -6,11 +6,13 @@
  * and its most common values. Stored as JSON next to the validation result, so that the next run
  * compares itself with it (profile-drift.ts).
  *
- * Cost per value: a type test and a Map lookup while a column has few distinct values. Each column
- * tracks its first TRACKED_VALUES distinct values exactly (their counts give the exact distinct
- * count and the top values); past that, distinct values are counted by a HyperLogLog sketch (error
- * about 1.6%) and values first seen after the cut are no longer counted among the top values.
- * Dates are parsed once per tracked value, not once per row. Everything here merges across shards.
+ * Cost per value: a type test and a Map lookup while a column has few distinct values (a repeated
+ * value's numbers are added by its count at the end; dates are parsed once per distinct value).
+ * Each column counts its first TRACKED_VALUES distinct values exactly (the exact distinct count and
+ * the top values); past that, a HyperLogLog sketch counts its distinct values (error about 1.6%),
+ * no value is looked up any more, and the profile has no top values for it: a column of that many
+ * distinct values (ids, amounts, emails) is described by its distinct count and its numbers.
+ * Everything here merges across shards into what one pass gives.
  */
 import { parseDateTime } from '../shared/date-time.js';
 import { addProduct, ExactSum, type ExactSumState, exactStdev } from './exact-sum.js';
@@ -24,8 +26,6 @@ import { keep } from './result-format.js';
 
 /** Distinct values a column counts exactly (value → count) before it switches to a sketch. */
 export const TRACKED_VALUES = 1000;
-/** Values looked at past the tracked ones before deciding whether to keep counting them (probe()). */
-const PROBED_VALUES = 10_000;
 /** Most common values a profile lists; every value when a column has at most ALL_VALUES distinct ones. */
 const TOP_VALUES = 10;
 const ALL_VALUES = 50;
@@ -51,11 +51,10 @@ export interface ColumnProfile {
   numeric?: { count: number; min: number; max: number; mean: number; stdev: number | null };
   histogram?: { edges: number[]; counts: number[] };
   /**
-   * The most common values, most frequent first. `complete` when every distinct value is listed
-   * (the column had at most ALL_VALUES); `exact` when every count is exact (values first seen
-   * after TRACKED_VALUES distinct ones are not counted).
+   * The most common values, most frequent first, with exact counts; `complete` when every distinct
+   * value is listed (the column had at most ALL_VALUES). Absent past TRACKED_VALUES distinct values.
    */
-  top?: { values: Array<{ value: unknown; count: number }>; complete: boolean; exact: boolean };
+  top?: { values: Array<{ value: unknown; count: number }>; complete: boolean };
 }
 
 export interface Profile {
@@ -100,10 +99,6 @@ class ColumnAccumulator {
   private readonly histogram: GrowingHistogram;
   private readonly tracked = new Map<unknown, Tracked>();
   private sketch: DistinctSketch | undefined;
-  /** See probe(): whether tracked values are still counted, and what decided it. */
-  private frozen = false;
-  private probed = 0;
-  private hits = 0;
 
   private readonly dates: boolean;
 
@@ -137,41 +132,27 @@ class ColumnAccumulator {
         key = keyOf(value);
     }
     // A tracked value's numbers are added once, by its count, at the end (numbers()): a repeated
-    // value costs one lookup. Only values past the tracked ones go into the sums and bins one by one.
-    if (!this.frozen) {
+    // value costs one lookup. Past TRACKED_VALUES distinct values the column is counted by its
+    // sketch and its numbers one by one, with no lookup: its top values are not reported then.
+    if (this.sketch === undefined) {
       const entry = this.tracked.get(key);
       if (entry !== undefined) {
         entry.count++;
-        if (this.sketch !== undefined) this.probe(true);
         return;
       }
-    }
-    if (this.dates) x = typeof value === 'string' ? parseDateTime(value) : undefined;
-    if (this.sketch === undefined && this.tracked.size < TRACKED_VALUES) {
-      this.tracked.set(typeof key === 'string' ? keep(key) : key, {
-        value: keep(value),
-        count: 1,
-        instant: x,
-      });
-      return;
-    }
-    this.sketch ??= this.startSketch();
+      if (this.dates) x = typeof value === 'string' ? parseDateTime(value) : undefined;
+      if (this.tracked.size < TRACKED_VALUES) {
+        this.tracked.set(typeof key === 'string' ? keep(key) : key, {
+          value: keep(value),
+          count: 1,
+          instant: x,
+        });
+        return;
+      }
+      this.sketch = this.startSketch();
+    } else if (this.dates) x = typeof value === 'string' ? parseDateTime(value) : undefined;
     this.sketch.add(key);
     if (x !== undefined && Number.isFinite(x)) this.addNumber(x, 1);
-    if (!this.frozen) this.probe(false);
-  }
-
-  /**
-   * Past TRACKED_VALUES distinct values, decides once, after PROBED_VALUES more values, whether to
-   * keep counting the tracked ones: not when fewer than half of those values were tracked ones (a
-   * column of mostly distinct values, ids or amounts, whose top values say little), which spares the
-   * lookup of every later value. The counts then stop there (`top.exact` is false either way); a
-   * later occurrence of a tracked value goes into the sums and bins one by one, as an untracked one.
-   */
-  private probe(hit: boolean): void {
-    this.probed++;
-    if (hit) this.hits++;
-    if (this.probed === PROBED_VALUES) this.frozen = this.hits * 2 < this.probed;
   }
 
   private startSketch(): DistinctSketch {
@@ -294,7 +275,7 @@ class ColumnAccumulator {
     const nulls = rows - this.nonNull;
     const exact = this.sketch === undefined;
     const ranked = [...this.tracked.values()].sort((a, b) => b.count - a.count || order(a.value, b.value));
-    const complete = exact && ranked.length <= ALL_VALUES;
+    const complete = ranked.length <= ALL_VALUES;
     const numbers = this.numbers();
     const bins = numbers.bins.bins();
     return {
@@ -318,14 +299,13 @@ class ColumnAccumulator {
           }
         : {}),
       ...(bins ? { histogram: bins } : {}),
-      ...(ranked.length > 0
+      ...(exact && ranked.length > 0
         ? {
             top: {
               values: ranked
                 .slice(0, complete ? ALL_VALUES : TOP_VALUES)
                 .map((t) => ({ value: t.value, count: t.count })),
               complete,
-              exact,
             },
           }
         : {}),

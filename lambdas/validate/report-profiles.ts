@@ -78,10 +78,7 @@ function card(c: ColumnProfile): string {
       ) +
       `<ul class="sl-top">${shownValues
         .map((v) => `<li><span>${shown(v.value)}</span><span>${formatNumber(v.count)}</span></li>`)
-        .join('')}</ul>` +
-      (c.top.exact
-        ? ''
-        : '<div class="sl-note">counts of values first seen after the 1,000th distinct value are not included</div>');
+        .join('')}</ul>`;
   }
   return (
     `<section class="sl-card" id="${anchorId('profile', c.name)}"><h3>${escapeHtml(c.name)}</h3>` +
