@@ -2,9 +2,11 @@
  * Validation throughput: generates a CSV of N rows × 8 columns (a few percent deliberately bad),
  * validates it from disk through `validateStream` with a 12-entry suite (the schema,
  * not_null ×3, unique, between ×2, in_set, match_regex, value_lengths_between, mean_between, row
- * count), and prints rows/s, MB/s, peak RSS and the row counts, two ways: validating only, as
- * `sluice validate` does (the result, no rows written), and validating and writing the valid
- * records and the quarantine as JSON Lines files, as the validate Lambda does.
+ * count), and prints rows/s, MB/s, peak RSS and the row counts, three ways: validating only, as
+ * `sluice validate` does (the result, no rows written, no profiles), validating and writing the
+ * valid records and the quarantine as JSON Lines files, as the validate Lambda does (profiling
+ * every column), and the same without profiles: what profiling adds, side by side. The profiled run
+ * also renders its HTML data docs and prints their size and profile.json's.
  *
  * The validation runs in a process of its own, from this file bundled by esbuild as the Lambda
  * function is (no TypeScript loader, no generator), so that its peak RSS (VmHWM, bench/peak-rss.ts)
@@ -34,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Papa from 'papaparse';
 import { parseContract } from '../lambdas/shared/contract.js';
+import { renderValidationHtml } from '../lambdas/validate/data-docs.js';
 import { validateStream } from '../lambdas/validate/engine.js';
 import { random } from '../test/support/random.js';
 import { ordersSuite } from './orders-suite.js';
@@ -53,7 +56,10 @@ const { values: args } = parseArgs({
     ids: { type: 'string', default: 'sorted' },
     /** Internal: validate this file and print the figures as JSON (the bundled child). */
     child: { type: 'string' },
-    /** Internal, for the child: `files` writes the outputs, `none` validates only, `papaparse` times papaparse. */
+    /**
+     * Internal, for the child: `files` writes the outputs (profiling), `unprofiled` the same without
+     * profiles, `none` validates only, `papaparse` times papaparse.
+     */
     outputs: { type: 'string', default: 'files' },
   },
 });
@@ -116,10 +122,12 @@ interface Measured {
   passed: string;
   promote: boolean;
   reasons: string[];
+  /** Bytes of the run's HTML data docs and of its profile.json, when it profiled. */
+  report?: { html: number; profile: number };
 }
 
 /** The child: validates `input` once and prints what it measured as one line of JSON. */
-async function validateOnce(input: string, writes: boolean): Promise<void> {
+async function validateOnce(input: string, writes: boolean, profile: boolean): Promise<void> {
   const startRss = process.memoryUsage().rss;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-out-'));
   try {
@@ -135,7 +143,7 @@ async function validateOnce(input: string, writes: boolean): Promise<void> {
       createReadStream(input, { highWaterMark: chunkSize }),
       contract,
       outputs,
-      { source: input, sizeBytes: statSync(input).size },
+      { source: input, sizeBytes: statSync(input).size, profile, quarantineSamples: profile },
     );
     const streams = Object.values(outputs);
     for (const stream of streams) stream.end();
@@ -151,11 +159,28 @@ async function validateOnce(input: string, writes: boolean): Promise<void> {
       passed: `${statistics.successful_expectations}/${statistics.evaluated_expectations}`,
       promote: outcome.decision.promote,
       reasons: outcome.decision.reasons,
+      ...(outcome.profile ? { report: reportSize(outcome) } : {}),
     };
     console.log(JSON.stringify(measured));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The sizes of the data docs a run writes (after the timed validation). */
+function reportSize(outcome: Awaited<ReturnType<typeof validateStream>>): { html: number; profile: number } {
+  const html = renderValidationHtml(outcome.result, {
+    dataset: contract.name,
+    runId: 'bench',
+    decision: outcome.decision,
+    rows: outcome.rows,
+    profile: outcome.profile!,
+    quarantineSamples: outcome.quarantineSamples ?? [],
+  });
+  return {
+    html: Buffer.byteLength(html),
+    profile: Buffer.byteLength(JSON.stringify({ profile: outcome.profile })),
+  };
 }
 
 /** papaparse's rows per CPU-second on the reference machine (NOTES.md). */
@@ -213,6 +238,11 @@ function report(title: string, runs: Measured[], bytes: number, reference: numbe
   );
   console.log(`  expectations ${best.passed} passed; promote: ${best.promote}`);
   for (const reason of best.reasons) console.log(`    ${reason}`);
+  if (best.report) {
+    console.log(
+      `  data docs ${(best.report.html / 1024).toFixed(0)} KiB (validation.html), profile.json ${(best.report.profile / 1024).toFixed(0)} KiB`,
+    );
+  }
 }
 
 /** Bundles this file as the Lambda functions are bundled: one ESM file for plain `node`. */
@@ -237,7 +267,9 @@ async function bundle(dir: string): Promise<string> {
   return outfile;
 }
 
-function child(bundled: string, input: string, outputs: 'files' | 'none' | 'papaparse'): string {
+type ChildKind = 'files' | 'unprofiled' | 'none' | 'papaparse';
+
+function child(bundled: string, input: string, outputs: ChildKind): string {
   const childArgs = [bundled, '--child', input, '--chunk', String(chunkSize), '--outputs', outputs];
   const run = spawnSync(process.execPath, childArgs, {
     encoding: 'utf8',
@@ -248,7 +280,7 @@ function child(bundled: string, input: string, outputs: 'files' | 'none' | 'papa
   return run.stdout.trim().split('\n').at(-1)!;
 }
 
-function measure(bundled: string, input: string, outputs: 'files' | 'none'): Measured {
+function measure(bundled: string, input: string, outputs: Exclude<ChildKind, 'papaparse'>): Measured {
   return JSON.parse(child(bundled, input, outputs)) as Measured;
 }
 
@@ -271,6 +303,7 @@ async function main(): Promise<void> {
     const kinds = [
       { outputs: 'none', title: 'validate only, as sluice validate (no rows written)' },
       { outputs: 'files', title: 'validate and write valid + quarantine JSON Lines, as the validate Lambda' },
+      { outputs: 'unprofiled', title: 'the same without column profiles' },
     ] as const;
     const runs: Measured[][] = kinds.map(() => []);
     const references: number[] = [];
@@ -283,6 +316,8 @@ async function main(): Promise<void> {
     console.log(`node ${process.version}, chunk ${chunkSize} bytes`);
     const reference = references.length > 0 ? Math.max(...references) : undefined;
     for (const [k, kind] of kinds.entries()) report(kind.title, runs[k]!, bytes, reference);
+    const best = (k: number) => Math.min(...runs[k]!.map((m) => m.seconds));
+    console.log(`column profiles add ${(((best(1) - best(2)) / best(2)) * 100).toFixed(1)}% (best of each)`);
     if (reference !== undefined) {
       console.log(
         `reference: papaparse parse only, best ${Math.round(reference).toLocaleString('en')} rows per CPU-second` +
@@ -296,5 +331,6 @@ async function main(): Promise<void> {
 }
 
 if (args.child !== undefined && args.outputs === 'papaparse') await papaparseOnce(args.child);
-else if (args.child !== undefined) await validateOnce(args.child, args.outputs !== 'none');
+else if (args.child !== undefined)
+  await validateOnce(args.child, args.outputs !== 'none', args.outputs === 'files');
 else await main();

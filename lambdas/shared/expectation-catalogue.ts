@@ -282,6 +282,53 @@ const COLUMN_AGGREGATE: Readonly<Record<string, ExpectationSpec>> = {
     },
     columnArgs: ['column'],
   },
+  expect_column_kl_divergence_to_be_less_than: {
+    kind: 'column_aggregate',
+    kwargs: {
+      type: 'object',
+      required: ['column'],
+      additionalProperties: false,
+      properties: {
+        column,
+        // Absent or null: the previous promoted run's profile of the column gives it (Sluice's reading).
+        partition_object: {
+          oneOf: [
+            { type: 'null' },
+            {
+              type: 'object',
+              required: ['bins', 'weights'],
+              additionalProperties: false,
+              properties: {
+                bins: { type: 'array', items: { type: 'number' }, minItems: 2 },
+                weights: { type: 'array', items: { type: 'number', minimum: 0 }, minItems: 1 },
+                tail_weights: {
+                  type: 'array',
+                  items: { type: 'number', minimum: 0 },
+                  minItems: 2,
+                  maxItems: 2,
+                },
+              },
+            },
+            {
+              type: 'object',
+              required: ['values', 'weights'],
+              additionalProperties: false,
+              properties: {
+                values: { type: 'array', items: scalar, minItems: 1 },
+                weights: { type: 'array', items: { type: 'number', minimum: 0 }, minItems: 1 },
+              },
+            },
+          ],
+        },
+        threshold: { type: ['number', 'null'], minimum: 0 },
+        internal_weight_holdout: { type: 'number', minimum: 0, maximum: 1 },
+        tail_weight_holdout: { type: 'number', minimum: 0, maximum: 1 },
+        bucketize_data: { type: 'boolean' },
+        ...common,
+      },
+    },
+    columnArgs: ['column'],
+  },
   expect_column_quantile_values_to_be_between: {
     kind: 'column_aggregate',
     kwargs: {

@@ -244,6 +244,9 @@ export function kwargProblems(type: string, kwargs: Record<string, unknown>): Kw
       refuse('/json_schema', `not a usable JSON Schema: ${(error as Error).message}`);
     }
   }
+  if (type === 'expect_column_kl_divergence_to_be_less_than') {
+    for (const [pointer, message] of partitionProblems(kwargs)) refuse(pointer, message);
+  }
   const ranges = kwargs.quantile_ranges as { quantiles?: unknown[]; value_ranges?: unknown[] } | undefined;
   if (ranges?.quantiles && ranges.value_ranges && ranges.quantiles.length !== ranges.value_ranges.length) {
     refuse(
@@ -302,4 +305,81 @@ function regexProblem(source: string): string | undefined {
     const hints = PYTHON_ONLY.filter(([spelling]) => spelling.test(source)).map(([, hint]) => hint);
     return `${(error as Error).message} (JavaScript syntax with the u flag${hints.length > 0 ? `; ${hints.join('; ')}` : ''})`;
   }
+}
+
+/** numpy's allclose to 1, as GX checks that a partition's weights sum to one. */
+function sumsToOne(weights: readonly number[]): boolean {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  return Math.abs(sum - 1) <= 1e-8 + 1e-5;
+}
+
+/**
+ * What GX raises on when it validates expect_column_kl_divergence_to_be_less_than's partition and
+ * holdouts (a partition object that is not one, holdouts that cannot apply to it), refused here
+ * when the contract loads. An absent partition is taken from the previous promoted run.
+ */
+function partitionProblems(kwargs: Record<string, unknown>): Array<[string, string]> {
+  const partition = kwargs.partition_object as
+    | { bins?: number[]; values?: unknown[]; weights: number[]; tail_weights?: number[] }
+    | null
+    | undefined;
+  const tailHoldout = (kwargs.tail_weight_holdout as number | undefined) ?? 0;
+  const internalHoldout = (kwargs.internal_weight_holdout as number | undefined) ?? 0;
+  const problems: Array<[string, string]> = [];
+  if (partition === null || partition === undefined) return problems;
+  if (partition.values !== undefined) {
+    if (partition.values.length !== partition.weights.length) {
+      problems.push([
+        '/partition_object/weights',
+        `a categorical partition has one weight per value: ${partition.values.length} values, ${partition.weights.length} weights`,
+      ]);
+    } else if (!sumsToOne(partition.weights)) {
+      problems.push(['/partition_object/weights', 'the weights of a partition must sum to 1']);
+    }
+    if (internalHoldout > 0) {
+      problems.push([
+        '/internal_weight_holdout',
+        'internal_weight_holdout cannot be used with a categorical partition (values)',
+      ]);
+    }
+    return problems;
+  }
+  const bins = partition.bins ?? [];
+  if (bins.length !== partition.weights.length + 1) {
+    problems.push([
+      '/partition_object/bins',
+      `a continuous partition has one more bin edge than weights: ${bins.length} edges, ${partition.weights.length} weights`,
+    ]);
+  } else if (bins.some((b, i) => i > 0 && !(b > bins[i - 1]!))) {
+    problems.push(['/partition_object/bins', 'bin edges must increase strictly']);
+  } else if (!sumsToOne([...partition.weights, ...(partition.tail_weights ?? [])])) {
+    problems.push([
+      '/partition_object/weights',
+      'the weights (and tail_weights) of a partition must sum to 1',
+    ]);
+  }
+  if (kwargs.bucketize_data === false) {
+    problems.push(['/bucketize_data', 'a continuous partition (bins) needs bucketize_data: true']);
+  }
+  if (partition.tail_weights !== undefined && tailHoldout !== 0) {
+    problems.push([
+      '/tail_weight_holdout',
+      'tail_weight_holdout must be 0 when the partition has tail_weights',
+    ]);
+  }
+  const infinite = bins[0] === Number.NEGATIVE_INFINITY || bins[bins.length - 1] === Number.POSITIVE_INFINITY;
+  if (infinite && partition.tail_weights !== undefined) {
+    problems.push(['/partition_object/tail_weights', 'a partition with an infinite end has no tail_weights']);
+  }
+  if (
+    bins[0] === Number.NEGATIVE_INFINITY &&
+    bins[bins.length - 1] === Number.POSITIVE_INFINITY &&
+    tailHoldout > 0
+  ) {
+    problems.push([
+      '/tail_weight_holdout',
+      'tail_weight_holdout cannot be used with a partition whose both ends are infinite',
+    ]);
+  }
+  return problems;
 }

@@ -22,7 +22,7 @@ import {
   show,
   type TableFacts,
 } from './evaluator.js';
-import { addProduct, ExactSum, type ExactSumState } from './exact-sum.js';
+import { addProduct, ExactSum, type ExactSumState, exactStdev } from './exact-sum.js';
 import { RelativeErrorSketch, type SketchState } from './relative-error-sketch.js';
 import { keep, observedResult, parseResultFormat, type ResultFormat } from './result-format.js';
 import type { ShardPlace } from './shard-state.js';
@@ -276,15 +276,7 @@ class Moments extends AggregateEvaluator {
   }
 
   private stdev(): number | null {
-    const n = this.n;
-    if (n < 2 || !this.squares) return null;
-    const spread = new ExactSum();
-    for (const q of this.squares.parts()) addProduct(spread, q, n);
-    const parts = this.sum.parts();
-    for (const a of parts) for (const b of parts) addProduct(spread, -a, b);
-    const total = this.sum.value();
-    if (!Number.isFinite(total) || !Number.isFinite(this.squares.value())) return Number.NaN;
-    return Math.sqrt(Math.max(0, spread.value()) / (n * (n - 1)));
+    return this.squares ? exactStdev(this.n, this.sum, this.squares) : null;
   }
 
   protected judge(): Finding {

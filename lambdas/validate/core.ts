@@ -6,7 +6,17 @@ import type { ProgressListener } from '../shared/progress.js';
 import { readBatchKeys } from '../shared/raw-manifest.js';
 import { writeDataDocs } from './data-docs.js';
 import { type ValidationOutcome, validateStream } from './engine.js';
+import type { Profile } from './profile.js';
+import { compareProfiles, type ProfileDrift } from './profile-drift.js';
+import { wantsPreviousPartition, withPreviousPartitions } from './profile-kl.js';
 import { describeBatch, openRawBatch } from './raw-batch.js';
+import {
+  type HistoryEntry,
+  previousPromotedProfile,
+  profileKey,
+  readHistory,
+  type StoredProfile,
+} from './report-history.js';
 import { publishedResult } from './result-format.js';
 import { checkSnapshot, withSnapshot } from './snapshot.js';
 
@@ -51,9 +61,9 @@ export interface ValidatePorts {
  * reports zone. Memory stays flat in the batch size.
  */
 export async function validateBatch(input: ValidateInput, ports: ValidatePorts): Promise<ValidateOutput> {
-  const contract = contractNamed(ports.contracts, input.dataset);
+  const declared = contractNamed(ports.contracts, input.dataset);
   const { store } = ports;
-  const run: RunLocation = { dataset: contract.name, dt: input.dt, runId: input.runId };
+  const run: RunLocation = { dataset: declared.name, dt: input.dt, runId: input.runId };
   const keys = {
     validated: validatedKey(run),
     quarantine: quarantineKey(run),
@@ -61,6 +71,7 @@ export async function validateBatch(input: ValidateInput, ports: ValidatePorts):
   };
   const rawKeys = input.manifestKey ? await readBatchKeys(store, input.manifestKey) : [input.rawKey];
   const source = describeBatch(store, rawKeys);
+  const contract = await partitionsFromPreviousRun(store, declared, run);
 
   const outcome = await validateIntoZones(store, contract, rawKeys, {
     source,
@@ -127,6 +138,7 @@ async function validateIntoZones(
       onProgress: batch.onProgress,
       sizeBytes,
       origins: raw.origins,
+      quarantineSamples: true,
     });
   });
 }
@@ -198,13 +210,64 @@ export async function writeReports(
   await store.put('reports', keys.report, JSON.stringify(report, null, 2), {
     contentType: 'application/json',
   });
-  return writeDataDocs(store, run, outcome.result, {
-    dataset: contract.name,
-    runId: run.runId,
-    decision: outcome.decision,
-    rows: outcome.rows,
-    outputs: { ...report.meta.outputs, report: store.describe('reports', keys.report) },
-  });
+  const history = await readHistory(store, contract.name);
+  const drift = outcome.profile && (await driftFromPrevious(store, run, outcome.profile, history.runs));
+  if (outcome.profile) {
+    const stored: StoredProfile = {
+      dataset: contract.name,
+      run_id: run.runId,
+      dt: run.dt,
+      profile: outcome.profile,
+      ...(drift ? { drift } : {}),
+    };
+    await store.put('reports', profileKey(run), JSON.stringify(stored), { contentType: 'application/json' });
+  }
+  return writeDataDocs(
+    store,
+    run,
+    outcome.result,
+    {
+      dataset: contract.name,
+      runId: run.runId,
+      decision: outcome.decision,
+      rows: outcome.rows,
+      outputs: { ...report.meta.outputs, report: store.describe('reports', keys.report) },
+      ...(outcome.profile ? { profile: outcome.profile } : {}),
+      ...(drift ? { drift } : {}),
+      ...(outcome.quarantineSamples ? { quarantineSamples: outcome.quarantineSamples } : {}),
+    },
+    history,
+  );
+}
+
+/**
+ * The contract with the partition objects its KL divergence expectations leave to the previous
+ * promoted run (profile-kl.ts); the reports zone is read only when one of them does.
+ */
+export async function partitionsFromPreviousRun(
+  store: ObjectStore,
+  contract: Contract,
+  run: RunLocation,
+): Promise<Contract> {
+  if (!contract.expectations.some(wantsPreviousPartition)) return contract;
+  const history = await readHistory(store, contract.name);
+  const previous = await previousPromotedProfile(store, contract.name, history.runs, run.runId);
+  return withPreviousPartitions(
+    contract,
+    previous && { runId: previous.run.runId, profile: previous.profile },
+  );
+}
+
+/** How the run's profile compares with the latest promoted run's, when there is one. */
+async function driftFromPrevious(
+  store: ObjectStore,
+  run: RunLocation,
+  profile: Profile,
+  runs: readonly HistoryEntry[],
+): Promise<ProfileDrift | undefined> {
+  const previous = await previousPromotedProfile(store, run.dataset, runs, run.runId);
+  if (!previous) return undefined;
+  return compareProfiles(previous.profile, profile, { runId: previous.run.runId, dt: previous.run.dt });
 }
 
 export function summarise(dataset: string, runId: string, outcome: ValidationOutcome): string {

@@ -6,6 +6,13 @@
  */
 import { type RunLocation, runPrefix } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
+import type { QuarantineEntry } from './engine-types.js';
+import type { Profile } from './profile.js';
+import type { ProfileDrift } from './profile-drift.js';
+import { type HistoryEntry, RUNS_WITH_RECORDS, readHistory, runTime } from './report-history.js';
+import { escapeHtml } from './report-html.js';
+import { failureDetails, PROFILE_STYLE, renderDrift, renderProfiles } from './report-profiles.js';
+import { renderTrends, type TrendPoint, trendPoint } from './report-trends.js';
 import type { ExpectationValidationResult, SuiteValidationResult } from './result-format.js';
 
 /** What the page links to and says about the run, besides the result. */
@@ -16,6 +23,10 @@ export interface DataDocsContext {
   rows: { read: number; valid: number; quarantined: number };
   /** Where the outputs are (s3://…, or a file path), for links. */
   outputs?: { validated?: string; quarantine?: string; report?: string };
+  /** Column profiles, drift from the previous promoted run, first quarantined rows (report-profiles.ts). */
+  profile?: Profile;
+  drift?: ProfileDrift;
+  quarantineSamples?: readonly QuarantineEntry[];
 }
 
 /** One run in a dataset's index. */
@@ -29,14 +40,7 @@ export interface RunIndexEntry {
   summary?: string;
 }
 
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
+export { escapeHtml };
 
 /**
  * JSON with a space after each comma and colon, so that a long list (a table's column set) wraps
@@ -139,7 +143,7 @@ function page(title: string, body: string): string {
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<title>${escapeHtml(title)}</title><style>${STYLE}${PROFILE_STYLE}</style></head>
 <body>${body}</body></html>
 `;
 }
@@ -247,7 +251,7 @@ export function renderValidationHtml(result: SuiteValidationResult, context: Dat
         `<tr><td data-label="Outcome">${outcomePill(r)}</td><td data-label="Expectation"><code>${escapeHtml(r.expectation_config.type)}</code>` +
         `<div class="muted">severity ${escapeHtml(r.expectation_config.severity)}</div></td>` +
         `<td data-label="kwargs">${kwargsOf(r)}</td><td data-label="Observed">${observed(r)}</td>` +
-        `<td data-label="Unexpected samples">${samples(r)}</td></tr>`,
+        `<td data-label="Unexpected samples">${samples(r)}${failureDetails(r, context)}</td></tr>`,
     )
     .join('\n');
   const body = `
@@ -262,12 +266,17 @@ ${reasons}${warnings}
 <tbody>
 ${table}
 </tbody></table></div>
-${result.meta.stopped_early ? `<p class="muted">Stopped early: ${escapeHtml(result.meta.stopped_early)}</p>` : ''}`;
+${result.meta.stopped_early ? `<p class="muted">Stopped early: ${escapeHtml(result.meta.stopped_early)}</p>` : ''}
+${context.drift ? renderDrift(context.drift) : ''}${context.profile ? renderProfiles(context.profile) : ''}`;
   return page(title, body);
 }
 
-/** A dataset's index of runs, newest first. */
-export function renderRunIndex(dataset: string, runs: readonly RunIndexEntry[]): string {
+/** A dataset's index of runs, newest first, with the trends of the runs whose records were read. */
+export function renderRunIndex(
+  dataset: string,
+  runs: readonly RunIndexEntry[],
+  trends: readonly TrendPoint[] = [],
+): string {
   const rows = [...runs]
     .sort((a, b) => (a.dt === b.dt ? b.runId.localeCompare(a.runId) : b.dt.localeCompare(a.dt)))
     .map(
@@ -280,6 +289,7 @@ export function renderRunIndex(dataset: string, runs: readonly RunIndexEntry[]):
   return page(
     `${dataset} — validation runs`,
     `<h1>${escapeHtml(dataset)}: validation runs</h1><div class="muted">${runs.length} run${runs.length === 1 ? '' : 's'}, newest first</div>
+${renderTrends(trends)}
 <div class="box"><table class="runs cards"><thead><tr><th class="c-dt">Date</th><th class="c-run">Run</th><th class="c-status">Status</th><th>Summary</th><th class="c-json"></th></tr></thead><tbody>
 ${rows}
 </tbody></table></div>`,
@@ -308,48 +318,46 @@ export function runsFromKeys(dataset: string, keys: readonly string[]): RunIndex
   return runs;
 }
 
-/** Runs in the index whose run record is read for its status; older ones are listed by key only. */
-const RUNS_WITH_STATUS = 50;
-
 /**
  * Writes the run's page next to its validation.json and rebuilds the dataset's index from the
- * report keys under its prefix (and the run records there, for status). Returns both keys.
+ * report keys under its prefix (and the run records there, for status and trends). Returns both keys.
  */
 export async function writeDataDocs(
   store: ObjectStore,
   run: RunLocation,
   result: SuiteValidationResult,
   context: DataDocsContext,
+  known?: { runs: HistoryEntry[]; keys: string[] },
 ): Promise<{ htmlKey: string; indexKey: string }> {
   const htmlKey = `${runPrefix(run)}validation.html`;
   const indexKey = `${run.dataset}/index.html`;
   const html = { contentType: 'text/html; charset=utf-8' };
   await store.put('reports', htmlKey, renderValidationHtml(result, context), html);
-  const keys = await store.list('reports', `${run.dataset}/`);
+  const { runs: history, keys } = known ?? (await readHistory(store, run.dataset));
   const runs = runsFromKeys(run.dataset, keys).sort((a, b) =>
     a.dt === b.dt ? b.runId.localeCompare(a.runId) : b.dt.localeCompare(a.dt),
   );
-  const records = new Set(keys);
-  await Promise.all(
-    runs.slice(0, RUNS_WITH_STATUS).map(async (entry) => {
-      if (entry.runId === run.runId) {
-        entry.status = context.decision.promote ? 'promoted' : 'not promoted';
-        return;
-      }
-      const recordKey = `${run.dataset}/runs/${entry.runId}.json`;
-      if (!records.has(recordKey)) return;
-      try {
-        const record = JSON.parse(await store.readText('reports', recordKey)) as {
-          status?: string;
-          validation?: { summary?: string };
-        };
-        entry.status = record.status;
-        entry.summary = record.validation?.summary;
-      } catch {
-        // A record being rewritten or unreadable leaves its row without status; the link still works.
-      }
-    }),
-  );
-  await store.put('reports', indexKey, renderRunIndex(run.dataset, runs), html);
+  const records = new Map(history.map((h) => [h.runId, h]));
+  const points: TrendPoint[] = [];
+  for (const entry of runs.slice(0, RUNS_WITH_RECORDS)) {
+    const found = records.get(entry.runId);
+    if (entry.runId === run.runId) {
+      entry.status = context.decision.promote ? 'promoted' : 'not promoted';
+      // This run's record is written when it ends: its figures come from the validation itself.
+      points.push({
+        ...trendPoint(entry.runId, found ? runTime(found) : entry.dt, found?.record),
+        rows: context.rows,
+        expectations: {
+          met: result.statistics.successful_expectations,
+          evaluated: result.statistics.evaluated_expectations,
+        },
+      });
+      continue;
+    }
+    entry.status = found?.record?.status;
+    entry.summary = found?.record?.validation?.summary;
+    if (found) points.push(trendPoint(entry.runId, runTime(found), found.record));
+  }
+  await store.put('reports', indexKey, renderRunIndex(run.dataset, runs, points), html);
   return { htmlKey, indexKey };
 }

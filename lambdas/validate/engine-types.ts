@@ -37,6 +37,17 @@ export interface ValidateOptions {
    * marked `scope: snapshot`, over a stream of the curated snapshot's records (snapshot.ts).
    */
   scope?: ExpectationScope;
+  /**
+   * Whether to profile every column in the same pass (profile.ts): on by default; off for a
+   * validation whose report nobody reads, and to measure what profiling costs.
+   */
+  profile?: boolean;
+  /**
+   * Keep the first quarantined rows of each expectation for the data docs (quarantine-samples.ts),
+   * as ValidationOutcome.quarantineSamples: what core.ts and `sluice validate` ask for. Not in a
+   * shard, whose rows are renumbered after it.
+   */
+  quarantineSamples?: boolean;
 }
 
 /** Where the lines and bytes of a stream joined from several files come from (raw-batch.ts). */

@@ -17,6 +17,8 @@ import type { QuarantineEntry, ValidateOptions, ValidationOutputs } from './engi
 import { createEvaluator, type Evaluator, notEvaluated, type Row, type TableFacts } from './expectations.js';
 import { explainReadError, headerLacksRequired, headerNames, inputLine } from './input-errors.js';
 import { JsonLinesReader, refuseJsonArray, unkeepableJson } from './jsonl-reader.js';
+import { Profiler } from './profile.js';
+import { QuarantineSamples } from './quarantine-samples.js';
 import { type RecordBuilder, recordBuilder } from './record-builder.js';
 import {
   coercerFor,
@@ -153,6 +155,9 @@ class ValidationRun {
   private lineBreaks = 0;
   private headerLines = 0;
   private readonly quarantinedRuns: IndexRuns | undefined;
+  private readonly profiler: Profiler | undefined;
+  /** The first quarantined rows of each expectation, for the data docs, when asked for. */
+  private readonly samples: QuarantineSamples | undefined;
 
   constructor(
     private readonly contract: Contract,
@@ -182,6 +187,8 @@ class ValidationRun {
       };
       for (const evaluator of this.evaluators) evaluator.nameRows?.(name);
     }
+    this.profiler = options.profile === false ? undefined : new Profiler(contract.schema.properties);
+    this.samples = shard === undefined && options.quarantineSamples ? new QuarantineSamples() : undefined;
     this.rowEvaluators = this.evaluators.filter((e) => e.observe !== undefined);
     this.quarantines = this.rowEvaluators.map((e) => e.config.severity !== 'warning');
     const { format } = contract;
@@ -280,6 +287,7 @@ class ValidationRun {
     }
     const values = this.values;
     const record = this.buildRecord(fields, values);
+    this.profiler?.observeValues(values);
     const failures = this.check(record, index, line, values);
     if (failures === undefined) {
       this.valid++;
@@ -327,6 +335,7 @@ class ValidationRun {
       }
     }
     if (this.keysSeen) for (const key in written) this.keysSeen.add(key);
+    this.profiler?.observeRecord(written);
     const failures = this.check(record, index, line, undefined);
     if (failures === undefined) {
       this.valid++;
@@ -374,13 +383,16 @@ class ValidationRun {
   private quarantine(index: number, line: number, failures: RowFailure[], record: unknown): void {
     this.quarantined++;
     if (this.quarantinedRuns !== undefined) addToRuns(this.quarantinedRuns, index);
-    if (this.outputs.quarantine === undefined) return;
+    const sample = this.samples?.wants(failures) === true;
+    if (this.outputs.quarantine === undefined && !sample) return;
     let entry: QuarantineEntry;
     if (this.options.origins === undefined) entry = { row: line, index, failures, record };
     else {
       const origin = this.options.origins.line(line);
       entry = { file: origin.file, row: origin.line, index, failures, record };
     }
+    if (sample) this.samples!.add(entry);
+    if (this.outputs.quarantine === undefined) return;
     this.quarantineText += `${JSON.stringify(entry)}\n`;
     if (this.quarantineText.length > FLUSH_CHARS) this.writeNow();
   }
@@ -400,6 +412,7 @@ class ValidationRun {
     );
     this.values = new Array<unknown>(fields.length).fill(null);
     this.validLines.columns(fields);
+    this.profiler?.begin(fields);
     for (const evaluator of this.evaluators) evaluator.begin(fields);
     const missing = (this.contract.schema.required ?? []).filter((name) => !seen.has(name));
     if (missing.length > 0) {
@@ -480,6 +493,7 @@ class ValidationRun {
       quarantinedRuns: this.quarantinedRuns ?? [],
       schema,
       evaluators,
+      ...(this.profiler ? { profile: this.profiler.state() } : {}),
       ...(spill === undefined ? {} : { spill: { shard: spill.shard, partitions: spill.partitions } }),
     };
   }
@@ -488,13 +502,18 @@ class ValidationRun {
     const columns = this.header ?? (this.keysSeen ? [...this.keysSeen] : undefined);
     const stopped = this.stoppedBecause;
     const evaluated = findings(this.schema, this.evaluators, { rowCount: this.read, columns }, stopped);
-    return validationOutcome(this.contract, evaluated, {
+    const outcome = validationOutcome(this.contract, evaluated, {
       rows: { read: this.read, valid: this.valid, quarantined: this.quarantined },
       columns,
       stopped,
       source: this.options.source,
       validationTime: this.options.now?.() ?? new Date(),
     });
+    return {
+      ...outcome,
+      ...(this.profiler ? { profile: this.profiler.finish() } : {}),
+      ...(this.samples ? { quarantineSamples: this.samples.entries } : {}),
+    };
   }
 }
 

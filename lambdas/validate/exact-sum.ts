@@ -174,3 +174,18 @@ export function addProduct(sum: ExactSum, a: number, b: number): void {
   sum.add(p);
   if (error !== 0) sum.add(error);
 }
+
+/**
+ * The sample standard deviation (ddof 1, as pandas) of `n` values from the exact sums of the values
+ * and of their squares: n·Σx² − (Σx)² computed exactly and rounded once, over n(n − 1). The same to
+ * the last bit however the values were cut into shards. Null under two values.
+ */
+export function exactStdev(n: number, sum: ExactSum, squares: ExactSum): number | null {
+  if (n < 2) return null;
+  const spread = new ExactSum();
+  for (const q of squares.parts()) addProduct(spread, q, n);
+  const parts = sum.parts();
+  for (const a of parts) for (const b of parts) addProduct(spread, -a, b);
+  if (!Number.isFinite(sum.value()) || !Number.isFinite(squares.value())) return Number.NaN;
+  return Math.sqrt(Math.max(0, spread.value()) / (n * (n - 1)));
+}

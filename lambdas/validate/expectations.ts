@@ -12,6 +12,7 @@ import { AGGREGATE_EVALUATORS } from './column-aggregate-expectations.js';
 import { COLUMN_MAP_EVALUATORS } from './column-map-expectations.js';
 import { DISTINCT_VALUE_EVALUATORS } from './distinct-value-expectations.js';
 import { type Evaluator, type Finding, notEvaluated } from './evaluator.js';
+import { KL_DIVERGENCE_EVALUATORS } from './kl-divergence.js';
 import { MULTICOLUMN_EVALUATORS } from './multicolumn-expectations.js';
 import { TABLE_EVALUATORS } from './table-expectations.js';
 
@@ -24,6 +25,7 @@ const EVALUATORS: Readonly<Record<string, Factory>> = {
   ...COLUMN_MAP_EVALUATORS,
   ...AGGREGATE_EVALUATORS,
   ...DISTINCT_VALUE_EVALUATORS,
+  ...KL_DIVERGENCE_EVALUATORS,
   ...MULTICOLUMN_EVALUATORS,
   ...TABLE_EVALUATORS,
 };

@@ -11,6 +11,7 @@ import { MalformedInput } from '../shared/errors.js';
 import { findings } from './engine.js';
 import type { QuarantineEntry, ValidateOptions } from './engine-types.js';
 import { createEvaluator, type Evaluator } from './expectations.js';
+import { Profiler } from './profile.js';
 import { type RowFailure, SchemaConformance } from './record-schema.js';
 import {
   globalText,
@@ -98,6 +99,10 @@ function merge(
   let stopped: string | undefined;
   let lines = 0;
   const placements: ShardPlacement[] = [];
+  // Profiles merge when every shard profiled; one that did not (validated without) leaves none.
+  const profiler = outcomes.every((o) => o.profile !== undefined)
+    ? new Profiler(contract.schema.properties)
+    : undefined;
   const spilledShards = outcomes.filter((o) => o.spill !== undefined).length;
   if (spilledShards > 0 && (spilledShards < outcomes.length || options.spilled === undefined)) {
     throw new MalformedInput(
@@ -144,6 +149,7 @@ function merge(
       for (const key of shard.columns) keys.add(key);
     }
     stopped ??= shard.stopped;
+    if (shard.profile) profiler?.absorb(shard.profile);
     const moved = new Set(
       placement.failures.map((f) => f.index).filter((index) => !inRuns(shard.quarantinedRuns, index)),
     ).size;
@@ -156,13 +162,14 @@ function merge(
   }
   const columns = header ?? (keys ? [...keys] : undefined);
   const evaluated = findings(schema, evaluators, { rowCount: rows.read, columns }, stopped);
-  const outcome = validationOutcome(contract, evaluated, {
+  const validated = validationOutcome(contract, evaluated, {
     rows,
     columns,
     stopped,
     source: options.source,
     validationTime: options.now?.() ?? new Date(),
   });
+  const outcome = profiler ? { ...validated, profile: profiler.finish() } : validated;
   return { outcome, placements, evaluators, schema };
 }
 

@@ -8,6 +8,8 @@
  * `\uE000<evaluator>.<line>\uE001` (private-use characters, which JSON keeps as they are); the merge
  * and globalQuarantineLine replace each by the whole input's line.
  */
+
+import type { ProfileState } from './profile.js';
 import type { RowFailure } from './row-failure.js';
 
 /**
@@ -92,6 +94,8 @@ export interface ShardOutcome {
   schema: unknown;
   /** Each expectation's state, in the order of the contract's expectations of the scope validated. */
   evaluators: unknown[];
+  /** The shard's column profiles (profile.ts), when it profiled. */
+  profile?: ProfileState;
   /** Set when the shard wrote its keys and values to a spill (validateShard's `spill` option). */
   spill?: { shard: number; partitions: number };
 }

@@ -21,6 +21,7 @@ import type { ObjectStore } from '../shared/object-store.js';
 import { readBatchKeys } from '../shared/raw-manifest.js';
 import { concludeValidation, intoZones, type ValidateOutput } from './core.js';
 import { type ShardOutcome, validateShard } from './engine.js';
+import { refuseUnshardable } from './profile-kl.js';
 import { describeBatch } from './raw-batch.js';
 import { globalShardOutputs, mergeShardOutcomes, shardPlacements } from './shard-merge.js';
 import { planShards, shardTargetBytes } from './shard-plan.js';
@@ -170,6 +171,7 @@ function checkedPartitionBlob(partition: number): string {
 /** Cuts the batch's one raw object into shards at record starts and writes the shard list. */
 export async function planShardsOf(input: PlanShardsInput, ports: ShardedPorts): Promise<PlanShardsOutput> {
   const contract = contractNamed(ports.contracts, input.dataset);
+  refuseUnshardable(contract);
   const { store } = ports;
   const rawKeys = input.manifestKey ? await readBatchKeys(store, input.manifestKey) : [input.rawKey];
   if (rawKeys.length !== 1) {

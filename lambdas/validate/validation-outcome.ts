@@ -4,7 +4,9 @@
  */
 import type { Contract } from '../shared/contract.js';
 import { type Decision, decide, type Judged } from './decision.js';
+import type { QuarantineEntry } from './engine-types.js';
 import type { Evaluator, Finding } from './expectations.js';
+import type { Profile } from './profile.js';
 import {
   type ExpectationValidationResult,
   NO_EXCEPTION,
@@ -17,6 +19,10 @@ export interface ValidationOutcome {
   decision: Decision;
   /** One sentence per entry of result.results, in its order: the expectation, what was observed and expected. */
   summaries: string[];
+  /** Each column's profile, when the validation profiled (it does unless told not to). */
+  profile?: Profile;
+  /** The first quarantined rows of each expectation (quarantine-samples.ts); absent from a merge of shards. */
+  quarantineSamples?: QuarantineEntry[];
 }
 
 /** An expectation (the schema's entry first) with what it found. */

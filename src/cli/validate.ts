@@ -59,7 +59,7 @@ export async function validateCommand(
               onProgress: showProgress ? shardProgress(size) : undefined,
             })
           ).outcome
-        : await onePass(contract, file, size, showProgress);
+        : await onePass(contract, file, size, showProgress, options.html !== undefined);
     const report = {
       ...publishedResult(outcome.result),
       meta: { ...outcome.result.meta, dataset: contract.name, decision: outcome.decision },
@@ -72,6 +72,8 @@ export async function validateCommand(
           dataset: contract.name,
           decision: outcome.decision,
           rows: outcome.rows,
+          ...(outcome.profile ? { profile: outcome.profile } : {}),
+          ...(outcome.quarantineSamples ? { quarantineSamples: outcome.quarantineSamples } : {}),
         }),
       );
     }
@@ -88,7 +90,13 @@ export async function validateCommand(
 }
 
 /** Validates the whole file in one pass, as one Lambda invocation does. */
-async function onePass(contract: Contract, file: string, size: number, showProgress: boolean) {
+async function onePass(
+  contract: Contract,
+  file: string,
+  size: number,
+  showProgress: boolean,
+  report: boolean,
+) {
   const progress = showProgress ? progressBar(size) : undefined;
   const outcome = await validateStream(
     isJsonDocuments(contract.format)
@@ -104,7 +112,14 @@ async function onePass(contract: Contract, file: string, size: number, showProgr
     contract,
     // No rows are written here: the engine skips producing them.
     {},
-    { source: file, onProgress: progress?.update, sizeBytes: size },
+    // Profiles and quarantined rows are for the HTML report: without one, they are not gathered.
+    {
+      source: file,
+      onProgress: progress?.update,
+      sizeBytes: size,
+      profile: report,
+      quarantineSamples: report,
+    },
   );
   progress?.done();
   return outcome;

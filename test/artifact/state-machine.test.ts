@@ -26,6 +26,7 @@ import {
 // against moto. Retry and Catch see the errorType the Lambda runtime would report.
 
 const ordersCsv = join(import.meta.dirname, '..', '..', 'examples', 'orders.csv');
+const ORDERS_COLUMNS = readFileSync(ordersCsv, 'utf8').split('\n', 1)[0]!.split(',');
 
 type TaskState = {
   Type: string;
@@ -162,6 +163,12 @@ describe('the deployed state machine with the bundled functions', () => {
       await text(lake, 'reports', runRecordKey('orders', out.ingest.runId)),
     ) as RunRecord;
     expect(record.status).toBe('SUCCEEDED');
+    // The bundled validate profiles every column next to the report.
+    const profile = JSON.parse(
+      await text(lake, 'reports', `orders/dt=2026-11-25/run=${out.ingest.runId}/profile.json`),
+    ) as { profile: { rows: number; columns: Array<{ name: string }> } };
+    expect(profile.profile.rows).toBe(300);
+    expect(profile.profile.columns.map((c) => c.name)).toEqual(ORDERS_COLUMNS);
   });
 
   it('retries SourceUnavailable from the bundled ingest, then records the run and fails with that name', async () => {
@@ -263,9 +270,19 @@ describe('the deployed state machine on a batch larger than its shard size', () 
     const shards = report.mapRuns![0]!.itemCounts;
     expect(shards.total).toBeGreaterThan(1);
     expect(shards.succeeded).toBe(shards.total);
-    const out = report.output as { validation: { rows: unknown }; promotion: { curatedKey: string } };
+    const out = report.output as {
+      ingest: { runId: string };
+      validation: { rows: unknown };
+      promotion: { curatedKey: string };
+    };
     expect(out.validation.rows).toEqual({ read: 300, valid: 290, quarantined: 10 });
     expect(await lake.store.list('curated', out.promotion.curatedKey)).toHaveLength(shards.total);
+    // The shards' profiles merge into the one profile of the batch.
+    const profile = JSON.parse(
+      await text(lake, 'reports', `orders/dt=2026-11-25/run=${out.ingest.runId}/profile.json`),
+    ) as { profile: { rows: number; columns: Array<{ name: string }> } };
+    expect(profile.profile.rows).toBe(300);
+    expect(profile.profile.columns.map((c) => c.name)).toEqual(ORDERS_COLUMNS);
   });
 
   it('leaves no spill once the run is recorded: the bundled record-run removes the keys the shards spilled', async () => {

@@ -223,6 +223,61 @@ const BASES: Readonly<Record<string, Base>> = {
     kwargs: { column: 'x', value_set: [1] },
     failKwargs: { column: 'x', value_set: [2] },
   },
+  expect_column_kl_divergence_to_be_less_than: {
+    ...nums,
+    kwargs: {
+      column: 'x',
+      partition_object: { bins: [0, 2, 4, 6], weights: [0.2, 0.4, 0.4] },
+      threshold: 0.1,
+    },
+    failKwargs: {
+      column: 'x',
+      partition_object: { bins: [0, 2, 4, 6], weights: [0.8, 0.1, 0.1] },
+      threshold: 0.1,
+    },
+    more: [
+      {
+        scenario: 'categorical, with a value the partition lacks and a tail holdout',
+        columns: { x: 'string' },
+        rows: ['a', 'b', 'a', 'c', 'a'].map((x) => ({ x })),
+        kwargs: {
+          column: 'x',
+          partition_object: { values: ['a', 'b'], weights: [0.6, 0.4] },
+          tail_weight_holdout: 0.1,
+          bucketize_data: false,
+          threshold: 0.5,
+        },
+      },
+      {
+        scenario: 'values outside the bins, with a tail holdout',
+        rows: [1, 2, 3, 5, 9].map((x) => ({ x })),
+        kwargs: {
+          column: 'x',
+          partition_object: { bins: [2, 4], weights: [1] },
+          tail_weight_holdout: 0.2,
+          threshold: 2,
+        },
+      },
+      {
+        scenario: 'tail weights in the partition',
+        rows: [1, 2, 3, 5, 9].map((x) => ({ x })),
+        kwargs: {
+          column: 'x',
+          partition_object: { bins: [2, 4, 6], weights: [0.5, 0.3], tail_weights: [0.1, 0.1] },
+        },
+      },
+      {
+        scenario: 'empty bins given weight by an internal holdout',
+        rows: [1, 2, 3, 7].map((x) => ({ x })),
+        kwargs: {
+          column: 'x',
+          partition_object: { bins: [0, 2, 4, 6, 8], weights: [0.5, 0.5, 0, 0] },
+          internal_weight_holdout: 0.1,
+          threshold: 1,
+        },
+      },
+    ],
+  },
   expect_column_quantile_values_to_be_between: {
     ...nums,
     kwargs: {

@@ -74,7 +74,8 @@ describe('approximate median and quantiles', () => {
     const run = await wholeAndSharded(text, contract, [starts[1000]!, starts[2500]!]);
     // Assess
     expect(run.merged).toEqual(run.whole.outcome);
-    expect(JSON.stringify(run.shards[0]).length).toBeLessThan(10_000);
+    // The expectations' states: the shard's column profile (up to 1000 tracked values a column) is apart.
+    expect(JSON.stringify(run.shards[0]!.evaluators).length).toBeLessThan(10_000);
   });
 
   it('is refused on an expectation that is always exact', () => {

@@ -118,8 +118,9 @@ describe('merging spilled shards', () => {
     const largeOutcome = await validateShard(Readable.from([large]), UNIQUE_AND_MEDIAN, outputs(), { spill });
     const unspilled = await validateShard(Readable.from([large]), UNIQUE_AND_MEDIAN, outputs());
     // Assess
-    const smallSize = JSON.stringify(smallOutcome).length;
-    const largeSize = JSON.stringify(largeOutcome).length;
+    // Without the column profile, bounded apart (its tracked values' counts gain digits with the rows).
+    const smallSize = JSON.stringify({ ...smallOutcome, profile: undefined }).length;
+    const largeSize = JSON.stringify({ ...largeOutcome, profile: undefined }).length;
     expect(largeSize).toBeLessThan(smallSize + 200);
     expect(JSON.stringify(unspilled).length).toBeGreaterThan(100 * largeSize);
   });

@@ -63,6 +63,12 @@ const KWARGS: Record<string, Record<string, unknown>> = {
     },
     allow_relative_error: 'linear',
   },
+  expect_column_kl_divergence_to_be_less_than: {
+    column: 'x',
+    partition_object: { bins: [0, 25, 50, 100], weights: [0.2, 0.3, 0.5] },
+    tail_weight_holdout: 0.1,
+    threshold: 0.5,
+  },
   expect_column_pair_values_to_be_equal: { column_A: 'x', column_B: 'y' },
   expect_column_pair_values_a_to_be_greater_than_b: { column_A: 'x', column_B: 'y', or_equal: true },
   expect_compound_columns_to_be_unique: { column_list: ['s', 'd'] },
