@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { promote } from '../../lambdas/promote/core.js';
 import { type Contract, parseContract } from '../../lambdas/shared/contract.js';
@@ -233,9 +234,9 @@ describe('promotion to typed Parquet', () => {
     const { dir } = lake();
     const fields = parquetFields(EVERY_TYPE.get('orders')!.schema);
     const records = Array.from({ length: 7 }, (_, i) => ({ id: i, status: `s${i}`, address: { city: 'C' } }));
-    const lines = linesOf([records.map((r) => JSON.stringify(r)).join('\n')]);
+    const lines = linesOf(Readable.from([records.map((r) => JSON.stringify(r)).join('\n')]));
     // Act
-    const chunks = await Array.fromAsync(parquetChunks(lines, fields, { source: 'test', rowGroupRows: 3 }));
+    const chunks = await collect(parquetChunks(lines, fields, { source: 'test', rowGroupRows: 3 }));
     // Assess
     const file = join(dir, 'several.parquet');
     writeFileSync(file, Buffer.concat(chunks));
@@ -244,3 +245,9 @@ describe('promotion to typed Parquet', () => {
     expect(read!.rows.map((r) => [r.id, r.status])).toEqual(records.map((r) => [r.id, r.status]));
   });
 });
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}

@@ -207,7 +207,7 @@ describe('parquetChunks', () => {
     const header = await chunks.next();
     const firstGroup = await chunks.next();
     const pulledAtFirstGroup = pulled;
-    const rest = await Array.fromAsync(chunks);
+    const rest = await collect(chunks);
     // Assess
     expect(Buffer.from(header.value as Uint8Array).toString()).toBe('PAR1');
     expect(firstGroup.value?.length).toBeGreaterThan(0);
@@ -216,3 +216,9 @@ describe('parquetChunks', () => {
     expect(Buffer.from(rest.at(-1)!).subarray(-4).toString()).toBe('PAR1');
   });
 });
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
