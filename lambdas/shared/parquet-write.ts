@@ -59,7 +59,12 @@ export async function* parquetChunks(
   let line = 0;
   const flush = (): Uint8Array => {
     parquet.write({
-      columnData: fields.map((field, i) => ({ name: field.name, data: columns[i]! })),
+      columnData: fields.map((field, i) => ({
+        name: field.name,
+        data: columns[i]!,
+        // Min/max of JSON text order nothing a query filters on: not kept.
+        statistics: field.kind.type !== 'json',
+      })),
       rowGroupSize: rows,
     });
     summary.rows += rows;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { linesOf, parquetChunks } from '../../lambdas/shared/parquet-write.js';
 import { readWithPyarrow } from '../support/pyarrow.js';
 
 // Promotion writes the curated zone as typed Parquet; pyarrow, as a data scientist would, reads it back.
+
+const root = join(import.meta.dirname, '..', '..');
 
 const PROPERTIES = [
   '    id: { type: integer }',
@@ -243,6 +246,44 @@ describe('promotion to typed Parquet', () => {
     const [read] = readWithPyarrow(file);
     expect(read!.rowGroups).toBe(3);
     expect(read!.rows.map((r) => [r.id, r.status])).toEqual(records.map((r) => [r.id, r.status]));
+  });
+});
+
+describe('sluice run on the example orders', () => {
+  it('leaves the accepted rows in curated as typed Parquet, and prints where', () => {
+    // Prepare
+    const lake = mkdtempSync(join(tmpdir(), 'sluice-lake-'));
+    // Act
+    const result = spawnSync(
+      process.execPath,
+      [
+        join(root, 'bin', 'sluice.mjs'),
+        '--lake',
+        lake,
+        'run',
+        'orders',
+        '--input',
+        'examples/orders.csv',
+        '--json',
+      ],
+      { cwd: root, encoding: 'utf8', timeout: 120_000 },
+    );
+    // Assess
+    expect(result.stderr).not.toMatch(/Error:/);
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      output: { promotion: { curatedKey: string }; validation: { rows: { valid: number } } };
+    };
+    const { curatedKey } = report.output.promotion;
+    expect(curatedKey).toMatch(/^orders\/dt=[\d-]+\/run=[0-9a-f]{16}\/part-00000\.parquet$/);
+    const [file] = readWithPyarrow(join(lake, 'lake', 'curated', curatedKey));
+    expect(file!.columns.find((c) => c.name === 'order_date')).toEqual({
+      name: 'order_date',
+      type: 'date32[day]',
+      nullable: false,
+    });
+    expect(file!.rows).toHaveLength(report.output.validation.rows.valid);
+    expect(file!.rows[0]).toMatchObject({ order_id: 'ORD-100001', order_date: '2026-11-05', amount: 587.59 });
   });
 });
 
