@@ -9,6 +9,7 @@
  * the order they make them. What a local run does not do, or does only locally, is named in
  * LOCAL_RUN_DIFFERENCES and tested.
  */
+import type { CuratedFormat } from '../../lambdas/shared/contract.js';
 import { FUNCTION_MEMORY_MB } from '../../lambdas/shared/function-sizes.js';
 import type { Zone } from '../../lambdas/shared/object-store.js';
 import { MIN_RECORD_BYTES, spillPartitions } from '../../lambdas/validate/spill.js';
@@ -103,6 +104,12 @@ export interface CostInputs {
    * @default 1
    */
   curatedRatio?: number;
+  /**
+   * The contract's curated format: JSON Lines are copied (the part's size read first), Parquet is
+   * written from the records.
+   * @default 'jsonl'
+   */
+  curatedFormat?: CuratedFormat;
   /** Share of rows quarantined. */
   quarantineShare: number;
   throughput: Throughput;
@@ -432,8 +439,8 @@ function storeCallsOfRun(
     dataDocs('mergeResults');
   }
 
-  // Promote: each validated part's size, read and written into curated (as Parquet, or copied).
-  add('promote', 'validated', 'head', shards);
+  // Promote: each validated part read and written into curated: copied (its size read first), or as Parquet.
+  if ((inputs.curatedFormat ?? 'jsonl') === 'jsonl') add('promote', 'validated', 'head', shards);
   add('promote', 'validated', 'read', shards);
   add('promote', 'curated', 'put', shards, { bytes: curated / shards });
 

@@ -266,6 +266,7 @@ export function costInputs(
       month,
       validatedRatio,
       curatedRatio,
+      curatedFormat: contract.curated.format,
       quarantineShare,
       throughput: t,
     },
