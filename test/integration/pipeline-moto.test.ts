@@ -129,11 +129,8 @@ describe('the pipeline on moto S3, through the deployed handlers', () => {
       sha256(readFileSync(file('bad-rows.csv'))),
     );
     expect(
-      await lake.store.head(
-        'curated',
-        `payments/dt=${(await record('payments', runId)).dt}/run=${runId}/part-00000.jsonl`,
-      ),
-    ).toBeUndefined();
+      await lake.store.list('curated', `payments/dt=${(await record('payments', runId)).dt}/run=${runId}/`),
+    ).toEqual([]);
   });
 
   it('does nothing more for a duplicate upload of bytes already processed', async () => {
