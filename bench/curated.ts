@@ -3,7 +3,8 @@
  * (bench/orders-csv.ts, 1M rows by default): the CSV is validated once into the validated JSON
  * Lines promotion reads, then
  * - promotion (lambdas/promote/core.ts, a local lake) writes it to curated as each format, in a
- *   process of its own each time so that its peak RSS (VmHWM) is promotion's: time, bytes, memory;
+ *   process of its own each time, its V8 heap capped at HEAP_MB, so that its peak RSS (VmHWM) is
+ *   promotion's: time, bytes, memory;
  * - DuckDB (@duckdb/node-api) runs `SELECT status, SUM(amount) … GROUP BY status` over each
  *   curated file: time, and that both give the same sums.
  * Each figure is the best of --repeat runs. The targets (docs/curated.md): Parquet at most 25% of
@@ -40,6 +41,11 @@ const { values: args } = parseArgs({
   },
 });
 
+/**
+ * V8's heap for a promotion, MB: half the promote Lambda's memory (lambdas/shared/function-sizes.ts),
+ * so that a promotion that held the batch rather than a row group would fail here.
+ */
+const HEAP_MB = 256;
 const DATASET = 'bench-orders';
 const DT = '2026-11-25';
 const VALIDATED_RUN = 'validated';
@@ -98,7 +104,18 @@ function spawnPromotion(lake: string, format: CuratedFormat, runId: string): Pro
   const self = fileURLToPath(import.meta.url);
   const child = spawnSync(
     process.execPath,
-    ['--import', 'tsx', self, '--child', format, '--lake', lake, '--run', runId],
+    [
+      `--max-old-space-size=${HEAP_MB}`,
+      '--import',
+      'tsx',
+      self,
+      '--child',
+      format,
+      '--lake',
+      lake,
+      '--run',
+      runId,
+    ],
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   );
   if (child.status !== 0) throw new Error(`promotion as ${format} failed:\n${child.stderr}`);
@@ -160,7 +177,7 @@ async function main(): Promise<void> {
     const jsonl = best.jsonl!;
     const parquet = best.parquet!;
     console.log(
-      `\npromotion, best of ${repeat} (a process each; peak RSS is VmHWM, after-load RSS in brackets):`,
+      `\npromotion, best of ${repeat} (a process each, V8 heap capped at ${HEAP_MB} MB; peak RSS is VmHWM, after-load RSS in brackets):`,
     );
     for (const [name, p] of [
       ['jsonl  ', jsonl],
