@@ -54,7 +54,7 @@ const DEFAULT_BYTES_PER_ROW = 100;
 const DEFAULT_VALIDATED_RATIO = 1.6;
 const DEFAULT_QUARANTINE_SHARE = 0.01;
 /** Curated Parquet bytes per validated JSON Lines byte, as `npm run bench:curated` measured it (docs/curated.md). */
-const PARQUET_CURATED_RATIO = 0.2;
+const PARQUET_CURATED_RATIO = 0.12;
 
 export async function costCommand(dataset: string, options: CostCommandOptions): Promise<number> {
   const { contract } = contractsFor(dataset, options.datasets);
