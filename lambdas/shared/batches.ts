@@ -5,12 +5,12 @@
  * every source type; nothing else has to be kept in step with curated.
  */
 import type { Contract } from './contract.js';
-import { curatedKey, manifestKey, type RunLocation } from './keys.js';
+import { CURATED_PART, manifestKey, type RunLocation, runPrefix } from './keys.js';
 import type { ObjectStore } from './object-store.js';
 
 /** One promoted batch in the curated zone: its run and its part files. */
 export interface CuratedRun extends RunLocation {
-  /** Its first part (`curatedKey`), which names the batch. */
+  /** Its first part (`part-00000.parquet` or `.jsonl`), which names the batch. */
   key: string;
   /** Every part, in order: one, or one per shard of a batch validated in shards. */
   parts: string[];
@@ -56,16 +56,18 @@ export async function sourceKeyOfRun(store: ObjectStore, run: RunLocation): Prom
 export async function curatedRuns(store: ObjectStore, dataset: string): Promise<CuratedRun[]> {
   const runs = new Map<string, CuratedRun>();
   for (const key of await store.list('curated', `${dataset}/dt=`)) {
-    const match = /^[^/]+\/dt=([^/]+)\/run=([^/]+)\/part-\d{5}\.jsonl$/.exec(key);
+    const match = CURATED_PART.exec(key);
     if (!match) continue;
     const run = { dataset, dt: match[1]!, runId: match[2]! };
-    const first = curatedKey(run);
-    const found = runs.get(first) ?? { ...run, key: first, parts: [] };
+    const prefix = runPrefix(run);
+    const found = runs.get(prefix) ?? { ...run, key: '', parts: [] };
     found.parts.push(key);
-    runs.set(first, found);
+    // Parquet or JSON Lines, as the contract said when the run was promoted.
+    if (match[3] === '00000') found.key = key;
+    runs.set(prefix, found);
   }
   // A run is promoted when its first part is there (promote writes the parts in order).
-  return [...runs.values()].filter((run) => run.parts.includes(run.key));
+  return [...runs.values()].filter((run) => run.key !== '');
 }
 
 /** Manifests read at once when looking for a source's earlier batches. */

@@ -49,6 +49,9 @@ export type FormatConfig =
       documents?: { records_path?: string };
     };
 
+/** The file format of a dataset's curated zone (docs/curated.md). */
+export type CuratedFormat = 'parquet' | 'jsonl';
+
 export type Severity = 'error' | 'warning';
 
 /**
@@ -91,6 +94,8 @@ export interface Contract {
    * means for the curated snapshot: added to it, or superseding the earlier batch's rows there.
    */
   batches: { same_source: 'append' | 'replace' };
+  /** How the curated zone holds the accepted rows: typed Parquet (the default) or the validated JSON Lines. */
+  curated: { format: CuratedFormat };
   version: { dvc: boolean; tag: string };
   /** Kept as written for people and other tools (ODCS team, support, SLA, the rest of an ODCS contract); no run reads it. */
   metadata?: ContractMetadata;

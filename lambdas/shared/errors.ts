@@ -136,6 +136,14 @@ export class SchemaChangeIncompatible extends SluiceError {
 }
 
 /**
+ * A record value that the contract's schema admits but the curated Parquet column cannot hold
+ * (an integer beyond 64 bits, a date-time before year 1): promotion stops and names the record.
+ */
+export class UnrepresentableValue extends SluiceError {
+  override readonly name = 'UnrepresentableValue';
+}
+
+/**
  * A programming error inside Sluice (a TypeError, a broken invariant), not a problem of the data
  * or the source: never transient, so never retried. The message names the original error and the
  * first place in the code it was thrown from; `cause` keeps its whole stack.
@@ -214,6 +222,7 @@ export const SLUICE_ERRORS = [
   QueryFailed,
   OdcsUnsupported,
   SchemaChangeIncompatible,
+  UnrepresentableValue,
 ] as const;
 
 /** The name a Sluice error is thrown with: what Retry and Catch match. */

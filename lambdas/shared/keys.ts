@@ -29,9 +29,25 @@ export function validatedKey(run: RunLocation): string {
   return `${runPrefix(run)}part-00000.jsonl`;
 }
 
-export function curatedKey(run: RunLocation): string {
-  return `${runPrefix(run)}part-00000.jsonl`;
+/** The file name extension of each curated format. */
+export const CURATED_EXTENSIONS = { parquet: '.parquet', jsonl: '.jsonl' } as const;
+
+/** A run's curated part file `index` (`part-00000.parquet`, …), in the contract's curated format. */
+export function curatedPartKey(
+  run: RunLocation,
+  format: keyof typeof CURATED_EXTENSIONS,
+  index: number,
+): string {
+  return `${runPrefix(run)}part-${String(index).padStart(5, '0')}${CURATED_EXTENSIONS[format]}`;
 }
+
+/** A run's first curated part, which names the batch in the curated zone. */
+export function curatedKey(run: RunLocation, format: keyof typeof CURATED_EXTENSIONS): string {
+  return curatedPartKey(run, format, 0);
+}
+
+/** A curated part file in either format: `<dataset>/dt=…/run=…/part-NNNNN.(parquet|jsonl)`. */
+export const CURATED_PART = /^[^/]+\/dt=([^/]+)\/run=([^/]+)\/part-(\d{5})\.(parquet|jsonl)$/;
 
 export function quarantineKey(run: RunLocation): string {
   return `${runPrefix(run)}rejected-rows.jsonl`;

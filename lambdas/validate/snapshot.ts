@@ -7,14 +7,15 @@
  * run at Decide, before anything is promoted.
  *
  * The curated files are streamed one after the other through the same engine and evaluators as
- * a batch, so memory is what those expectations keep (uniqueness: its index of keys), not the
- * snapshot's size.
+ * a batch (a Parquet file as the JSON Lines of its records, a row group at a time), so memory is
+ * what those expectations keep (uniqueness: its index of keys), not the snapshot's size.
  */
 import { Readable, Writable } from 'node:stream';
 import { type CuratedRun, curatedRuns, supersededRuns } from '../shared/batches.js';
 import { type Contract, DEFAULT_MAX_RECORD_BYTES } from '../shared/contract.js';
 import type { RunLocation } from '../shared/keys.js';
 import type { ObjectStore, Zone } from '../shared/object-store.js';
+import { parquetRecordLines } from '../shared/parquet-read.js';
 import {
   type ExpectationValidationResult,
   type StreamOrigins,
@@ -70,7 +71,7 @@ export async function checkSnapshot(
   ];
   const origins = new PartOrigins(store);
   const examples = new FailedRows(EXAMPLE_ROWS);
-  // Records only: the schema was checked when each batch was validated, and the snapshot is JSON Lines.
+  // Records only: the schema was checked when each batch was validated, and the snapshot is read as JSON Lines.
   const records: Contract = {
     ...contract,
     // A record written as JSON (column names, escapes) can be longer than it was in the raw file.
@@ -123,7 +124,7 @@ function curatedLabel(run: CuratedRun): string {
 
 const NEWLINE = Buffer.from('\n');
 
-/** The parts' bytes as one JSON Lines stream, each part starting on a line of its own. */
+/** The parts' records as one JSON Lines stream, each part starting on a line of its own. */
 async function* joined(
   store: ObjectStore,
   parts: readonly SnapshotPart[],
@@ -133,7 +134,11 @@ async function* joined(
   for (const part of parts) {
     if (!endsWithNewline) yield origins.passed(NEWLINE);
     origins.begin(part);
-    for await (const chunk of (await store.read(part.zone, part.key)) as AsyncIterable<Buffer>) {
+    // A curated Parquet part is read back as the JSON Lines of its records, a row group at a time.
+    const bytes = part.key.endsWith('.parquet')
+      ? parquetRecordLines(store, part.zone, part.key)
+      : ((await store.read(part.zone, part.key)) as AsyncIterable<Buffer>);
+    for await (const chunk of bytes) {
       if (chunk.length === 0) continue;
       endsWithNewline = chunk[chunk.length - 1] === 0x0a;
       yield origins.passed(chunk);

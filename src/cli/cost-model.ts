@@ -9,6 +9,7 @@
  * the order they make them. What a local run does not do, or does only locally, is named in
  * LOCAL_RUN_DIFFERENCES and tested.
  */
+import type { CuratedFormat } from '../../lambdas/shared/contract.js';
 import { FUNCTION_MEMORY_MB } from '../../lambdas/shared/function-sizes.js';
 import type { Zone } from '../../lambdas/shared/object-store.js';
 import { MIN_RECORD_BYTES, spillPartitions } from '../../lambdas/validate/spill.js';
@@ -97,6 +98,18 @@ export interface CostInputs {
   month: number;
   /** Validated JSON Lines bytes per raw byte of the rows that pass. */
   validatedRatio: number;
+  /**
+   * Curated bytes per validated byte: 1 when curated holds the JSON Lines (`curated.format: jsonl`),
+   * less for Parquet (docs/curated.md).
+   * @default 1
+   */
+  curatedRatio?: number;
+  /**
+   * The contract's curated format: JSON Lines are copied (the part's size read first), Parquet is
+   * written from the records.
+   * @default 'jsonl'
+   */
+  curatedFormat?: CuratedFormat;
   /** Share of rows quarantined. */
   quarantineShare: number;
   throughput: Throughput;
@@ -280,7 +293,7 @@ export function runCounts(inputs: CostInputs, definition: AslDefinition, priorRu
 
   const calls = storeCallsOfRun(inputs, shards, keyPartitions, priorRuns);
   const lambda = invocationsOf(inputs, shards, keyPartitions);
-  const curatedBytes = validatedBytes(inputs);
+  const curatedBytes = curatedBytesOf(inputs);
   const versionCompute = curatedBytes > VERSION_LARGE_ABOVE_BYTES ? 'arm1.large' : 'arm1.small';
   const versionMBps = inputs.throughput.versionMBps * (versionCompute === 'arm1.large' ? 3 : 1);
   const versionMinutes = inputs.dvc
@@ -322,6 +335,10 @@ function validatedBytes(inputs: CostInputs): number {
   return inputs.bytes * (1 - inputs.quarantineShare) * inputs.validatedRatio;
 }
 
+function curatedBytesOf(inputs: CostInputs): number {
+  return validatedBytes(inputs) * (inputs.curatedRatio ?? 1);
+}
+
 function quarantineBytes(inputs: CostInputs): number {
   // A quarantined row carries its record and why it failed: about twice its validated size.
   return inputs.bytes * inputs.quarantineShare * inputs.validatedRatio * 2;
@@ -346,6 +363,7 @@ function storeCallsOfRun(
   const { files, bytes } = inputs;
   const fileBytes = bytes / files;
   const valid = validatedBytes(inputs);
+  const curated = curatedBytesOf(inputs);
   const quarantined = quarantineBytes(inputs);
   const sharded = shards > 1;
 
@@ -426,10 +444,10 @@ function storeCallsOfRun(
   add('recordRunStarted', 'raw', 'readText');
   add('recordRunStarted', 'reports', 'put');
 
-  // Promote: each validated part's size, read and copied into curated.
-  add('promote', 'validated', 'head', shards);
+  // Promote: each validated part read and written into curated: copied (its size read first), or as Parquet.
+  if ((inputs.curatedFormat ?? 'jsonl') === 'jsonl') add('promote', 'validated', 'head', shards);
   add('promote', 'validated', 'read', shards);
-  add('promote', 'curated', 'put', shards, { bytes: valid / shards });
+  add('promote', 'curated', 'put', shards, { bytes: curated / shards });
 
   // RecordRun: the record read with its ETag and the final one written if unchanged (a
   // compare-and-swap that did not conflict), then the attempt's own file.
@@ -456,7 +474,7 @@ function storeCallsOfRun(
     // what the remote has, then writes each new file and the directory's .dir manifest.
     add('versionBuild', 'curated', 'list', 2);
     add('versionBuild', 'curated', 'read', shards);
-    add('versionBuild', 'curated', 'put', shards, { bytes: valid / shards });
+    add('versionBuild', 'curated', 'put', shards, { bytes: curated / shards });
     add('versionBuild', 'curated', 'put');
   }
   return calls;
@@ -742,7 +760,7 @@ function storageOf(inputs: CostInputs, runsPerMonth: number) {
     landing: month === 1 ? raw / 2 : (raw * landingDays) / DAYS_PER_MONTH,
     raw: rawStandard,
     validated: kept(perMonth(validatedBytes(inputs))),
-    curated: kept(perMonth(validatedBytes(inputs))) * curatedCopies,
+    curated: kept(perMonth(curatedBytesOf(inputs))) * curatedCopies,
     quarantine: kept(perMonth(quarantineBytes(inputs))),
     reports: kept(perMonth(inputs.throughput.reportsBytesPerRun)),
   };

@@ -53,6 +53,8 @@ const DEFAULT_BYTES = 100 * 1e6;
 const DEFAULT_BYTES_PER_ROW = 100;
 const DEFAULT_VALIDATED_RATIO = 1.6;
 const DEFAULT_QUARANTINE_SHARE = 0.01;
+/** Curated Parquet bytes per validated JSON Lines byte, as `npm run bench:curated` measured it (docs/curated.md). */
+const PARQUET_CURATED_RATIO = 0.12;
 
 export async function costCommand(dataset: string, options: CostCommandOptions): Promise<number> {
   const { contract } = contractsFor(dataset, options.datasets);
@@ -222,6 +224,14 @@ export function costInputs(
     round(history.validatedRatio ?? DEFAULT_VALIDATED_RATIO, 3),
     history.validatedRatio !== undefined ? records : 'assumed',
   );
+  const curatedRatio =
+    contract.curated.format === 'jsonl'
+      ? take('curated bytes per validated byte', 1, 'contract curated.format: jsonl (a copy)')
+      : take(
+          'curated bytes per validated byte',
+          PARQUET_CURATED_RATIO,
+          'contract curated.format: parquet; measured by bench:curated (docs/curated.md)',
+        );
   take('source type', contract.source.type, 'contract source.type');
   const t = DEFAULT_THROUGHPUT;
   take(
@@ -255,6 +265,8 @@ export function costInputs(
       uniqueness,
       month,
       validatedRatio,
+      curatedRatio,
+      curatedFormat: contract.curated.format,
       quarantineShare,
       throughput: t,
     },

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { SourceMap } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -21,6 +22,7 @@ import {
   unavailableFeed,
 } from '../support/deployed-app.js';
 import { openLineageProblems } from '../support/openlineage.js';
+import { readWithPyarrow } from '../support/pyarrow.js';
 
 // Each Lambda function as deployed: the bundle CDK uploads, loaded in this process with the
 // environment the template gives it, invoked against moto. A failure is judged by the errorType
@@ -181,6 +183,55 @@ describe('the bundled validate function', () => {
     expect(html).toContain('@media (max-width:48rem)');
     expect(html).toMatch(/<svg class="meter" role="img" aria-label="\d+ of 9 expectations met"/);
     expect(html).toContain('<td data-label="Unexpected samples">');
+  });
+});
+
+describe('the bundled promote function', () => {
+  it('writes the validated rows of an upload to curated as typed Parquet that pyarrow reads', async () => {
+    // Prepare
+    const lake = await testLake();
+    const key = 'orders/orders.csv';
+    await putLanding(lake, key, readFileSync(ordersCsv));
+    const ingest = await load('Functions/Ingest', lake);
+    const validate = await load('Functions/Validate', lake);
+    const promote = await load('Functions/Promote', lake);
+    const landed = (await ingest(uploadEvent(lake, key))) as Record<string, unknown>;
+    const validation = (await validate({
+      dataset: 'orders',
+      runId: landed.runId,
+      dt: landed.dt,
+      rawKey: landed.rawKey,
+      rawKeys: landed.rawKeys,
+    })) as { validatedKey: string; rows: { valid: number; quarantined: number } };
+    // Act
+    const promotion = (await promote({
+      dataset: 'orders',
+      runId: landed.runId,
+      dt: landed.dt,
+      validatedKey: validation.validatedKey,
+      rowsQuarantined: validation.rows.quarantined,
+    })) as { curatedKey: string; size: number };
+    // Assess
+    expect(promotion.curatedKey).toMatch(/^orders\/dt=2026-11-25\/run=[0-9a-f]{16}\/part-00000\.parquet$/);
+    const out = await lake.s3.send(
+      new GetObjectCommand({ Bucket: lake.buckets.curated, Key: promotion.curatedKey }),
+    );
+    const bytes = Buffer.from(await out.Body!.transformToByteArray());
+    expect(bytes.length).toBe(promotion.size);
+    const file = join(mkdtempSync(join(tmpdir(), 'sluice-artifact-parquet-')), 'part-00000.parquet');
+    writeFileSync(file, bytes);
+    const [read] = readWithPyarrow(file);
+    expect(read!.columns.map((c) => `${c.name}: ${c.type}`)).toEqual([
+      'order_id: string',
+      'customer_id: string',
+      'order_date: date32[day]',
+      'status: string',
+      'amount: double',
+      'currency: string',
+      'quantity: int64',
+      'email: string',
+    ]);
+    expect(read!.rows).toHaveLength(validation.rows.valid);
   });
 });
 

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { datasetsWith, filesUnder, linesIn, sluice, tempDir } from './support.js';
+import { readWithPyarrow } from '../support/pyarrow.js';
+import { datasetsWith, filesUnder, sluice, tempDir } from './support.js';
 
 // A handful of the corpus through the CLI, as a user meets it: `sluice validate` and `sluice run --input`.
 
@@ -83,8 +84,10 @@ describe('corpus through sluice run --input', () => {
       expect.stringMatching(/^orders\/dt=[\d-]+\/run=[0-9a-f]{16}\/_2e_2e_\w+_+script_\.csv$/),
       expect.stringMatching(/^orders\/dt=[\d-]+\/run=[0-9a-f]{16}\/_manifest\.json$/),
     ]);
-    expect(linesIn(lake, 'curated', 'part-00000.jsonl')).toEqual(
-      formulas.map((note, i) => ({ id: `${i}`, note })),
+    const [curated] = filesUnder(join(lake, 'lake', 'curated')).filter((file) =>
+      file.endsWith('part-00000.parquet'),
     );
+    const [read] = readWithPyarrow(join(lake, 'lake', 'curated', curated!));
+    expect(read!.rows).toEqual(formulas.map((note, i) => ({ id: `${i}`, note })));
   });
 });

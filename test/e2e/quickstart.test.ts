@@ -37,17 +37,19 @@ function printed() {
   return { execution, tag };
 }
 
-/** The curated files of the lake, by their path under the dataset: what a version must give back. */
+/** The curated Parquet files of the lake (base64), by their path under the dataset: what a version must give back. */
 function curatedFiles(): Map<string, string> {
   const dir = join(project.lake, 'lake', 'curated', 'orders');
-  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.jsonl'));
-  return new Map(files.map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet'));
+  return new Map(files.map((f) => [f, readFileSync(join(dir, f)).toString('base64')]));
 }
 
-/** The `.jsonl` files under a restored `data/orders/` (or a checkout's directory), by the same paths. */
+/** The `.parquet` files under a restored `data/orders/` (or a checkout's directory), by the same paths. */
 function restoredFiles(dir: string): Map<string, string> {
-  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.jsonl'));
-  return new Map(files.map((f) => [relative(dir, join(dir, f)), readFileSync(join(dir, f), 'utf8')]));
+  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet'));
+  return new Map(
+    files.map((f) => [relative(dir, join(dir, f)), readFileSync(join(dir, f)).toString('base64')]),
+  );
 }
 
 const unique = (commands: DocumentedCommand[]) => [...new Map(commands.map((c) => [c.text, c])).values()];

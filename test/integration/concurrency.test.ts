@@ -47,7 +47,7 @@ function runRecords(lakeRoot: string, dataset: string): RunRecord[] {
 function lakeContents(lakeRoot: string, dataset: string) {
   return {
     raw: filesUnder(join(lakeRoot, 'raw', dataset)),
-    curated: filesUnder(join(lakeRoot, 'curated', dataset)).filter((file) => file.endsWith('.jsonl')),
+    curated: filesUnder(join(lakeRoot, 'curated', dataset)).filter((file) => file.endsWith('.parquet')),
     records: runRecords(lakeRoot, dataset).map((record) => `${record.runId} ${record.status}`),
   };
 }

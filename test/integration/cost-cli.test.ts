@@ -196,6 +196,8 @@ describe("the cost model's per-run counts against a local run", () => {
         dvc: true,
         month: 1,
         validatedRatio: 1.5,
+        // datasets/orders.yaml's curated format (the default), which decides promote's calls.
+        curatedFormat: 'parquet',
         quarantineShare: 0.03,
         throughput: DEFAULT_THROUGHPUT,
       },

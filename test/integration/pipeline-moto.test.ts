@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from '@jest/globals';
@@ -10,6 +11,7 @@ import type { RunRecord } from '../../lambdas/shared/run-record.js';
 import type { LocalFunction } from '../../src/local/asl-runner.js';
 import { type FunctionId, handlerFunctions, runUpload } from '../../src/local/pipeline.js';
 import { type MotoLake, motoLake } from '../support/moto-lake.js';
+import { readWithPyarrow } from '../support/pyarrow.js';
 
 // The real state machine definition, run locally, each Task mapped to the deployed Lambda
 // handler (middy, Powertools, S3 client), against moto's S3 API on loopback.
@@ -63,11 +65,13 @@ describe('the pipeline on moto S3, through the deployed handlers', () => {
       promotion: { curatedKey: string };
     };
     expect(sha256(await text('raw', out.ingest.rawKey))).toBe(sha256(readFileSync(file('clean.csv'))));
-    const curated = (await text('curated', out.promotion.curatedKey))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(curated).toEqual([
+    const object = await lake.s3.send(
+      new GetObjectCommand({ Bucket: lake.buckets.curated, Key: out.promotion.curatedKey }),
+    );
+    const parquet = join(mkdtempSync(join(tmpdir(), 'sluice-moto-curated-')), 'part-00000.parquet');
+    writeFileSync(parquet, await object.Body!.transformToByteArray());
+    const [curated] = readWithPyarrow(parquet);
+    expect(curated!.rows).toEqual([
       { order_id: 'A1', amount: 10.5, status: 'paid' },
       { order_id: 'A2', amount: 20, status: 'shipped' },
       { order_id: 'A3', amount: 0, status: 'paid' },
@@ -129,11 +133,8 @@ describe('the pipeline on moto S3, through the deployed handlers', () => {
       sha256(readFileSync(file('bad-rows.csv'))),
     );
     expect(
-      await lake.store.head(
-        'curated',
-        `payments/dt=${(await record('payments', runId)).dt}/run=${runId}/part-00000.jsonl`,
-      ),
-    ).toBeUndefined();
+      await lake.store.list('curated', `payments/dt=${(await record('payments', runId)).dt}/run=${runId}/`),
+    ).toEqual([]);
   });
 
   it('does nothing more for a duplicate upload of bytes already processed', async () => {

@@ -38,6 +38,8 @@ beforeAll(async () => {
       `  table: ${db.name}.orders`,
       '  watermark_column: id',
       'format: { type: jsonl }',
+      // The curated rows are counted as lines: JSON Lines.
+      'curated: { format: jsonl }',
       'schedule: rate(1 hour)',
       'schema:',
       '  type: object',

@@ -6,6 +6,7 @@ import { loadContracts } from '../../lambdas/shared/contract.js';
 import type { LocalFunction } from '../../src/local/asl-runner.js';
 import { type FunctionId, handlerFunctions, runUpload } from '../../src/local/pipeline.js';
 import { type MotoLake, motoLake } from '../support/moto-lake.js';
+import { readWithPyarrow } from '../support/pyarrow.js';
 
 // Batches from the same source through the deployed handlers, against moto's S3 API: the curated
 // batch a corrected upload replaces is deleted from the bucket, and snapshot checks stream S3 objects.
@@ -68,9 +69,12 @@ describe('batches from the same source on moto S3, through the deployed handlers
     expect(corrected.report.status).toBe('SUCCEEDED');
     const curated = await lake.store.list('curated', 'orders/');
     expect(curated).toHaveLength(1);
-    expect(await lake.store.readText('curated', curated[0]!)).toBe(
-      '{"order_id":"A","amount":1.5}\n{"order_id":"B","amount":2.5}\n',
-    );
+    const parquet = join(files, 'curated.parquet');
+    writeFileSync(parquet, Buffer.concat(await (await lake.store.read('curated', curated[0]!)).toArray()));
+    expect(readWithPyarrow(parquet)[0]!.rows).toEqual([
+      { order_id: 'A', amount: 1.5 },
+      { order_id: 'B', amount: 2.5 },
+    ]);
     expect((await lake.store.list('raw', 'orders/')).filter((k) => k.endsWith('/orders.csv'))).toHaveLength(
       2,
     );

@@ -34,6 +34,8 @@ function contractsWith(options: { batches?: string; expectations?: string[] }): 
       '    kwargs: { column: order_id }',
       ...(options.expectations ?? []),
       ...(options.batches ? [options.batches] : []),
+      // Which batch's rows curated holds is read from its bytes: as JSON Lines.
+      'curated: { format: jsonl }',
       '',
     ].join('\n'),
   );
@@ -158,6 +160,7 @@ describe('a corrected file uploaded under the same landing key', () => {
         '    kwargs: { column: shipment_id }',
         '    scope: snapshot',
         'batches: { same_source: replace }',
+        'curated: { format: jsonl }',
         '',
       ].join('\n'),
     );

@@ -44,6 +44,8 @@ function datasetsWithShardMb(shardMb: number, { unique = true } = {}): string {
       'name: orders',
       'source: { type: s3-upload, prefix: orders/ }',
       `format: { type: csv, shard_mb: ${shardMb} }`,
+      // The curated rows of a sharded run are compared byte for byte with one pass's: as JSON Lines.
+      'curated: { format: jsonl }',
       'schema:',
       '  type: object',
       '  required: [order_id, customer_id, order_date, status, amount, currency]',

@@ -14,6 +14,8 @@ const contract = (sameSource: string): Map<string, Contract> =>
           'format: { type: csv }',
           'schema: { type: object, properties: { id: { type: string } } }',
           `batches: { same_source: ${sameSource} }`,
+          // These tests are about which parts are written and replaced: JSON Lines keeps their bytes readable.
+          'curated: { format: jsonl }',
         ].join('\n'),
         '<inline>',
       ),

@@ -134,4 +134,20 @@ describe('supersededRuns', () => {
       ],
     ]);
   });
+
+  it('lists Parquet and JSON Lines batches alike, each named by its first part', async () => {
+    // Prepare: a batch promoted as JSON Lines before the contract moved to Parquet, and one after
+    const store = new MemoryStore();
+    await promoted(store, 'r1', 'landing/orders/a.csv');
+    await store.put('curated', 'orders/dt=2026-11-26/run=r2/part-00001.parquet', 'PAR1');
+    await store.put('curated', 'orders/dt=2026-11-26/run=r2/part-00000.parquet', 'PAR1');
+    await store.put('curated', 'orders/dt=2026-11-26/run=r3/part-00001.parquet', 'PAR1');
+    // Act
+    const runs = await curatedRuns(store, 'orders');
+    // Assess: r3 has no first part yet, so it is not promoted
+    expect(runs.map((run) => [run.runId, run.key, run.parts.length])).toEqual([
+      ['r1', 'orders/dt=2026-11-25/run=r1/part-00000.jsonl', 1],
+      ['r2', 'orders/dt=2026-11-26/run=r2/part-00000.parquet', 2],
+    ]);
+  });
 });

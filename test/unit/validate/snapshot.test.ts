@@ -1,4 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
+import { promote } from '../../../lambdas/promote/core.js';
 import { type Contract, parseContract } from '../../../lambdas/shared/contract.js';
 import { validateBatch } from '../../../lambdas/validate/core.js';
 import { MemoryStore } from '../../support/memory-store.js';
@@ -209,5 +210,35 @@ describe('snapshot checks in ValidateBatch', () => {
     expect(output.promote).toBe(true);
     expect((await report(store)).meta.snapshot).toBeUndefined();
     expect([...list.mock.calls, ...read.mock.calls].filter(([zone]) => zone === 'curated')).toEqual([]);
+  });
+
+  it('reads a batch promoted as Parquet back as its records, naming a duplicate by its row there', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    const prefix = 'orders/dt=2026-11-24/run=old/';
+    await store.put(
+      'raw',
+      `${prefix}_manifest.json`,
+      JSON.stringify({ source: { type: 's3-upload', key: 'a.csv' } }),
+    );
+    await store.put('validated', `${prefix}part-00000.jsonl`, '{"id":"A","region":"eu"}\n{"id":"B"}\n');
+    const parquet = contracts(UNIQUE_ID_SNAPSHOT);
+    await promote(
+      { dataset: 'orders', runId: 'old', dt: '2026-11-24', validatedKey: `${prefix}part-00000.jsonl` },
+      {
+        store,
+        contracts: parquet,
+      },
+    );
+    const input = await upload(store, 'id\nC\nB\n', 'landing/orders/b.csv');
+    // Act
+    const output = await validateBatch(input, { store, contracts: parquet });
+    // Assess
+    expect(await store.list('curated', prefix)).toEqual([`${prefix}part-00000.parquet`]);
+    expect(output.promote).toBe(false);
+    expect(output.summary).toContain(
+      'row 2 of this batch (run new): id "B" must be unique; the same value is on row 2 of curated run old (dt=2026-11-24)',
+    );
+    expect((await report(store)).meta.snapshot).toEqual({ batches: 1, replaced: [], rows: 4 });
   });
 });
