@@ -1,4 +1,7 @@
-import type { Contract } from './contract.js';
+import type { Contract, CuratedFormat } from './contract.js';
+import { kindOf, type ParquetKind } from './parquet-schema.js';
+
+export type { CuratedFormat };
 
 /**
  * The columns of a dataset's curated table, as the Glue Data Catalog (and so Athena) types them,
@@ -7,9 +10,6 @@ import type { Contract } from './contract.js';
  * DATE, `format: date-time` → TIMESTAMP), so the table and the files agree; the schema-evolution
  * check (schema-evolution.ts) compares two contracts through it.
  */
-
-/** How the curated zone stores a dataset's rows. */
-export type CuratedFormat = 'parquet' | 'jsonl';
 
 /** One column of a curated table. */
 export interface CuratedColumn {
@@ -23,12 +23,11 @@ export interface CuratedColumn {
 }
 
 /**
- * The curated format a contract asks for (`curated: { format }`), parquet when it says nothing.
- * The one place that reads the setting, so that where the contract parser gives it a default,
- * only this line changes.
+ * The curated format a contract asks for (`curated: { format }`; the contract loader makes it
+ * parquet when the contract says nothing).
  */
-export function curatedFormatOf(contract: Contract): CuratedFormat {
-  return (contract as { curated?: { format?: CuratedFormat } }).curated?.format ?? 'parquet';
+export function curatedFormatOf(contract: Pick<Contract, 'curated'>): CuratedFormat {
+  return contract.curated.format;
 }
 
 /** The curated table's columns of a contract, in the order of `schema.properties`. */
@@ -47,56 +46,33 @@ export function curatedColumns(contract: Pick<Contract, 'schema'>): CuratedColum
 }
 
 /**
- * The Glue type of one JSON Schema, and whether it allows null. A schema Parquet cannot type
- * more precisely (several non-null types, an object without `properties`, no `type` at all) is a
- * string holding the value's JSON text, which every reader can parse.
+ * A property's Glue/Hive type: the type of the Parquet column the curated files are written with
+ * (parquet-schema.ts `kindOf`), so that the table and the files cannot disagree. What Parquet
+ * holds as JSON text (a loosely typed property) is a string column.
  */
 export function glueTypeOf(schema: Record<string, unknown>): { type: string; nullable: boolean } {
-  const declared = [schema.type].flat().filter((t): t is string => typeof t === 'string');
-  const nullable = declared.includes('null') || (Array.isArray(schema.enum) && schema.enum.includes(null));
-  const types = declared.filter((t) => t !== 'null');
-  const only = types.length === 1 ? types[0] : types.length === 0 ? typeOfValues(schema) : undefined;
-  switch (only) {
-    case 'integer':
-      return { type: 'bigint', nullable };
-    case 'number':
-      return { type: 'double', nullable };
-    case 'boolean':
-      return { type: 'boolean', nullable };
-    case 'string':
-      return {
-        type: schema.format === 'date' ? 'date' : schema.format === 'date-time' ? 'timestamp' : 'string',
-        nullable,
-      };
-    case 'array': {
-      const items = schema.items;
-      const item =
-        items !== null && typeof items === 'object' && !Array.isArray(items)
-          ? glueTypeOf(items as Record<string, unknown>).type
-          : 'string';
-      return { type: `array<${item}>`, nullable };
-    }
-    case 'object': {
-      const properties = schema.properties as Record<string, Record<string, unknown>> | undefined;
-      if (!properties || Object.keys(properties).length === 0) return { type: 'string', nullable };
-      const fields = Object.entries(properties).map(([name, field]) => `${name}:${glueTypeOf(field).type}`);
-      return { type: `struct<${fields.join(',')}>`, nullable };
-    }
-    default:
-      return { type: 'string', nullable };
-  }
+  const { kind, nullable } = kindOf(schema);
+  return { type: hiveTypeOf(kind), nullable };
 }
 
-/** The JSON type of a schema that gives none but lists its values (`enum`, `const`), if they share one. */
-function typeOfValues(schema: Record<string, unknown>): string | undefined {
-  const values = [
-    ...(Array.isArray(schema.enum) ? schema.enum : []),
-    ...('const' in schema ? [schema.const] : []),
-  ]
-    .filter((v) => v !== null)
-    .map((v) => (typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v));
-  const kinds = new Set(values);
-  if (kinds.size === 1) return [...kinds][0];
-  if (kinds.size === 2 && kinds.has('integer') && kinds.has('number')) return 'number';
-  return undefined;
+function hiveTypeOf(kind: ParquetKind): string {
+  switch (kind.type) {
+    case 'int64':
+      return 'bigint';
+    case 'double':
+      return 'double';
+    case 'boolean':
+      return 'boolean';
+    case 'date':
+      return 'date';
+    case 'timestamp':
+      return 'timestamp';
+    case 'string':
+    case 'json':
+      return 'string';
+    case 'group':
+      return `struct<${kind.fields.map((f) => `${f.name}:${hiveTypeOf(f.kind)}`).join(',')}>`;
+    case 'list':
+      return `array<${hiveTypeOf(kind.element.kind)}>`;
+  }
 }

@@ -55,7 +55,7 @@ function fieldsOf(properties: Record<string, PropertySchema>, required: unknown)
 }
 
 /** A property's column kind, and whether its schema allows null. */
-function kindOf(property: PropertySchema): { kind: ParquetKind; nullable: boolean } {
+export function kindOf(property: PropertySchema): { kind: ParquetKind; nullable: boolean } {
   if (typeof property !== 'object') return { kind: { type: 'json' }, nullable: true };
   const types = typesOf(property);
   const nullable = types === undefined || types.includes('null');
