@@ -15,6 +15,8 @@ import {
   renderValidationHtml,
 } from '../../lambdas/validate/data-docs.js';
 import { validateStream } from '../../lambdas/validate/engine.js';
+import { compareProfiles } from '../../lambdas/validate/profile-drift.js';
+import { TREND_RUNS, type TrendPoint } from '../../lambdas/validate/report-trends.js';
 import type {
   ExpectationResultDetails,
   ExpectationValidationResult,
@@ -23,41 +25,75 @@ import type {
 
 const root = join(import.meta.dirname, '..', '..');
 
-async function validated(csv: string | Buffer, contract: Contract, context: Partial<DataDocsContext> = {}) {
-  const outcome = await validateStream(
+function validatedOutcome(csv: string | Buffer, contract: Contract) {
+  return validateStream(
     Readable.from([Buffer.from(csv)]),
     contract,
     {},
     {
       source: 'input.csv',
       now: () => new Date('2026-11-25T10:00:00Z'),
+      quarantineSamples: true,
     },
   );
+}
+
+/** The run's page as the validate step writes it: results, column profiles and quarantined rows. */
+async function validated(csv: string | Buffer, contract: Contract, context: Partial<DataDocsContext> = {}) {
+  const outcome = await validatedOutcome(csv, contract);
   return renderValidationHtml(outcome.result, {
     dataset: contract.name,
     runId: 'r-2026-11-25',
     decision: outcome.decision,
     rows: outcome.rows,
+    ...(outcome.profile ? { profile: outcome.profile } : {}),
+    ...(outcome.quarantineSamples ? { quarantineSamples: outcome.quarantineSamples } : {}),
     ...context,
   });
 }
 
-/** The demo: the example contract on the example file, failures and a warning included. */
-export function demoReport(): Promise<string> {
-  return validated(
-    readFileSync(join(root, 'examples', 'orders.csv')),
-    loadContractFile(join(root, 'datasets', 'orders.yaml')),
-    {
-      outputs: {
-        quarantine:
-          's3://sluice-quarantine-123456789012-eu-west-1/orders/dt=2026-11-25/run=r-2026-11-25/rejected-rows.jsonl',
-        validated:
-          's3://sluice-validated-123456789012-eu-west-1/orders/dt=2026-11-25/run=r-2026-11-25/records.jsonl',
-        report:
-          's3://sluice-reports-123456789012-eu-west-1/orders/dt=2026-11-25/run=r-2026-11-25/validation.json',
-      },
+/**
+ * The demo: the example contract on the example file, failures and a warning included, with its
+ * drift from an earlier run of the same file whose amounts were ten times larger and whose status
+ * column was all one value.
+ */
+export async function demoReport(): Promise<string> {
+  const csv = readFileSync(join(root, 'examples', 'orders.csv'), 'utf8');
+  const contract = loadContractFile(join(root, 'datasets', 'orders.yaml'));
+  const [head, ...lines] = csv.trimEnd().split('\n');
+  const columns = head!.split(',');
+  const amount = columns.indexOf('amount');
+  const status = columns.indexOf('status');
+  const earlierCsv = [
+    head,
+    ...lines.map((line) =>
+      line
+        .split(',')
+        .map((cell, i) =>
+          i === amount && cell !== '' && !Number.isNaN(Number(cell))
+            ? String(Number(cell) * 10)
+            : i === status
+              ? 'paid'
+              : cell,
+        )
+        .join(','),
+    ),
+  ].join('\n');
+  const [earlier, current] = await Promise.all([
+    validatedOutcome(earlierCsv, contract),
+    validatedOutcome(csv, contract),
+  ]);
+  return validated(csv, contract, {
+    drift: compareProfiles(earlier.profile!, current.profile!, { runId: 'r-2026-11-24', dt: '2026-11-24' }),
+    outputs: {
+      quarantine:
+        's3://sluice-quarantine-123456789012-eu-west-1/orders/dt=2026-11-25/run=r-2026-11-25/rejected-rows.jsonl',
+      validated:
+        's3://sluice-validated-123456789012-eu-west-1/orders/dt=2026-11-25/run=r-2026-11-25/records.jsonl',
+      report:
+        's3://sluice-reports-123456789012-eu-west-1/orders/dt=2026-11-25/run=r-2026-11-25/validation.json',
     },
-  );
+  });
 }
 
 /** Every expectation met. */
@@ -310,5 +346,14 @@ export function indexReport(): string {
         ? `${HOSTILE[1]} ${'3 of 9 expectations met; '.repeat(30)}${HOSTILE[5]}`
         : '9 of 9 expectations met',
   }));
-  return renderRunIndex(`orders-${HOSTILE[0]}`, runs);
+  // The trend charts of the newest 30 runs: rows, quarantine rate, expectations met, duration, tag.
+  const trends: TrendPoint[] = runs.slice(0, TREND_RUNS).map((run, i) => ({
+    runId: run.runId,
+    time: `2026-11-${String((i % 28) + 1).padStart(2, '0')}T10:00:00Z`,
+    rows: i === 3 ? undefined : { read: 1000 + i * 37, quarantined: (i * 7) % 50 },
+    expectations: { met: 9 - (i % 4), evaluated: 9 },
+    durationSeconds: i === 5 ? null : 20 + ((i * 13) % 40),
+    tag: i % 2 === 0 ? `orders@2026-11-${String((i % 28) + 1).padStart(2, '0')}-${HOSTILE[4]}` : undefined,
+  }));
+  return renderRunIndex(`orders-${HOSTILE[0]}`, runs, trends);
 }
