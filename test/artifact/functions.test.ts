@@ -190,7 +190,10 @@ describe('the bundled validate function on a batch of several raw objects', () =
     const lake = await testLake();
     const prefix = 'orders/dt=2026-11-25/run=00000000000000aa/';
     const first = readFileSync(ordersCsv, 'utf8').split('\n').slice(0, 2).join('\n');
-    const objects = { [`${prefix}part-1.csv`]: `${first}\n`, [`${prefix}part-2.csv`]: 'other,columns\nx,y\n' };
+    const objects = {
+      [`${prefix}part-1.csv`]: `${first}\n`,
+      [`${prefix}part-2.csv`]: 'other,columns\nx,y\n',
+    };
     for (const [key, body] of Object.entries(objects)) {
       await lake.s3.send(new PutObjectCommand({ Bucket: lake.buckets.raw, Key: key, Body: body }));
     }

@@ -59,7 +59,9 @@ function drop(): string {
   const header = 'shipment_id,note,weight_kg';
   const large = [header];
   for (let i = 0; i < 200; i++) {
-    large.push(`${i === 150 ? 'S-2' : `L-${i}`},${i % 40 === 3 ? '"two\nlines"' : 'ok'},${i % 67 === 9 ? -4 : i % 30}`);
+    large.push(
+      `${i === 150 ? 'S-2' : `L-${i}`},${i % 40 === 3 ? '"two\nlines"' : 'ok'},${i % 67 === 9 ? -4 : i % 30}`,
+    );
   }
   const files = {
     'part-1.csv': `${header}\nS-1,ok,3\nS-2,"first\nsecond",-1\nS-3,ok,8\n`,
