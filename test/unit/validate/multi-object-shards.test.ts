@@ -46,19 +46,22 @@ function acme(format: 'csv' | 'jsonl', shardMb: number): Map<string, Contract> {
 
 type Row = [id: string, kg: number];
 
-function csvOf(rows: Row[], end = '\n'): string {
+/** Rows as CSV with a header; `end` after the last row, `eol` between lines. */
+function csvOf(rows: Row[], end = '\n', eol = '\n'): string {
   const cell = (id: string) => (/[",\n]/.test(id) ? `"${id.replace(/"/g, '""')}"` : id);
-  return `id,kg\n${rows.map(([id, kg]) => `${cell(id)},${kg}`).join('\n')}${rows.length > 0 ? end : ''}`;
+  const lines = ['id,kg', ...rows.map(([id, kg]) => `${cell(id)},${kg}`)];
+  return `${lines.join(eol)}${rows.length > 0 ? end : eol}`;
 }
 
-function jsonlOf(rows: Row[], end = '\n'): string {
-  return rows.map(([id, kg]) => JSON.stringify({ id, kg })).join('\n') + (rows.length > 0 ? end : '');
+function jsonlOf(rows: Row[], end = '\n', eol = '\n'): string {
+  return rows.map(([id, kg]) => JSON.stringify({ id, kg })).join(eol) + (rows.length > 0 ? end : '');
 }
 
 /**
- * The drop: a first object with a quoted line break and a negative weight; one with no record; a
- * large one (cut by range at a small shard size) repeating an id of the first and its own ids; a
- * last one without a final line break, repeating an id of the large one.
+ * The drop: a first object with a quoted line break and a negative weight; one with no record (a
+ * CSV header alone, a JSON Lines blank line); a large one with CRLF line ends (cut by range at a
+ * small shard size) repeating an id of the first and its own ids; a last one without a final line
+ * break, repeating an id of the large one.
  */
 function drop(format: 'csv' | 'jsonl'): Record<string, string> {
   const render = format === 'csv' ? csvOf : jsonlOf;
@@ -72,8 +75,8 @@ function drop(format: 'csv' | 'jsonl'): Record<string, string> {
       ['A-2\nsecond line', 20],
       ['A-3', -1],
     ]),
-    [`part-2.${format}`]: format === 'csv' ? csvOf([]) : '',
-    [`part-3.${format}`]: render(large),
+    [`part-2.${format}`]: format === 'csv' ? csvOf([]) : '\n',
+    [`part-3.${format}`]: render(large, '\r\n', '\r\n'),
     [`part-4.${format}`]: render(
       [
         ['L-200', 5],
