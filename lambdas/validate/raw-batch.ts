@@ -198,8 +198,9 @@ export function checkHeader(store: ObjectStore, key: string, expected: string, l
   }
 }
 
-function lineText(line: Buffer): string {
-  return line.toString('utf8').replace(/\r$/, '');
+/** A header line's text as the batch's objects are compared by it: without a trailing carriage return. */
+export function lineText(line: Uint8Array): string {
+  return Buffer.from(line).toString('utf8').replace(/\r$/, '');
 }
 
 async function* documentRecords(

@@ -21,7 +21,7 @@ import type { ObjectStore } from '../shared/object-store.js';
 import { readBatchKeys } from '../shared/raw-manifest.js';
 import { concludeValidation, intoZones, type ValidateOutput } from './core.js';
 import { type ShardOutcome, validateShard } from './engine.js';
-import { checkHeader, describeBatch, objectName } from './raw-batch.js';
+import { checkHeader, describeBatch, lineText, objectName } from './raw-batch.js';
 import { globalShardOutputs, mergeShardOutcomes, type ShardFile, shardPlacements } from './shard-merge.js';
 import { type BatchObject, planBatch, shardTargetBytes } from './shard-plan.js';
 import {
@@ -190,10 +190,11 @@ export async function planShardsOf(input: PlanShardsInput, ports: ShardedPorts):
     plans.push(plan);
   }
   const first = objects[0]!;
-  const largest = Math.max(
-    0,
-    ...plans.flatMap(({ plan }) => plan.shards.map((shard) => shard.end - shard.start)),
-  );
+  // A loop, not Math.max(...): a batch can have more shards than a call takes arguments.
+  let largest = 0;
+  for (const { plan } of plans) {
+    for (const shard of plan.shards) largest = Math.max(largest, shard.end - shard.start);
+  }
   const sample = await open(first.key)(0, Math.min(first.size, RECORD_SAMPLE_BYTES));
   const recordBytes = recordBytesOf(sample);
   const shardCount = plans.reduce((count, { plan }) => count + plan.shards.length, 0);
@@ -267,12 +268,7 @@ async function firstLine(
     if (bytes.includes(0x0a) || bytes.length > maxBytes) break;
   }
   const end = bytes.indexOf(0x0a);
-  return headerText(end < 0 ? bytes : bytes.subarray(0, end));
-}
-
-/** A header line's text as a joined pass compares it: without a trailing carriage return. */
-function headerText(line: Uint8Array): string {
-  return Buffer.from(line).toString('utf8').replace(/\r$/, '');
+  return lineText(end < 0 ? bytes : bytes.subarray(0, end));
 }
 
 /**
