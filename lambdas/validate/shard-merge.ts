@@ -46,6 +46,8 @@ export type MergeOptions = Pick<ValidateOptions, 'source' | 'now' | 'scope'> & {
 /** A shard's object in a batch of several. */
 export interface ShardFile {
   readonly file: string;
+  /** How the shard named its object in its messages (ObjectStore.describe). */
+  readonly source: string;
   /** The shard starts the object (its first shard). */
   readonly first: boolean;
 }
@@ -178,7 +180,7 @@ function merge(
       keys ??= new Set();
       for (const key of shard.columns) keys.add(key);
     }
-    stopped ??= shard.stopped;
+    stopped ??= batchStop(shard.stopped, file?.source, options.source);
     const moved = new Set(
       placement.failures.map((f) => f.index).filter((index) => !inRuns(shard.quarantinedRuns, index)),
     ).size;
@@ -198,6 +200,20 @@ function merge(
     validationTime: options.now?.() ?? new Date(),
   });
   return { outcome, placements, evaluators, schema };
+}
+
+/**
+ * Why validation stopped, naming the batch as one pass over the objects joined does: a shard of a
+ * batch of several objects stopped at its own object's header, and its message starts with that
+ * object (`<object>: the header lacks …`).
+ */
+function batchStop(
+  stopped: string | undefined,
+  object: string | undefined,
+  batch: string | undefined,
+): string | undefined {
+  if (stopped === undefined || object === undefined || batch === undefined) return stopped;
+  return stopped.startsWith(`${object}: `) ? `${batch}${stopped.slice(object.length)}` : stopped;
 }
 
 function failureOf(

@@ -334,7 +334,11 @@ export async function mergeShardsOf(input: MergeShardsInput, ports: ShardedPorts
   const items = await shardItems(store, input.shardsKey);
   const files: ShardFile[] | undefined =
     rawKeys.length > 1
-      ? items.map((item) => ({ file: objectName(item.rawKey), first: startsObject(item) }))
+      ? items.map((item) => ({
+          file: objectName(item.rawKey),
+          source: store.describe('raw', item.rawKey),
+          first: startsObject(item),
+        }))
       : undefined;
   // The spilled keys' partitions were checked by CheckKeyPartitions, each into a blob of the spill;
   // the median's and quantiles' values are selected here.

@@ -122,7 +122,7 @@ async function sharded(store: MemoryStore, contracts: Map<string, Contract>, raw
   return { items, output };
 }
 
-/** What a run leaves: the report's results, the quarantine, and the validated records joined. */
+/** What a run leaves: its summary, the report, the quarantine, and the validated records joined. */
 async function left(store: MemoryStore, output: Awaited<ReturnType<typeof validateBatch>>) {
   const parts = output.validatedKey.endsWith('/')
     ? (await store.list('validated', output.validatedKey)).filter((key) =>
@@ -133,9 +133,15 @@ async function left(store: MemoryStore, output: Awaited<ReturnType<typeof valida
     success: boolean;
     statistics: unknown;
     results: unknown;
+    meta: Record<string, unknown>;
   };
+  // Where the valid records are differs by design: one object, or the run's prefix of parts.
+  delete report.meta.validation_time;
+  delete report.meta.outputs;
   return {
     rows: output.rows,
+    summary: output.summary,
+    meta: report.meta,
     success: report.success,
     statistics: report.statistics,
     results: report.results,
@@ -184,5 +190,22 @@ describe('a batch of several objects validated in shards', () => {
     // Assess
     await expect(act).rejects.toThrow(MalformedInput);
     await expect(act).rejects.toThrow(/part-2\.csv: line 1: the header 'id,weight' differs .* 'id,kg'/);
+  });
+
+  it('stops at a header that lacks a required column, naming the batch as one pass does', async () => {
+    // Prepare
+    const files = { 'part-1.csv': 'id,w\nA,1\n', 'part-2.csv': 'id,w\nB,2\n' };
+    const whole = await landed(files);
+    const split = await landed(files);
+    // Act
+    const onePass = await validateBatch(
+      { ...RUN, rawKey: whole.keys[0]!, manifestKey: MANIFEST },
+      { store: whole.store, contracts: acme('csv', 256) },
+    );
+    const { output } = await sharded(split.store, acme('csv', 0.001), split.keys[0]!);
+    // Assess
+    expect(output.summary).toContain('part-1.csv and 1 more object of the batch: the header lacks');
+    expect(output.summary).toBe(onePass.summary);
+    expect(await left(split.store, output)).toEqual(await left(whole.store, onePass));
   });
 });
