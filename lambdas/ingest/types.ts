@@ -83,8 +83,8 @@ export interface IngestOutput {
   /** A run of these bytes already succeeded: nothing more to do. */
   alreadyProcessed: boolean;
   /**
-   * The batch is validated in shards (a Distributed Map) rather than in one pass: one object
-   * larger than the contract's `format.shard_mb`. Set by `ingest` for every source.
+   * The batch is validated in shards (a Distributed Map) rather than in one pass: its objects
+   * hold more than the contract's `format.shard_mb` in all. Set by `ingest` for every source.
    */
   shard?: boolean;
   /**

@@ -10,12 +10,11 @@ export function shardTargetBytes(format: FormatConfig): number {
 }
 
 /**
- * Whether a batch is validated in shards: one raw object (not JSON documents, which are parsed
- * whole) larger than the contract's `format.shard_mb`. Any other batch keeps the one ValidateBatch
- * pass; a batch of several objects is validated as one stream, whose rows name their file.
+ * Whether a batch is validated in shards: its raw objects (not JSON documents, which are parsed
+ * whole) hold more than the contract's `format.shard_mb` in all. A batch of several objects is
+ * sharded by object (a large one also by range); its rows name their file either way. Any other
+ * batch keeps the one ValidateBatch pass.
  */
 export function validatesInShards(contract: Contract, batch: { size: number; files: number }): boolean {
-  return (
-    batch.files === 1 && !isJsonDocuments(contract.format) && batch.size > shardTargetBytes(contract.format)
-  );
+  return !isJsonDocuments(contract.format) && batch.size > shardTargetBytes(contract.format);
 }

@@ -107,7 +107,7 @@ class ValuesUnique extends ColumnMapEvaluator {
     this.merged.absorb((state as { keys: KeysState | SpilledKeys }).keys, place, {
       firstRepeated: (key, index, at) => this.unexpected.add(index, keyValue(key), undefined, at),
       laterUnexpected: (key, index) => this.unexpected.add(index, keyValue(key)),
-      reason: (line) => this.reason(String(line)),
+      reason: (line) => this.reason(this.rowName(line)),
       value: keyValue,
     });
   }

@@ -205,7 +205,7 @@ class CompoundUnique extends RowMapEvaluator {
     this.merged.absorb((state as { keys: KeysState | SpilledKeys }).keys, place, {
       firstRepeated: (key, index, at) => this.unexpected.add(index, shown(key), undefined, at),
       laterUnexpected: (key, index) => this.unexpected.add(index, shown(key)),
-      reason: (line) => this.reason(String(line)),
+      reason: (line) => this.reason(this.rowName(line)),
       value: () => undefined,
     });
   }

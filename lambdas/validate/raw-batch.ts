@@ -96,7 +96,7 @@ class OriginMap implements StreamOrigins {
   line(line: number): { file: string; source: string; line: number } {
     const segment = this.find((s) => s.streamLine <= line);
     return {
-      file: nameOf(segment.key),
+      file: objectName(segment.key),
       source: this.store.describe('raw', segment.key),
       line: segment.fileLine + (line - segment.streamLine),
     };
@@ -128,7 +128,7 @@ class OriginMap implements StreamOrigins {
 }
 
 /** An object's name within its batch: the last part of its key (page-00002.json, part-2.csv). */
-function nameOf(key: string): string {
+export function objectName(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
 }
 
@@ -188,7 +188,8 @@ async function* csvFiles(
   }
 }
 
-function checkHeader(store: ObjectStore, key: string, expected: string, line: Buffer): void {
+/** Refuses a later object of a CSV batch whose header line is not the first object's. */
+export function checkHeader(store: ObjectStore, key: string, expected: string, line: Buffer): void {
   const found = lineText(line);
   if (found !== expected) {
     throw new MalformedInput(
@@ -197,8 +198,9 @@ function checkHeader(store: ObjectStore, key: string, expected: string, line: Bu
   }
 }
 
-function lineText(line: Buffer): string {
-  return line.toString('utf8').replace(/\r$/, '');
+/** A header line's text as the batch's objects are compared by it: without a trailing carriage return. */
+export function lineText(line: Uint8Array): string {
+  return Buffer.from(line).toString('utf8').replace(/\r$/, '');
 }
 
 async function* documentRecords(

@@ -14,8 +14,12 @@ import { createEvaluator, type Evaluator } from './expectations.js';
 import { Profiler } from './profile.js';
 import { type RowFailure, SchemaConformance } from './record-schema.js';
 import {
+  type BatchLines,
+  fileLine,
   globalText,
   inRuns,
+  lineName,
+  linesBefore,
   type RowCorrection,
   type ShardOutcome,
   type ShardPlace,
@@ -32,7 +36,22 @@ export type MergeOptions = Pick<ValidateOptions, 'source' | 'now' | 'scope'> & {
    * (the outcomes hold no keys or values), ignored otherwise.
    */
   spilled?: SpillResults;
+  /**
+   * For a batch of several objects, each shard's object (its name in the batch, as quarantined rows
+   * and messages give it) and whether the shard is the object's first: rows are then numbered
+   * within their object, as a pass over the objects joined numbers them.
+   */
+  files?: readonly ShardFile[];
 };
+
+/** A shard's object in a batch of several. */
+export interface ShardFile {
+  readonly file: string;
+  /** How the shard named its object in its messages (ObjectStore.describe). */
+  readonly source: string;
+  /** The shard starts the object (its first shard). */
+  readonly first: boolean;
+}
 
 /** The whole input's outcome from its shards' outcomes, in input order. */
 export function mergeShardOutcomes(
@@ -97,12 +116,24 @@ function merge(
   let keys: Set<string> | undefined;
   let header: string[] | undefined;
   let stopped: string | undefined;
-  let lines = 0;
+  const before = linesBefore(
+    outcomes,
+    options.files?.map((file) => file.first),
+  );
   const placements: ShardPlacement[] = [];
   // Profiles merge when every shard profiled; one that did not (validated without) leaves none.
   const profiler = outcomes.every((o) => o.profile !== undefined)
     ? new Profiler(contract.schema.properties)
     : undefined;
+  if (options.files !== undefined && options.files.length !== outcomes.length) {
+    throw new MalformedInput(
+      `${options.source ?? '<input>'}: ${options.files.length} shard objects given for ${outcomes.length} shard outcomes`,
+    );
+  }
+  const files: BatchLines | undefined = options.files && { starts: [], names: [] };
+  if (files !== undefined) {
+    for (const evaluator of evaluators) evaluator.nameRows?.((line) => lineName(files, line));
+  }
   const spilledShards = outcomes.filter((o) => o.spill !== undefined).length;
   if (spilledShards > 0 && (spilledShards < outcomes.length || options.spilled === undefined)) {
     throw new MalformedInput(
@@ -116,14 +147,20 @@ function merge(
         `${options.source ?? '<input>'}: a shard outcome has ${shard.evaluators.length} expectation states, the contract ${evaluators.length}`,
       );
     }
+    const file = options.files?.[position];
+    if (files !== undefined && file !== undefined && (file.first || position === 0)) {
+      files.starts.push(before[position]!);
+      files.names.push(file.file);
+    }
     const placement: ShardPlacement = {
       index: rows.read,
-      line: lines - shard.headerLines,
+      line: before[position]! - shard.headerLines,
       read: shard.rows.read,
       quarantinedRuns: shard.quarantinedRuns,
       firstLines: {},
       failures: [],
       order,
+      ...(files !== undefined ? { files } : {}),
     };
     const place = (e: number): ShardPlace => ({
       shard: position,
@@ -148,7 +185,7 @@ function merge(
       keys ??= new Set();
       for (const key of shard.columns) keys.add(key);
     }
-    stopped ??= shard.stopped;
+    stopped ??= batchStop(shard.stopped, file?.source, options.source);
     if (shard.profile) profiler?.absorb(shard.profile);
     const moved = new Set(
       placement.failures.map((f) => f.index).filter((index) => !inRuns(shard.quarantinedRuns, index)),
@@ -156,7 +193,6 @@ function merge(
     rows.read += shard.rows.read;
     rows.valid += shard.rows.valid - moved;
     rows.quarantined += shard.rows.quarantined + moved;
-    lines += shard.lines;
     placement.failures.sort((a, b) => a.index - b.index || a.evaluator - b.evaluator);
     placements.push(placement);
   }
@@ -171,6 +207,20 @@ function merge(
   });
   const outcome = profiler ? { ...validated, profile: profiler.finish() } : validated;
   return { outcome, placements, evaluators, schema };
+}
+
+/**
+ * Why validation stopped, naming the batch as one pass over the objects joined does: a shard of a
+ * batch of several objects stopped at its own object's header, and its message starts with that
+ * object (`<object>: the header lacks …`).
+ */
+function batchStop(
+  stopped: string | undefined,
+  object: string | undefined,
+  batch: string | undefined,
+): string | undefined {
+  if (stopped === undefined || object === undefined || batch === undefined) return stopped;
+  return stopped.startsWith(`${object}: `) ? `${batch}${stopped.slice(object.length)}` : stopped;
 }
 
 function failureOf(
@@ -193,10 +243,12 @@ function failureOf(
  * their place among the row's failures. The result is the line one pass writes.
  */
 export function globalQuarantineLine(text: string, placement: ShardPlacement): string {
-  const entry = JSON.parse(text) as QuarantineEntry;
-  const local = entry.index;
-  entry.row += placement.line;
-  entry.index += placement.index;
+  const shardEntry = JSON.parse(text) as QuarantineEntry;
+  const local = shardEntry.index;
+  const entry = located(shardEntry.row + placement.line, shardEntry.index + placement.index, placement, {
+    failures: shardEntry.failures,
+    record: shardEntry.record,
+  });
   for (const failure of entry.failures) failure.reason = globalText(failure.reason, placement);
   const added = placement.failures.filter((f) => f.index === local);
   for (const { evaluator, failure } of added) {
@@ -243,12 +295,10 @@ export function globalShardOutputs(
     const failures = added.get(index);
     if (failures === undefined) kept.push(line);
     else {
-      const entry: QuarantineEntry = {
-        row: failures[0]!.line + placement.line,
-        index: index + placement.index,
+      const entry = located(failures[0]!.line + placement.line, index + placement.index, placement, {
         failures: failures.map((f) => f.failure),
         record: JSON.parse(line),
-      };
+      });
       moved.push({ index, text: JSON.stringify(entry) });
     }
   }
@@ -261,6 +311,21 @@ export function globalShardOutputs(
     valid: kept.map((line) => `${line}\n`).join(''),
     quarantine: all.map((e) => `${e.text}\n`).join(''),
   };
+}
+
+/**
+ * A quarantined row at a line of the whole input: for a batch of several objects, its object and
+ * line there (`file` first, as a joined pass writes it).
+ */
+function located(
+  line: number,
+  index: number,
+  placement: Pick<ShardPlacement, 'files'>,
+  rest: Pick<QuarantineEntry, 'failures' | 'record'>,
+): QuarantineEntry {
+  if (placement.files === undefined) return { row: line, index, ...rest };
+  const at = fileLine(placement.files, line);
+  return { file: at.file, row: at.line, index, ...rest };
 }
 
 /** The local index of a quarantine line (`{"row":…,"index":N,…`). */

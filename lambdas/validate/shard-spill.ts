@@ -10,7 +10,7 @@ import { MalformedInput } from '../shared/errors.js';
 import { wantedRanks } from './column-aggregate-expectations.js';
 import { countKey, type UnexpectedState } from './result-format.js';
 import { countedValues } from './shard-merge.js';
-import type { ShardOutcome, SpillResults } from './shard-state.js';
+import { linesBefore, type ShardOutcome, type SpillResults } from './shard-state.js';
 import {
   type CrossShardDuplicate,
   checkPartition,
@@ -37,6 +37,8 @@ export interface ResolveOptions {
   concurrency?: number;
   /** Values a selection sorts in memory at most (default SELECT_LIMIT). */
   selectLimit?: number;
+  /** For a batch of several objects: whether each shard starts an object (as the merge's `files`). */
+  firsts?: readonly boolean[];
 }
 
 /**
@@ -44,10 +46,10 @@ export interface ResolveOptions {
  * whole input, and which evaluators spilled keys. Small (two numbers a shard): it can travel as
  * the Map's items.
  */
-export function keysPlan(outcomes: readonly ShardOutcome[]): KeysPlan {
+export function keysPlan(outcomes: readonly ShardOutcome[], firsts?: readonly boolean[]): KeysPlan {
   const shards: KeysPlan['shards'] = [];
+  const before = linesBefore(outcomes, firsts);
   let index = 0;
-  let lines = 0;
   let partitions: number | undefined;
   for (const [position, outcome] of outcomes.entries()) {
     if (outcome.spill === undefined || outcome.spill.shard !== position) {
@@ -62,9 +64,8 @@ export function keysPlan(outcomes: readonly ShardOutcome[]): KeysPlan {
         `shard ${position} spilled its keys into ${outcome.spill.partitions} partitions, shard 0 into ${partitions}: every shard must use the same number`,
       );
     }
-    shards.push({ index, line: lines - outcome.headerLines });
+    shards.push({ index, line: before[position]! - outcome.headerLines });
     index += outcome.rows.read;
-    lines += outcome.lines;
   }
   const first = outcomes[0];
   const evaluators = (first?.evaluators ?? []).flatMap((state, e) =>
@@ -84,7 +85,7 @@ export async function resolveSpill(
   spill: Spill,
   options: ResolveOptions = {},
 ): Promise<SpillResults> {
-  const plan = keysPlan(outcomes);
+  const plan = keysPlan(outcomes, options.firsts);
   const check = options.check ?? ((p: KeysPlan, partition: number) => checkPartition(spill, p, partition));
   const duplicates: CrossShardDuplicate[] = [];
   let next = 0;

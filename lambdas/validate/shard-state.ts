@@ -114,6 +114,57 @@ export interface ShardPlacement {
   failures: Array<{ index: number; line: number; evaluator: number; failure: RowFailure }>;
   /** Each row-level evaluator's (type, column), in order: where an added failure goes among a row's failures. */
   order: Array<[string, string | null]>;
+  /** For a batch of several objects: the objects' lines (shared by every placement of the merge). */
+  files?: BatchLines;
+}
+
+/**
+ * The lines of a batch of several objects, one after the other: object `k` holds lines
+ * (starts[k], starts[k + 1]) of the batch, its own line n being the batch's starts[k] + n. Each
+ * object starts a line after the last one of the object before, whether or not that one ended
+ * with a line break, so that no line of the batch is in two objects.
+ */
+export interface BatchLines {
+  starts: number[];
+  names: string[];
+}
+
+/**
+ * Lines of the whole input before each shard: the shards' line breaks added up, and for a batch of
+ * several objects (`firsts[k]`: shard k starts an object) one more at each later object's start
+ * (see BatchLines). A shard's lines are numbered from this, less the header lines it was given.
+ */
+export function linesBefore(
+  outcomes: readonly Pick<ShardOutcome, 'lines'>[],
+  firsts?: readonly boolean[],
+): number[] {
+  const before: number[] = [];
+  let lines = 0;
+  for (const [position, outcome] of outcomes.entries()) {
+    if (position > 0 && firsts?.[position] === true) lines++;
+    before.push(lines);
+    lines += outcome.lines;
+  }
+  return before;
+}
+
+/** A line of the batch as the object it is in and its own line there. */
+export function fileLine(files: BatchLines, line: number): { file: string; line: number } {
+  let low = 0;
+  let high = files.starts.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >>> 1;
+    if (files.starts[middle]! < line) low = middle;
+    else high = middle - 1;
+  }
+  return { file: files.names[low]!, line: line - files.starts[low]! };
+}
+
+/** How a message names a line of the batch: the line, or for several objects, `<line> of <file>` (as a joined pass names it). */
+export function lineName(files: BatchLines | undefined, line: number): string {
+  if (files === undefined) return String(line);
+  const at = fileLine(files, line);
+  return `${at.line} of ${at.file}`;
 }
 
 /** The marker a shard writes for a line in the messages of evaluator `e`. */
@@ -124,11 +175,14 @@ export function lineMarker(e: number): (line: number) => string {
 const MARKER = /\uE000(-?\d+)\.(\d+)\uE001/g;
 
 /** A shard's message with each line marker replaced by the whole input's line. */
-export function globalText(message: string, placement: Pick<ShardPlacement, 'line' | 'firstLines'>): string {
+export function globalText(
+  message: string,
+  placement: Pick<ShardPlacement, 'line' | 'firstLines' | 'files'>,
+): string {
   if (!message.includes('\uE000')) return message;
   return message.replace(MARKER, (_, e: string, line: string) => {
     const renamed = placement.firstLines[`${e}.${line}`];
-    return String(renamed ?? Number(line) + placement.line);
+    return lineName(placement.files, renamed ?? Number(line) + placement.line);
   });
 }
 

@@ -15,16 +15,16 @@
  */
 import { Readable } from 'node:stream';
 import { type Contract, contractNamed } from '../shared/contract.js';
-import { InternalError, MalformedInput, ObjectNotFound } from '../shared/errors.js';
+import { MalformedInput, ObjectNotFound } from '../shared/errors.js';
 import { quarantineKey, type RunLocation, runPrefix, validationReportKey } from '../shared/keys.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { readBatchKeys } from '../shared/raw-manifest.js';
 import { concludeValidation, intoZones, type ValidateOutput } from './core.js';
 import { type ShardOutcome, validateShard } from './engine.js';
 import { refuseUnshardable } from './profile-kl.js';
-import { describeBatch } from './raw-batch.js';
-import { globalShardOutputs, mergeShardOutcomes, shardPlacements } from './shard-merge.js';
-import { planShards, shardTargetBytes } from './shard-plan.js';
+import { checkHeader, describeBatch, lineText, objectName } from './raw-batch.js';
+import { globalShardOutputs, mergeShardOutcomes, type ShardFile, shardPlacements } from './shard-merge.js';
+import { type BatchObject, planBatch, shardTargetBytes } from './shard-plan.js';
 import {
   type CrossShardDuplicate,
   checkPartition,
@@ -51,6 +51,11 @@ export interface ShardItem {
   headerEnd?: number;
   /** Partitions of the uniqueness keys the shards spill (the same for every shard of the batch). */
   partitions: number;
+  /**
+   * The header line of the batch's first object, on the first shard of each later CSV object of a
+   * batch of several: the object's own header must be the same (as a joined pass requires).
+   */
+  batchHeader?: string;
 }
 
 export interface ShardRunInput {
@@ -168,35 +173,54 @@ function checkedPartitionBlob(partition: number): string {
   return `checked/partition-${pad(partition)}.json`;
 }
 
-/** Cuts the batch's one raw object into shards at record starts and writes the shard list. */
+/**
+ * Plans the batch's raw objects into shards and writes the shard list. One object is cut into
+ * byte ranges at record starts. A batch of several objects (a partner drop, the pages of an HTTP
+ * pull, a stream hour) is sharded by object, in batch order: an object no larger than the shard
+ * size is one shard, a larger one is cut as one object is, each of its shards reading the
+ * object's own CSV header. An empty object other than the first adds no record and no shard.
+ */
 export async function planShardsOf(input: PlanShardsInput, ports: ShardedPorts): Promise<PlanShardsOutput> {
   const contract = contractNamed(ports.contracts, input.dataset);
   refuseUnshardable(contract);
   const { store } = ports;
   const rawKeys = input.manifestKey ? await readBatchKeys(store, input.manifestKey) : [input.rawKey];
-  if (rawKeys.length !== 1) {
-    throw new InternalError(
-      `dataset '${contract.name}' run ${input.runId}: a batch of ${rawKeys.length} objects reached PlanShards, which cuts one object (expected a batch Ingest marked shard: true)`,
-    );
+  const objects = (await objectSizes(store, rawKeys)).filter((object, k) => k === 0 || object.size > 0);
+  const open = (key: string) => async (start: number, end: number) => readBytes(store, key, start, end);
+  const plans = [];
+  for await (const plan of planBatch(objects, open, contract.format, shardTargetBytes(contract.format))) {
+    plans.push(plan);
   }
-  const rawKey = rawKeys[0]!;
-  const size = (await store.head('raw', rawKey))?.size;
-  if (size === undefined) throw new ObjectNotFound(`${store.describe('raw', rawKey)} does not exist`);
-  const read = async (start: number, end: number) => readBytes(store, rawKey, start, end);
-  const plan = await planShards(read, size, contract.format, shardTargetBytes(contract.format));
-  const headerEnd = plan.header?.end;
-  const largest = Math.max(0, ...plan.shards.map((shard) => shard.end - shard.start));
-  const recordBytes = recordBytesOf(await read(0, Math.min(size, RECORD_SAMPLE_BYTES)));
-  const partitions = spillPartitions(plan.shards.length, Math.ceil(largest / recordBytes));
-  const items: ShardItem[] = plan.shards.map((shard, index) => ({
-    index,
-    rawKey,
-    // The first shard reads the object from its start, header included, as a whole object is read.
-    start: index === 0 ? 0 : shard.start,
-    end: shard.end,
-    ...(headerEnd !== undefined && index > 0 ? { headerEnd } : {}),
-    partitions,
-  }));
+  const first = objects[0]!;
+  // A loop, not Math.max(...): a batch can have more shards than a call takes arguments.
+  let largest = 0;
+  for (const { plan } of plans) {
+    for (const shard of plan.shards) largest = Math.max(largest, shard.end - shard.start);
+  }
+  const sample = await open(first.key)(0, Math.min(first.size, RECORD_SAMPLE_BYTES));
+  const recordBytes = recordBytesOf(sample);
+  const shardCount = plans.reduce((count, { plan }) => count + plan.shards.length, 0);
+  const partitions = spillPartitions(shardCount, Math.ceil(largest / recordBytes));
+  const batchHeader =
+    contract.format.type === 'csv' && objects.length > 1
+      ? await firstLine(open(first.key), first.size, contract.format.max_record_bytes)
+      : undefined;
+  const items: ShardItem[] = [];
+  for (const [k, { key: rawKey, plan }] of plans.entries()) {
+    const headerEnd = plan.header?.end;
+    for (const shard of plan.shards) {
+      items.push({
+        index: items.length,
+        rawKey,
+        // An object's first shard reads it from its start, header included, as a whole object is read.
+        start: shard.index === 0 ? 0 : shard.start,
+        end: shard.end,
+        ...(headerEnd !== undefined && shard.index > 0 ? { headerEnd } : {}),
+        partitions,
+        ...(batchHeader !== undefined && k > 0 && shard.index === 0 ? { batchHeader } : {}),
+      });
+    }
+  }
   const key = `${shardsPrefix(input)}shards.jsonl`;
   await store.put('reports', key, items.map((item) => `${JSON.stringify(item)}\n`).join(''), {
     contentType: 'application/x-ndjson',
@@ -207,6 +231,46 @@ export async function planShardsOf(input: PlanShardsInput, ports: ShardedPorts):
     resultsPrefix: `${shardsPrefix(input)}results`,
     maxConcurrency: ports.maxConcurrency ?? DEFAULT_SHARD_CONCURRENCY,
   };
+}
+
+/** Objects whose size PlanShards asks for at once. */
+const HEAD_CONCURRENCY = 16;
+
+/** Each raw object of the batch with its size, in batch order. */
+async function objectSizes(store: ObjectStore, keys: readonly string[]): Promise<BatchObject[]> {
+  const objects: BatchObject[] = new Array(keys.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < keys.length) {
+      const k = next++;
+      const key = keys[k]!;
+      const size = (await store.head('raw', key))?.size;
+      if (size === undefined) throw new ObjectNotFound(`${store.describe('raw', key)} does not exist`);
+      objects[k] = { key, size };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HEAD_CONCURRENCY, keys.length) }, worker));
+  return objects;
+}
+
+/**
+ * An object's first line, without its line break (a CSV object's header line, as a joined pass
+ * compares it): read in growing pieces up to `maxBytes`.
+ */
+async function firstLine(
+  read: (start: number, end: number) => Promise<Uint8Array>,
+  size: number,
+  maxBytes: number,
+): Promise<string> {
+  let bytes = Buffer.alloc(0);
+  for (let step = 4096; bytes.length < size; step *= 2) {
+    const more = await read(bytes.length, Math.min(size, bytes.length + step, maxBytes + 1));
+    if (more.length === 0) break;
+    bytes = Buffer.concat([bytes, more]);
+    if (bytes.includes(0x0a) || bytes.length > maxBytes) break;
+  }
+  const end = bytes.indexOf(0x0a);
+  return lineText(end < 0 ? bytes : bytes.subarray(0, end));
 }
 
 /**
@@ -221,6 +285,14 @@ export async function validateShardOf(
   const { store } = ports;
   const { shard } = input;
   const run: RunLocation = { dataset: contract.name, dt: input.dt, runId: input.runId };
+  if (shard.batchHeader !== undefined) {
+    const own = await firstLine(
+      async (start, end) => readBytes(store, shard.rawKey, start, end),
+      shard.end,
+      contract.format.max_record_bytes,
+    );
+    checkHeader(store, shard.rawKey, shard.batchHeader, Buffer.from(own));
+  }
   const csvHeader =
     shard.headerEnd === undefined
       ? undefined
@@ -260,11 +332,22 @@ export async function mergeShardsOf(input: MergeShardsInput, ports: ShardedPorts
   const rawKeys = input.manifestKey ? await readBatchKeys(store, input.manifestKey) : [input.rawKey];
   const source = describeBatch(store, rawKeys);
   const outcomes = await shardOutcomes(store, input);
+  // A batch of several objects numbers rows within their object, as a joined pass does.
+  const items = await shardItems(store, input.shardsKey);
+  const files: ShardFile[] | undefined =
+    rawKeys.length > 1
+      ? items.map((item) => ({
+          file: objectName(item.rawKey),
+          source: store.describe('raw', item.rawKey),
+          first: startsObject(item),
+        }))
+      : undefined;
   // The spilled keys' partitions were checked by CheckKeyPartitions, each into a blob of the spill;
   // the median's and quantiles' values are selected here.
   const spill = runSpill(store, run);
   const spilled = await resolveSpill(contract, outcomes, spill, {
     concurrency: MERGE_CONCURRENCY,
+    firsts: items.map(startsObject),
     check: async (plan, partition) =>
       plan.evaluators.length === 0
         ? []
@@ -272,8 +355,9 @@ export async function mergeShardsOf(input: MergeShardsInput, ports: ShardedPorts
             Buffer.from(await spill.get(checkedPartitionBlob(partition))).toString('utf8'),
           ) as CrossShardDuplicate[]),
   });
-  const outcome = mergeShardOutcomes(contract, outcomes, { source, spilled });
-  const placements = shardPlacements(contract, outcomes, { source, spilled });
+  const batch = { source, spilled, ...(files !== undefined ? { files } : {}) };
+  const outcome = mergeShardOutcomes(contract, outcomes, batch);
+  const placements = shardPlacements(contract, outcomes, batch);
   const keys = {
     validated: runPrefix(run),
     quarantine: quarantineKey(run),
@@ -320,7 +404,8 @@ export async function planKeyPartitionsOf(
   const contract = contractNamed(ports.contracts, input.dataset);
   const { store } = ports;
   const run: RunLocation = { dataset: contract.name, dt: input.dt, runId: input.runId };
-  const plan = keysPlan(await shardOutcomes(store, input));
+  const items = await shardItems(store, input.shardsKey);
+  const plan = keysPlan(await shardOutcomes(store, input), items.map(startsObject));
   const count = plan.evaluators.length === 0 ? 0 : plan.partitions;
   const key = `${shardsPrefix(input)}key-partitions.jsonl`;
   const planKey = `${lakeSpillPrefix(runPrefix(run))}${KEYS_PLAN_BLOB}`;
@@ -370,13 +455,26 @@ async function shardOutcomes(
   store: ObjectStore,
   input: { shardsKey: string; resultsKey: string },
 ): Promise<ShardOutcome[]> {
-  const count = (await store.readText('reports', input.shardsKey)).split('\n').filter(Boolean).length;
+  const count = (await shardItems(store, input.shardsKey)).length;
   const results = await shardResults(store, input.resultsKey, count);
   return Promise.all(
     results.map(
       async (result) => JSON.parse(await store.readText('reports', result.outcomeKey)) as ShardOutcome,
     ),
   );
+}
+
+/** Whether a shard is its object's first (each object of a batch starts its own lines). */
+function startsObject(item: ShardItem): boolean {
+  return item.start === 0;
+}
+
+/** The shard list PlanShards wrote. */
+async function shardItems(store: ObjectStore, key: string): Promise<ShardItem[]> {
+  return (await store.readText('reports', key))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as ShardItem);
 }
 
 /**

@@ -267,15 +267,17 @@ export const UNIQUENESS_EXPECTATIONS: ReadonlySet<string> = new Set([
  */
 export function keyPartitionsOf(inputs: CostInputs, shards: number): number {
   if (shards <= 1 || !inputs.uniqueness) return 0;
-  const largest = Math.min(inputs.bytes, inputs.shardMb * MiB);
+  const largest = Math.min(inputs.bytes / Math.max(1, inputs.files), inputs.shardMb * MiB);
   const recordBytes = Math.max(MIN_RECORD_BYTES, Math.floor(inputs.bytes / Math.max(1, inputs.rows)));
   return spillPartitions(shards, Math.ceil(largest / recordBytes));
 }
 
-/** Shards of a batch: one when it is not over the threshold (the single-invocation path). */
-export function shardsOf(bytes: number, shardMb: number): number {
+/** Shards of a batch of `files` objects of about equal size: one when it is not over the threshold (the single-invocation path). */
+export function shardsOf(bytes: number, shardMb: number, files = 1): number {
   const shardBytes = shardMb * MiB;
-  return bytes > shardBytes ? Math.ceil(bytes / shardBytes) : 1;
+  if (bytes <= shardBytes) return 1;
+  // PlanShards cuts each object of the batch on its own: at least one shard an object.
+  return files * Math.ceil(bytes / files / shardBytes);
 }
 
 /**
@@ -283,7 +285,7 @@ export function shardsOf(bytes: number, shardMb: number): number {
  * validated (the data docs index reads up to 49 of their records, and lists every report key).
  */
 export function runCounts(inputs: CostInputs, definition: AslDefinition, priorRuns = 0): RunCounts {
-  const shards = shardsOf(inputs.bytes, inputs.shardMb);
+  const shards = shardsOf(inputs.bytes, inputs.shardMb, inputs.files);
   const sharded = shards > 1;
   const keyPartitions = keyPartitionsOf(inputs, shards);
   const parentPath = executionPath(definition, successFacts(inputs.dvc, sharded, keyPartitions > 0));

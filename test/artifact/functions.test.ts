@@ -235,6 +235,45 @@ describe('the bundled promote function', () => {
   });
 });
 
+describe('the bundled validate function on a batch of several raw objects', () => {
+  it('plans one shard per small object, and refuses a later object whose CSV header differs as MalformedInput', async () => {
+    // Prepare
+    const lake = await testLake();
+    const prefix = 'orders/dt=2026-11-25/run=00000000000000aa/';
+    const first = readFileSync(ordersCsv, 'utf8').split('\n').slice(0, 2).join('\n');
+    const objects = {
+      [`${prefix}part-1.csv`]: `${first}\n`,
+      [`${prefix}part-2.csv`]: 'other,columns\nx,y\n',
+    };
+    for (const [key, body] of Object.entries(objects)) {
+      await lake.s3.send(new PutObjectCommand({ Bucket: lake.buckets.raw, Key: key, Body: body }));
+    }
+    const manifestKey = `${prefix}_manifest.json`;
+    const manifest = JSON.stringify({ files: Object.keys(objects).map((key) => ({ key })) });
+    await lake.s3.send(new PutObjectCommand({ Bucket: lake.buckets.raw, Key: manifestKey, Body: manifest }));
+    const validate = await load('Functions/Validate', lake);
+    const run = { dataset: 'orders', runId: '00000000000000aa', dt: '2026-11-25' };
+    // Act
+    const plan = (await validate({
+      action: 'plan-shards',
+      ...run,
+      rawKey: `${prefix}part-1.csv`,
+      manifestKey,
+    })) as { key: string; count: number };
+    const list = await lake.s3.send(new GetObjectCommand({ Bucket: lake.buckets.reports, Key: plan.key }));
+    const items = (await list.Body!.transformToString())
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { rawKey: string });
+    const failure = await errorTypeOf(validate({ action: 'validate-shard', ...run, shard: items[1] }));
+    // Assess
+    expect(plan.count).toBe(2);
+    expect(items.map((item) => item.rawKey)).toEqual(Object.keys(objects));
+    expect(failure.errorType).toBe('MalformedInput');
+    expect(failure.errorMessage).toContain("part-2.csv: line 1: the header 'other,columns' differs");
+  });
+});
+
 describe('error names in the bundles', () => {
   const errorsFile = join(root, 'lambdas', 'shared', 'errors.ts');
 

@@ -165,6 +165,13 @@ describe('counts of one run', () => {
     expect(runCounts(inputs({ bytes: 256 * MiB }), ASL).sharded).toBe(false);
   });
 
+  it('counts at least one shard for each object of a batch of several over the shard size', () => {
+    // Act, Assess: 1,000 objects of 1 MiB are 1,000 shards; 4 objects of 600 MiB are 3 shards each
+    expect(shardsOf(1000 * MiB, 256, 1000)).toBe(1000);
+    expect(shardsOf(2400 * MiB, 256, 4)).toBe(12);
+    expect(shardsOf(200 * MiB, 256, 1000)).toBe(1);
+  });
+
   it('prices Lambda duration as memory × seconds rounded up to the millisecond', () => {
     // Act
     const gbs = gbSeconds({ step: 'validate', memoryMb: 1024, seconds: 1.2341 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Contract } from '../../../lambdas/shared/contract.js';
-import { InternalError, MalformedInput, ObjectNotFound } from '../../../lambdas/shared/errors.js';
+import { MalformedInput, ObjectNotFound } from '../../../lambdas/shared/errors.js';
 import { validatesInShards } from '../../../lambdas/shared/shard-size.js';
 import { validateBatch } from '../../../lambdas/validate/core.js';
 import {
@@ -113,7 +113,7 @@ async function partsUnder(store: MemoryStore, prefix: string): Promise<string[]>
 }
 
 describe('which batches are validated in shards', () => {
-  it('shards one object larger than format.shard_mb, and no other batch', () => {
+  it('shards a batch larger than format.shard_mb in all, of one object or several, and no other batch', () => {
     // Prepare
     const csv = orders(1).get('orders')!;
     const documents = contractFrom(
@@ -122,7 +122,8 @@ describe('which batches are validated in shards', () => {
     // Act, Assess
     expect(validatesInShards(csv, { size: 1024 * 1024 + 1, files: 1 })).toBe(true);
     expect(validatesInShards(csv, { size: 1024 * 1024, files: 1 })).toBe(false);
-    expect(validatesInShards(csv, { size: 10 * 1024 * 1024, files: 2 })).toBe(false);
+    expect(validatesInShards(csv, { size: 1024 * 1024 + 1, files: 2 })).toBe(true);
+    expect(validatesInShards(csv, { size: 1024 * 1024, files: 3 })).toBe(false);
     expect(validatesInShards(documents, { size: 1024 * 1024 * 1024, files: 1 })).toBe(false);
   });
 
@@ -161,19 +162,38 @@ describe('PlanShards', () => {
     }
   });
 
-  it('refuses a batch of several objects, which is validated in one pass', async () => {
+  it('plans a batch of several objects by object: a small one whole, a large one by range with its own header', async () => {
     // Prepare
     const store = new MemoryStore();
     const manifestKey = 'orders/dt=2026-11-25/run=r1/_manifest.json';
+    const small = 'order_id,amount\nB-1,3\n';
+    const large = ordersCsv();
+    await store.put('raw', RAW_KEY, small);
+    await store.put('raw', `${RAW_KEY}.2`, '');
+    await store.put('raw', `${RAW_KEY}.3`, large);
     await store.put(
       'raw',
       manifestKey,
-      JSON.stringify({ files: [{ key: RAW_KEY }, { key: `${RAW_KEY}.2` }] }),
+      JSON.stringify({ files: [{ key: RAW_KEY }, { key: `${RAW_KEY}.2` }, { key: `${RAW_KEY}.3` }] }),
     );
     // Act
-    const act = planShardsOf({ ...RUN, rawKey: RAW_KEY, manifestKey }, { store, contracts: orders(0.002) });
+    const output = await planShardsOf(
+      { ...RUN, rawKey: RAW_KEY, manifestKey },
+      { store, contracts: orders(0.002) },
+    );
     // Assess
-    await expect(act).rejects.toThrow(InternalError);
+    const items = (await store.readText('reports', output.key))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as ShardItem);
+    expect(items.map((item) => item.index)).toEqual(items.map((_, k) => k));
+    expect(items[0]).toMatchObject({ rawKey: RAW_KEY, start: 0, end: small.length });
+    const cut = items.slice(1);
+    expect(cut.length).toBeGreaterThan(1);
+    expect(cut.every((item) => item.rawKey === `${RAW_KEY}.3`)).toBe(true);
+    expect(cut[0]).toMatchObject({ start: 0, batchHeader: 'order_id,amount' });
+    expect(cut.slice(1).every((item) => item.headerEnd === 'order_id,amount\n'.length)).toBe(true);
+    expect(cut[cut.length - 1]!.end).toBe(Buffer.byteLength(large));
   });
 });
 
