@@ -390,7 +390,15 @@ function storeCallsOfRun(
   const dataDocs = (step: RunStep) => {
     add(step, 'reports', 'put');
     add(step, 'reports', 'list', 1, { keys: reportKeysListed(priorRuns, reportKeysPerRun) });
-    add(step, 'reports', 'readText', Math.min(priorRuns, INDEX_RUNS_READ));
+    // The records of the newest runs, this run's own (claimed by Ingest) included.
+    add(step, 'reports', 'readText', Math.min(priorRuns, INDEX_RUNS_READ) + 1);
+    // The column profile: the previous promoted run's (for drift; earlier runs are taken as
+    // promoted) found and read, and this run's written.
+    if (priorRuns > 0) {
+      add(step, 'reports', 'head');
+      add(step, 'reports', 'readText');
+    }
+    add(step, 'reports', 'put');
     add(step, 'reports', 'put');
   };
 
@@ -674,7 +682,8 @@ export function monthlyCost(inputs: CostInputs, definition: AslDefinition): Mont
   const keysPerRun = reportKeysOfRun(base.shards);
   const pages = (prior: number) => s3RequestsOf('list', 0, reportKeysListed(prior, keysPerRun)).put;
   for (let k = 0; k < wholeRuns; k++) {
-    getRequests += Math.min(before + k, INDEX_RUNS_READ);
+    // Earlier runs' records, and the previous run's profile found and read (none before the first run).
+    getRequests += Math.min(before + k, INDEX_RUNS_READ) + (before + k > 0 ? 2 : 0);
     putRequests += pages(before + k) - pages(0);
   }
   getRequests *= scale;

@@ -249,8 +249,9 @@ describe("the cost model's per-run counts against a local run", () => {
       /^Zone\s+head\s+read\s+readText\s+readVersioned\s+putIfAbsent\s+putIfMatch\s+put\s+list$/m,
     );
     // The raw manifest read by ValidateBatch and by the START and COMPLETE lineage events; in
-    // reports, the two events, RecordRun's check for START and the validation result it reads.
+    // reports, the two events, RecordRun's check for START and the validation result it reads, the
+    // data docs' read of this run's record and the column profile written.
     expect(run.stdout).toMatch(/^raw\s+1\s+1\s+3\s+0\s+2\s+0\s+0\s+0$/m);
-    expect(run.stdout).toMatch(/^reports\s+3\s+0\s+1\s+2\s+0\s+2\s+7\s+1$/m);
+    expect(run.stdout).toMatch(/^reports\s+3\s+0\s+2\s+2\s+0\s+2\s+8\s+1$/m);
   });
 });

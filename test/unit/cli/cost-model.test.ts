@@ -213,14 +213,15 @@ describe('counts of one run', () => {
     expect(warnings.some((w) => /^ingest: \d+ s .* over Lambda's 900 s/.test(w))).toBe(true);
   });
 
-  it("adds the data docs' reads of earlier run records, at most 49", () => {
+  it("adds the data docs' reads of earlier run records, at most 49, and of the previous run's profile", () => {
     // Act
     const first = runCounts(inputs(), ASL, 0).storeCalls.reports?.readText ?? 0;
     const tenth = runCounts(inputs(), ASL, 9).storeCalls.reports?.readText ?? 0;
     const late = runCounts(inputs(), ASL, 500).storeCalls.reports?.readText ?? 0;
     // Assess: RecordRun reads the RUNNING record with its ETag (readVersioned), not as text; it
-    // reads the run's validation result once as text, for the COMPLETE event's data-quality facets
-    expect([first, tenth, late]).toEqual([1, 1 + 9, 1 + 49]);
+    // reads the run's validation result once as text, for the COMPLETE event's data-quality facets;
+    // the data docs read this run's own record, and after the first run the previous run's profile.
+    expect([first, tenth, late]).toEqual([1 + 1, 1 + 1 + 9 + 1, 1 + 1 + 49 + 1]);
   });
 
   it('expects a local run to save its history besides what a deployed run does', () => {
