@@ -32,6 +32,8 @@ function datasetsWithShardMb(shardMb: number): string {
       '  complete_when: { manifest: manifest.json }',
       '  suffix: .csv',
       `format: { type: csv, shard_mb: ${shardMb} }`,
+      // The curated rows of a sharded run are compared byte for byte with one pass's: as JSON Lines.
+      'curated: { format: jsonl }',
       'schema:',
       '  type: object',
       '  required: [shipment_id, weight_kg]',
