@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type {
   Body,
+  ByteRange,
   ObjectInfo,
   ObjectStore,
   PutOptions,
@@ -67,9 +68,9 @@ export class CountingObjectStore implements ObjectStore {
     return this.inner.head(zone, key);
   }
 
-  read(zone: Zone, key: string): Promise<Readable> {
+  read(zone: Zone, key: string, range?: ByteRange): Promise<Readable> {
     this.count(zone, 'read');
-    return this.inner.read(zone, key);
+    return this.inner.read(zone, key, range);
   }
 
   readText(zone: Zone, key: string): Promise<string> {
