@@ -20,6 +20,7 @@ export interface PutOptions {
   /**
    * Object tags (S3 `Tagging` on the write, which needs s3:PutObjectTagging on the key besides
    * s3:PutObject): what a lifecycle rule can match, as the reports zone's expiry of run spills does.
+   * FsObjectStore keeps none: a local lake has no lifecycle.
    */
   tags?: Record<string, string>;
 }
