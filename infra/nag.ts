@@ -100,8 +100,8 @@ export function acknowledgeReplacedBatchDeletes(
   );
 }
 
-/** The deletes of sharded runs' spills in the reports zone, one finding per dataset's pattern. */
-export function acknowledgeSpillDeletes(
+/** Validate's tagging of sharded runs' spills in the reports zone, one finding per dataset's pattern. */
+export function acknowledgeSpillTagging(
   role: IRole,
   reportsBucket: IBucket,
   patterns: readonly string[],
@@ -110,7 +110,7 @@ export function acknowledgeSpillDeletes(
     role,
     'AwsSolutions-IAM5',
     patterns.map((pattern) => bucketObjectsFinding(reportsBucket, pattern)),
-    "Removing a sharded run's spill (<dataset>/dt=/run=/spill/) when the run's record is written, the run having ended: the run's date and id are only known at run time, so the grant names each dataset's spill folders and nothing else of the reports zone.",
+    "Tagging the spill a sharded run's shards write (<dataset>/dt=/run=/spill/), so that the reports zone's lifecycle rule expires it after the run: the run's date and id are only known at run time, so the grant names each dataset's spill folders and nothing else of the reports zone.",
   );
 }
 

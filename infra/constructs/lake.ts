@@ -15,6 +15,7 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { Zone } from '../../lambdas/shared/object-store.js';
+import { SPILL_TAG } from '../../lambdas/shared/run-spill.js';
 
 export interface LakeProps {
   /**
@@ -251,9 +252,31 @@ function zoneLifecycleRules(props: LakeProps): Record<Zone, LifecycleRule[]> {
     validated: keepCurrent,
     curated: keepCurrent,
     quarantine: keepCurrent,
-    reports: keepCurrent,
+    reports: [
+      ...keepCurrent,
+      {
+        // A sharded run's spill (lambdas/shared/run-spill.ts) is read only within its run, and a
+        // run lasts at most the state machine's timeout (2 hours, statemachines/pipeline.asl.json);
+        // S3 expires an object at the first midnight UTC a whole day after its creation, so never
+        // under 24 hours. The current version expires into a delete marker, then the noncurrent
+        // one a day later, so the bytes go; no function needs s3:DeleteObject for it.
+        id: 'expire-run-spill',
+        tagFilters: { [SPILL_TAG.key]: SPILL_TAG.value },
+        expiration: SPILL_EXPIRATION,
+        noncurrentVersionExpiration: SPILL_EXPIRATION,
+      },
+      {
+        // What the spill rule leaves: a delete marker with no version behind it. S3 takes no tag
+        // filter on this action, so it covers the zone; a marker that hides a version stays.
+        id: 'remove-expired-delete-markers',
+        expiredObjectDeleteMarker: true,
+      },
+    ],
   };
 }
+
+/** How long after its run's spill was written the reports zone expires it. */
+export const SPILL_EXPIRATION = Duration.days(1);
 
 interface ZoneBucketExtras {
   objectLockEnabled: boolean;

@@ -7,7 +7,7 @@ import type { Zone } from '../../lambdas/shared/object-store.js';
 import { lakeSpillPrefix } from '../../lambdas/shared/run-spill.js';
 import {
   acknowledgeReplacedBatchDeletes,
-  acknowledgeSpillDeletes,
+  acknowledgeSpillTagging,
   acknowledgeZonePrefixAccess,
 } from '../nag.js';
 import type { Lake } from './lake.js';
@@ -26,11 +26,13 @@ export interface ZonePrefixes {
 export interface ZoneAccess {
   readonly read: readonly ZonePrefixes[];
   readonly put: readonly ZonePrefixes[];
-  /**
-   * Where the function deletes objects: promote in curated, for `same_source: replace`; record-run
-   * a sharded run's spill in reports (`<dataset>/dt=…/run=…/spill/`), once the run has ended.
-   */
+  /** Where the function deletes objects (promote, for `same_source: replace`). */
   readonly deleteUnder?: ZonePrefixes;
+  /**
+   * Where the function tags the objects it writes (s3:PutObjectTagging): validate, the spill of a
+   * sharded run in reports (`<dataset>/dt=…/run=…/spill/`), tagged for the zone's lifecycle to expire.
+   */
+  readonly tagUnder?: ZonePrefixes;
 }
 
 /**
@@ -82,6 +84,8 @@ export function zoneAccessOf(
       // records; the merge of a batch validated in shards reads back what its shards wrote (their
       // outcomes and the map run's results in reports, their quarantined rows and valid parts).
       // `scope: snapshot` expectations are evaluated over curated, for the contracts that have them.
+      // A sharded run's shards and partition checks write the run's spill tagged, so that the
+      // reports lifecycle expires it: no function deletes from the lake.
       const snapshotChecked = served.filter((c) => c.expectations.some((e) => e.scope === 'snapshot'));
       return {
         read: [
@@ -92,6 +96,7 @@ export function zoneAccessOf(
           ...under('quarantine', served),
         ],
         put: [...under('validated', served), ...under('quarantine', served), ...under('reports', served)],
+        ...spillsOf(lake, served),
       };
     }
     case 'promote': {
@@ -106,20 +111,15 @@ export function zoneAccessOf(
       };
     }
     case 'recordRun':
-      // The run's record removes the spill its sharded validation left, the run being over.
-      return {
-        read: under('reports', served),
-        put: under('reports', served),
-        ...spillsOf(lake, served),
-      };
+      return { read: under('reports', served), put: under('reports', served) };
   }
 }
 
-/** The spill folders of the datasets' runs in reports: what a run's record removes. */
-function spillsOf(lake: Lake, served: readonly Contract[]): { deleteUnder?: ZonePrefixes } {
+/** The spill folders of the datasets' runs in reports: where validate writes tagged objects. */
+function spillsOf(lake: Lake, served: readonly Contract[]): { tagUnder?: ZonePrefixes } {
   if (served.length === 0) return {};
   return {
-    deleteUnder: {
+    tagUnder: {
       zone: 'reports',
       bucket: lake.buckets.reports,
       prefixes: served
@@ -139,6 +139,8 @@ function spillsOf(lake: Lake, served: readonly Contract[]): { deleteUnder?: Zone
  *
  * Deletes are s3:DeleteObject alone (never versions), on the given prefixes only: the bucket
  * keeps a removed batch as a noncurrent version, and the DVC versions that held it keep their copy.
+ * Tagging is s3:PutObjectTagging on the given prefixes only, which a PutObject with `Tagging`
+ * needs besides s3:PutObject (the tagged prefixes lie within the function's put prefixes).
  */
 export function grantZoneAccess(role: IRole, access: ZoneAccess): void {
   const keys = new Map<IKey, Set<string>>();
@@ -172,14 +174,27 @@ export function grantZoneAccess(role: IRole, access: ZoneAccess): void {
   }
   for (const [key, actions] of keys) key.grant(role, ...[...actions].sort());
   acknowledgeZonePrefixAccess(role, access);
+  if (access.tagUnder) {
+    const { bucket, prefixes } = access.tagUnder;
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['s3:PutObjectTagging'], resources: objectsUnder(bucket, prefixes) }),
+    );
+    acknowledgeSpillTagging(
+      role,
+      bucket,
+      prefixes.map((prefix) => `${prefix}*`),
+    );
+  }
   if (!access.deleteUnder) return;
   const { bucket, prefixes } = access.deleteUnder;
   role.addToPrincipalPolicy(
     new PolicyStatement({ actions: ['s3:DeleteObject'], resources: objectsUnder(bucket, prefixes) }),
   );
-  const patterns = prefixes.map((prefix) => `${prefix}*`);
-  if (access.deleteUnder.zone === 'reports') acknowledgeSpillDeletes(role, bucket, patterns);
-  else acknowledgeReplacedBatchDeletes(role, bucket, patterns);
+  acknowledgeReplacedBatchDeletes(
+    role,
+    bucket,
+    prefixes.map((prefix) => `${prefix}*`),
+  );
 }
 
 function objectsUnder(bucket: Bucket, prefixes: readonly string[]): string[] {

@@ -4,7 +4,6 @@ import { dateOf, lineagePrefix, runAttemptKey, runRecordKey } from '../shared/ke
 import type { LineageSettings } from '../shared/lineage-transport.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import { type RunRecord, runIdOfTrigger, updateRunRecord } from '../shared/run-record.js';
-import { deleteRunSpill } from '../shared/run-spill.js';
 import { emitRunEnd, emitRunStart, type RunLineageFacts, type RunLineageRecord } from './lineage.js';
 
 /** The execution state as the state machine holds it when the run ends. */
@@ -20,8 +19,6 @@ export interface PipelineState {
     size: number;
     empty?: boolean;
   };
-  /** Set once PlanShards has planned a sharded validation: the shard list's key. */
-  shards?: { key: string };
   validation?: NonNullable<RunRecord['validation']>;
   promotion?: { curatedKey: string; size: number; tag?: string };
   /** The Version step's build: its id and the variables the buildspec exports. */
@@ -93,11 +90,6 @@ export async function recordRun(
       contentType: 'application/json',
     },
   );
-  // A sharded run's spill served its merge (which a retry of MergeResults reads again, so the merge
-  // keeps it); once the run has ended, succeeded or failed, nothing reads it.
-  if (state.ingest && state.shards) {
-    await deleteRunSpill(ports.store, { dataset: state.dataset, dt: state.ingest.dt, runId });
-  }
   return { recordKey: key, lineage };
 }
 

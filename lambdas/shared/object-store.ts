@@ -17,6 +17,12 @@ export interface PutOptions {
   contentType?: string;
   /** User metadata (S3 `x-amz-meta-*`); keys in lower case. */
   metadata?: Record<string, string>;
+  /**
+   * Object tags (S3 `Tagging` on the write, which needs s3:PutObjectTagging on the key besides
+   * s3:PutObject): what a lifecycle rule can match, as the reports zone's expiry of run spills does.
+   * FsObjectStore keeps none: a local lake has no lifecycle.
+   */
+  tags?: Record<string, string>;
 }
 
 /** A body whose length is known up front, as a conditional S3 PutObject needs. */

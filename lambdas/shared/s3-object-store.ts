@@ -56,6 +56,16 @@ interface AwsError {
   $metadata?: { httpStatusCode?: number };
 }
 
+/**
+ * Tags as S3's `Tagging` header takes them (URL query form), or undefined for none: the header is
+ * then left out, so a write without tags needs no s3:PutObjectTagging. PutObject and
+ * CreateMultipartUpload both take it, so a multipart upload is tagged when it completes.
+ */
+export function taggingOf(tags: Record<string, string> | undefined): string | undefined {
+  if (!tags || Object.keys(tags).length === 0) return undefined;
+  return new URLSearchParams(tags).toString();
+}
+
 function statusOf(error: unknown): number | undefined {
   return (error as AwsError)?.$metadata?.httpStatusCode;
 }
@@ -150,6 +160,7 @@ export class S3ObjectStore implements ObjectStore {
       Key: key,
       ContentType: options.contentType,
       Metadata: options.metadata,
+      Tagging: taggingOf(options.tags),
       IfNoneMatch: '*',
     };
     const sized = isSizedStream(body);
@@ -205,6 +216,7 @@ export class S3ObjectStore implements ObjectStore {
           Body: body,
           ContentType: options.contentType,
           Metadata: options.metadata,
+          Tagging: taggingOf(options.tags),
           ...(etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: etag }),
         }),
       );
@@ -224,6 +236,7 @@ export class S3ObjectStore implements ObjectStore {
       Key: key,
       ContentType: options.contentType,
       Metadata: options.metadata,
+      Tagging: taggingOf(options.tags),
     };
     if (body instanceof Readable) {
       // Multipart upload of a stream of unknown length, 8 MiB parts, memory bounded by queueSize × partSize.

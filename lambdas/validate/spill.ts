@@ -10,6 +10,7 @@ import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ObjectNotFound } from '../shared/errors.js';
 import type { ObjectStore, Zone } from '../shared/object-store.js';
+import { SPILL_TAG } from '../shared/run-spill.js';
 
 /** A byte range [start, end) of a blob. */
 export interface ByteRange {
@@ -76,8 +77,9 @@ export class DirectorySpill implements Spill {
 
 /**
  * Blobs in a zone of the lake under a prefix: deployed, the reports zone under the run's prefix
- * (`lakeSpillPrefix`), since a function's grants are per dataset. A range is read by streaming the
- * object and keeping the range's bytes: memory holds the range, not the object.
+ * (`lakeSpillPrefix`), since a function's grants are per dataset. Each blob is tagged SPILL_TAG, by
+ * which the zone's lifecycle rule expires it once the run is long over. A range is read by
+ * streaming the object and keeping the range's bytes: memory holds the range, not the object.
  */
 export class ObjectStoreSpill implements Spill {
   constructor(
@@ -87,7 +89,10 @@ export class ObjectStoreSpill implements Spill {
   ) {}
 
   async put(name: string, bytes: Uint8Array): Promise<void> {
-    await this.store.put(this.zone, this.prefix + name, bytes, { contentType: 'application/octet-stream' });
+    await this.store.put(this.zone, this.prefix + name, bytes, {
+      contentType: 'application/octet-stream',
+      tags: { [SPILL_TAG.key]: SPILL_TAG.value },
+    });
   }
 
   async get(name: string, range?: ByteRange): Promise<Uint8Array> {

@@ -470,14 +470,6 @@ function storeCallsOfRun(
   add('recordRun', 'reports', 'readVersioned');
   add('recordRun', 'reports', 'putIfMatch');
   add('recordRun', 'reports', 'put');
-  if (sharded) {
-    // Then the run's spill listed and each blob deleted: the shards' key blobs, and with keys
-    // spilled the keys plan and each partition's check.
-    const spillBlobs =
-      shards * keyPartitions * (inputs.uniqueness ?? 0) + (keyPartitions > 0 ? keyPartitions + 1 : 0);
-    add('recordRun', 'reports', 'list', 1, { keys: spillBlobs });
-    add('recordRun', 'reports', 'delete', spillBlobs);
-  }
 
   if (inputs.dvc) {
     // The Version build: the snapshot sync lists curated and reads the new parts; dvc push lists
@@ -512,7 +504,9 @@ function countCalls(calls: readonly Call[]): StoreCallCounts {
  * - it saves its execution history to `reports/<dataset>/executions/<name>.json` (one put), where
  *   Step Functions keeps a deployed execution's history itself;
  * - its Version step runs DVC on the lake's directory, not through the object store, so the build's
- *   S3 traffic (`versionStoreCalls`) is not among the counted calls.
+ *   S3 traffic (`versionStoreCalls`) is not among the counted calls;
+ * - a sharded run removes its spill from the lake when it ends, uncounted (src/local/pipeline.ts),
+ *   where the reports zone's lifecycle rule expires a deployed run's spill: no request.
  */
 export const LOCAL_RUN_DIFFERENCES = {
   localOnly: { reports: { put: 1 } } as StoreCallCounts,

@@ -9,10 +9,12 @@ import { type PromoteInput, promote } from '../../lambdas/promote/core.js';
 import { type RecordRunInput, recordRun } from '../../lambdas/record-run/core.js';
 import { type Contract, contractNamed } from '../../lambdas/shared/contract.js';
 import { ConfigurationError, UnsupportedSource } from '../../lambdas/shared/errors.js';
+import { type RunLocation, runPrefix } from '../../lambdas/shared/keys.js';
 import type { LineageSettings } from '../../lambdas/shared/lineage-transport.js';
 import type { ObjectStore } from '../../lambdas/shared/object-store.js';
 import type { ProgressListener } from '../../lambdas/shared/progress.js';
 import { readRunRecord } from '../../lambdas/shared/run-record.js';
+import { lakeSpillPrefix } from '../../lambdas/shared/run-spill.js';
 import type { Interval } from '../../lambdas/shared/schedule.js';
 import { type ValidateEvent, validateAction } from '../../lambdas/validate/actions.js';
 import {
@@ -25,6 +27,7 @@ import {
   runExecution,
   type ThreadedChildren,
 } from './asl-runner.js';
+import { uncounted } from './counting-object-store.js';
 import { type LocalVersioning, localVersionTask } from './version-step.js';
 
 /** Where the repository keeps its state machine, relative to this file. */
@@ -370,7 +373,30 @@ export async function runPipeline(
   if (report.status === 'ABORTED' && options.store) {
     await recordAborted(options.store, report, ingested, options.functions['record-run']);
   }
+  // Only a run that took the sharded branch has a spill in the lake.
+  const sharded = report.events.some((event) => event.step === 'PlanShards');
+  if (options.store && ingested && sharded) {
+    const { dataset } = report.input as { dataset: string };
+    await removeRunSpill(uncounted(options.store), { dataset, dt: ingested.dt, runId: ingested.runId });
+  }
   return report;
+}
+
+/** Spill objects removed at once. */
+const DELETES_AT_ONCE = 16;
+
+/**
+ * Removes a sharded run's spill from the lake once the run has ended, whichever way. Deployed, the
+ * reports zone's lifecycle rule expires the spill by its tag a day later (no function deletes from
+ * the lake); a local lake has no lifecycle, so the run removes its own, as it always has.
+ */
+async function removeRunSpill(store: ObjectStore, run: RunLocation): Promise<void> {
+  const keys = await store.list('reports', lakeSpillPrefix(runPrefix(run)));
+  let next = 0;
+  const deleters = Array.from({ length: Math.min(DELETES_AT_ONCE, keys.length) }, async () => {
+    for (let k = next++; k < keys.length; k = next++) await store.delete('reports', keys[k]!);
+  });
+  await Promise.all(deleters);
 }
 
 /**

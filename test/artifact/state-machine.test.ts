@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { runPrefix, runRecordKey } from '../../lambdas/shared/keys.js';
@@ -50,6 +50,15 @@ afterAll(async () => {
 });
 
 const states = () => definition.States as Record<string, TaskState>;
+
+/** The tag filters of the template's lifecycle rules on the reports bucket, one list a rule that has them. */
+function reportsTagFilters(deployed: DeployedApp): Array<Array<{ Key: string; Value: string }>> {
+  const [reports] = [...deployed.zoneOfBucket].filter(([, zone]) => zone === 'reports').map(([id]) => id);
+  const { LifecycleConfiguration } = deployed.template.Resources[reports!]!.Properties as {
+    LifecycleConfiguration: { Rules: Array<{ TagFilters?: Array<{ Key: string; Value: string }> }> };
+  };
+  return LifecycleConfiguration.Rules.flatMap((rule) => (rule.TagFilters ? [rule.TagFilters] : []));
+}
 
 /** Each function the definition invokes, by the ARN it names, as its bundle. */
 async function bundledFunctions(
@@ -285,7 +294,7 @@ describe('the deployed state machine on a batch larger than its shard size', () 
     expect(profile.profile.columns.map((c) => c.name)).toEqual(ORDERS_COLUMNS);
   });
 
-  it('leaves no spill once the run is recorded: the bundled record-run removes the keys the shards spilled', async () => {
+  it("leaves the spill to the reports lifecycle once the run is recorded: the bundled validate tags every key the shards spilled as the template's rule matches", async () => {
     // Prepare
     const lake = await testLake();
     const key = 'orders/orders.csv';
@@ -314,7 +323,16 @@ describe('the deployed state machine on a batch larger than its shard size', () 
     expect(report.events.map((e) => e.step)).toContain('CheckKeyPartitions');
     const { ingest } = report.output as { ingest: { runId: string; dt: string } };
     const run = { dataset: 'orders', dt: ingest.dt, runId: ingest.runId };
-    expect(await lake.store.list('reports', lakeSpillPrefix(runPrefix(run)))).toEqual([]);
-    expect(await lake.store.list('reports', runPrefix(run))).not.toEqual([]);
+    // Nothing deletes it (the functions have no s3:DeleteObject): it expires by its tag.
+    const spilled = await lake.store.list('reports', lakeSpillPrefix(runPrefix(run)));
+    expect(spilled.length).toBeGreaterThan(0);
+    const tagFilters = reportsTagFilters(sharded.app);
+    expect(tagFilters).toHaveLength(1);
+    for (const key of spilled) {
+      const { TagSet } = await lake.s3.send(
+        new GetObjectTaggingCommand({ Bucket: lake.buckets.reports, Key: key }),
+      );
+      expect({ key, tags: TagSet }).toEqual({ key, tags: expect.arrayContaining(tagFilters[0]!) });
+    }
   });
 });

@@ -191,6 +191,53 @@ describe('lake', () => {
     });
   });
 
+  it("expires sharded runs' spill in reports by its tag a day after, and then its noncurrent version, a day being longer than any run", () => {
+    // Prepare
+    const asl = JSON.parse(
+      readFileSync(new URL('../../statemachines/pipeline.asl.json', import.meta.url), 'utf8'),
+    ) as {
+      TimeoutSeconds: number;
+    };
+    // Act
+    const reports = resourcesOf('AWS::S3::Bucket')[logicalId(stack.lake.reportsBucket)]!;
+    // Assess
+    const rules = (reports.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    const spill = rules.filter((rule) => rule.TagFilters !== undefined);
+    expect(spill).toEqual([
+      {
+        Id: 'expire-run-spill',
+        Status: 'Enabled',
+        TagFilters: [{ Key: 'sluice-spill', Value: '1' }],
+        ExpirationInDays: 1,
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+      },
+    ]);
+    // The merge reads the spill within its run, which the state machine's timeout bounds.
+    expect(asl.TimeoutSeconds).toBeLessThan(24 * 60 * 60);
+    expect(rules).toContainEqual({
+      Id: 'remove-expired-delete-markers',
+      Status: 'Enabled',
+      ExpiredObjectDeleteMarker: true,
+    });
+    // No object lock on reports could keep the expired versions.
+    expect(reports.Properties.ObjectLockEnabled).toBeUndefined();
+    expect(reports.Properties.ObjectLockConfiguration).toBeUndefined();
+  });
+
+  it('expires by tag in no other zone', () => {
+    // Act
+    const tagged = Object.entries(stack.lake.buckets)
+      .filter(([zone]) => zone !== 'reports')
+      .filter(([, bucket]) => {
+        const resource = resourcesOf('AWS::S3::Bucket')[logicalId(bucket)]!;
+        const rules = (resource.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] })
+          .Rules;
+        return rules.some((rule) => rule.TagFilters !== undefined);
+      });
+    // Assess
+    expect(tagged).toEqual([]);
+  });
+
   it('sends landing bucket events to EventBridge without a custom resource', () => {
     // Act
     const landing = resourcesOf('AWS::S3::Bucket')[logicalId(stack.lake.landingBucket)]!;
@@ -281,6 +328,38 @@ describe('functions', () => {
     );
     // Assess
     expect(actions.filter((action) => /^s3:(\*|Delete)/.test(action))).toEqual([]);
+  });
+
+  it("let only validate tag objects, and only its datasets' runs' spill in reports", () => {
+    // Prepare
+    const reports = logicalId(stack.lake.reportsBucket);
+    const tagging = (fn: 'ingest' | 'validate' | 'promote' | 'recordRun') =>
+      functionRolePolicy(fn).filter((s) =>
+        actionsOf(s).some((action) => action.startsWith('s3:PutObjectTagging')),
+      );
+    // Act
+    const byFunction = (['ingest', 'validate', 'promote', 'recordRun'] as const).map(
+      (fn) => [fn, tagging(fn)] as const,
+    );
+    // Assess
+    expect(byFunction.filter(([, statements]) => statements.length > 0).map(([fn]) => fn)).toEqual([
+      'validate',
+    ]);
+    const [statement] = byFunction.find(([fn]) => fn === 'validate')![1];
+    expect(actionsOf(statement!)).toEqual(['s3:PutObjectTagging']);
+    const resources = [(statement as Statement & { Resource: unknown }).Resource].flat();
+    expect(resources.length).toBeGreaterThan(0);
+    for (const resource of resources) {
+      expect(resource).toEqual({
+        'Fn::Join': [
+          '',
+          [
+            { 'Fn::GetAtt': [reports, 'Arn'] },
+            expect.stringMatching(/^\/[a-z0-9-]+\/dt=\*\/run=\*\/spill\/\*$/),
+          ],
+        ],
+      });
+    }
   });
 
   it('let only ingest write to the raw bucket', () => {

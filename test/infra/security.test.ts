@@ -140,9 +140,9 @@ const putsUnder = (zone: string, prefixes: readonly string[]) =>
     `s3:AbortMultipartUpload on <Lake${zone}Bucket.Arn>/${prefix}*`,
     `s3:PutObject on <Lake${zone}Bucket.Arn>/${prefix}*`,
   ]);
-/** Deleting the spills of the datasets' sharded runs in reports, and nothing else there. */
-const spillDeletes = (datasets: readonly string[]) =>
-  datasets.map((name) => `s3:DeleteObject on <LakeReportsBucket.Arn>/${name}/dt=*/run=*/spill/*`);
+/** Tagging the spills of the datasets' sharded runs in reports, and nothing else there. */
+const spillTagging = (datasets: readonly string[]) =>
+  datasets.map((name) => `s3:PutObjectTagging on <LakeReportsBucket.Arn>/${name}/dt=*/run=*/spill/*`);
 
 describe('IAM wildcards', () => {
   it('allows no action "*" and no whole service ("s3:*"), outside the documented key policy exception', () => {
@@ -233,7 +233,7 @@ describe('S3 access of each role, exactly', () => {
     );
   });
 
-  it('Validate reads raw and reports, curated for snapshot expectations, reads back and writes validated, quarantine and reports, under dataset prefixes', () => {
+  it("Validate reads raw and reports, curated for snapshot expectations, reads back and writes validated, quarantine and reports, under dataset prefixes, and tags only their runs' spills", () => {
     expect(s3Grants(stack.functions.validate.role!)).toEqual(
       [
         ...readsUnder('Raw', prefixesOf(DATASETS)),
@@ -244,6 +244,7 @@ describe('S3 access of each role, exactly', () => {
         ...putsUnder('Validated', prefixesOf(DATASETS)),
         ...putsUnder('Quarantine', prefixesOf(DATASETS)),
         ...putsUnder('Reports', prefixesOf(DATASETS)),
+        ...spillTagging(DATASETS),
       ].sort(),
     );
   });
@@ -260,7 +261,7 @@ describe('S3 access of each role, exactly', () => {
     );
   });
 
-  it("RecordRun reads and writes reports under the datasets' prefixes, reads their raw manifests and deletes only their runs' spills", () => {
+  it("RecordRun reads and writes reports under the datasets' prefixes and reads their raw manifests, nothing else", () => {
     expect(s3Grants(stack.functions.recordRun.role!)).toEqual(
       [
         ...readsUnder('Reports', prefixesOf(DATASETS)),
@@ -268,7 +269,6 @@ describe('S3 access of each role, exactly', () => {
         ...prefixesOf(DATASETS).map(
           (prefix) => `s3:GetObject on <LakeRawBucket.Arn>/${prefix}*/_manifest.json`,
         ),
-        ...spillDeletes(DATASETS),
       ].sort(),
     );
   });

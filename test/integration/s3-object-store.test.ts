@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  ListMultipartUploadsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { describe, expect, it } from '@jest/globals';
 import { type LakeBuckets, S3ObjectStore } from '../../lambdas/shared/s3-object-store.js';
 import { bucketsFor, ensureBuckets } from '../../src/cli/lake.js';
@@ -91,5 +96,22 @@ describe('S3ObjectStore on moto: write-once above the multipart threshold', () =
     expect([created, again]).toEqual([true, false]);
     expect(sha256((await object(s3, buckets.raw, 'orders/stream.jsonl')).bytes)).toBe(sha256(bytes));
     expect(await openUploads(s3, buckets.raw)).toBe(0);
+  });
+});
+
+describe('S3ObjectStore on moto: object tags', () => {
+  it.each([
+    ['a body of known length', () => Buffer.from('keys')],
+    ['a stream, in parts', () => Readable.from([randomBytes(9 * MiB)])],
+  ])('writes the tags of a put of %s on the object', async (_, body) => {
+    // Prepare
+    const { s3, buckets, store } = await lake();
+    // Act
+    await store.put('reports', 'orders/spill/e0', body(), { tags: { 'sluice-spill': '1' } });
+    // Assess
+    const tagged = await s3.send(
+      new GetObjectTaggingCommand({ Bucket: buckets.reports, Key: 'orders/spill/e0' }),
+    );
+    expect(tagged.TagSet).toEqual([{ Key: 'sluice-spill', Value: '1' }]);
   });
 });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 
 // `sluice run` on a batch larger than its contract's format.shard_mb: the real CLI and ASL, the
@@ -104,6 +104,7 @@ function runInShards(
   lake: string,
   input: string,
   datasets: string,
+  extra: readonly string[] = [],
 ): { status: number | null; report: RunReport } {
   const result = sluice([
     '--lake',
@@ -117,9 +118,18 @@ function runInShards(
     '--workers',
     '2',
     '--json',
+    ...extra,
   ]);
   return { status: result.status, report: JSON.parse(result.stdout) as RunReport };
 }
+
+/** The files under a folder and its subfolders (none when it is not there). */
+const filesUnder = (dir: string): string[] =>
+  existsSync(dir)
+    ? readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => join(entry.parentPath, entry.name))
+    : [];
 
 const partsOf = (dir: string) =>
   readdirSync(dir)
@@ -236,6 +246,47 @@ describe('sluice run on a batch larger than its shard size', () => {
       0,
     );
     expect(found).toBe(1);
+  });
+
+  it("removes the spill from the lake's reports zone when the run ends, as no lifecycle rule runs on a local lake", () => {
+    // Prepare
+    const lake = mkdtempSync(join(tmpdir(), 'sluice-lake-'));
+    const input = join(lake, 'orders.csv');
+    writeFileSync(input, ordersCsv());
+    // Act
+    const { status, report } = runInShards(lake, input, datasetsWithShardMb(0.02));
+    // Assess
+    expect(status).toBe(0);
+    // The shards spilled their uniqueness keys: the key partitions were checked from the spill.
+    expect(report.mapRuns.map((run) => run.step)).toContain('CheckKeyPartitions');
+    const run = runDir(lake, 'reports');
+    const spill = join(run, 'spill');
+    const meta = join(
+      lake,
+      'lake',
+      '.meta',
+      'reports',
+      relative(join(lake, 'lake', 'reports'), run),
+      'spill',
+    );
+    expect([...filesUnder(spill), ...filesUnder(meta)]).toEqual([]);
+    // The run's other reports stay.
+    expect(readdirSync(run)).toContain('validation.json');
+  });
+
+  it('leaves the removal of the spill out of the calls --count-requests counts, as a deployed run makes none', () => {
+    // Prepare
+    const lake = mkdtempSync(join(tmpdir(), 'sluice-lake-'));
+    const input = join(lake, 'orders.csv');
+    writeFileSync(input, ordersCsv());
+    // Act
+    const { status, report } = runInShards(lake, input, datasetsWithShardMb(0.02), ['--count-requests']);
+    // Assess
+    expect(status).toBe(0);
+    const { storeCalls } = report as RunReport & { storeCalls: Record<string, Record<string, number>> };
+    expect(storeCalls.reports?.put).toBeGreaterThan(0);
+    expect(storeCalls.reports).not.toHaveProperty('delete');
+    expect(filesUnder(join(runDir(lake, 'reports'), 'spill'))).toEqual([]);
   });
 
   it('skips the key partition checks when the contract has no uniqueness expectation', () => {

@@ -14,7 +14,10 @@ import {
 
 /** An ObjectStore in memory, for unit tests of the cores. Conditional writes behave as on S3. */
 export class MemoryStore implements ObjectStore {
-  readonly objects = new Map<string, { bytes: Buffer; metadata: Record<string, string>; etag?: string }>();
+  readonly objects = new Map<
+    string,
+    { bytes: Buffer; metadata: Record<string, string>; etag?: string; tags?: Record<string, string> }
+  >();
   private writes = 0;
 
   describe(zone: Zone, key: string): string {
@@ -74,7 +77,12 @@ export class MemoryStore implements ObjectStore {
   async put(zone: Zone, key: string, body: Body | Readable, options: PutOptions = {}): Promise<void> {
     const bytes = body instanceof Readable ? Buffer.concat(await body.toArray()) : Buffer.from(body);
     this.writes += 1;
-    this.objects.set(`${zone}/${key}`, { bytes, metadata: options.metadata ?? {}, etag: `"${this.writes}"` });
+    this.objects.set(`${zone}/${key}`, {
+      bytes,
+      metadata: options.metadata ?? {},
+      etag: `"${this.writes}"`,
+      ...(options.tags ? { tags: { ...options.tags } } : {}),
+    });
   }
 
   async list(zone: Zone, prefix: string): Promise<string[]> {

@@ -150,6 +150,38 @@ describe('S3ObjectStore.putIfAbsent', () => {
   });
 });
 
+describe('S3ObjectStore tags', () => {
+  it("sends a put's tags as PutObject's Tagging, URL-encoded", async () => {
+    // Act
+    await store().put('reports', 'orders/spill/e0', Buffer.from('keys'), {
+      tags: { 'sluice-spill': '1', note: 'a b&c' },
+    });
+    // Assess
+    expect(inputs(PutObjectCommand)).toEqual([
+      expect.objectContaining({ Key: 'orders/spill/e0', Tagging: 'sluice-spill=1&note=a+b%26c' }),
+    ]);
+  });
+
+  it('tags a streamed put when its multipart upload is created', async () => {
+    // Act
+    await store().put('reports', 'orders/spill/e1', Readable.from([Buffer.alloc(9 * MiB, 1)]), {
+      tags: { 'sluice-spill': '1' },
+    });
+    // Assess
+    expect(inputs(CreateMultipartUploadCommand)).toEqual([
+      expect.objectContaining({ Key: 'orders/spill/e1', Tagging: 'sluice-spill=1' }),
+    ]);
+  });
+
+  it('sends no Tagging for a put without tags, which then needs no tagging grant', async () => {
+    // Act
+    await store().put('reports', 'orders/runs/r1.json', '{}');
+    await store().put('reports', 'orders/runs/r2.json', '{}', { tags: {} });
+    // Assess
+    expect(inputs(PutObjectCommand).map((input) => input.Tagging)).toEqual([undefined, undefined]);
+  });
+});
+
 describe('S3ObjectStore options', () => {
   it('grows the part size so that a body of known length fits in 10,000 parts', () => {
     expect(partSizeFor(10 * 1024 * MiB, 8 * MiB)).toBe(8 * MiB);

@@ -18,6 +18,7 @@ import {
   spillPartitions,
 } from '../../../lambdas/validate/spill.js';
 import { type SpilledValues, selectRanks, spillValues } from '../../../lambdas/validate/spill-select.js';
+import { MemoryStore } from '../../support/memory-store.js';
 import { random } from '../../support/random.js';
 import {
   generatedRows,
@@ -270,6 +271,22 @@ describe('spill stores', () => {
     const keys = await store.list('reports', prefix);
     expect(keys).toContain(`${prefix}e0/keys/p1/s2`);
     expect(keys).toContain(`${prefix}e2/values/s0`);
+  });
+
+  it('tags every blob shards spill to the lake sluice-spill=1, which the reports lifecycle rule expires', async () => {
+    // Prepare
+    const store = new MemoryStore();
+    const prefix = lakeSpillPrefix('orders/dt=2026-11-25/run=r1/');
+    const text = `${distinctIds(50)}${distinctIds(50, 25).split('\n').slice(1).join('\n')}`;
+    const starts = recordStarts(text, 'csv');
+    // Act
+    await spilledRun(text, UNIQUE_AND_MEDIAN, [starts[40]!], new ObjectStoreSpill(store, prefix), 2);
+    // Assess
+    const spilled = [...store.objects].filter(([key]) => key.startsWith(`reports/${prefix}`));
+    expect(spilled.length).toBeGreaterThan(2);
+    expect(spilled.map(([key, object]) => [key, object.tags])).toEqual(
+      spilled.map(([key]) => [key, { 'sluice-spill': '1' }]),
+    );
   });
 });
 
