@@ -20,6 +20,7 @@ import {
   type UnavailableFeed,
   unavailableFeed,
 } from '../support/deployed-app.js';
+import { readWithPyarrow } from '../support/pyarrow.js';
 
 // The state machine as deployed: the template's DefinitionString after its substitutions, each
 // Lambda task mapped to the bundle CDK uploads for the function it names, run by the local runner
@@ -156,7 +157,14 @@ describe('the deployed state machine with the bundled functions', () => {
       promotion: { curatedKey: string };
     };
     expect(out.validation.rows).toEqual({ read: 300, valid: 290, quarantined: 10 });
-    expect((await text(lake, 'curated', out.promotion.curatedKey)).trim().split('\n')).toHaveLength(290);
+    // Curated is Parquet (the example contract's default): pyarrow reads the 290 valid rows back.
+    expect(out.promotion.curatedKey).toMatch(/part-00000\.parquet$/);
+    const curated = await lake.s3.send(
+      new GetObjectCommand({ Bucket: lake.buckets.curated, Key: out.promotion.curatedKey }),
+    );
+    const parquetFile = join(mkdtempSync(join(tmpdir(), 'sluice-artifact-curated-')), 'part-00000.parquet');
+    writeFileSync(parquetFile, Buffer.from(await curated.Body!.transformToByteArray()));
+    expect(readWithPyarrow(parquetFile)[0]!.rows).toHaveLength(290);
     const versionProject = Object.entries(app.template.Resources).find(
       ([, r]) => r.Type === 'AWS::CodeBuild::Project',
     )![0];
