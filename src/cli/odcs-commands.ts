@@ -3,17 +3,13 @@
  * commands around odcs-import.ts and odcs-export.ts, reading and writing files and reporting as
  * the GX commands do.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
-import { contractNamed, loadContracts, loadStandaloneContractFile } from '../../lambdas/shared/contract.js';
-import { ConfigurationError, OdcsUnsupported, SluiceError } from '../../lambdas/shared/errors.js';
+import { OdcsUnsupported } from '../../lambdas/shared/errors.js';
 import { EXIT } from './exit-codes.js';
+import { checkDatasetName, exportedContract, reporting, writeOutput } from './interop-io.js';
 import { exportOdcs } from './odcs-export.js';
 import { importOdcs } from './odcs-import.js';
-import { nameFrom } from './suggest.js';
-
-const NAME_PATTERN = new RegExp(contractSchema.properties.name.pattern);
 
 export interface ImportOdcsOptions {
   object?: string;
@@ -23,12 +19,7 @@ export interface ImportOdcsOptions {
 
 export async function importOdcsCommand(file: string, options: ImportOdcsOptions): Promise<number> {
   return reporting(async () => {
-    if (options.name !== undefined && !NAME_PATTERN.test(options.name)) {
-      throw new ConfigurationError(
-        `--name '${options.name}' is not a dataset name: lower-case letters, digits, '-' and '_', ` +
-          `starting with a letter, at most 63 characters; e.g. --name ${nameFrom(options.name)}`,
-      );
-    }
+    if (options.name !== undefined) checkDatasetName(options.name);
     let document: unknown;
     try {
       document = parse(readFileSync(file, 'utf8'));
@@ -42,7 +33,7 @@ export async function importOdcsCommand(file: string, options: ImportOdcsOptions
     }
     const { yaml, notes } = importOdcs(document, { where: file, object: options.object, name: options.name });
     for (const note of notes) process.stderr.write(`sluice: ${note}\n`);
-    write(yaml, options.out);
+    writeOutput(yaml, options.out);
     return EXIT.ok;
   });
 }
@@ -52,31 +43,12 @@ export async function exportOdcsCommand(
   options: { out?: string; bucket?: string; datasets: string },
 ): Promise<number> {
   return reporting(async () => {
-    const fromFile = /\.(ya?ml|json)$/.test(target) || existsSync(target);
-    const contract = fromFile
-      ? loadStandaloneContractFile(target, (message) => process.stderr.write(`sluice: ${message}\n`))
-      : contractNamed(loadContracts(options.datasets), target);
+    const { contract, where } = exportedContract(target, options.datasets);
     const document = exportOdcs(contract, {
-      where: fromFile ? target : `dataset '${target}'`,
+      where,
       bucket: options.bucket,
     });
-    write(stringify(document, { lineWidth: 120 }), options.out);
+    writeOutput(stringify(document, { lineWidth: 120 }), options.out);
     return EXIT.ok;
   });
-}
-
-function write(text: string, out: string | undefined): void {
-  if (out === undefined) process.stdout.write(text);
-  else writeFileSync(out, text);
-}
-
-/** Runs a command, reporting a refused contract, file or option as a usage error (exit 2). */
-async function reporting(command: () => Promise<number>): Promise<number> {
-  try {
-    return await command();
-  } catch (error) {
-    if (!(error instanceof SluiceError)) throw error;
-    process.stderr.write(`sluice: ${error.name}: ${error.message}\n`);
-    return EXIT.usage;
-  }
 }
