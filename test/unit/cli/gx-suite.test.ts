@@ -96,7 +96,7 @@ describe('importGxSuite', () => {
       .map((l) => l.trim());
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(
-      /^expectations\[1\]: expect_column_kl_divergence_to_be_less_than is not an expectation Sluice runs/,
+      /^expectations\[1\]: expect_column_values_to_match_like_pattern is not an expectation Sluice runs/,
     );
     expect(lines[1]).toMatch(
       /^expectations\[2\]: .*row_condition .*conditional expectations .*not supported/,

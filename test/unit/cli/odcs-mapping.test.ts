@@ -410,7 +410,7 @@ describe('importOdcs: quality rules', () => {
         {
           type: 'custom',
           engine: 'great-expectations',
-          implementation: { type: 'expect_column_kl_divergence_to_be_less_than', kwargs: {} },
+          implementation: { type: 'expect_column_values_to_match_like_pattern', kwargs: {} },
         },
         {
           type: 'custom',
@@ -441,7 +441,7 @@ describe('importOdcs: quality rules', () => {
         /^ {2}schema\[0\]\.quality\[0\]: sql rules are not run: .*\(SELECT COUNT\(\*\) FROM \{object\}\) has no table to run on/,
       ),
       expect.stringMatching(
-        /^ {2}schema\[0\]\.quality\[1\]: expect_column_kl_divergence_to_be_less_than is not an expectation Sluice runs/,
+        /^ {2}schema\[0\]\.quality\[1\]: expect_column_values_to_match_like_pattern is not an expectation Sluice runs/,
       ),
       expect.stringMatching(
         /^ {2}schema\[0\]\.quality\[2\]\/kwargs: .*missing required property 'min_value'/,
