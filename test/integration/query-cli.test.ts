@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -124,22 +124,22 @@ describe('sluice query on the demo lake', () => {
     expect(JSON.parse(runs.stdout)).toEqual([{ status: 'SUCCEEDED', quarantined: 10, tag }]);
   });
 
-  it('reads Parquet parts in curated as it reads JSON Lines ones', async () => {
-    // Prepare
+  it('reads the Parquet parts promotion writes, a column a part lacks as null', async () => {
+    // Prepare: the demo's curated part, rewritten without the customer_id column.
     const lake = demoLake();
     const dir = join(lake, 'lake', 'curated', 'orders');
     const part = (readdirSync(dir, { recursive: true }) as string[])
-      .filter((file) => file.endsWith('part-00000.jsonl'))
+      .filter((file) => file.endsWith('part-00000.parquet'))
       .map((file) => join(dir, file))[0]!;
+    const narrower = `${part}.narrower`;
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     await connection.run(
-      `COPY (SELECT * FROM read_json('${part}', columns = {order_id: 'VARCHAR', amount: 'DOUBLE', status: 'VARCHAR'})) ` +
-        `TO '${part.replace(/\.jsonl$/, '.parquet')}' (FORMAT parquet)`,
+      `COPY (SELECT order_id, amount, status FROM read_parquet('${part}')) TO '${narrower}' (FORMAT parquet)`,
     );
     connection.closeSync();
     instance.closeSync();
-    rmSync(part);
+    renameSync(narrower, part);
     // Act
     const result = query(
       lake,

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { readWithPyarrow } from '../support/pyarrow.js';
 
 // `sluice suggest` and `sluice validate` as a user runs them: the real CLI, files in a temporary folder.
 
@@ -25,11 +26,15 @@ function suggestInto(contract: string, args: string[]) {
   return result;
 }
 
+/** The curated rows of a lake as JSON Lines, read back from its Parquet parts with pyarrow. */
 function curatedText(lake: string): string {
   const dir = join(lake, 'lake', 'curated');
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.jsonl'))
-    .map((entry) => readFileSync(join(entry.parentPath, entry.name), 'utf8'))
+  const parts = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.parquet'))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+  return readWithPyarrow(...parts)
+    .flatMap((file) => file.rows.map((row) => `${JSON.stringify(row)}\n`))
     .join('');
 }
 
