@@ -1,19 +1,7 @@
-/**
- * Great Expectations suites in and out of Sluice contracts (`sluice import gx`, `sluice export gx`).
- *
- * Sluice contracts already name their expectations as GX does (type, kwargs, meta), so a suite's
- * expectations carry over as they are; what differs is around them. A GX suite has no record
- * schema, format or source, so importing builds them (from a sample file through the `suggest`
- * profiler, or from what the expectations say about their columns). GX has three severities and
- * Sluice two: `info` becomes `warning`, remembered in `meta.gx_severity` so that exporting gives
- * it back. Whatever one side cannot run is refused with the expectation's position and why,
- * rather than dropped: a suite that silently lost a check would pass data it should not.
- */
-import { stringify } from 'yaml';
 import type { Contract, ExpectationConfig, Severity } from '../../lambdas/shared/contract.js';
-import { parseContract } from '../../lambdas/shared/contract.js';
-import { ContractInvalid, SuiteUnsupported } from '../../lambdas/shared/errors.js';
+import { SuiteUnsupported } from '../../lambdas/shared/errors.js';
 import { EXPECTATION_CATALOGUE, TYPE_NAMES_BY_KIND } from '../../lambdas/shared/expectation-catalogue.js';
+import { loadImported } from './interop-io.js';
 
 /** One expectation of a GX 1.x suite, as GX writes it. */
 export interface GxExpectation {
@@ -97,18 +85,13 @@ export function importGxSuite(
         'give --sample <file> to take it from a file, and review it before use',
     );
   }
-  const text = stringify(contract, { lineWidth: 120 });
-  const yaml = text.endsWith('\n') ? text : `${text}\n`;
-  try {
-    const parsed = parseContract(yaml, '<inline>');
-    if (problems.length > 0) throw refusal(where, problems);
-    return { yaml, contract: parsed, notes };
-  } catch (error) {
-    if (!(error instanceof ContractInvalid)) throw error;
-    // The loader's problems too, so that one attempt names every expectation to change.
-    const all = [...problems, ...positionedProblems(error.message, positions)];
-    throw refusal(where, all.sort(byPosition), { cause: error });
-  }
+  const loaded = loadImported(
+    contract,
+    problems,
+    (all, options) => refusal(where, all, options),
+    (message) => [...problems, ...positionedProblems(message, positions)].sort(byPosition),
+  );
+  return { ...loaded, notes };
 }
 
 function byPosition(a: string, b: string): number {

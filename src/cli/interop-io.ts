@@ -4,14 +4,16 @@
  * where the output goes, and how a refusal is reported.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import contractSchema from '../../datasets/contract.schema.json' with { type: 'json' };
 import {
   type Contract,
   contractNamed,
   loadContracts,
   loadStandaloneContractFile,
+  parseContract,
 } from '../../lambdas/shared/contract.js';
-import { ConfigurationError, SluiceError } from '../../lambdas/shared/errors.js';
+import { ConfigurationError, ContractInvalid, SluiceError } from '../../lambdas/shared/errors.js';
 import { EXIT } from './exit-codes.js';
 import { nameFrom } from './suggest.js';
 
@@ -54,4 +56,29 @@ export async function reporting(command: () => Promise<number>): Promise<number>
     process.stderr.write(`sluice: ${error.name}: ${error.message}\n`);
     return EXIT.usage;
   }
+}
+
+/**
+ * An imported contract written as YAML and read back by the contract loader, as synth and the
+ * Lambdas read it. Refused (`refuse`) with the importer's own `problems`, or, when the loader
+ * refuses the contract, with `withLoaderProblems(its message)`: the importer's problems and the
+ * loader's together, so that one attempt names everything to change.
+ */
+export function loadImported(
+  contract: object,
+  problems: readonly string[],
+  refuse: (problems: string[], options?: ErrorOptions) => Error,
+  withLoaderProblems: (message: string) => string[],
+): { yaml: string; contract: Contract } {
+  const text = stringify(contract, { lineWidth: 120 });
+  const yaml = text.endsWith('\n') ? text : `${text}\n`;
+  let parsed: Contract;
+  try {
+    parsed = parseContract(yaml, '<inline>');
+  } catch (error) {
+    if (!(error instanceof ContractInvalid)) throw error;
+    throw refuse(withLoaderProblems(error.message), { cause: error });
+  }
+  if (problems.length > 0) throw refuse([...problems]);
+  return { yaml, contract: parsed };
 }

@@ -1,20 +1,6 @@
-/**
- * An Open Data Contract Standard (ODCS v3) contract as a Sluice contract (`sluice import odcs`).
- *
- * An ODCS contract describes one or more objects (tables, topics, files) and everything around
- * them: who owns them, how to get support, service levels, servers. A Sluice contract is one
- * dataset, so one schema object becomes one contract: its properties become the record's JSON
- * Schema (logicalType and its options as JSON Schema keywords, `required` as `required`,
- * `unique` and `primaryKey` as uniqueness expectations), its quality rules become expectations
- * (odcs-quality.ts). What Sluice does not run is kept as written, never dropped: team, support and
- * SLA in the contract's `metadata`, the rest of the document in `metadata.odcs`, a property's own
- * fields (physicalType, classification, tags, ...) in its schema's `x-odcs` annotation. Export
- * (odcs-export.ts) puts each back where it came from, so a contract imported, exported and
- * imported again is the same contract.
- */
-import { stringify } from 'yaml';
-import { type Contract, parseContract } from '../../lambdas/shared/contract.js';
-import { ConfigurationError, ContractInvalid, OdcsUnsupported } from '../../lambdas/shared/errors.js';
+import type { Contract } from '../../lambdas/shared/contract.js';
+import { ConfigurationError, OdcsUnsupported } from '../../lambdas/shared/errors.js';
+import { loadImported } from './interop-io.js';
 import { isRecord, type Json, ruleToExpectation } from './odcs-quality.js';
 import { nameFrom } from './suggest.js';
 
@@ -206,18 +192,13 @@ export function importOdcs(document: unknown, options: OdcsImportOptions): Impor
   Object.assign(contract, { schema, expectations }, withoutSchema(settings));
   orderKeys(contract);
 
-  const text = stringify(contract, { lineWidth: 120 });
-  const yaml = text.endsWith('\n') ? text : `${text}\n`;
-  try {
-    const parsed = parseContract(yaml, '<inline>');
-    if (problems.length > 0) throw refusal(where, problems);
-    return { yaml, contract: parsed, notes };
-  } catch (error) {
-    if (!(error instanceof ContractInvalid)) throw error;
-    // The loader's problems too, so that one attempt names every rule to change.
-    const all = [...problems, ...loaderProblems(error.message, positions, columnPositions)];
-    throw refusal(where, all, { cause: error });
-  }
+  const loaded = loadImported(
+    contract,
+    problems,
+    (all, options) => refusal(where, all, options),
+    (message) => [...problems, ...loaderProblems(message, positions, columnPositions)],
+  );
+  return { ...loaded, notes };
 }
 
 /** Which schema object to import: the one named, or the only one. */
