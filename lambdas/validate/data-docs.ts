@@ -9,7 +9,13 @@ import type { ObjectStore } from '../shared/object-store.js';
 import type { QuarantineEntry } from './engine-types.js';
 import type { Profile } from './profile.js';
 import type { ProfileDrift } from './profile-drift.js';
-import { type HistoryEntry, RUNS_WITH_RECORDS, readHistory, runTime } from './report-history.js';
+import {
+  type HistoryEntry,
+  RUNS_WITH_RECORDS,
+  readHistory,
+  reportedRuns,
+  runTime,
+} from './report-history.js';
 import { escapeHtml } from './report-html.js';
 import { failureDetails, PROFILE_STYLE, renderDrift, renderProfiles } from './report-profiles.js';
 import { renderTrends, type TrendPoint, trendPoint } from './report-trends.js';
@@ -301,21 +307,13 @@ ${rows}
  * (`<dataset>/dt=<date>/run=<id>/validation.json`), as links relative to `<dataset>/index.html`.
  */
 export function runsFromKeys(dataset: string, keys: readonly string[]): RunIndexEntry[] {
-  const pattern = /^dt=([^/]+)\/run=([^/]+)\/validation\.json$/;
-  const runs: RunIndexEntry[] = [];
-  for (const key of keys) {
-    if (!key.startsWith(`${dataset}/`)) continue;
-    const match = pattern.exec(key.slice(dataset.length + 1));
-    if (!match) continue;
-    const base = `dt=${match[1]}/run=${match[2]}/`;
-    runs.push({
-      dt: match[1]!,
-      runId: match[2]!,
-      href: `${base}validation.html`,
-      jsonHref: `${base}validation.json`,
-    });
-  }
-  return runs;
+  return reportedRuns(dataset, keys).map(withLinks);
+}
+
+/** A run's entry in the index, with its page and result as links relative to the index. */
+function withLinks({ dt, runId }: { dt: string; runId: string }): RunIndexEntry {
+  const base = `dt=${dt}/run=${runId}/`;
+  return { dt, runId, href: `${base}validation.html`, jsonHref: `${base}validation.json` };
 }
 
 /**
@@ -327,16 +325,15 @@ export async function writeDataDocs(
   run: RunLocation,
   result: SuiteValidationResult,
   context: DataDocsContext,
-  known?: { runs: HistoryEntry[]; keys: string[] },
+  known?: { runs: HistoryEntry[] },
 ): Promise<{ htmlKey: string; indexKey: string }> {
   const htmlKey = `${runPrefix(run)}validation.html`;
   const indexKey = `${run.dataset}/index.html`;
   const html = { contentType: 'text/html; charset=utf-8' };
   await store.put('reports', htmlKey, renderValidationHtml(result, context), html);
-  const { runs: history, keys } = known ?? (await readHistory(store, run.dataset));
-  const runs = runsFromKeys(run.dataset, keys).sort((a, b) =>
-    a.dt === b.dt ? b.runId.localeCompare(a.runId) : b.dt.localeCompare(a.dt),
-  );
+  const { runs: history } = known ?? (await readHistory(store, run.dataset));
+  // The history lists every reported run among the keys, newest first (report-history.ts runsInKeys).
+  const runs = history.map(withLinks);
   const records = new Map(history.map((h) => [h.runId, h]));
   const points: TrendPoint[] = [];
   for (const entry of runs.slice(0, RUNS_WITH_RECORDS)) {

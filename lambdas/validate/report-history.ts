@@ -29,8 +29,11 @@ export interface HistoryEntry {
   record?: RunRecord;
 }
 
-/** The runs under a dataset's reports prefix, from their keys, newest date first (by run id within a date). */
-export function runsInKeys(dataset: string, keys: readonly string[]): HistoryEntry[] {
+/**
+ * The runs that have a validation report under a dataset's reports prefix, from the keys
+ * (`<dataset>/dt=<date>/run=<id>/validation.json`), in the order of the keys.
+ */
+export function reportedRuns(dataset: string, keys: readonly string[]): HistoryEntry[] {
   const pattern = /^dt=([^/]+)\/run=([^/]+)\/validation\.json$/;
   const runs: HistoryEntry[] = [];
   for (const key of keys) {
@@ -38,7 +41,14 @@ export function runsInKeys(dataset: string, keys: readonly string[]): HistoryEnt
     const match = pattern.exec(key.slice(dataset.length + 1));
     if (match) runs.push({ dt: match[1]!, runId: match[2]! });
   }
-  return runs.sort((a, b) => (a.dt === b.dt ? b.runId.localeCompare(a.runId) : b.dt.localeCompare(a.dt)));
+  return runs;
+}
+
+/** The runs under a dataset's reports prefix, from their keys, newest date first (by run id within a date). */
+export function runsInKeys(dataset: string, keys: readonly string[]): HistoryEntry[] {
+  return reportedRuns(dataset, keys).sort((a, b) =>
+    a.dt === b.dt ? b.runId.localeCompare(a.runId) : b.dt.localeCompare(a.dt),
+  );
 }
 
 /** Reads the run records of `runs` that exist among `keys` (a record being rewritten is skipped). */
